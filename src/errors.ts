@@ -72,6 +72,7 @@ export interface ErrorEnvelope {
 
 export function toEnvelope(error: GalleryError): ErrorEnvelope {
   const body: ErrorEnvelope = { error: { code: error.code, message: error.message } }
-  if (error.details !== undefined && error.details.length > 0) body.error.errors = [...error.details]
+  if (error.details !== undefined && error.details.length > 0)
+    body.error.errors = [...error.details]
   return body
 }

@@ -9,7 +9,13 @@
  * @see https://github.com/fernet/spec/blob/master/Spec.md
  * @see https://cryptography.io/en/latest/fernet/
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto'
 import { GalleryError } from '../errors.ts'
 
 const VERSION = 0x80
@@ -82,7 +88,10 @@ export class FernetKey {
    * Verifies and decrypts. With a `ttlSeconds`, too old and too far-future tokens are rejected
    * first (as the spec and Python do); without one there is no age check, as for stored tokens.
    */
-  decrypt(token: string, options: { nowSeconds: number; ttlSeconds?: number }): { plaintext: Buffer; timestamp: number } {
+  decrypt(
+    token: string,
+    options: { nowSeconds: number; ttlSeconds?: number },
+  ): { plaintext: Buffer; timestamp: number } {
     const data = decodeBase64UrlStrict(token)
     if (data === null || data.length < MIN_TOKEN_LENGTH || data[0] !== VERSION) throw invalidToken()
     const ciphertextLength = data.length - HEADER_LENGTH - HMAC_LENGTH
@@ -99,7 +108,10 @@ export class FernetKey {
     const iv = data.subarray(9, HEADER_LENGTH)
     try {
       const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, iv)
-      const plaintext = Buffer.concat([decipher.update(data.subarray(HEADER_LENGTH, signed.length)), decipher.final()])
+      const plaintext = Buffer.concat([
+        decipher.update(data.subarray(HEADER_LENGTH, signed.length)),
+        decipher.final(),
+      ])
       return { plaintext, timestamp }
     } catch {
       throw invalidToken()
@@ -115,8 +127,12 @@ export class FernetKeyRing {
   readonly #keys: readonly FernetKey[]
   readonly #now: () => number
 
-  constructor(keys: readonly string[], nowSeconds: () => number = () => Math.floor(Date.now() / 1000)) {
-    if (keys.length === 0) throw new GalleryError('ERR_CONFIG_INVALID', 'At least one Fernet key is required')
+  constructor(
+    keys: readonly string[],
+    nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
+    if (keys.length === 0)
+      throw new GalleryError('ERR_CONFIG_INVALID', 'At least one Fernet key is required')
     this.#keys = keys.map((key) => new FernetKey(key))
     this.#now = nowSeconds
   }
@@ -141,11 +157,17 @@ export class FernetKeyRing {
     return key
   }
 
-  #decryptWithAny(token: string, ttlSeconds: number | undefined): { plaintext: Buffer; timestamp: number } {
+  #decryptWithAny(
+    token: string,
+    ttlSeconds: number | undefined,
+  ): { plaintext: Buffer; timestamp: number } {
     const nowSeconds = this.#now()
     for (const key of this.#keys) {
       try {
-        return key.decrypt(token, ttlSeconds === undefined ? { nowSeconds } : { nowSeconds, ttlSeconds })
+        return key.decrypt(
+          token,
+          ttlSeconds === undefined ? { nowSeconds } : { nowSeconds, ttlSeconds },
+        )
       } catch {
         // try the next key; the error is the same whichever check failed
       }

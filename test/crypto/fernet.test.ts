@@ -35,7 +35,9 @@ test('vector files are the upstream copies (sha256 from shared/vectors/fernet/RE
     'invalid.json': '90909d69cfdc0703c688242652c8edf02830e81ec40adb91875c44109f689fa6',
   }
   for (const [name, sha] of Object.entries(expected)) {
-    const digest = createHash('sha256').update(readFileSync(resolve(dir, name))).digest('hex')
+    const digest = createHash('sha256')
+      .update(readFileSync(resolve(dir, name)))
+      .digest('hex')
     assert.equal(digest, sha, name)
   }
 })
@@ -45,7 +47,11 @@ test('generate.json: byte-exact tokens', () => {
   assert.ok(cases.length > 0)
   for (const v of cases) {
     const key = new FernetKey(v.secret)
-    const token = key.encryptFromParts(Buffer.from(v.src ?? '', 'utf8'), toSeconds(v.now), Buffer.from(v.iv ?? []))
+    const token = key.encryptFromParts(
+      Buffer.from(v.src ?? '', 'utf8'),
+      toSeconds(v.now),
+      Buffer.from(v.iv ?? []),
+    )
     assert.equal(token, v.token)
   }
 })
@@ -132,7 +138,11 @@ test('interoperates with Python cryptography Fernet, both ways', () => {
   const ring = new FernetKeyRing([key])
   const plaintexts = ['IGAAshort', 'ünïcødé 🙂', 'x'.repeat(300)]
   const stdout = execFileSync('python3', ['-c', PYTHON], {
-    input: JSON.stringify({ keys: [key], tokens: plaintexts.map((p) => ring.encrypt(p)), plaintexts }),
+    input: JSON.stringify({
+      keys: [key],
+      tokens: plaintexts.map((p) => ring.encrypt(p)),
+      plaintexts,
+    }),
     encoding: 'utf8',
   })
   const result = JSON.parse(stdout) as { decrypted: string[]; encrypted: string[] }

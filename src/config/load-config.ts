@@ -1,0 +1,242 @@
+/**
+ * @module config/load-config — the only place that reads environment variables.
+ *
+ * Parses everything once, reports every problem in one message, and returns a deeply frozen
+ * object. Variable names are a public contract (see `.env.example`).
+ */
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+import { GalleryError } from '../errors.ts'
+import { FernetKey } from '../crypto/fernet.ts'
+
+export const INSTAGRAM_SCOPES = [
+  'instagram_business_basic',
+  'instagram_business_content_publish',
+  'instagram_business_manage_comments',
+  'instagram_business_manage_messages',
+  'instagram_business_manage_insights',
+] as const
+export type InstagramScope = (typeof INSTAGRAM_SCOPES)[number]
+
+export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string }
+
+export interface InstagramConfig {
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly redirectUri: string
+  readonly authorizeUrl: string
+  readonly tokenUrl: string
+  readonly graphUrl: string
+  readonly graphVersion: string
+  readonly scopes: readonly InstagramScope[]
+  readonly mediaPageSize: number
+  readonly requestTimeoutMs: number
+}
+
+export interface Config {
+  readonly nodeEnv: 'development' | 'production' | 'test'
+  readonly port: number
+  readonly host: string
+  /** Origin users reach, without a trailing slash, e.g. `http://localhost:8080`. */
+  readonly publicUrl: string
+  readonly dataDir: string
+  readonly database: DatabaseConfig
+  /** Fernet keys, first encrypts; `null` means "generate a development key in dataDir". */
+  readonly encryptionKeys: readonly string[] | null
+  readonly logLevel: string
+  /**
+   * How Instagram is reached: `real` (credentials set), `sandbox` (built-in emulator, never in
+   * production) or `unconfigured` (production without credentials: connecting answers 503).
+   */
+  readonly instagramMode: 'real' | 'sandbox' | 'unconfigured'
+  /** Endpoint settings shared by both `real` and `sandbox` modes (sandbox overrides URLs and ids). */
+  readonly instagram: InstagramConfig
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+
+export function isLoopbackHost(hostname: string): boolean {
+  if (LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost')) return true
+  return isIP(hostname) === 4 && hostname.startsWith('127.')
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * Parses and validates the environment.
+ * @throws GalleryError ERR_CONFIG_INVALID listing every problem found.
+ */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = []
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name)
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
+      return fallback
+    }
+    return n
+  }
+  const url = (name: string, fallback: string, opts: { path?: boolean } = {}): string => {
+    const raw = read(name) ?? fallback
+    let parsed: URL
+    try {
+      parsed = new URL(raw)
+    } catch {
+      problems.push(`${name} must be an absolute URL (got "${raw}")`)
+      return fallback
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      problems.push(`${name} must use https (got "${parsed.protocol}")`)
+    } else if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+      problems.push(
+        `${name} must use https; plain http is accepted only for loopback hosts (got "${raw}")`,
+      )
+    }
+    if (
+      parsed.search !== '' ||
+      parsed.hash !== '' ||
+      parsed.username !== '' ||
+      parsed.password !== ''
+    ) {
+      problems.push(`${name} must not contain a query string, fragment or credentials`)
+    }
+    return opts.path === false ? parsed.origin : raw.replace(/\/+$/, '')
+  }
+
+  const nodeEnvRaw = read('NODE_ENV') ?? 'development'
+  let nodeEnv: Config['nodeEnv'] = 'development'
+  if (nodeEnvRaw === 'production' || nodeEnvRaw === 'development' || nodeEnvRaw === 'test')
+    nodeEnv = nodeEnvRaw
+  else problems.push(`NODE_ENV must be development, production or test (got "${nodeEnvRaw}")`)
+
+  const port = integer('PORT', 8080, 0, 65535)
+  const host = read('HOST') ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1')
+  const publicUrl = url('PUBLIC_URL', `http://localhost:${port === 0 ? 8080 : port}`, {
+    path: false,
+  })
+  const rawPublic = read('PUBLIC_URL')
+  if (rawPublic !== undefined && /^https?:\/\/[^/]+\/.+/.test(rawPublic.replace(/\/+$/, ''))) {
+    problems.push('PUBLIC_URL must be an origin (scheme, host and port) without a path')
+  }
+
+  const dataDir = resolve(cwd, read('DATA_DIR') ?? './data')
+  const databaseUrl = read('DATABASE_URL') ?? `sqlite:${resolve(dataDir, 'gallery.db')}`
+  let database: DatabaseConfig = { kind: 'sqlite', path: resolve(dataDir, 'gallery.db') }
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
+    if (path === '')
+      problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/gallery.db')
+    else database = { kind: 'sqlite', path: path === ':memory:' ? ':memory:' : resolve(cwd, path) }
+  } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>')
+  } else {
+    problems.push('DATABASE_URL must be sqlite:<path> (e.g. sqlite:./data/gallery.db)')
+  }
+
+  let encryptionKeys: string[] | null = null
+  const rawKeys = read('SOCIAL_TOKEN_ENCRYPTION_KEY')
+  if (rawKeys !== undefined) {
+    encryptionKeys = rawKeys
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '')
+    encryptionKeys.forEach((key, index) => {
+      try {
+        new FernetKey(key)
+      } catch {
+        problems.push(
+          `SOCIAL_TOKEN_ENCRYPTION_KEY key #${index + 1} is not a Fernet key (32 bytes, url-safe base64, 44 characters)`,
+        )
+      }
+    })
+    if (encryptionKeys.length === 0) problems.push('SOCIAL_TOKEN_ENCRYPTION_KEY is empty')
+  } else if (nodeEnv === 'production') {
+    problems.push('SOCIAL_TOKEN_ENCRYPTION_KEY is required when NODE_ENV=production')
+  }
+
+  const clientId = read('INSTAGRAM_CLIENT_ID')
+  const clientSecret = read('INSTAGRAM_CLIENT_SECRET')
+  if ((clientId === undefined) !== (clientSecret === undefined)) {
+    problems.push('INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET must be set together')
+  }
+  const hasCredentials = clientId !== undefined && clientSecret !== undefined
+  const instagramMode: Config['instagramMode'] = hasCredentials
+    ? 'real'
+    : nodeEnv === 'production'
+      ? 'unconfigured'
+      : 'sandbox'
+
+  const scopes: InstagramScope[] = []
+  for (const scope of (read('INSTAGRAM_SCOPES') ?? 'instagram_business_basic').split(/[\s,]+/)) {
+    if (scope === '') continue
+    if ((INSTAGRAM_SCOPES as readonly string[]).includes(scope))
+      scopes.push(scope as InstagramScope)
+    else
+      problems.push(
+        `INSTAGRAM_SCOPES: "${scope}" is not an allowed scope (${INSTAGRAM_SCOPES.join(', ')})`,
+      )
+  }
+  if (!scopes.includes('instagram_business_basic')) {
+    problems.push('INSTAGRAM_SCOPES must include instagram_business_basic')
+  }
+  const graphVersion = read('INSTAGRAM_GRAPH_VERSION') ?? 'v24.0'
+  if (!/^v\d{1,3}\.\d$/.test(graphVersion)) {
+    problems.push(`INSTAGRAM_GRAPH_VERSION must look like v24.0 (got "${graphVersion}")`)
+  }
+
+  const instagram: InstagramConfig = {
+    clientId: clientId ?? '',
+    clientSecret: clientSecret ?? '',
+    redirectUri: url('INSTAGRAM_REDIRECT_URI', `${publicUrl}/api/socials/oauth/instagram/callback`),
+    authorizeUrl: url('INSTAGRAM_AUTHORIZE_URL', 'https://www.instagram.com/oauth/authorize'),
+    tokenUrl: url('INSTAGRAM_TOKEN_URL', 'https://api.instagram.com/oauth/access_token'),
+    graphUrl: url('INSTAGRAM_GRAPH_URL', 'https://graph.instagram.com'),
+    graphVersion,
+    scopes,
+    mediaPageSize: integer('INSTAGRAM_MEDIA_PAGE_SIZE', 25, 1, 100),
+    requestTimeoutMs: integer('INSTAGRAM_REQUEST_TIMEOUT_MS', 15_000, 100, 120_000),
+  }
+
+  const logLevel = read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`,
+    )
+  }
+
+  if (problems.length > 0) {
+    throw new GalleryError(
+      'ERR_CONFIG_INVALID',
+      `Invalid configuration:\n- ${problems.join('\n- ')}`,
+      {
+        details: problems.map((message) => ({ path: 'env', message })),
+      },
+    )
+  }
+  return deepFreeze({
+    nodeEnv,
+    port,
+    host,
+    publicUrl,
+    dataDir,
+    database,
+    encryptionKeys,
+    logLevel,
+    instagramMode,
+    instagram,
+  })
+}

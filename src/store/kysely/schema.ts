@@ -1,0 +1,74 @@
+/**
+ * @module store/kysely/schema — table types for the shared Kysely query layer.
+ * Booleans are stored as 0/1 integers so that SQLite and PostgreSQL share the same queries.
+ */
+export interface UsersTable {
+  id: string
+  email: string
+  password_hash: string
+  created_at: number
+}
+export interface SessionsTable {
+  id_hash: string
+  user_id: string
+  created_at: number
+  expires_at: number
+  idle_expires_at: number
+}
+export interface OAuthStatesTable {
+  state_hash: string
+  user_id: string
+  provider: string
+  binding_hash: string
+  return_mode: string
+  created_at: number
+  expires_at: number
+}
+export interface SocialAccountsTable {
+  id: string
+  user_id: string
+  platform: string
+  account_type: string
+  username: string
+  display_name: string
+  instagram_user_id: string | null
+  instagram_scoped_id: string | null
+  instagram_account_type: string | null
+  encrypted_access_token: string | null
+  token_expires_at: number | null
+  token_issued_at: number | null
+  is_active: number
+  connected_at: number
+  last_sync: number | null
+  posts_count: number | null
+  status: string
+  status_message: string | null
+  profile_url: string
+  profile_picture_url: string | null
+  updated_at: number
+}
+export interface MediaTable {
+  id: string
+  account_id: string
+  user_id: string
+  platform_media_id: string
+  parent_id: string | null
+  position: number
+  media_type: string
+  media_product_type: string | null
+  media_url: string | null
+  thumbnail_url: string | null
+  permalink: string | null
+  caption: string | null
+  timestamp: number
+  seen_sync_id: string | null
+  created_at: number
+  updated_at: number
+}
+export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  oauth_states: OAuthStatesTable
+  user_social_accounts: SocialAccountsTable
+  media: MediaTable
+}

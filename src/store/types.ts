@@ -1,0 +1,198 @@
+/**
+ * @module store/types — the one storage interface every backend implements.
+ *
+ * Conventions, checked by the shared conformance suite (test/store/store-conformance.ts):
+ * - Times are Unix epoch milliseconds (numbers). Ids are opaque strings made by the store.
+ * - A lookup that finds nothing returns `null`; nothing is swallowed: store failures throw.
+ * - A uniqueness violation throws `GalleryError('ERR_CONFLICT')`.
+ * - Every multi-row change happens in one transaction.
+ * - Records keep the original app's snake_case field names (`user_social_accounts`).
+ */
+
+export interface UserRecord {
+  readonly id: string
+  readonly email: string
+  readonly password_hash: string
+  readonly created_at: number
+}
+
+export interface SessionRecord {
+  /** SHA-256 of the session cookie value: the raw value is never stored. */
+  readonly id_hash: string
+  readonly user_id: string
+  readonly created_at: number
+  /** Absolute expiry. */
+  readonly expires_at: number
+  /** Idle expiry, pushed forward on use. */
+  readonly idle_expires_at: number
+}
+
+export type OAuthReturnMode = 'popup' | 'redirect'
+
+export interface OAuthStateRecord {
+  /** SHA-256 of the state value sent to the provider. */
+  readonly state_hash: string
+  readonly user_id: string
+  readonly provider: string
+  /** SHA-256 of the browser-binding cookie value. */
+  readonly binding_hash: string
+  readonly return_mode: OAuthReturnMode
+  readonly created_at: number
+  readonly expires_at: number
+}
+
+export type AccountStatus = 'active' | 'syncing' | 'reauth_required' | 'rate_limited' | 'error'
+
+/** A `user_social_accounts` record (the token stays encrypted; the API never returns it). */
+export interface SocialAccountRecord {
+  readonly id: string
+  readonly user_id: string
+  readonly platform: string
+  /** `oauth` for connected accounts, `public` for manual profile links. */
+  readonly account_type: 'oauth' | 'public'
+  readonly username: string
+  readonly display_name: string
+  /** Instagram professional account id (`user_id` of `/me`), a string: ids exceed 2^53. */
+  readonly instagram_user_id: string | null
+  /** App-scoped id (`id` of `/me`, `user_id` of the code exchange). */
+  readonly instagram_scoped_id: string | null
+  /** `BUSINESS` or `MEDIA_CREATOR` as Instagram reports it. */
+  readonly instagram_account_type: string | null
+  readonly encrypted_access_token: string | null
+  readonly token_expires_at: number | null
+  readonly token_issued_at: number | null
+  readonly is_active: boolean
+  readonly connected_at: number
+  readonly last_sync: number | null
+  readonly posts_count: number | null
+  readonly status: AccountStatus
+  readonly status_message: string | null
+  readonly profile_url: string
+  readonly profile_picture_url: string | null
+  readonly updated_at: number
+}
+
+export interface OAuthAccountInput {
+  readonly user_id: string
+  readonly platform: string
+  readonly username: string
+  readonly instagram_user_id: string
+  readonly instagram_scoped_id: string
+  readonly instagram_account_type: string
+  readonly encrypted_access_token: string
+  readonly token_expires_at: number
+  readonly token_issued_at: number
+  readonly posts_count: number | null
+  readonly profile_url: string
+  readonly profile_picture_url: string | null
+  readonly now: number
+}
+
+export interface PublicAccountInput {
+  readonly user_id: string
+  readonly platform: string
+  readonly username: string
+  readonly profile_url: string
+  readonly now: number
+}
+
+export type AccountPatch = Partial<
+  Pick<SocialAccountRecord, 'status' | 'status_message' | 'last_sync' | 'posts_count' | 'is_active'>
+> & { readonly now: number }
+
+export type MediaType = 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
+
+/** Media as read from the provider, ready to store. */
+export interface MediaInput {
+  readonly platform_media_id: string
+  readonly media_type: MediaType
+  readonly media_product_type: string | null
+  readonly media_url: string | null
+  readonly thumbnail_url: string | null
+  readonly permalink: string | null
+  readonly caption: string | null
+  readonly timestamp: number
+  readonly children: readonly Omit<MediaInput, 'children'>[]
+}
+
+export interface MediaRecord {
+  readonly id: string
+  readonly account_id: string
+  readonly user_id: string
+  readonly platform_media_id: string
+  readonly parent_id: string | null
+  readonly position: number
+  readonly media_type: MediaType
+  readonly media_product_type: string | null
+  readonly media_url: string | null
+  readonly thumbnail_url: string | null
+  readonly permalink: string | null
+  readonly caption: string | null
+  readonly timestamp: number
+  readonly updated_at: number
+}
+
+export interface MediaWithChildren extends MediaRecord {
+  readonly children: readonly MediaRecord[]
+}
+
+export interface MediaCursor {
+  readonly timestamp: number
+  readonly id: string
+}
+
+export interface MediaQuery {
+  readonly user_id: string
+  readonly account_id?: string
+  readonly limit: number
+  /** Return items strictly after this position in newest-first order. */
+  readonly after?: MediaCursor
+}
+
+export interface Store {
+  createUser(input: { email: string; password_hash: string; now: number }): Promise<UserRecord>
+  findUserByEmail(email: string): Promise<UserRecord | null>
+  findUserById(id: string): Promise<UserRecord | null>
+
+  createSession(record: SessionRecord): Promise<void>
+  /** The session if it exists and neither expiry has passed at `now`. */
+  findSession(idHash: string, now: number): Promise<SessionRecord | null>
+  touchSession(idHash: string, idleExpiresAt: number): Promise<void>
+  deleteSession(idHash: string): Promise<void>
+
+  createOAuthState(record: OAuthStateRecord): Promise<void>
+  /** Deletes and returns the state in one atomic step: of two concurrent calls, one gets it. */
+  consumeOAuthState(stateHash: string): Promise<OAuthStateRecord | null>
+  deleteExpiredOAuthStates(now: number): Promise<number>
+
+  listAccounts(userId: string): Promise<SocialAccountRecord[]>
+  /** The account if it belongs to `userId`; another user's account is `null`. */
+  getAccount(userId: string, accountId: string): Promise<SocialAccountRecord | null>
+  /** Creates, or updates the same user's record for the same Instagram account (no duplicate). */
+  upsertOAuthAccount(
+    input: OAuthAccountInput,
+  ): Promise<{ account: SocialAccountRecord; created: boolean }>
+  /** @throws ERR_CONFLICT when the user already lists that public profile. */
+  createPublicAccount(input: PublicAccountInput): Promise<SocialAccountRecord>
+  updateAccount(accountId: string, patch: AccountPatch): Promise<void>
+  /** Deletes the account, its token and all its media in one transaction. */
+  deleteAccount(userId: string, accountId: string): Promise<boolean>
+
+  /**
+   * Upserts one page of top-level media (and their album children) in one transaction, marking
+   * them seen by `syncId`. Unchanged items are not rewritten.
+   */
+  upsertMediaPage(
+    account: { id: string; user_id: string },
+    syncId: string,
+    items: readonly MediaInput[],
+    now: number,
+  ): Promise<{ added: number; updated: number }>
+  /** Deletes the account's top-level media (and children) not seen by `syncId`. */
+  removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
+  listMedia(query: MediaQuery): Promise<MediaWithChildren[]>
+
+  /** Cheap liveness check of the backing database. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,46 @@
+import { join } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  createSqliteStore,
+  migrateSqlite,
+  openSqliteDatabase,
+} from '../../src/store/sqlite/sqlite-store.ts'
+import { runStoreConformance } from './store-conformance.ts'
+import { tempDir } from '../helpers/temp.ts'
+
+runStoreConformance({
+  name: 'sqlite',
+  create: () => {
+    const dir = tempDir('psg-store-')
+    const path = join(dir.path, 'test.db')
+    const store = createSqliteStore({ path })
+    const reader = new BetterSqlite3(path, { readonly: true })
+    return Promise.resolve({
+      store,
+      raw: (sql: string, params: readonly unknown[] = []) =>
+        Promise.resolve(reader.prepare(sql).all(...params) as Record<string, unknown>[]),
+      dispose: async () => {
+        reader.close()
+        await store.close()
+        dir.cleanup()
+      },
+    })
+  },
+})
+
+test('sqlite migrations are recorded and applied once', () => {
+  const dir = tempDir('psg-migrate-')
+  try {
+    const db = openSqliteDatabase(join(dir.path, 'm.db'))
+    assert.deepEqual(migrateSqlite(db), ['0001_init.sql'])
+    assert.deepEqual(migrateSqlite(db), [])
+    assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
+      { version: 1, name: '0001_init.sql' },
+    ])
+    db.close()
+  } finally {
+    dir.cleanup()
+  }
+})

@@ -1,0 +1,361 @@
+/**
+ * The contract of `Store`: every backend's test file calls `runStoreConformance` with a factory.
+ * Each write is checked with raw SQL reads that bypass the store.
+ */
+import { describe, test, beforeEach, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import type { MediaInput, Store } from '../../src/store/types.ts'
+
+export interface StoreHarness {
+  readonly store: Store
+  /** Runs SQL with `?` placeholders directly against the database. */
+  readonly raw: (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>
+  readonly dispose: () => Promise<void>
+}
+
+export interface ConformanceOptions {
+  readonly name: string
+  readonly create: () => Promise<StoreHarness>
+}
+
+const NOW = 1_750_000_000_000
+
+function media(id: string, ts: number, extra: Partial<MediaInput> = {}): MediaInput {
+  return {
+    platform_media_id: id,
+    media_type: 'IMAGE',
+    media_product_type: 'FEED',
+    media_url: `https://cdn.example/${id}.jpg`,
+    thumbnail_url: null,
+    permalink: `https://www.instagram.com/p/${id}/`,
+    caption: `caption ${id}`,
+    timestamp: ts,
+    children: [],
+    ...extra,
+  }
+}
+
+export function runStoreConformance({ name, create }: ConformanceOptions): void {
+  describe(`store conformance: ${name}`, () => {
+    let h: StoreHarness
+    beforeEach(async () => {
+      h = await create()
+    })
+    afterEach(async () => {
+      await h.dispose()
+    })
+
+    async function user(email = 'a@example.com'): Promise<string> {
+      return (await h.store.createUser({ email, password_hash: 'scrypt$x', now: NOW })).id
+    }
+    async function account(userId: string, igId = '17841400000000001'): Promise<string> {
+      const { account } = await h.store.upsertOAuthAccount({
+        user_id: userId,
+        platform: 'instagram',
+        username: 'shop',
+        instagram_user_id: igId,
+        instagram_scoped_id: '27281358591558845',
+        instagram_account_type: 'BUSINESS',
+        encrypted_access_token: 'gAAAAA-encrypted',
+        token_expires_at: NOW + 60 * 86_400_000,
+        token_issued_at: NOW,
+        posts_count: 3,
+        profile_url: 'https://www.instagram.com/shop/',
+        profile_picture_url: null,
+        now: NOW,
+      })
+      return account.id
+    }
+
+    test('users: create, find, duplicate email is ERR_CONFLICT', async () => {
+      const id = await user()
+      const rows = await h.raw('SELECT email, password_hash FROM users WHERE id = ?', [id])
+      assert.deepEqual(rows, [{ email: 'a@example.com', password_hash: 'scrypt$x' }])
+      assert.equal((await h.store.findUserByEmail('a@example.com'))?.id, id)
+      assert.equal((await h.store.findUserById(id))?.email, 'a@example.com')
+      assert.equal(await h.store.findUserByEmail('nobody@example.com'), null)
+      await assert.rejects(
+        h.store.createUser({ email: 'a@example.com', password_hash: 'y', now: NOW }),
+        {
+          code: 'ERR_CONFLICT',
+        },
+      )
+    })
+
+    test('sessions: absolute and idle expiry, touch, delete', async () => {
+      const userId = await user()
+      await h.store.createSession({
+        id_hash: 'h1',
+        user_id: userId,
+        created_at: NOW,
+        expires_at: NOW + 1000,
+        idle_expires_at: NOW + 100,
+      })
+      assert.equal((await h.store.findSession('h1', NOW))?.user_id, userId)
+      assert.equal(await h.store.findSession('h1', NOW + 100), null, 'idle expired')
+      await h.store.touchSession('h1', NOW + 500)
+      assert.deepEqual(
+        await h.raw('SELECT idle_expires_at FROM sessions WHERE id_hash = ?', ['h1']),
+        [{ idle_expires_at: NOW + 500 }],
+      )
+      assert.notEqual(await h.store.findSession('h1', NOW + 200), null)
+      assert.equal(await h.store.findSession('h1', NOW + 1000), null, 'absolute expiry')
+      await h.store.deleteSession('h1')
+      assert.deepEqual(await h.raw('SELECT * FROM sessions'), [])
+    })
+
+    test('oauth states: consumed once, even by concurrent callers; expired ones purged', async () => {
+      const userId = await user()
+      const record = {
+        state_hash: 's1',
+        user_id: userId,
+        provider: 'instagram',
+        binding_hash: 'b1',
+        return_mode: 'popup' as const,
+        created_at: NOW,
+        expires_at: NOW + 300_000,
+      }
+      await h.store.createOAuthState(record)
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => h.store.consumeOAuthState('s1')),
+      )
+      assert.equal(results.filter((r) => r !== null).length, 1)
+      assert.deepEqual(
+        results.find((r) => r !== null),
+        record,
+      )
+      assert.deepEqual(await h.raw('SELECT * FROM oauth_states'), [])
+      await h.store.createOAuthState({ ...record, state_hash: 's2', expires_at: NOW })
+      await h.store.createOAuthState({ ...record, state_hash: 's3', expires_at: NOW + 1 })
+      assert.equal(await h.store.deleteExpiredOAuthStates(NOW), 1)
+      assert.deepEqual(await h.raw('SELECT state_hash FROM oauth_states'), [{ state_hash: 's3' }])
+    })
+
+    test('oauth accounts: upsert creates once, then updates the same record', async () => {
+      const userId = await user()
+      const first = await account(userId)
+      const again = await h.store.upsertOAuthAccount({
+        user_id: userId,
+        platform: 'instagram',
+        username: 'renamed',
+        instagram_user_id: '17841400000000001',
+        instagram_scoped_id: '27281358591558845',
+        instagram_account_type: 'MEDIA_CREATOR',
+        encrypted_access_token: 'gAAAAA-new',
+        token_expires_at: NOW + 1,
+        token_issued_at: NOW + 1,
+        posts_count: 9,
+        profile_url: 'https://www.instagram.com/renamed/',
+        profile_picture_url: 'https://cdn.example/p.jpg',
+        now: NOW + 5,
+      })
+      assert.equal(again.created, false)
+      assert.equal(again.account.id, first)
+      const rows = await h.raw(
+        'SELECT id, username, encrypted_access_token, posts_count, connected_at, is_active FROM user_social_accounts',
+      )
+      assert.deepEqual(rows, [
+        {
+          id: first,
+          username: 'renamed',
+          encrypted_access_token: 'gAAAAA-new',
+          posts_count: 9,
+          connected_at: NOW,
+          is_active: 1,
+        },
+      ])
+      assert.equal(again.account.is_active, true)
+      assert.equal(again.account.status, 'active')
+    })
+
+    test('accounts are scoped to their user; public duplicates conflict', async () => {
+      const alice = await user()
+      const bob = await user('b@example.com')
+      const id = await account(alice)
+      assert.equal(await h.store.getAccount(bob, id), null)
+      assert.equal((await h.store.getAccount(alice, id))?.id, id)
+      assert.deepEqual(await h.store.listAccounts(bob), [])
+      const pub = await h.store.createPublicAccount({
+        user_id: bob,
+        platform: 'instagram',
+        username: 'nasa',
+        profile_url: 'https://www.instagram.com/nasa/',
+        now: NOW,
+      })
+      assert.equal(pub.account_type, 'public')
+      assert.equal(pub.encrypted_access_token, null)
+      await assert.rejects(
+        h.store.createPublicAccount({
+          user_id: bob,
+          platform: 'instagram',
+          username: 'nasa',
+          profile_url: 'x',
+          now: NOW,
+        }),
+        { code: 'ERR_CONFLICT' },
+      )
+      assert.equal(
+        await h.store.deleteAccount(bob, id),
+        false,
+        'cannot delete another user’s account',
+      )
+      assert.equal(
+        (await h.raw('SELECT id FROM user_social_accounts WHERE id = ?', [id])).length,
+        1,
+      )
+    })
+
+    test('updateAccount writes only the given fields', async () => {
+      const userId = await user()
+      const id = await account(userId)
+      await h.store.updateAccount(id, {
+        status: 'reauth_required',
+        status_message: 'Reconnect',
+        now: NOW + 9,
+      })
+      assert.deepEqual(
+        await h.raw(
+          'SELECT status, status_message, posts_count, updated_at FROM user_social_accounts WHERE id = ?',
+          [id],
+        ),
+        [
+          {
+            status: 'reauth_required',
+            status_message: 'Reconnect',
+            posts_count: 3,
+            updated_at: NOW + 9,
+          },
+        ],
+      )
+    })
+
+    test('media: page upsert counts added / updated / unchanged; albums keep children in order', async () => {
+      const userId = await user()
+      const accountId = await account(userId)
+      const acc = { id: accountId, user_id: userId }
+      const album = media('300', NOW - 3, {
+        media_type: 'CAROUSEL_ALBUM',
+        children: [media('301', NOW - 3), media('302', NOW - 3, { media_type: 'VIDEO' })],
+      })
+      const page = [media('100', NOW - 1), media('200', NOW - 2), album]
+      assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync1', page, NOW), {
+        added: 3,
+        updated: 0,
+      })
+      assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync2', page, NOW), {
+        added: 0,
+        updated: 0,
+      })
+      const edited = [
+        media('100', NOW - 1, { caption: 'edited' }),
+        media('200', NOW - 2),
+        { ...album, children: [media('302', NOW - 3, { media_type: 'VIDEO' })] },
+      ]
+      assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync3', edited, NOW + 1), {
+        added: 0,
+        updated: 2,
+      })
+      const raw = await h.raw(
+        'SELECT platform_media_id, caption FROM media WHERE platform_media_id = ?',
+        ['100'],
+      )
+      assert.deepEqual(raw, [{ platform_media_id: '100', caption: 'edited' }])
+      assert.equal(
+        (await h.raw('SELECT id FROM media WHERE platform_media_id = ?', ['301'])).length,
+        0,
+      )
+      const listed = await h.store.listMedia({ user_id: userId, limit: 10 })
+      assert.deepEqual(
+        listed.map((m) => m.platform_media_id),
+        ['100', '200', '300'],
+      )
+      assert.deepEqual(
+        listed[2]?.children.map((c) => [c.platform_media_id, c.position]),
+        [['302', 0]],
+      )
+    })
+
+    test('media: removeMediaNotSeen deletes only unseen top-level items and their children', async () => {
+      const userId = await user()
+      const accountId = await account(userId)
+      const acc = { id: accountId, user_id: userId }
+      const album = media('300', NOW - 3, {
+        media_type: 'CAROUSEL_ALBUM',
+        children: [media('301', NOW - 3)],
+      })
+      await h.store.upsertMediaPage(acc, 'sync1', [media('100', NOW - 1), album], NOW)
+      await h.store.upsertMediaPage(acc, 'sync2', [media('100', NOW - 1)], NOW)
+      assert.equal(await h.store.removeMediaNotSeen(accountId, 'sync2'), 1)
+      assert.deepEqual(
+        await h.raw('SELECT platform_media_id FROM media ORDER BY platform_media_id'),
+        [{ platform_media_id: '100' }],
+      )
+    })
+
+    test('media: keyset pagination is newest first, stable on equal timestamps, scoped per user and account', async () => {
+      const userId = await user()
+      const other = await user('b@example.com')
+      const a1 = await account(userId, '1')
+      const a2 = await account(userId, '2')
+      const items = Array.from({ length: 25 }, (_, i) =>
+        media(`m${String(i).padStart(2, '0')}`, NOW - Math.floor(i / 3)),
+      )
+      await h.store.upsertMediaPage({ id: a1, user_id: userId }, 's', items.slice(0, 15), NOW)
+      await h.store.upsertMediaPage({ id: a2, user_id: userId }, 's', items.slice(15), NOW)
+      const seen: string[] = []
+      let after: { timestamp: number; id: string } | undefined
+      for (let guard = 0; guard < 20; guard++) {
+        const page = await h.store.listMedia({
+          user_id: userId,
+          limit: 4,
+          ...(after ? { after } : {}),
+        })
+        if (page.length === 0) break
+        seen.push(...page.map((m) => m.platform_media_id))
+        const last = page[page.length - 1]
+        assert.ok(last)
+        after = { timestamp: last.timestamp, id: last.id }
+      }
+      assert.equal(seen.length, 25)
+      assert.equal(new Set(seen).size, 25)
+      const timestamps = (await h.store.listMedia({ user_id: userId, limit: 100 })).map(
+        (m) => m.timestamp,
+      )
+      assert.deepEqual(
+        timestamps,
+        [...timestamps].sort((x, y) => y - x),
+      )
+      assert.equal(
+        (await h.store.listMedia({ user_id: userId, account_id: a2, limit: 100 })).length,
+        10,
+      )
+      assert.equal((await h.store.listMedia({ user_id: other, limit: 100 })).length, 0)
+      assert.equal(
+        (await h.store.listMedia({ user_id: other, account_id: a1, limit: 100 })).length,
+        0,
+      )
+    })
+
+    test('deleteAccount removes the account, its token and all its media in one go', async () => {
+      const userId = await user()
+      const id = await account(userId)
+      const keep = await account(userId, '999')
+      const album = media('300', NOW, {
+        media_type: 'CAROUSEL_ALBUM',
+        children: [media('301', NOW)],
+      })
+      await h.store.upsertMediaPage({ id, user_id: userId }, 's', [media('100', NOW), album], NOW)
+      await h.store.upsertMediaPage({ id: keep, user_id: userId }, 's', [media('900', NOW)], NOW)
+      assert.equal(await h.store.deleteAccount(userId, id), true)
+      assert.deepEqual(await h.raw('SELECT id FROM user_social_accounts'), [{ id: keep }])
+      assert.deepEqual(await h.raw('SELECT platform_media_id FROM media'), [
+        { platform_media_id: '900' },
+      ])
+      assert.equal(await h.store.deleteAccount(userId, id), false)
+    })
+
+    test('ping answers', async () => {
+      await h.store.ping()
+    })
+  })
+}
