@@ -1,0 +1,137 @@
+/**
+ * @module app — `buildApp(deps)`: the whole HTTP service as a Fastify instance. It never listens
+ * and never reads the environment; `main.ts` does both. Tests build it and `inject` into it.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import cookie from '@fastify/cookie'
+import { GalleryError } from './errors.ts'
+import { systemClock, type Clock } from './clock.ts'
+import type { Config, InstagramConfig } from './config/load-config.ts'
+import type { FernetKeyRing } from './crypto/fernet.ts'
+import type { Store } from './store/types.ts'
+import type { Emulator } from './emulator/emulator.ts'
+import {
+  SANDBOX_PREFIX,
+  createInjectFetch,
+  createSandbox,
+  sandboxInstagramConfig,
+} from './emulator/sandbox.ts'
+import { createInstagramClient, type FetchLike } from './providers/instagram/client.ts'
+import { createOAuthService } from './socials/oauth-service.ts'
+import { createSyncService } from './socials/sync-service.ts'
+import { registerErrorHandling } from './http/error-handler.ts'
+import { checkSameOrigin, createSessionManager } from './http/session.ts'
+import type { AppContext } from './http/context.ts'
+import { authRoutes } from './http/routes/auth.ts'
+import { socialsRoutes } from './http/routes/socials.ts'
+import { pagesRoutes } from './http/routes/pages.ts'
+
+export interface AppDeps {
+  readonly config: Config
+  readonly store: Store
+  readonly vault: FernetKeyRing
+  readonly logger: FastifyBaseLogger
+  readonly clock?: Clock
+  /** How to reach the real Instagram (default: global fetch). Unused in sandbox mode. */
+  readonly fetch?: FetchLike
+  /** The sandbox emulator; created here when sandbox mode needs one and none is given. */
+  readonly sandbox?: Emulator
+  /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
+  readonly passwordCost?: number
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store } = deps
+  const clock = deps.clock ?? systemClock
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: false,
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  })
+  registerErrorHandling(app)
+  await app.register(cookie)
+
+  // Instagram: real, sandbox (emulator mounted here, reached in-process) or unconfigured.
+  let instagramConfig: InstagramConfig | null = null
+  let fetchImpl: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init))
+  if (config.instagramMode === 'sandbox') {
+    const sandbox = deps.sandbox ?? createSandbox({ config, clock })
+    await app.register(sandbox.plugin, { prefix: SANDBOX_PREFIX })
+    instagramConfig = sandboxInstagramConfig(config, sandbox)
+    fetchImpl = createInjectFetch(app, sandbox.baseUrl())
+  } else if (config.instagramMode === 'real') {
+    instagramConfig = config.instagram
+  }
+  const igConfig = instagramConfig
+  const makeClient =
+    igConfig === null
+      ? null
+      : (onCall: () => void) =>
+          createInstagramClient({ config: igConfig, fetch: fetchImpl, onCall })
+
+  const secure = config.publicUrl.startsWith('https:')
+  const sessions = createSessionManager({ store, clock, secure })
+  const ctx: AppContext = {
+    config,
+    store,
+    clock,
+    sessions,
+    instagramMode: config.instagramMode,
+    passwordCost: deps.passwordCost ?? 15,
+    oauth: createOAuthService({
+      store,
+      vault: deps.vault,
+      clock,
+      instagram: makeClient === null ? null : makeClient(() => {}),
+    }),
+    sync: createSyncService({
+      store,
+      vault: deps.vault,
+      clock,
+      logger: deps.logger,
+      instagramClient: makeClient,
+    }),
+    async requireUser(request) {
+      const principal = await sessions.identity.authenticate(request)
+      if (principal === null) throw new GalleryError('ERR_UNAUTHENTICATED', 'Sign in first')
+      return principal
+    },
+  }
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return
+    const path = request.url.split('?')[0] ?? ''
+    checkSameOrigin(
+      request,
+      config.publicUrl,
+      request.cookies[sessions.names.session] !== undefined,
+      path === '/api/auth/login' || path === '/api/auth/register',
+    )
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff')
+    if (!reply.hasHeader('referrer-policy'))
+      reply.header('referrer-policy', 'strict-origin-when-cross-origin')
+    reply.header('x-frame-options', 'DENY')
+    reply.header('cross-origin-opener-policy', 'same-origin')
+    if (secure) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains')
+    return payload
+  })
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await store.ping()
+      return { status: 'ok', database: 'ok' }
+    } catch (error) {
+      _request.log.error({ err: error }, 'database not ready')
+      return reply.code(503).send({ status: 'unavailable', database: 'unreachable' })
+    }
+  })
+  await app.register(authRoutes(ctx))
+  await app.register(socialsRoutes(ctx))
+  await app.register(pagesRoutes(ctx))
+  return app
+}

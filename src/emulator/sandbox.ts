@@ -1,0 +1,92 @@
+/**
+ * @module emulator/sandbox — the emulator mounted inside the app for the embedded default
+ * (development without Instagram credentials), and an in-process `fetch` that reaches it.
+ * Never used in production: `loadConfig` only selects sandbox mode outside production.
+ */
+import { createHmac } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { Config, InstagramConfig } from '../config/load-config.ts'
+import type { FetchLike } from '../providers/instagram/client.ts'
+import { createEmulator, type Emulator } from './emulator.ts'
+
+export const SANDBOX_PREFIX = '/sandbox/instagram'
+
+export interface SandboxOptions {
+  readonly config: Config
+  readonly clock: Clock
+  /** Keeps emulator tokens valid across restarts; derive it from a persistent secret. */
+  readonly seed?: string
+}
+
+export function createSandbox(options: SandboxOptions): Emulator {
+  const base = `${options.config.publicUrl}${SANDBOX_PREFIX}`
+  const derive = (label: string): string | undefined =>
+    options.seed === undefined
+      ? undefined
+      : createHmac('sha256', options.seed).update(`psg-sandbox:${label}`).digest('base64url')
+  const clientSecret = derive('client-secret')
+  const signingSecret = derive('signing-secret')
+  return createEmulator({
+    clock: options.clock,
+    baseUrl: () => base,
+    clientId: 'sandbox-instagram-app',
+    redirectUris: [options.config.instagram.redirectUri],
+    ...(clientSecret === undefined ? {} : { clientSecret }),
+    ...(signingSecret === undefined ? {} : { signingSecret }),
+  })
+}
+
+/** The Instagram endpoints of a sandbox mounted at PUBLIC_URL + SANDBOX_PREFIX. */
+export function sandboxInstagramConfig(config: Config, emulator: Emulator): InstagramConfig {
+  const base = emulator.baseUrl()
+  return {
+    ...config.instagram,
+    clientId: emulator.state.settings.clientId,
+    clientSecret: emulator.state.settings.clientSecret,
+    authorizeUrl: `${base}/oauth/authorize`,
+    tokenUrl: `${base}/oauth/access_token`,
+    graphUrl: `${base}/graph`,
+  }
+}
+
+/** A `fetch` that serves URLs under `base` by injecting into `app`, with no socket. */
+export function createInjectFetch(app: FastifyInstance, base: string): FetchLike {
+  return async (input, init = {}) => {
+    if (!input.startsWith(`${base}/`))
+      throw new TypeError('sandbox fetch: only the built-in emulator is reachable')
+    const url = new URL(input)
+    const headers: Record<string, string> = {}
+    new Headers(init.headers).forEach((value, key) => {
+      headers[key] = value
+    })
+    const injected = app.inject({
+      method: (init.method ?? 'GET') as 'GET' | 'POST',
+      url: `${url.pathname}${url.search}`,
+      headers,
+      ...(typeof init.body === 'string' ? { payload: init.body } : {}),
+    })
+    const signal = init.signal
+    const res = await (signal
+      ? Promise.race([
+          injected,
+          new Promise<never>((_, reject) => {
+            const abort = (): void =>
+              reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+            if (signal.aborted) abort()
+            signal.addEventListener('abort', abort, { once: true })
+          }),
+        ])
+      : injected)
+    const responseHeaders = new Headers()
+    for (const [key, value] of Object.entries(res.headers)) {
+      if (value === undefined) continue
+      for (const v of Array.isArray(value) ? value : [String(value)]) responseHeaders.append(key, v)
+    }
+    const nullBody = res.statusCode === 204 || res.statusCode === 304
+    return new Response(nullBody ? null : new Uint8Array(res.rawPayload), {
+      status: res.statusCode,
+      headers: responseHeaders,
+    })
+  }
+}

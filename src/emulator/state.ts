@@ -1,0 +1,261 @@
+/**
+ * @module emulator/state — the Instagram emulator's in-memory world: users, media, codes, token
+ * signing, call accounting and injected faults. Routes live in `emulator.ts`.
+ *
+ * Tokens are signed, not stored, so that tokens kept by the app survive an emulator restart
+ * (the sandbox keeps working after `npm start` is run again).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Clock } from '../clock.ts'
+
+export type EmulatorAccountType = 'BUSINESS' | 'MEDIA_CREATOR' | 'PERSONAL'
+
+export interface EmulatorMedia {
+  id: string
+  owner_index: number
+  username: string
+  caption: string | null
+  media_type: 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
+  media_product_type: string
+  timestamp: number
+  shortcode: string
+  like_count: number
+  comments_count: number
+  hue: number
+  children: EmulatorMedia[]
+}
+
+export interface EmulatorUser {
+  index: number
+  /** App-scoped id (`/me` `id`, code-exchange `user_id`). */
+  id: string
+  /** Professional account id (`/me` `user_id`). */
+  user_id: string
+  username: string
+  name: string
+  account_type: EmulatorAccountType
+  followers_count: number
+  follows_count: number
+  /** Newest first. */
+  media: EmulatorMedia[]
+}
+
+export interface IssuedCode {
+  userIndex: number
+  clientId: string
+  redirectUri: string
+  scopes: string[]
+  expiresAt: number
+  used: boolean
+}
+
+export interface TokenClaims {
+  /** user index */
+  u: number
+  /** kind: short-lived or long-lived */
+  k: 's' | 'l'
+  /** issued at, ms */
+  i: number
+  /** expires at, ms */
+  e: number
+  /** scopes */
+  p: string[]
+  /** nonce */
+  n: string
+}
+
+/** A fault applied to the next matching Graph/token calls. */
+export type Fault =
+  | { kind: 'http_5xx'; status?: number; count: number; path?: string }
+  | { kind: 'timeout'; count: number; path?: string; hang_ms?: number }
+  | {
+      kind: 'throttle'
+      code: 4 | 17 | 32 | 613 | 80002
+      count: number
+      path?: string
+      minutes?: number
+    }
+  | {
+      kind: 'graph_error'
+      code: number
+      subcode?: number
+      message: string
+      count: number
+      path?: string
+      status?: number
+    }
+
+export interface CallRecord {
+  at: number
+  method: string
+  /** Path without query string (tokens never recorded). */
+  path: string
+  userIndex: number | null
+  status: number
+}
+
+export interface EmulatorSettings {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** Registered OAuth redirect URIs (exact match). */
+  readonly redirectUris: readonly string[]
+  /** Signs tokens and CDN URLs; keep it stable to keep tokens valid across restarts. */
+  readonly signingSecret: string
+  /** `flat` (observed in practice) or `wrapped` (`{"data":[...]}` as documented). */
+  readonly tokenResponseShape: 'flat' | 'wrapped'
+  /** Lifetime of signed media URLs. */
+  readonly cdnTtlMs: number
+  /** Calls per user per rolling hour before 80002 throttling (models the BUC budget). */
+  readonly callsPerHourPerUser: number
+  readonly latencyMs: number
+}
+
+export const SHORT_TOKEN_TTL_MS = 3_600_000
+export const LONG_TOKEN_TTL_MS = 60 * 86_400_000
+export const CODE_TTL_MS = 3_600_000
+export const MIN_REFRESH_AGE_MS = 86_400_000
+
+export class EmulatorState {
+  settings: EmulatorSettings
+  readonly clock: Clock
+  users: EmulatorUser[] = []
+  readonly codes = new Map<string, IssuedCode>()
+  /** user index → tokens issued before this time are invalid, with the subcode to report. */
+  readonly invalidations = new Map<number, { before: number; subcode: number }>()
+  faults: Fault[] = []
+  calls: CallRecord[] = []
+
+  constructor(settings: EmulatorSettings, clock: Clock, users: EmulatorUser[]) {
+    this.settings = settings
+    this.clock = clock
+    this.users = users
+  }
+
+  userByIndex(index: number): EmulatorUser | undefined {
+    return this.users.find((u) => u.index === index)
+  }
+
+  issueCode(userIndex: number, clientId: string, redirectUri: string, scopes: string[]): string {
+    const code = `AQB${randomBytes(48).toString('base64url')}`
+    this.codes.set(code, {
+      userIndex,
+      clientId,
+      redirectUri,
+      scopes,
+      expiresAt: this.clock.now() + CODE_TTL_MS,
+      used: false,
+    })
+    return code
+  }
+
+  #sign(payload: string): string {
+    return createHmac('sha256', this.settings.signingSecret).update(payload).digest('base64url')
+  }
+
+  issueToken(
+    userIndex: number,
+    kind: 's' | 'l',
+    scopes: string[],
+  ): { token: string; claims: TokenClaims } {
+    const now = this.clock.now()
+    const claims: TokenClaims = {
+      u: userIndex,
+      k: kind,
+      i: now,
+      e: now + (kind === 's' ? SHORT_TOKEN_TTL_MS : LONG_TOKEN_TTL_MS),
+      p: scopes,
+      n: randomBytes(9).toString('base64url'),
+    }
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url')
+    return { token: `IGAA${body}.${this.#sign(body)}`, claims }
+  }
+
+  /** The claims of a well-formed, correctly signed token (expiry not checked), else `null`. */
+  parseToken(token: string): TokenClaims | null {
+    const match = /^IGAA([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(token)
+    if (match === null) return null
+    const [, body = '', sig = ''] = match
+    const expected = Buffer.from(this.#sign(body))
+    const given = Buffer.from(sig)
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null
+    try {
+      const value: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'))
+      if (typeof value !== 'object' || value === null) return null
+      const c = value as Partial<TokenClaims>
+      if (
+        typeof c.u !== 'number' ||
+        (c.k !== 's' && c.k !== 'l') ||
+        typeof c.i !== 'number' ||
+        typeof c.e !== 'number' ||
+        !Array.isArray(c.p)
+      ) {
+        return null
+      }
+      return {
+        u: c.u,
+        k: c.k,
+        i: c.i,
+        e: c.e,
+        p: c.p.filter((s): s is string => typeof s === 'string'),
+        n: String(c.n),
+      }
+    } catch {
+      return null
+    }
+  }
+
+  /** A media URL signed with an `oe` (hex seconds) expiry, stable within a day. */
+  signCdnUrl(baseUrl: string, mediaIdValue: string): string {
+    const day = 86_400_000
+    const expires = Math.floor(
+      (Math.floor(this.clock.now() / day) * day + this.settings.cdnTtlMs) / 1000,
+    )
+    const oe = expires.toString(16).toUpperCase()
+    const oh = `00_${this.#sign(`${mediaIdValue}:${oe}`).slice(0, 32)}`
+    return `${baseUrl}/cdn/v/${mediaIdValue}.svg?oe=${oe}&oh=${oh}`
+  }
+
+  verifyCdnUrl(mediaIdValue: string, oe: string, oh: string): 'ok' | 'expired' | 'bad' {
+    const expected = `00_${this.#sign(`${mediaIdValue}:${oe}`).slice(0, 32)}`
+    if (
+      !/^[0-9A-F]{1,12}$/.test(oe) ||
+      expected.length !== oh.length ||
+      !timingSafeEqual(Buffer.from(expected), Buffer.from(oh))
+    ) {
+      return 'bad'
+    }
+    return parseInt(oe, 16) * 1000 <= this.clock.now() ? 'expired' : 'ok'
+  }
+
+  findMedia(
+    id: string,
+  ): { media: EmulatorMedia; owner: EmulatorUser; parent: EmulatorMedia | null } | null {
+    for (const owner of this.users) {
+      for (const media of owner.media) {
+        if (media.id === id) return { media, owner, parent: null }
+        const child = media.children.find((c) => c.id === id)
+        if (child !== undefined) return { media: child, owner, parent: media }
+      }
+    }
+    return null
+  }
+
+  /** Calls by this user within the last rolling hour. */
+  callsInLastHour(userIndex: number): number {
+    const since = this.clock.now() - 3_600_000
+    let n = 0
+    for (const call of this.calls) if (call.userIndex === userIndex && call.at > since) n++
+    return n
+  }
+
+  /** Takes the first fault matching `path`, decrementing its count. */
+  takeFault(path: string): Fault | null {
+    const index = this.faults.findIndex((f) => f.path === undefined || path.includes(f.path))
+    if (index < 0) return null
+    const fault = this.faults[index]
+    if (fault === undefined) return null
+    fault.count -= 1
+    if (fault.count <= 0) this.faults.splice(index, 1)
+    return fault
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * @module http/context — what route modules share, built once by `buildApp`.
+ */
+import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config/load-config.ts'
+import type { Store } from '../store/types.ts'
+import type { OAuthService } from '../socials/oauth-service.ts'
+import type { SyncService } from '../socials/sync-service.ts'
+import type { Principal, SessionManager } from './session.ts'
+
+export interface AppContext {
+  readonly config: Config
+  readonly store: Store
+  readonly clock: Clock
+  readonly sessions: SessionManager
+  readonly oauth: OAuthService
+  readonly sync: SyncService
+  readonly instagramMode: Config['instagramMode']
+  /** log2 of scrypt's N for new password hashes. */
+  readonly passwordCost: number
+  /** @throws ERR_UNAUTHENTICATED when nobody is signed in. */
+  requireUser(request: FastifyRequest): Promise<Principal>
+}

@@ -1,0 +1,118 @@
+/**
+ * @module http/presenters — the API's JSON shapes. Accounts keep the seed's `user_social_accounts`
+ * snake_case fields, minus the token; times are ISO 8601 strings.
+ */
+import type { MediaRecord, MediaWithChildren, SocialAccountRecord } from '../store/types.ts'
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+export interface AccountJson {
+  id: string
+  user_id: string
+  platform: string
+  account_type: 'oauth' | 'public'
+  username: string
+  display_name: string
+  instagram_user_id: string | null
+  instagram_account_type: string | null
+  token_expires_at: string | null
+  is_active: boolean
+  connected_at: string | null
+  last_sync: string | null
+  posts_count: number | null
+  status: string
+  status_message: string | null
+  needs_reconnect: boolean
+  profile_url: string
+  profile_picture_url: string | null
+}
+
+export interface MediaChildJson {
+  id: string
+  platform_media_id: string
+  media_type: string
+  media_url: string | null
+  thumbnail_url: string | null
+}
+
+export interface MediaJson extends MediaChildJson {
+  account_id: string
+  media_product_type: string | null
+  permalink: string | null
+  caption: string | null
+  timestamp: string
+  children: MediaChildJson[]
+}
+
+export function presentAccount(account: SocialAccountRecord): AccountJson {
+  return {
+    id: account.id,
+    user_id: account.user_id,
+    platform: account.platform,
+    account_type: account.account_type,
+    username: account.username,
+    display_name: account.display_name,
+    instagram_user_id: account.instagram_user_id,
+    instagram_account_type: account.instagram_account_type,
+    token_expires_at: iso(account.token_expires_at),
+    is_active: account.is_active,
+    connected_at: iso(account.connected_at),
+    last_sync: iso(account.last_sync),
+    posts_count: account.posts_count,
+    status: account.status,
+    status_message: account.status_message,
+    needs_reconnect: account.status === 'reauth_required',
+    profile_url: account.profile_url,
+    profile_picture_url: account.profile_picture_url,
+  }
+}
+
+function presentChild(media: MediaRecord): MediaChildJson {
+  return {
+    id: media.id,
+    platform_media_id: media.platform_media_id,
+    media_type: media.media_type,
+    media_url: media.media_url,
+    thumbnail_url: media.thumbnail_url,
+  }
+}
+
+export function presentMedia(media: MediaWithChildren): MediaJson {
+  return {
+    id: media.id,
+    account_id: media.account_id,
+    platform_media_id: media.platform_media_id,
+    media_type: media.media_type,
+    media_product_type: media.media_product_type,
+    media_url: media.media_url,
+    thumbnail_url: media.thumbnail_url,
+    permalink: media.permalink,
+    caption: media.caption,
+    timestamp: new Date(media.timestamp).toISOString(),
+    children: media.children.map(presentChild),
+  }
+}
+
+/** Opaque keyset cursor: base64url of `[timestamp, id]`. */
+export function encodeCursor(media: { timestamp: number; id: string }): string {
+  return Buffer.from(JSON.stringify([media.timestamp, media.id])).toString('base64url')
+}
+
+export function decodeCursor(cursor: string): { timestamp: number; id: string } | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (!Array.isArray(value) || value.length !== 2) return null
+    const [timestamp, id] = value as unknown[]
+    if (
+      typeof timestamp !== 'number' ||
+      !Number.isSafeInteger(timestamp) ||
+      typeof id !== 'string' ||
+      !/^[0-9a-f-]{36}$/.test(id)
+    )
+      return null
+    return { timestamp, id }
+  } catch {
+    return null
+  }
+}

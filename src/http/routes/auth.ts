@@ -1,0 +1,111 @@
+/**
+ * @module http/routes/auth — local accounts: register, sign in, sign out, who am I.
+ * Errors are generic: a wrong email and a wrong password read the same.
+ */
+import type { FastifyInstance } from 'fastify'
+import { GalleryError } from '../../errors.ts'
+import { hashPassword, verifyPassword } from '../../identity/password.ts'
+import type { AppContext } from '../context.ts'
+
+export const PASSWORD_MIN_LENGTH = 10
+const credentialsSchema = {
+  type: 'object',
+  required: ['email', 'password'],
+  additionalProperties: false,
+  properties: {
+    email: {
+      type: 'string',
+      minLength: 3,
+      maxLength: 254,
+      pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$',
+    },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const
+
+interface Credentials {
+  email: string
+  password: string
+}
+
+export function authRoutes(ctx: AppContext) {
+  // A real hash to compare against when the email is unknown, so timing does not tell.
+  const dummyHash = hashPassword('not-a-real-password', ctx.passwordCost)
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.post<{ Body: Credentials }>(
+      '/api/auth/register',
+      { schema: { body: credentialsSchema } },
+      async (request, reply) => {
+        const email = request.body.email.trim().toLowerCase()
+        const password = request.body.password
+        if ([...password].length < PASSWORD_MIN_LENGTH) {
+          throw new GalleryError(
+            'ERR_VALIDATION',
+            `Password must be at least ${PASSWORD_MIN_LENGTH} characters`,
+            {
+              details: [
+                {
+                  path: 'body.password',
+                  message: `must be at least ${PASSWORD_MIN_LENGTH} characters`,
+                },
+              ],
+            },
+          )
+        }
+        const passwordHash = await hashPassword(password, ctx.passwordCost)
+        let user
+        try {
+          user = await ctx.store.createUser({
+            email,
+            password_hash: passwordHash,
+            now: ctx.clock.now(),
+          })
+        } catch (error) {
+          if (error instanceof GalleryError && error.code === 'ERR_CONFLICT') {
+            throw new GalleryError(
+              'ERR_CONFLICT',
+              'Could not register with this email; sign in instead if it is yours',
+            )
+          }
+          throw error
+        }
+        await ctx.sessions.start(request, reply, user.id)
+        request.log.info({ userId: user.id }, 'user registered')
+        return reply.code(201).send({ user: { id: user.id, email: user.email } })
+      },
+    )
+
+    app.post<{ Body: Credentials }>(
+      '/api/auth/login',
+      { schema: { body: credentialsSchema } },
+      async (request, reply) => {
+        const email = request.body.email.trim().toLowerCase()
+        const user = await ctx.store.findUserByEmail(email)
+        const ok = await verifyPassword(
+          request.body.password,
+          user?.password_hash ?? (await dummyHash),
+        )
+        if (user === null || !ok) {
+          request.log.info('sign-in failed')
+          throw new GalleryError('ERR_UNAUTHENTICATED', 'Invalid email or password')
+        }
+        await ctx.sessions.start(request, reply, user.id)
+        request.log.info({ userId: user.id }, 'signed in')
+        return { user: { id: user.id, email: user.email } }
+      },
+    )
+
+    app.post('/api/auth/logout', async (request, reply) => {
+      await ctx.sessions.end(request, reply)
+      return reply.code(204).send()
+    })
+
+    app.get('/api/auth/me', async (request) => {
+      const principal = await ctx.requireUser(request)
+      const user = await ctx.store.findUserById(principal.userId)
+      if (user === null) throw new GalleryError('ERR_UNAUTHENTICATED', 'Sign in first')
+      return { user: { id: user.id, email: user.email }, sandbox: ctx.instagramMode === 'sandbox' }
+    })
+  }
+}

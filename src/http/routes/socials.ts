@@ -1,0 +1,228 @@
+/**
+ * @module http/routes/socials — `/api/socials/...`: connect, the OAuth callback, accounts, sync
+ * and media. Another user's account is invisible (404, not 403).
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { GalleryError } from '../../errors.ts'
+import { STATE_TTL_MS } from '../../socials/oauth-service.ts'
+import { SANDBOX_NOTICE } from '../../socials/messages.ts'
+import type { AppContext } from '../context.ts'
+import { decodeCursor, encodeCursor, presentAccount, presentMedia } from '../presenters.ts'
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
+} as const
+
+const PUBLIC_PLATFORMS = {
+  instagram: (u: string) => `https://www.instagram.com/${u}/`,
+  tiktok: (u: string) => `https://www.tiktok.com/@${u}`,
+  x: (u: string) => `https://x.com/${u}`,
+  youtube: (u: string) => `https://www.youtube.com/@${u}`,
+} as const
+
+function notFound(): GalleryError {
+  return new GalleryError('ERR_NOT_FOUND', 'Account not found')
+}
+
+export function socialsRoutes(ctx: AppContext) {
+  const sandbox = ctx.instagramMode === 'sandbox'
+
+  function landing(
+    reply: FastifyReply,
+    mode: 'popup' | 'redirect',
+    params: Record<string, string>,
+  ): FastifyReply {
+    const target = mode === 'popup' ? '/oauth/popup-result' : '/gallery'
+    const query = new URLSearchParams(params).toString()
+    ctx.sessions.clearBinding(reply)
+    return reply
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store')
+      .redirect(`${target}?${query}`, 303)
+  }
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get('/api/socials/providers', async () => ({
+      providers: [
+        {
+          platform: 'instagram',
+          mode: ctx.instagramMode,
+          connectable: ctx.instagramMode !== 'unconfigured',
+          sandbox,
+          notice: sandbox
+            ? SANDBOX_NOTICE
+            : ctx.instagramMode === 'unconfigured'
+              ? 'Instagram OAuth not configured'
+              : null,
+        },
+      ],
+    }))
+
+    app.post<{ Body: { mode?: 'popup' | 'redirect' } | undefined }>(
+      '/api/socials/connect/instagram',
+      {
+        schema: {
+          body: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            properties: { mode: { type: 'string', enum: ['popup', 'redirect'] } },
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = await ctx.requireUser(request)
+        const mode = request.body?.mode ?? 'redirect'
+        const { authorizationUrl, binding } = await ctx.oauth.startConnect(principal.userId, mode)
+        ctx.sessions.setBinding(reply, binding, STATE_TTL_MS / 1000)
+        request.log.info({ userId: principal.userId, mode }, 'instagram connect started')
+        return reply.header('cache-control', 'no-store').send({
+          authorization_url: authorizationUrl,
+          expires_in: STATE_TTL_MS / 1000,
+          sandbox,
+          ...(sandbox ? { notice: SANDBOX_NOTICE } : {}),
+        })
+      },
+    )
+
+    // Arrives as a cross-site top-level GET from Instagram: no JSON errors here, every outcome
+    // lands the person on a page that explains it. Its query string is never logged.
+    app.get('/api/socials/oauth/instagram/callback', async (request, reply) => {
+      const principal = await ctx.sessions.identity.authenticate(request)
+      const result = await ctx.oauth.handleCallback(
+        request.query as Record<string, unknown>,
+        principal?.userId ?? null,
+        request.cookies[ctx.sessions.names.oauthBinding],
+      )
+      if (result.ok) {
+        request.log.info(
+          { accountId: result.account.id, created: result.created },
+          'instagram account connected',
+        )
+        return landing(reply, result.mode, {
+          connect: 'success',
+          platform: 'instagram',
+          account: result.account.id,
+        })
+      }
+      request.log.warn({ outcome: result.code }, 'instagram callback refused')
+      return landing(reply, result.mode, {
+        connect: 'error',
+        platform: 'instagram',
+        reason: result.code,
+        ...(result.detail === undefined ? {} : { detail: result.detail }),
+      })
+    })
+
+    app.get('/api/socials/accounts', async (request, reply) => {
+      const principal = await ctx.requireUser(request)
+      const accounts = await ctx.store.listAccounts(principal.userId)
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ accounts: accounts.map(presentAccount), sandbox })
+    })
+
+    app.post<{ Body: { platform: keyof typeof PUBLIC_PLATFORMS; username: string } }>(
+      '/api/socials/accounts',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['platform', 'username'],
+            additionalProperties: false,
+            properties: {
+              platform: { type: 'string', enum: Object.keys(PUBLIC_PLATFORMS) },
+              username: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 64,
+                pattern: '^@?[A-Za-z0-9._-]{1,63}$',
+              },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = await ctx.requireUser(request)
+        const username = request.body.username.replace(/^@/, '')
+        const account = await ctx.store.createPublicAccount({
+          user_id: principal.userId,
+          platform: request.body.platform,
+          username,
+          profile_url: PUBLIC_PLATFORMS[request.body.platform](encodeURIComponent(username)),
+          now: ctx.clock.now(),
+        })
+        return reply.code(201).send({ account: presentAccount(account) })
+      },
+    )
+
+    app.delete<{ Params: { id: string } }>(
+      '/api/socials/accounts/:id',
+      { schema: { params: idParams } },
+      async (request, reply) => {
+        const principal = await ctx.requireUser(request)
+        if (!(await ctx.store.deleteAccount(principal.userId, request.params.id))) throw notFound()
+        request.log.info({ accountId: request.params.id }, 'account disconnected')
+        return reply.code(204).send()
+      },
+    )
+
+    app.post<{ Params: { id: string } }>(
+      '/api/socials/accounts/:id/sync',
+      { schema: { params: idParams } },
+      async (request) => {
+        const principal = await ctx.requireUser(request)
+        return ctx.sync.syncAccount(principal.userId, request.params.id)
+      },
+    )
+
+    app.get<{ Querystring: { account_id?: string; limit?: number; cursor?: string } }>(
+      '/api/socials/media',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              account_id: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+              limit: { type: 'integer', minimum: 1, maximum: 100 },
+              cursor: { type: 'string', maxLength: 200 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = await ctx.requireUser(request)
+        const { account_id, cursor } = request.query
+        const limit = request.query.limit ?? 24
+        let after
+        if (cursor !== undefined) {
+          after = decodeCursor(cursor)
+          if (after === null)
+            throw new GalleryError('ERR_VALIDATION', 'Invalid cursor', {
+              details: [{ path: 'querystring.cursor', message: 'is not a cursor from this API' }],
+            })
+        }
+        if (
+          account_id !== undefined &&
+          (await ctx.store.getAccount(principal.userId, account_id)) === null
+        )
+          throw notFound()
+        const rows = await ctx.store.listMedia({
+          user_id: principal.userId,
+          limit: limit + 1,
+          ...(account_id === undefined ? {} : { account_id }),
+          ...(after === undefined ? {} : { after }),
+        })
+        const page = rows.slice(0, limit)
+        const last = page[page.length - 1]
+        return reply.header('cache-control', 'no-store').send({
+          items: page.map(presentMedia),
+          next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+        })
+      },
+    )
+  }
+}

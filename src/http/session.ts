@@ -1,0 +1,141 @@
+/**
+ * @module http/session — local sign-in sessions (the embedded default identity) and the
+ * same-origin check for state-changing requests.
+ *
+ * Sessions live server-side: the cookie holds 32 random bytes, the store holds their SHA-256.
+ * Cookies are HttpOnly, SameSite=Lax (the OAuth return is a cross-site top-level GET), Secure
+ * and `__Host-` prefixed when PUBLIC_URL is https.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { GalleryError } from '../errors.ts'
+import type { Clock } from '../clock.ts'
+import { randomToken, sha256 } from '../crypto/random.ts'
+import type { Store } from '../store/types.ts'
+
+export const SESSION_ABSOLUTE_MS = 30 * 86_400_000
+export const SESSION_IDLE_MS = 7 * 86_400_000
+
+/** Who made a request: resolved by an identity provider (local sessions now, Firebase later). */
+export interface Principal {
+  readonly userId: string
+  readonly via: 'session-cookie' | 'bearer'
+}
+
+export interface IdentityProvider {
+  authenticate(request: FastifyRequest): Promise<Principal | null>
+}
+
+export interface CookieNames {
+  readonly session: string
+  readonly oauthBinding: string
+}
+
+export function cookieNames(secure: boolean): CookieNames {
+  return secure
+    ? { session: '__Host-psg_session', oauthBinding: '__Host-psg_oauth' }
+    : { session: 'psg_session', oauthBinding: 'psg_oauth' }
+}
+
+export interface SessionManager {
+  readonly names: CookieNames
+  readonly identity: IdentityProvider
+  /** Starts a new session (a new id at every login), replacing the request's old one. */
+  start(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void>
+  /** Revokes the request's session server-side and clears the cookie. */
+  end(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  setBinding(reply: FastifyReply, value: string, maxAgeSeconds: number): void
+  clearBinding(reply: FastifyReply): void
+}
+
+export function createSessionManager(options: {
+  store: Store
+  clock: Clock
+  secure: boolean
+}): SessionManager {
+  const { store, clock, secure } = options
+  const names = cookieNames(secure)
+  const baseCookie = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/' }
+
+  const identity: IdentityProvider = {
+    async authenticate(request) {
+      const raw = request.cookies[names.session]
+      if (raw === undefined || !/^[A-Za-z0-9_-]{43}$/.test(raw)) return null
+      const idHash = sha256(raw)
+      const now = clock.now()
+      const session = await store.findSession(idHash, now)
+      if (session === null) return null
+      // Push the idle expiry forward at most once an hour, not on every request.
+      if (session.idle_expires_at - now < SESSION_IDLE_MS - 3_600_000)
+        await store.touchSession(idHash, now + SESSION_IDLE_MS)
+      return { userId: session.user_id, via: 'session-cookie' }
+    },
+  }
+
+  return {
+    names,
+    identity,
+    /** Starts a new session (a new id at every login), replacing the request's old one. */
+    async start(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
+      await this.end(request, reply)
+      const raw = randomToken(32)
+      const now = clock.now()
+      await store.createSession({
+        id_hash: sha256(raw),
+        user_id: userId,
+        created_at: now,
+        expires_at: now + SESSION_ABSOLUTE_MS,
+        idle_expires_at: now + SESSION_IDLE_MS,
+      })
+      void reply.setCookie(names.session, raw, {
+        ...baseCookie,
+        maxAge: SESSION_ABSOLUTE_MS / 1000,
+      })
+    },
+    async end(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const raw = request.cookies[names.session]
+      if (raw !== undefined && raw.length < 200) await store.deleteSession(sha256(raw))
+      void reply.clearCookie(names.session, baseCookie)
+    },
+    setBinding(reply: FastifyReply, value: string, maxAgeSeconds: number): void {
+      void reply.setCookie(names.oauthBinding, value, {
+        ...baseCookie,
+        path: '/api/socials/oauth/',
+        maxAge: maxAgeSeconds,
+      })
+    },
+    clearBinding(reply: FastifyReply): void {
+      void reply.clearCookie(names.oauthBinding, { ...baseCookie, path: '/api/socials/oauth/' })
+    },
+  }
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/**
+ * CSRF defence for cookie-authenticated state changes: the `Origin` must be PUBLIC_URL's, or the
+ * browser must say `Sec-Fetch-Site: same-origin`. Sign-in and registration get the same check
+ * whenever a browser sends an Origin (login CSRF); clients without one (curl) may sign in.
+ */
+export function checkSameOrigin(
+  request: FastifyRequest,
+  publicOrigin: string,
+  hasSessionCookie: boolean,
+  isSignIn: boolean,
+): void {
+  if (!UNSAFE_METHODS.has(request.method)) return
+  const origin = request.headers.origin
+  const fetchSite = request.headers['sec-fetch-site']
+  if (origin !== undefined) {
+    if (origin === publicOrigin) return
+    throw new GalleryError('ERR_FORBIDDEN', 'Cross-origin request refused')
+  }
+  if (fetchSite === 'same-origin') return
+  if (fetchSite !== undefined && fetchSite !== 'none')
+    throw new GalleryError('ERR_FORBIDDEN', 'Cross-origin request refused')
+  if (hasSessionCookie && !isSignIn) {
+    throw new GalleryError(
+      'ERR_FORBIDDEN',
+      `State-changing requests need an Origin header matching ${publicOrigin}`,
+    )
+  }
+}
