@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import globals from 'globals'
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'src/web/static/**'] },
@@ -31,7 +32,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', 'src/web/**/*.js'],
+    files: ['**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
   },
 )
