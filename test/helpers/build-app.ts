@@ -1,0 +1,204 @@
+/**
+ * Builds the app for a test on a real SQLite file in a temp folder, with the sandbox emulator on
+ * a movable clock, logs captured in memory, and closes everything when the test ends.
+ */
+import type { TestContext } from 'node:test'
+import { Writable } from 'node:stream'
+import { join } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig, type Config } from '../../src/config/load-config.ts'
+import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
+import { createLogger } from '../../src/log/logger.ts'
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
+import type { Store } from '../../src/store/types.ts'
+import { createManualClock, type ManualClock } from '../../src/clock.ts'
+import { createSandbox } from '../../src/emulator/sandbox.ts'
+import type { Emulator } from '../../src/emulator/emulator.ts'
+import { tempDir } from './temp.ts'
+
+export const ORIGIN = 'http://localhost:8080'
+
+export interface TestApp {
+  readonly app: FastifyInstance
+  readonly store: Store
+  readonly config: Config
+  readonly clock: ManualClock
+  readonly emulator: Emulator
+  readonly vault: FernetKeyRing
+  readonly encryptionKey: string
+  /** Every log line written so far. */
+  readonly logs: string[]
+  /** Every response body and header block seen through `request`. */
+  readonly responses: string[]
+  /** Raw read-only SQL against the app's database. */
+  raw(sql: string, params?: unknown[]): Record<string, unknown>[]
+  /** `inject` that also records the response for leak scans. */
+  request(options: InjectOptions): Promise<LightMyRequestResponse>
+}
+
+export async function buildTestApp(
+  t: TestContext,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const dir = tempDir('psg-app-')
+  const encryptionKey = FernetKey.generate()
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL: ORIGIN,
+    DATA_DIR: dir.path,
+    DATABASE_URL: `sqlite:${join(dir.path, 'gallery.db')}`,
+    SOCIAL_TOKEN_ENCRYPTION_KEY: encryptionKey,
+    ...env,
+  })
+  const logs: string[] = []
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      )
+      done()
+    },
+  })
+  const logger = createLogger({ level: 'trace', destination })
+  const clock = createManualClock()
+  const store = createSqliteStore({ path: config.database.path })
+  const vault = new FernetKeyRing([encryptionKey], () => Math.floor(clock.now() / 1000))
+  const emulator = createSandbox({ config, clock })
+  const app = await buildApp({
+    config,
+    store,
+    vault,
+    logger,
+    clock,
+    sandbox: emulator,
+    passwordCost: 10,
+  })
+  await app.ready()
+  const reader = new BetterSqlite3(config.database.path, { readonly: true })
+  const responses: string[] = []
+  t.after(async () => {
+    reader.close()
+    await app.close()
+    await store.close()
+    dir.cleanup()
+  })
+  return {
+    app,
+    store,
+    config,
+    clock,
+    emulator,
+    vault,
+    encryptionKey,
+    logs,
+    responses,
+    raw: (sql, params = []) => reader.prepare(sql).all(...params) as Record<string, unknown>[],
+    async request(options: InjectOptions) {
+      const response = await app.inject(options)
+      responses.push(JSON.stringify(response.headers), response.body)
+      return response
+    },
+  }
+}
+
+/** A browser-like client: keeps cookies and sends our Origin on unsafe requests. */
+export class Browser {
+  readonly cookies = new Map<string, string>()
+  readonly #t: TestApp
+  constructor(t: TestApp) {
+    this.#t = t
+  }
+
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
+  async fetch(
+    method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH',
+    url: string,
+    options: { body?: unknown; headers?: Record<string, string>; origin?: string | null } = {},
+  ): Promise<LightMyRequestResponse> {
+    const headers: Record<string, string> = { ...options.headers }
+    if (this.cookies.size > 0) headers.cookie = this.cookieHeader()
+    if (method !== 'GET' && options.origin !== null) headers.origin = options.origin ?? ORIGIN
+    if (options.body !== undefined) headers['content-type'] = 'application/json'
+    const response = await this.#t.request({
+      method,
+      url,
+      headers,
+      ...(options.body === undefined ? {} : { payload: JSON.stringify(options.body) }),
+    })
+    for (const cookie of response.cookies) {
+      const expired =
+        cookie.maxAge === 0 ||
+        (cookie.expires !== undefined && cookie.expires.getTime() < Date.now())
+      if (expired || cookie.value === '') this.cookies.delete(cookie.name)
+      else this.cookies.set(cookie.name, cookie.value)
+    }
+    return response
+  }
+
+  async register(
+    email = `user-${Math.random().toString(36).slice(2)}@example.com`,
+    password = 'correct horse battery',
+  ): Promise<{ id: string; email: string }> {
+    const response = await this.fetch('POST', '/api/auth/register', { body: { email, password } })
+    if (response.statusCode !== 201) throw new Error(`register failed: ${response.body}`)
+    return (response.json() as { user: { id: string; email: string } }).user
+  }
+}
+
+/** Starts a connection and returns the state value and the authorize URL's query. */
+export async function startConnect(
+  browser: Browser,
+  mode: 'popup' | 'redirect' = 'redirect',
+): Promise<{ url: URL; state: string }> {
+  const response = await browser.fetch('POST', '/api/socials/connect/instagram', { body: { mode } })
+  if (response.statusCode !== 200) throw new Error(`connect failed: ${response.body}`)
+  const url = new URL((response.json() as { authorization_url: string }).authorization_url)
+  return { url, state: url.searchParams.get('state') ?? '' }
+}
+
+/** Presses Allow (or Deny) on the emulator's consent page; returns the redirect target path. */
+export async function consent(
+  t: TestApp,
+  authorizeUrl: URL,
+  decision: 'allow' | 'deny',
+  userIndex = 1,
+): Promise<string> {
+  const form = new URLSearchParams(authorizeUrl.searchParams)
+  form.set('decision', decision)
+  form.set('user_index', String(userIndex))
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/sandbox/instagram/oauth/authorize',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: form.toString(),
+  })
+  if (response.statusCode !== 302)
+    throw new Error(`consent failed: ${response.statusCode} ${response.body}`)
+  const location = new URL(String(response.headers.location))
+  return `${location.pathname}${location.search}`
+}
+
+/** Register → connect → Allow → callback. Returns the new account id. */
+export async function connectAccount(t: TestApp, browser: Browser, userIndex = 1): Promise<string> {
+  const { url } = await startConnect(browser)
+  const callback = await consent(t, url, 'allow', userIndex)
+  const response = await browser.fetch('GET', callback)
+  const location = String(response.headers.location)
+  const account = new URL(location, ORIGIN).searchParams.get('account')
+  if (response.statusCode !== 303 || account === null)
+    throw new Error(`callback failed: ${location}`)
+  return account
+}
+
+export function count(t: TestApp, table: string): number {
+  const row = t.raw(`SELECT COUNT(*) AS n FROM ${table}`)[0]
+  return Number(row?.n ?? 0)
+}
