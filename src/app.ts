@@ -51,6 +51,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   })
   registerErrorHandling(app)
+  // The API speaks JSON only: other bodies get 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain')
   await app.register(cookie)
 
   // Instagram: real, sandbox (emulator mounted here, reached in-process) or unconfigured.

@@ -151,8 +151,7 @@ function one(query: unknown, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-const delay = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms).unref())
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function createEmulator(options: EmulatorOptions): Emulator {
   const settings: EmulatorSettings = {

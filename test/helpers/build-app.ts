@@ -42,6 +42,7 @@ export async function buildTestApp(
   t: TestContext,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
+  env = { INSTAGRAM_REQUEST_TIMEOUT_MS: '1000', ...env }
   const dir = tempDir('psg-app-')
   const encryptionKey = FernetKey.generate()
   const config = loadConfig({
@@ -149,7 +150,7 @@ export class Browser {
   ): Promise<{ id: string; email: string }> {
     const response = await this.fetch('POST', '/api/auth/register', { body: { email, password } })
     if (response.statusCode !== 201) throw new Error(`register failed: ${response.body}`)
-    return (response.json() as { user: { id: string; email: string } }).user
+    return response.json<{ user: { id: string; email: string } }>().user
   }
 }
 
@@ -160,7 +161,7 @@ export async function startConnect(
 ): Promise<{ url: URL; state: string }> {
   const response = await browser.fetch('POST', '/api/socials/connect/instagram', { body: { mode } })
   if (response.statusCode !== 200) throw new Error(`connect failed: ${response.body}`)
-  const url = new URL((response.json() as { authorization_url: string }).authorization_url)
+  const url = new URL(response.json<{ authorization_url: string }>().authorization_url)
   return { url, state: url.searchParams.get('state') ?? '' }
 }
 

@@ -27,7 +27,7 @@ test('connect answers an authorization URL with a fresh 256-bit state, the scope
   await browser.register()
   const response = await browser.fetch('POST', '/api/socials/connect/instagram', { body: {} })
   assert.equal(response.statusCode, 200)
-  const body = response.json() as { authorization_url: string; sandbox: boolean; notice: string }
+  const body = response.json<{ authorization_url: string; sandbox: boolean; notice: string }>()
   assert.equal(body.sandbox, true)
   assert.match(body.notice, /Sandbox/)
   const url = new URL(body.authorization_url)
@@ -65,7 +65,7 @@ test('connect needs a signed-in user', async (t) => {
     headers: { origin: ORIGIN },
   })
   assert.equal(response.statusCode, 401)
-  assert.equal((response.json() as { error: { code: string } }).error.code, 'ERR_UNAUTHENTICATED')
+  assert.equal(response.json<{ error: { code: string } }>().error.code, 'ERR_UNAUTHENTICATED')
 })
 
 test('full flow: allow → callback stores an encrypted long-lived token and lands on the gallery', async (t) => {
@@ -407,7 +407,7 @@ test('production without Instagram credentials: connect answers 503 naming the v
     origin: 'https://gallery.example',
   })
   assert.equal(response.statusCode, 503)
-  const body = response.json() as { error: { code: string; message: string } }
+  const body = response.json<{ error: { code: string; message: string } }>()
   assert.equal(body.error.code, 'ERR_NOT_CONFIGURED')
   assert.match(
     body.error.message,

@@ -17,7 +17,7 @@ const credentialsSchema = {
       type: 'string',
       minLength: 3,
       maxLength: 254,
-      pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$',
+      pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$',
     },
     password: { type: 'string', minLength: 1, maxLength: 1024 },
   },
