@@ -214,7 +214,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   }
 
   function usageHeaders(user: EmulatorUser): Record<string, string> {
-    const cap = settings.callsPerHourPerUser
+    const cap = state.settings.callsPerHourPerUser
     const pct = Math.min(100, Math.round((100 * state.callsInLastHour(user.index)) / cap))
     const regain = pct >= 100 ? minutesToRegain(user.index) : 0
     return {
@@ -246,7 +246,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   }
 
   async function applyFaults(path: string, user: EmulatorUser | null): Promise<void> {
-    if (settings.latencyMs > 0) await delay(settings.latencyMs)
+    if (state.settings.latencyMs > 0) await delay(state.settings.latencyMs)
     const fault: Fault | null = state.takeFault(path)
     if (fault === null) return
     switch (fault.kind) {
@@ -305,7 +305,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   }
 
   function requireBudget(user: EmulatorUser): void {
-    if (state.callsInLastHour(user.index) >= settings.callsPerHourPerUser) {
+    if (state.callsInLastHour(user.index) >= state.settings.callsPerHourPerUser) {
       const headers = usageHeaders(user)
       throw new GraphFailure(
         400,
@@ -568,8 +568,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     const redirectUri = one(q, 'redirect_uri')
     const responseType = one(q, 'response_type')
     const scope = one(q, 'scope')
-    if (clientId !== settings.clientId) return { ok: false, message: 'Invalid platform app' }
-    if (redirectUri === undefined || !settings.redirectUris.includes(redirectUri))
+    if (clientId !== state.settings.clientId) return { ok: false, message: 'Invalid platform app' }
+    if (redirectUri === undefined || !state.settings.redirectUris.includes(redirectUri))
       return { ok: false, message: 'Invalid redirect_uri' }
     if (responseType !== 'code') return { ok: false, message: 'Invalid response_type' }
     const scopes = (scope ?? '').split(/[\s,]+/).filter((s) => s !== '')
@@ -670,8 +670,9 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         for (const name of ['client_id', 'client_secret', 'grant_type', 'redirect_uri', 'code']) {
           if (one(body, name) === undefined) throw oauthError(`Missing required parameter: ${name}`)
         }
-        if (one(body, 'client_id') !== settings.clientId) throw oauthError('Invalid platform app')
-        if (one(body, 'client_secret') !== settings.clientSecret)
+        if (one(body, 'client_id') !== state.settings.clientId)
+          throw oauthError('Invalid platform app')
+        if (one(body, 'client_secret') !== state.settings.clientSecret)
           throw oauthError('Error validating client secret.')
         if (one(body, 'grant_type') !== 'authorization_code')
           throw oauthError('Invalid grant_type: authorization_code is required')
@@ -680,7 +681,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         if (
           issued === undefined ||
           issued.expiresAt <= clock.now() ||
-          issued.clientId !== settings.clientId
+          issued.clientId !== state.settings.clientId
         ) {
           throw oauthError(
             /#_$/.test(code)
@@ -703,7 +704,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         const wrapped = `{"data":[{"access_token":${JSON.stringify(token)},"user_id":"${user.id}","permissions":${JSON.stringify(issued.scopes.join(','))}}]}`
         return {
           body: null,
-          raw: settings.tokenResponseShape === 'flat' ? flat : wrapped,
+          raw: state.settings.tokenResponseShape === 'flat' ? flat : wrapped,
           userIndex: user.index,
         }
       }),
@@ -714,7 +715,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         const q = request.query as Record<string, unknown>
         if (one(q, 'grant_type') !== 'ig_exchange_token')
           throw graphError(100, 'Unsupported grant_type: ig_exchange_token is required')
-        if (one(q, 'client_secret') !== settings.clientSecret)
+        if (one(q, 'client_secret') !== state.settings.clientSecret)
           throw graphError(
             101,
             'Error validating application. Invalid application secret.',
@@ -822,10 +823,10 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       calls: state.calls.length,
       now: new Date(clock.now()).toISOString(),
       settings: {
-        token_response_shape: settings.tokenResponseShape,
-        calls_per_hour_per_user: settings.callsPerHourPerUser,
-        latency_ms: settings.latencyMs,
-        cdn_ttl_ms: settings.cdnTtlMs,
+        token_response_shape: state.settings.tokenResponseShape,
+        calls_per_hour_per_user: state.settings.callsPerHourPerUser,
+        latency_ms: state.settings.latencyMs,
+        cdn_ttl_ms: state.settings.cdnTtlMs,
       },
     }))
     app.get('/_control/calls', async () => ({ calls: state.calls }))
@@ -942,8 +943,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       if (typeof body.calls_per_hour_per_user === 'number' && body.calls_per_hour_per_user >= 1)
         next.callsPerHourPerUser = body.calls_per_hour_per_user
       if (Object.keys(body).length === 0) return bad(reply, 'nothing to change')
-      Object.assign(settings, next)
-      state.settings = settings
+      state.settings = next
       return { ok: true }
     })
     app.post('/_control/reset', async () => {

@@ -1,0 +1,120 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { statSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/load-config.ts'
+import { FernetKey } from '../../src/crypto/fernet.ts'
+import { loadOrCreateDevKey } from '../../src/crypto/dev-key.ts'
+import { tempDir } from '../helpers/temp.ts'
+
+test('defaults: port 8080, sqlite in ./data, sandbox in development, Meta endpoints, frozen', () => {
+  const config = loadConfig({}, '/srv/app')
+  assert.equal(config.port, 8080)
+  assert.equal(config.publicUrl, 'http://localhost:8080')
+  assert.deepEqual(config.database, { kind: 'sqlite', path: '/srv/app/data/gallery.db' })
+  assert.equal(config.instagramMode, 'sandbox')
+  assert.equal(config.encryptionKeys, null)
+  assert.equal(config.instagram.authorizeUrl, 'https://www.instagram.com/oauth/authorize')
+  assert.equal(config.instagram.tokenUrl, 'https://api.instagram.com/oauth/access_token')
+  assert.equal(config.instagram.graphUrl, 'https://graph.instagram.com')
+  assert.match(config.instagram.graphVersion, /^v\d+\.0$/)
+  assert.equal(
+    config.instagram.redirectUri,
+    'http://localhost:8080/api/socials/oauth/instagram/callback',
+  )
+  assert.deepEqual(config.instagram.scopes, ['instagram_business_basic'])
+  assert.ok(Object.isFrozen(config))
+  assert.ok(Object.isFrozen(config.instagram))
+  assert.throws(() => {
+    ;(config as { port: number }).port = 1
+  })
+})
+
+test('every problem is reported at once', () => {
+  assert.throws(
+    () =>
+      loadConfig({
+        NODE_ENV: 'production',
+        PORT: 'eighty',
+        PUBLIC_URL: 'http://gallery.example',
+        DATABASE_URL: 'mysql://x',
+        INSTAGRAM_CLIENT_ID: 'id',
+        INSTAGRAM_GRAPH_URL: 'http://graph.example',
+        INSTAGRAM_SCOPES: 'user_profile',
+      }),
+    (error: Error) => {
+      for (const part of [
+        'PORT must be a whole number',
+        'PUBLIC_URL must use https',
+        'DATABASE_URL must be sqlite:',
+        'SOCIAL_TOKEN_ENCRYPTION_KEY is required when NODE_ENV=production',
+        'INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET must be set together',
+        'INSTAGRAM_GRAPH_URL must use https',
+        '"user_profile" is not an allowed scope',
+      ]) {
+        assert.ok(error.message.includes(part), part)
+      }
+      return true
+    },
+  )
+})
+
+test('plain http only for loopback hosts', () => {
+  assert.equal(
+    loadConfig({ INSTAGRAM_GRAPH_URL: 'http://127.0.0.1:9000/graph' }).instagram.graphUrl,
+    'http://127.0.0.1:9000/graph',
+  )
+  assert.throws(
+    () => loadConfig({ INSTAGRAM_TOKEN_URL: 'http://10.0.0.1/token' }),
+    /plain http is accepted only for loopback/,
+  )
+})
+
+test('production: credentials select real mode; without them, unconfigured (never the sandbox)', () => {
+  const key = FernetKey.generate()
+  assert.equal(
+    loadConfig({
+      NODE_ENV: 'production',
+      SOCIAL_TOKEN_ENCRYPTION_KEY: key,
+      PUBLIC_URL: 'https://g.example',
+    }).instagramMode,
+    'unconfigured',
+  )
+  const real = loadConfig({
+    NODE_ENV: 'production',
+    SOCIAL_TOKEN_ENCRYPTION_KEY: key,
+    PUBLIC_URL: 'https://g.example',
+    INSTAGRAM_CLIENT_ID: 'i',
+    INSTAGRAM_CLIENT_SECRET: 's',
+  })
+  assert.equal(real.instagramMode, 'real')
+  assert.equal(real.host, '0.0.0.0')
+})
+
+test('encryption keys: comma-separated ring, each validated', () => {
+  const a = FernetKey.generate()
+  const b = FernetKey.generate()
+  assert.deepEqual(loadConfig({ SOCIAL_TOKEN_ENCRYPTION_KEY: ` ${a} , ${b} ` }).encryptionKeys, [
+    a,
+    b,
+  ])
+  assert.throws(
+    () => loadConfig({ SOCIAL_TOKEN_ENCRYPTION_KEY: `${a},nope` }),
+    /key #2 is not a Fernet key/,
+  )
+})
+
+test('development key: generated once with mode 0600, then reused', () => {
+  const dir = tempDir('psg-key-')
+  try {
+    const first = loadOrCreateDevKey(join(dir.path, 'data'))
+    assert.equal(first.created, true)
+    assert.equal(statSync(first.path).mode & 0o777, 0o600)
+    const second = loadOrCreateDevKey(join(dir.path, 'data'))
+    assert.equal(second.created, false)
+    assert.equal(second.key, first.key)
+    assert.equal(readFileSync(first.path, 'utf8').trim(), first.key)
+  } finally {
+    dir.cleanup()
+  }
+})

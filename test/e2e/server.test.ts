@@ -1,0 +1,259 @@
+/**
+ * End to end over real HTTP on loopback: the real server process (`src/main.ts`) and, for the
+ * "real Instagram" path, the standalone emulator process (`src/emulator/main.ts`) as Meta.
+ * register → connect → authorize → callback → sync → media, then a leak scan of the server logs.
+ */
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { repoRoot } from '../helpers/paths.ts'
+import { tempDir } from '../helpers/temp.ts'
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+interface Proc {
+  readonly child: ChildProcess
+  readonly output: () => string
+}
+
+function start(t: TestContext, script: string, env: Record<string, string>): Proc {
+  let output = ''
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  t.after(() => {
+    child.kill('SIGKILL')
+  })
+  return { child, output: () => output }
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null>,
+  proc: Proc,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`${what}: process exited\n${proc.output()}`)
+    const value = await probe().catch(() => null)
+    if (value !== null) return value
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${what}: timed out\n${proc.output()}`)
+}
+
+/** A minimal cookie-keeping HTTP client that does not follow redirects. */
+class Client {
+  readonly cookies = new Map<string, string>()
+  readonly bodies: string[] = []
+  readonly origin: string
+  constructor(origin: string) {
+    this.origin = origin
+  }
+  async send(
+    method: string,
+    url: string,
+    body?: string,
+    contentType = 'application/json',
+  ): Promise<{ status: number; headers: Headers; text: string }> {
+    const headers: Record<string, string> = { origin: this.origin }
+    if (this.cookies.size > 0)
+      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    if (body !== undefined) headers['content-type'] = contentType
+    const response = await fetch(url, {
+      method,
+      headers,
+      redirect: 'manual',
+      ...(body === undefined ? {} : { body }),
+    })
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const [name = '', ...rest] = pair.split('=')
+      const value = rest.join('=')
+      if (value === '' || /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line))
+        this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+    const text = await response.text()
+    this.bodies.push(text)
+    return { status: response.status, headers: response.headers, text }
+  }
+}
+
+async function runFlow(
+  base: string,
+  client: Client,
+  authorizeOrigin: string,
+): Promise<{ state: string; code: string; synced: Record<string, number> }> {
+  const registered = await client.send(
+    'POST',
+    `${base}/api/auth/register`,
+    JSON.stringify({ email: 'e2e@example.com', password: 'correct horse battery' }),
+  )
+  assert.equal(registered.status, 201, registered.text)
+  const connect = await client.send(
+    'POST',
+    `${base}/api/socials/connect/instagram`,
+    JSON.stringify({ mode: 'redirect' }),
+  )
+  assert.equal(connect.status, 200, connect.text)
+  const authorizeUrl = new URL(
+    (JSON.parse(connect.text) as { authorization_url: string }).authorization_url,
+  )
+  assert.equal(authorizeUrl.origin, authorizeOrigin)
+  const state = authorizeUrl.searchParams.get('state') ?? ''
+  const consentPage = await client.send('GET', authorizeUrl.toString())
+  assert.equal(consentPage.status, 200)
+  assert.match(consentPage.text, /Allow/)
+  const form = new URLSearchParams(authorizeUrl.searchParams)
+  form.set('decision', 'allow')
+  form.set('user_index', '1')
+  const decision = await client.send(
+    'POST',
+    new URL('authorize', authorizeUrl).toString(),
+    form.toString(),
+    'application/x-www-form-urlencoded',
+  )
+  assert.equal(decision.status, 302)
+  const callback = String(decision.headers.get('location'))
+  assert.ok(callback.startsWith(`${base}/api/socials/oauth/instagram/callback?`), callback)
+  const code = new URL(callback).searchParams.get('code') ?? ''
+  const landed = await client.send('GET', callback.replace(/#_$/, ''))
+  assert.equal(landed.status, 303)
+  assert.equal(landed.headers.get('referrer-policy'), 'no-referrer')
+  assert.match(String(landed.headers.get('location')), /^\/gallery\?connect=success/)
+  const accounts = JSON.parse((await client.send('GET', `${base}/api/socials/accounts`)).text) as {
+    accounts: { id: string; username: string }[]
+  }
+  assert.equal(accounts.accounts[0]?.username, 'sandbox_creator')
+  const sync = await client.send(
+    'POST',
+    `${base}/api/socials/accounts/${accounts.accounts[0]?.id ?? ''}/sync`,
+  )
+  assert.equal(sync.status, 200, sync.text)
+  const synced = JSON.parse(sync.text) as Record<string, number>
+  const media = JSON.parse(
+    (await client.send('GET', `${base}/api/socials/media?limit=30`)).text,
+  ) as { items: { media_url: string | null }[]; next_cursor: string | null }
+  assert.equal(media.items.length, 30)
+  assert.ok(media.next_cursor)
+  const image = await fetch(media.items[0]?.media_url ?? '')
+  assert.equal(image.status, 200)
+  assert.match(image.headers.get('content-type') ?? '', /image\/svg\+xml/)
+  return { state, code, synced }
+}
+
+function assertNoLeaks(logs: string, secrets: string[]): void {
+  assert.ok(logs.length > 200, 'the server logged')
+  for (const secret of secrets) {
+    assert.ok(secret.length >= 10)
+    assert.equal(logs.includes(secret), false, `leaked: ${secret.slice(0, 6)}…`)
+  }
+  assert.doesNotMatch(logs, /IGAA[A-Za-z0-9_-]{10}/)
+}
+
+test(
+  'npm start on the embedded default: sandbox, SQLite, generated dev key — full flow over HTTP',
+  { timeout: 90_000 },
+  async (t) => {
+    const dir = tempDir('psg-e2e-')
+    t.after(() => dir.cleanup())
+    const port = await freePort()
+    const base = `http://127.0.0.1:${port}`
+    const server = start(t, 'src/main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: base,
+      DATA_DIR: dir.path,
+      LOG_LEVEL: 'info',
+    })
+    const startedAt = Date.now()
+    await waitFor(
+      'server healthz',
+      async () => ((await fetch(`${base}/healthz`)).status === 200 ? true : null),
+      server,
+    )
+    t.diagnostic(`process start to first 200 on /healthz: ${Date.now() - startedAt} ms`)
+    const client = new Client(base)
+    const { state, code, synced } = await runFlow(base, client, base)
+    assert.deepEqual(synced, { added: 48, updated: 0, removed: 0, api_calls: 3 })
+    const keyFile = join(dir.path, 'dev-token-encryption.key')
+    assert.ok(existsSync(keyFile))
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600)
+    assert.match(server.output(), /generated a development key/)
+    assert.match(server.output(), /Instagram sandbox/)
+    assertNoLeaks(server.output(), [
+      state,
+      code,
+      client.cookies.get('psg_session') ?? 'missing-session-cookie',
+    ])
+  },
+)
+
+test('against the standalone emulator as Meta, over real HTTP', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir('psg-e2e-')
+  t.after(() => dir.cleanup())
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const redirect = `${base}/api/socials/oauth/instagram/callback`
+  const emulator = start(t, 'src/emulator/main.ts', {
+    EMULATOR_PORT: '0',
+    EMULATOR_REDIRECT_URIS: redirect,
+    EMULATOR_CLIENT_SECRET: 'e2e-client-secret-value',
+    LOG_LEVEL: 'warn',
+  })
+  const emuBase = await waitFor(
+    'emulator address',
+    async () => /listening on (http:\/\/[^\s]+)/.exec(emulator.output())?.[1] ?? null,
+    emulator,
+  )
+  const key = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4='
+  const server = start(t, 'src/main.ts', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: base,
+    DATA_DIR: dir.path,
+    LOG_LEVEL: 'debug',
+    SOCIAL_TOKEN_ENCRYPTION_KEY: key,
+    INSTAGRAM_CLIENT_ID: 'emulator-instagram-app',
+    INSTAGRAM_CLIENT_SECRET: 'e2e-client-secret-value',
+    INSTAGRAM_AUTHORIZE_URL: `${emuBase}/oauth/authorize`,
+    INSTAGRAM_TOKEN_URL: `${emuBase}/oauth/access_token`,
+    INSTAGRAM_GRAPH_URL: `${emuBase}/graph`,
+  })
+  await waitFor(
+    'server healthz',
+    async () => ((await fetch(`${base}/healthz`)).status === 200 ? true : null),
+    server,
+  )
+  const client = new Client(base)
+  const { state, code, synced } = await runFlow(base, client, emuBase)
+  assert.deepEqual(synced, { added: 48, updated: 0, removed: 0, api_calls: 3 })
+  assert.doesNotMatch(server.output(), /sandbox/i, 'real mode, no sandbox')
+  assertNoLeaks(server.output(), [
+    state,
+    code,
+    key,
+    'e2e-client-secret-value',
+    client.cookies.get('psg_session') ?? 'missing-session-cookie',
+  ])
+  assertNoLeaks(client.bodies.join('\n'), [key, 'e2e-client-secret-value'])
+})

@@ -1,0 +1,353 @@
+/** The emulator is a model of Meta's API: these tests pin the behaviours the app relies on. */
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { createManualClock, type ManualClock } from '../../src/clock.ts'
+import { createEmulator, type Emulator } from '../../src/emulator/emulator.ts'
+import { parseFields, serializeFields } from '../../src/emulator/fields.ts'
+
+const REDIRECT = 'https://app.example/api/socials/oauth/instagram/callback'
+
+async function emulator(
+  t: TestContext,
+): Promise<{ app: FastifyInstance; emu: Emulator; clock: ManualClock }> {
+  const clock = createManualClock(Date.UTC(2026, 10, 1))
+  const emu = createEmulator({
+    clock,
+    baseUrl: () => 'http://emu.test',
+    clientId: 'app-id',
+    clientSecret: 'app-secret',
+    redirectUris: [REDIRECT],
+  })
+  const app = Fastify()
+  await app.register(emu.plugin)
+  t.after(() => app.close())
+  return { app, emu, clock }
+}
+
+function authorizeQuery(extra: Record<string, string> = {}): string {
+  return new URLSearchParams({
+    client_id: 'app-id',
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'instagram_business_basic',
+    state: 'xyz',
+    ...extra,
+  }).toString()
+}
+
+async function code(app: FastifyInstance, userIndex = 1): Promise<string> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth/authorize',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `${authorizeQuery()}&decision=allow&user_index=${userIndex}`,
+  })
+  assert.equal(response.statusCode, 302)
+  const location = String(response.headers.location)
+  assert.match(location, /#_$/, 'Meta appends #_')
+  return new URL(location).searchParams.get('code') ?? ''
+}
+
+function exchange(app: FastifyInstance, value: string, overrides: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST',
+    url: '/oauth/access_token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      client_id: 'app-id',
+      client_secret: 'app-secret',
+      grant_type: 'authorization_code',
+      redirect_uri: REDIRECT,
+      code: value,
+      ...overrides,
+    }).toString(),
+  })
+}
+
+async function longToken(app: FastifyInstance, userIndex = 1): Promise<string> {
+  const short =
+    /"access_token":"([^"]+)"/.exec((await exchange(app, await code(app, userIndex))).body)?.[1] ??
+    ''
+  const response = await app.inject({
+    method: 'GET',
+    url: `/graph/access_token?grant_type=ig_exchange_token&client_secret=app-secret&access_token=${short}`,
+  })
+  assert.equal(response.statusCode, 200)
+  return response.json<{ access_token: string }>().access_token
+}
+
+test('authorize: consent page for valid requests, Meta-style error page otherwise', async (t) => {
+  const { app } = await emulator(t)
+  const ok = await app.inject({ method: 'GET', url: `/oauth/authorize?${authorizeQuery()}` })
+  assert.equal(ok.statusCode, 200)
+  assert.match(ok.body, /Allow/)
+  assert.match(ok.body, /Deny/)
+  for (const [extra, message] of [
+    [{ client_id: 'other' }, /Invalid platform app/],
+    [{ redirect_uri: `${REDIRECT}/` }, /Invalid redirect_uri/],
+    [{ scope: 'user_profile,user_media' }, /Invalid scope: user_profile,user_media/],
+    [{ scope: '' }, /Invalid scope: \[\]/],
+  ] as const) {
+    const bad = await app.inject({
+      method: 'GET',
+      url: `/oauth/authorize?${authorizeQuery(extra)}`,
+    })
+    assert.equal(bad.statusCode, 400)
+    assert.match(bad.body, message)
+  }
+})
+
+test('deny redirects with Meta’s denial parameters', async (t) => {
+  const { app } = await emulator(t)
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth/authorize',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `${authorizeQuery()}&decision=deny`,
+  })
+  const location = new URL(String(response.headers.location))
+  assert.equal(location.searchParams.get('error'), 'access_denied')
+  assert.equal(location.searchParams.get('error_reason'), 'user_denied')
+  assert.equal(location.searchParams.get('error_description'), 'The user denied your request')
+})
+
+test('code exchange: flat answer with an unquoted 17-digit user_id; single use; exact redirect_uri; 1 hour', async (t) => {
+  const { app, clock } = await emulator(t)
+  const first = await code(app)
+  const response = await exchange(app, first)
+  assert.equal(response.statusCode, 200)
+  assert.match(response.body, /"user_id":27281358591558846[,}]/, 'unquoted, as Meta sends it')
+  const reused = await exchange(app, first)
+  assert.deepEqual(reused.json(), {
+    error_type: 'OAuthException',
+    code: 400,
+    error_message: 'This authorization code has been used',
+  })
+  const wrongRedirect = await exchange(app, await code(app), { redirect_uri: `${REDIRECT}?x=1` })
+  assert.match(
+    wrongRedirect.json<{ error_message: string }>().error_message,
+    /redirect_uri is identical/,
+  )
+  const wrongSecret = await exchange(app, await code(app), { client_secret: 'nope' })
+  assert.equal(wrongSecret.statusCode, 400)
+  const late = await code(app)
+  clock.advance(3_600_001)
+  assert.equal(
+    (await exchange(app, late)).json<{ error_message: string }>().error_message,
+    'Matching code was not found or was already used',
+  )
+})
+
+test('long-lived tokens: 60 days; refresh only when ≥ 24 h old and unexpired', async (t) => {
+  const { app, clock } = await emulator(t)
+  const token = await longToken(app)
+  const early = await app.inject({
+    method: 'GET',
+    url: `/graph/refresh_access_token?grant_type=ig_refresh_token&access_token=${token}`,
+  })
+  assert.equal(early.statusCode, 400)
+  clock.advance(86_400_000)
+  const refreshed = await app.inject({
+    method: 'GET',
+    url: `/graph/refresh_access_token?grant_type=ig_refresh_token&access_token=${token}`,
+  })
+  assert.equal(refreshed.statusCode, 200)
+  assert.equal(refreshed.json<{ expires_in: number }>().expires_in, 5_184_000)
+  clock.advance(60 * 86_400_000)
+  const expired = await app.inject({
+    method: 'GET',
+    url: `/graph/refresh_access_token?grant_type=ig_refresh_token&access_token=${token}`,
+  })
+  const error = expired.json<{ error: { code: number; error_subcode: number; message: string } }>()
+    .error
+  assert.equal(error.code, 190)
+  assert.equal(error.error_subcode, 463)
+  assert.match(error.message, /Session has expired/)
+})
+
+test('/me: requested fields only plus id; garbage tokens get 190 "Cannot parse access token"', async (t) => {
+  const { app } = await emulator(t)
+  const token = await longToken(app)
+  const me = await app.inject({
+    method: 'GET',
+    url: `/graph/v24.0/me?fields=user_id,username,account_type&access_token=${token}`,
+  })
+  assert.deepEqual(me.json(), {
+    id: '27281358591558846',
+    user_id: '17841457215396812',
+    username: 'sandbox_creator',
+    account_type: 'MEDIA_CREATOR',
+  })
+  assert.ok(me.headers['x-app-usage'])
+  assert.ok(me.headers['x-business-use-case-usage'])
+  const unknownField = await app.inject({
+    method: 'GET',
+    url: `/graph/me?fields=secret_sauce&access_token=${token}`,
+  })
+  assert.match(
+    unknownField.json<{ error: { message: string } }>().error.message,
+    /nonexisting field \(secret_sauce\)/,
+  )
+  const garbage = await app.inject({ method: 'GET', url: '/graph/me?access_token=nonsense' })
+  assert.equal(garbage.statusCode, 400)
+  assert.deepEqual(garbage.json<{ error: { code: number; message: string } }>().error.code, 190)
+  assert.match(garbage.body, /Cannot parse access token/)
+})
+
+test('/me/media: cursor paging with absolute, versioned next URLs on the numeric id; children by field expansion', async (t) => {
+  const { app } = await emulator(t)
+  const token = await longToken(app)
+  const first = await app.inject({
+    method: 'GET',
+    url: `/graph/me/media?fields=id,media_type,children{id,media_url}&limit=20&access_token=${token}`,
+  })
+  const page = first.json<{
+    data: { id: string; media_type: string; children?: { data: unknown[] } }[]
+    paging: { next: string; cursors: { after: string } }
+  }>()
+  assert.equal(page.data.length, 20)
+  assert.match(page.paging.next, /^http:\/\/emu\.test\/graph\/v24\.0\/17841457215396812\/media\?/)
+  const next = new URL(page.paging.next)
+  assert.equal(next.searchParams.get('limit'), '20')
+  assert.equal(next.searchParams.get('fields'), 'id,media_type,children{id,media_url}')
+  const album = page.data.find((m) => m.media_type === 'CAROUSEL_ALBUM')
+  assert.ok(album?.children && album.children.data.length >= 2)
+  let url: string | undefined = page.paging.next
+  const ids = new Set(page.data.map((m) => m.id))
+  while (url !== undefined) {
+    const u: URL = new URL(url)
+    const response: Awaited<ReturnType<FastifyInstance['inject']>> = await app.inject({
+      method: 'GET',
+      url: u.pathname + u.search,
+    })
+    const body: { data: { id: string }[]; paging?: { next?: string } } = response.json<{
+      data: { id: string }[]
+      paging?: { next?: string }
+    }>()
+    for (const m of body.data) ids.add(m.id)
+    url = body.paging?.next
+  }
+  assert.equal(ids.size, 48)
+})
+
+test('signed media URLs expire with 403 "URL signature expired"; tampering is refused', async (t) => {
+  const { app, clock } = await emulator(t)
+  const token = await longToken(app)
+  const media = (
+    await app.inject({
+      method: 'GET',
+      url: `/graph/me/media?fields=media_url&limit=1&access_token=${token}`,
+    })
+  ).json<{ data: { media_url: string }[] }>()
+  const mediaUrl = new URL(media.data[0]?.media_url ?? '')
+  const ok = await app.inject({ method: 'GET', url: mediaUrl.pathname + mediaUrl.search })
+  assert.equal(ok.statusCode, 200)
+  assert.match(String(ok.headers['content-type']), /image\/svg\+xml/)
+  const tampered = new URL(mediaUrl)
+  tampered.searchParams.set('oe', 'FFFFFFFF')
+  assert.equal(
+    (await app.inject({ method: 'GET', url: tampered.pathname + tampered.search })).statusCode,
+    403,
+  )
+  clock.advance(4 * 86_400_000)
+  const expired = await app.inject({ method: 'GET', url: mediaUrl.pathname + mediaUrl.search })
+  assert.equal(expired.statusCode, 403)
+  assert.equal(expired.body, 'URL signature expired')
+})
+
+test('faults and limits: 5xx, throttling with usage headers, invalidated tokens, per-user budget', async (t) => {
+  const { app, emu } = await emulator(t)
+  const token = await longToken(app)
+  const get = () => app.inject({ method: 'GET', url: `/graph/me?access_token=${token}` })
+  emu.state.faults.push({ kind: 'http_5xx', count: 1 })
+  assert.equal((await get()).statusCode, 500)
+  emu.state.faults.push({ kind: 'throttle', code: 80002, count: 1, minutes: 9 })
+  const throttled = await get()
+  assert.equal(
+    throttled.json<{ error: { code: number; is_transient: boolean } }>().error.code,
+    80002,
+  )
+  assert.match(
+    String(throttled.headers['x-business-use-case-usage']),
+    /"estimated_time_to_regain_access":9/,
+  )
+  assert.equal((await get()).statusCode, 200, 'faults are consumed')
+  const invalidate = await app.inject({
+    method: 'POST',
+    url: '/_control/users/1/invalidate',
+    payload: { subcode: 460 },
+  })
+  assert.equal(invalidate.statusCode, 200)
+  const invalid = (await get()).json<{ error: { code: number; error_subcode: number } }>().error
+  assert.deepEqual([invalid.code, invalid.error_subcode], [190, 460])
+  const fresh = await longToken(app)
+  emu.state.settings = { ...emu.state.settings, callsPerHourPerUser: 3 }
+  const results = []
+  for (let i = 0; i < 5; i++)
+    results.push(
+      (await app.inject({ method: 'GET', url: `/graph/me?access_token=${fresh}` })).json<{
+        error?: { code: number }
+      }>().error?.code ?? 200,
+    )
+  assert.ok(results.includes(80002), `budget enforced: ${results.join(',')}`)
+})
+
+test('control API validates its input', async (t) => {
+  const { app } = await emulator(t)
+  assert.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/_control/users',
+        payload: { username: 'BAD NAME' },
+      })
+    ).statusCode,
+    400,
+  )
+  assert.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/_control/faults',
+        payload: { kind: 'meteor', count: 1 },
+      })
+    ).statusCode,
+    400,
+  )
+  const created = await app.inject({
+    method: 'POST',
+    url: '/_control/users',
+    payload: { username: 'new_shop', account_type: 'BUSINESS', media_count: 3 },
+  })
+  assert.equal(created.statusCode, 201)
+  assert.equal(created.json<{ media_count: number }>().media_count, 3)
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/_control/clock', payload: { advance_ms: 1000 } }))
+      .statusCode,
+    200,
+  )
+})
+
+test('fields parser handles expansion and rejects malformed input', () => {
+  const tree = parseFields('id,caption,children{id,media_url}')
+  assert.ok(tree)
+  assert.equal(serializeFields(tree), 'id,caption,children{id,media_url}')
+  for (const bad of ['', 'id,', 'children{id', 'a{}', 'id}}', 'x y'])
+    assert.equal(parseFields(bad), null, bad)
+})
+
+test('the documented wrapped token answer can be switched on', async (t) => {
+  const { app } = await emulator(t)
+  const set = await app.inject({
+    method: 'POST',
+    url: '/_control/settings',
+    payload: { token_response_shape: 'wrapped' },
+  })
+  assert.equal(set.statusCode, 200)
+  const body = (await exchange(app, await code(app))).json<{
+    data: { access_token: string; user_id: string; permissions: string }[]
+  }>()
+  assert.equal(body.data[0]?.user_id, '27281358591558846')
+  assert.equal(body.data[0]?.permissions, 'instagram_business_basic')
+})

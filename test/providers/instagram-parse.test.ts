@@ -1,0 +1,219 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  parseCodeExchange,
+  parseErrorBody,
+  parseGraphTimestamp,
+  parseJsonKeepingIds,
+  parseLongLivedToken,
+  parseMediaPage,
+  parseProfile,
+  parseUsageHeaders,
+} from '../../src/providers/instagram/parse.ts'
+import { classifyFailure, createInstagramClient } from '../../src/providers/instagram/client.ts'
+import { loadConfig } from '../../src/config/load-config.ts'
+
+test('user ids above 2^53 are kept exactly, in both token answer shapes', () => {
+  const flat = parseCodeExchange(
+    parseJsonKeepingIds(
+      '{"access_token":"IGAAx","user_id":27281358591558845,"permissions":["instagram_business_basic"]}',
+    ),
+  )
+  assert.equal(flat.userId, '27281358591558845')
+  assert.deepEqual(flat.permissions, ['instagram_business_basic'])
+  const wrapped = parseCodeExchange(
+    parseJsonKeepingIds('{"data":[{"access_token":"IGAAx","user_id":"1020","permissions":"a,b"}]}'),
+  )
+  assert.equal(wrapped.userId, '1020')
+  assert.deepEqual(wrapped.permissions, ['a', 'b'])
+  const noPermissions = parseCodeExchange(
+    parseJsonKeepingIds('{"access_token":"IGAAx","user_id":1}'),
+  )
+  assert.deepEqual(noPermissions.permissions, [])
+  // a number inside a string is left alone
+  assert.deepEqual(parseJsonKeepingIds('{"caption":"\\"id\\": 12345678901234567890"}'), {
+    caption: '"id": 12345678901234567890',
+  })
+})
+
+test('malformed answers name what is missing', () => {
+  assert.throws(() => parseCodeExchange({ user_id: '1' }), /access_token is missing/)
+  assert.throws(() => parseCodeExchange({ access_token: 'x' }), /user_id is missing/)
+  assert.throws(() => parseCodeExchange([]), /not an object/)
+  assert.throws(() => parseLongLivedToken({ access_token: 'x' }), /expires_in/)
+  assert.throws(() => parseProfile({ id: '1' }), /username/)
+  assert.throws(
+    () =>
+      parseMediaPage({
+        data: [{ id: '1', media_type: 'HOLOGRAM', timestamp: '2024-01-01T00:00:00+0000' }],
+      }),
+    /media_type/,
+  )
+  assert.throws(() => parseMediaPage({ data: [{ id: '1', media_type: 'IMAGE' }] }), /timestamp/)
+  assert.throws(() => parseMediaPage({}), /no data array/)
+  assert.throws(() => parseJsonKeepingIds('<html>'), /not JSON/)
+})
+
+test('profile: flat or wrapped; account type upper-cased', () => {
+  const p = parseProfile({
+    data: [
+      { id: '27', user_id: '1784', username: 'shop', account_type: 'Business', media_count: 3 },
+    ],
+  })
+  assert.deepEqual(p, {
+    id: '27',
+    userId: '1784',
+    username: 'shop',
+    accountType: 'BUSINESS',
+    profilePictureUrl: null,
+    mediaCount: 3,
+  })
+})
+
+test('media page: children inherit the album timestamp when they lack one; next URL kept', () => {
+  const page = parseMediaPage({
+    data: [
+      {
+        id: '1',
+        media_type: 'CAROUSEL_ALBUM',
+        timestamp: '2023-10-20T17:40:47+0000',
+        caption: 'hi',
+        children: { data: [{ id: '2', media_type: 'IMAGE', media_url: 'https://x/2.jpg' }] },
+      },
+    ],
+    paging: { next: 'https://graph.instagram.com/v24.0/1/media?after=abc' },
+  })
+  assert.equal(page.items[0]?.timestamp, Date.UTC(2023, 9, 20, 17, 40, 47))
+  assert.equal(page.items[0]?.children[0]?.timestamp, Date.UTC(2023, 9, 20, 17, 40, 47))
+  assert.equal(page.next, 'https://graph.instagram.com/v24.0/1/media?after=abc')
+  assert.equal(parseGraphTimestamp('nonsense'), null)
+})
+
+test('error bodies and usage headers', () => {
+  assert.deepEqual(parseErrorBody({ error: { message: 'm', code: 190, error_subcode: 463 } }), {
+    code: 190,
+    subcode: 463,
+    message: 'm',
+    isTransient: false,
+  })
+  assert.deepEqual(
+    parseErrorBody({
+      error_type: 'OAuthException',
+      code: 400,
+      error_message: 'Matching code was not found or was already used',
+    }),
+    {
+      code: 400,
+      subcode: null,
+      message: 'Matching code was not found or was already used',
+      isTransient: false,
+    },
+  )
+  assert.equal(parseErrorBody('nope'), null)
+  const usage = parseUsageHeaders(
+    '{"call_count":28,"total_cputime":15,"total_time":20}',
+    '{"1784":[{"type":"instagram","call_count":95,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":19}]}',
+  )
+  assert.deepEqual(usage, { appPercent: 28, businessPercent: 95, regainMinutes: 19 })
+  assert.deepEqual(parseUsageHeaders('not json', '[]'), {
+    appPercent: null,
+    businessPercent: null,
+    regainMinutes: null,
+  })
+})
+
+test('failures are classified: 190 reconnect, throttling codes, 5xx transient, others refused', () => {
+  const none = { appPercent: null, businessPercent: null, regainMinutes: null }
+  assert.equal(
+    classifyFailure(400, { error: { code: 190, message: 'x' } }, none, 'media').code,
+    'ERR_REAUTH_REQUIRED',
+  )
+  for (const code of [4, 17, 32, 613, 80002]) {
+    const error = classifyFailure(
+      400,
+      { error: { code, message: 'x' } },
+      { ...none, regainMinutes: 3 },
+      'media',
+    )
+    assert.equal(error.code, 'ERR_RATE_LIMITED')
+    assert.equal(error.retryAfterSeconds, 180)
+  }
+  assert.equal(classifyFailure(502, null, none, 'media').code, 'ERR_PROVIDER_UNAVAILABLE')
+  assert.equal(
+    classifyFailure(400, { error: { code: 2, is_transient: true, message: 'x' } }, none, 'media')
+      .code,
+    'ERR_PROVIDER_UNAVAILABLE',
+  )
+  assert.equal(
+    classifyFailure(400, { error: { code: 100, message: 'Unsupported request' } }, none, 'media')
+      .code,
+    'ERR_PROVIDER_RESPONSE',
+  )
+})
+
+test('the client never follows paging.next to another host (it carries the token)', async () => {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    INSTAGRAM_CLIENT_ID: 'id',
+    INSTAGRAM_CLIENT_SECRET: 'secret',
+  }).instagram
+  let called = false
+  const client = createInstagramClient({
+    config,
+    fetch: () => {
+      called = true
+      return Promise.resolve(new Response('{}'))
+    },
+  })
+  await assert.rejects(
+    client.fetchMediaPage('https://evil.example/v24.0/1/media?access_token=IGAAx'),
+    /another host/,
+  )
+  await assert.rejects(
+    client.fetchMediaPage('https://graph.instagram.com.evil.example/x'),
+    /another host/,
+  )
+  assert.equal(called, false)
+})
+
+test('the authorization URL targets Instagram Login with the configured redirect and scopes', () => {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    INSTAGRAM_CLIENT_ID: 'id',
+    INSTAGRAM_CLIENT_SECRET: 'secret',
+    PUBLIC_URL: 'https://gallery.example',
+  }).instagram
+  const url = new URL(
+    createInstagramClient({
+      config,
+      fetch: () => Promise.reject(new Error('no')),
+    }).authorizationUrl('st'),
+  )
+  assert.equal(url.origin + url.pathname, 'https://www.instagram.com/oauth/authorize')
+  assert.equal(
+    url.searchParams.get('redirect_uri'),
+    'https://gallery.example/api/socials/oauth/instagram/callback',
+  )
+  assert.equal(url.searchParams.get('scope'), 'instagram_business_basic')
+  assert.equal(url.searchParams.get('state'), 'st')
+})
+
+test('network failures become a transient error with no URL in the message', async () => {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    INSTAGRAM_CLIENT_ID: 'id',
+    INSTAGRAM_CLIENT_SECRET: 'secret',
+  }).instagram
+  const client = createInstagramClient({
+    config,
+    fetch: () =>
+      Promise.reject(
+        new TypeError('fetch failed for https://graph.instagram.com/me?access_token=IGAAsecret'),
+      ),
+  })
+  await assert.rejects(client.fetchProfile('IGAAsecret'), (error: Error) => {
+    assert.equal((error as Error & { code: string }).code, 'ERR_PROVIDER_UNAVAILABLE')
+    assert.doesNotMatch(error.message, /IGAA|http/)
+    return true
+  })
+})
