@@ -115,20 +115,14 @@ export interface MediaInput {
   readonly children: readonly Omit<MediaInput, 'children'>[]
 }
 
-export interface MediaRecord {
+export interface MediaRecord extends Omit<MediaInput, 'children'> {
   readonly id: string
   readonly account_id: string
   readonly user_id: string
-  readonly platform_media_id: string
+  /** The album's record id, for album children; `null` for top-level media. */
   readonly parent_id: string | null
+  /** Order within the album. */
   readonly position: number
-  readonly media_type: MediaType
-  readonly media_product_type: string | null
-  readonly media_url: string | null
-  readonly thumbnail_url: string | null
-  readonly permalink: string | null
-  readonly caption: string | null
-  readonly timestamp: number
   readonly updated_at: number
 }
 

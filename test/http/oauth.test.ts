@@ -15,6 +15,18 @@ function landing(location: unknown): URL {
   return new URL(String(location), ORIGIN)
 }
 
+/** Starts a connection, presses Allow, and returns the callback URL after `tamper` edits its query. */
+async function tamperedCallback(
+  app: TestApp,
+  browser: Browser,
+  tamper: (query: URLSearchParams) => void,
+): Promise<string> {
+  const { url } = await startConnect(browser)
+  const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
+  tamper(callback.searchParams)
+  return callback.pathname + callback.search
+}
+
 /** Asserts that nothing was stored by a failed callback. */
 function assertNothingStored(t: TestApp): void {
   assert.equal(count(t, 'user_social_accounts'), 0)
@@ -155,23 +167,13 @@ const failureCases: {
     name: 'missing state',
     reason: 'invalid_state',
     message: /Invalid or expired state token/,
-    run: async (app, browser) => {
-      const { url } = await startConnect(browser)
-      const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
-      callback.searchParams.delete('state')
-      return callback.pathname + callback.search
-    },
+    run: (app, browser) => tamperedCallback(app, browser, (q) => q.delete('state')),
   },
   {
     name: 'unknown state',
     reason: 'invalid_state',
     message: /Invalid or expired state token/,
-    run: async (app, browser) => {
-      const { url } = await startConnect(browser)
-      const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
-      callback.searchParams.set('state', 'A'.repeat(43))
-      return callback.pathname + callback.search
-    },
+    run: (app, browser) => tamperedCallback(app, browser, (q) => q.set('state', 'A'.repeat(43))),
   },
   {
     name: 'expired state (older than 5 minutes)',
@@ -232,12 +234,7 @@ const failureCases: {
     name: 'code rejected by the token endpoint (tampered code)',
     reason: 'token_exchange_failed',
     message: /Failed to exchange code for token.*Matching code was not found or was already used/,
-    run: async (app, browser) => {
-      const { url } = await startConnect(browser)
-      const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
-      callback.searchParams.set('code', 'AQBforgedcode')
-      return callback.pathname + callback.search
-    },
+    run: (app, browser) => tamperedCallback(app, browser, (q) => q.set('code', 'AQBforgedcode')),
   },
   {
     name: 'repeated parameters',
@@ -253,34 +250,20 @@ const failureCases: {
     name: 'oversized code',
     reason: 'callback_validation',
     message: /OAuth callback validation error/,
-    run: async (app, browser) => {
-      const { url } = await startConnect(browser)
-      const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
-      callback.searchParams.set('code', 'A'.repeat(5000))
-      return callback.pathname + callback.search
-    },
+    run: (app, browser) => tamperedCallback(app, browser, (q) => q.set('code', 'A'.repeat(5000))),
   },
   {
     name: 'malformed state',
     reason: 'callback_validation',
     message: /OAuth callback validation error/,
-    run: async (app, browser) => {
-      const { url } = await startConnect(browser)
-      const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
-      callback.searchParams.set('state', '<script>alert(1)</script>')
-      return callback.pathname + callback.search
-    },
+    run: (app, browser) =>
+      tamperedCallback(app, browser, (q) => q.set('state', '<script>alert(1)</script>')),
   },
   {
     name: 'missing code',
     reason: 'callback_validation',
     message: /OAuth callback validation error/,
-    run: async (app, browser) => {
-      const { url } = await startConnect(browser)
-      const callback = new URL(await consent(app, url, 'allow'), ORIGIN)
-      callback.searchParams.delete('code')
-      return callback.pathname + callback.search
-    },
+    run: (app, browser) => tamperedCallback(app, browser, (q) => q.delete('code')),
   },
   {
     name: 'personal (non-professional) account',
