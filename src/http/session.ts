@@ -79,6 +79,7 @@ export function createSessionManager(options: {
       await this.end(request, reply)
       const raw = randomToken(32)
       const now = clock.now()
+      await store.deleteExpiredSessions(now)
       await store.createSession({
         id_hash: sha256(raw),
         user_id: userId,

@@ -118,7 +118,11 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       const error = get('error')
       if (error !== undefined) {
         if (error === 'access_denied') return fail('access_denied')
-        return fail('provider_error', (get('error_description') ?? error).slice(0, 300))
+        // Show Instagram's description only on a genuine return (valid state): otherwise anyone
+        // could put words on our page with a crafted link.
+        return record === null
+          ? fail('provider_error')
+          : fail('provider_error', (get('error_description') ?? error).slice(0, 300))
       }
       if (stateValue === undefined) return fail('invalid_state')
       if (!stateWellFormed) return fail('callback_validation')

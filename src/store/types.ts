@@ -153,6 +153,8 @@ export interface Store {
   findSession(idHash: string, now: number): Promise<SessionRecord | null>
   touchSession(idHash: string, idleExpiresAt: number): Promise<void>
   deleteSession(idHash: string): Promise<void>
+  /** Deletes sessions past either expiry at `now`; returns how many. */
+  deleteExpiredSessions(now: number): Promise<number>
 
   createOAuthState(record: OAuthStateRecord): Promise<void>
   /** Deletes and returns the state in one atomic step: of two concurrent calls, one gets it. */

@@ -400,3 +400,25 @@ test('production without Instagram credentials: connect answers 503 naming the v
   assert.equal(sandbox.statusCode, 404)
   assert.equal(count(app, 'oauth_states'), 0)
 })
+
+test('a crafted error link cannot put its own words on our page', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  const response = await browser.fetch(
+    'GET',
+    '/api/socials/oauth/instagram/callback?error=server_error&error_description=Your+account+is+locked.+Call+555-0100',
+  )
+  const target = landing(response.headers.location)
+  assert.equal(target.searchParams.get('reason'), 'provider_error')
+  assert.equal(target.searchParams.get('detail'), null)
+  // with a genuine state, Instagram's own description is shown (escaped)
+  const { state } = await startConnect(browser)
+  const genuine = await browser.fetch(
+    'GET',
+    `/api/socials/oauth/instagram/callback?error=server_error&error_description=${encodeURIComponent('<b>Temporary</b> failure')}&state=${state}`,
+  )
+  const page = await browser.fetch('GET', String(genuine.headers.location))
+  assert.match(page.body, /&#60;b&#62;Temporary&#60;\/b&#62; failure/)
+  assertNothingStored(app)
+})

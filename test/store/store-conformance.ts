@@ -102,6 +102,27 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.equal(await h.store.findSession('h1', NOW + 1000), null, 'absolute expiry')
       await h.store.deleteSession('h1')
       assert.deepEqual(await h.raw('SELECT * FROM sessions'), [])
+      const base = { user_id: userId, created_at: NOW }
+      await h.store.createSession({
+        ...base,
+        id_hash: 'idle',
+        expires_at: NOW + 1000,
+        idle_expires_at: NOW,
+      })
+      await h.store.createSession({
+        ...base,
+        id_hash: 'abs',
+        expires_at: NOW,
+        idle_expires_at: NOW + 1000,
+      })
+      await h.store.createSession({
+        ...base,
+        id_hash: 'live',
+        expires_at: NOW + 1000,
+        idle_expires_at: NOW + 1000,
+      })
+      assert.equal(await h.store.deleteExpiredSessions(NOW), 2)
+      assert.deepEqual(await h.raw('SELECT id_hash FROM sessions'), [{ id_hash: 'live' }])
     })
 
     test('oauth states: consumed once, even by concurrent callers; expired ones purged', async () => {

@@ -192,6 +192,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute()
     },
 
+    async deleteExpiredSessions(now) {
+      const result = await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', now), eb('idle_expires_at', '<=', now)]))
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
     async createOAuthState(record) {
       await db.insertInto('oauth_states').values(record).execute()
     },
