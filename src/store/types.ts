@@ -138,6 +138,7 @@ export interface MediaCursor {
 export interface MediaQuery {
   readonly user_id: string
   readonly account_id?: string
+  readonly media_type?: MediaType
   readonly limit: number
   /** Return items strictly after this position in newest-first order. */
   readonly after?: MediaCursor

@@ -135,6 +135,9 @@ test('media API: newest first, keyset pages without gaps or repeats, albums carr
   assert.equal(video.media_product_type, 'REELS')
   const filtered = await allMedia(browser, `&account_id=${accountId}`)
   assert.equal(filtered.length, 48)
+  const albums = await allMedia(browser, '&media_type=CAROUSEL_ALBUM')
+  assert.ok(albums.length > 0 && albums.every((m) => m.media_type === 'CAROUSEL_ALBUM'))
+  assert.equal(albums.length, items.filter((m) => m.media_type === 'CAROUSEL_ALBUM').length)
 })
 
 test('media API rejects bad cursors, limits and unknown parameters with 400', async (t) => {
@@ -148,6 +151,7 @@ test('media API rejects bad cursors, limits and unknown parameters with 400', as
     'foo=bar',
     'account_id=not-a-uuid',
     'limit=5&limit=6',
+    'media_type=GIF',
   ]) {
     const response = await browser.fetch('GET', `/api/socials/media?${query}`)
     assert.equal(response.statusCode, 400, query)

@@ -350,6 +350,13 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
         (await h.store.listMedia({ user_id: userId, account_id: a2, limit: 100 })).length,
         10,
       )
+      const video = media('v1', NOW + 5, { media_type: 'VIDEO' })
+      await h.store.upsertMediaPage({ id: a2, user_id: userId }, 's', [video], NOW)
+      const videos = await h.store.listMedia({ user_id: userId, media_type: 'VIDEO', limit: 100 })
+      assert.deepEqual(
+        videos.map((m) => m.platform_media_id),
+        ['v1'],
+      )
       assert.equal((await h.store.listMedia({ user_id: other, limit: 100 })).length, 0)
       assert.equal(
         (await h.store.listMedia({ user_id: other, account_id: a1, limit: 100 })).length,

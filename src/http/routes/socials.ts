@@ -7,6 +7,7 @@ import { GalleryError } from '../../errors.ts'
 import { STATE_TTL_MS } from '../../socials/oauth-service.ts'
 import { SANDBOX_NOTICE } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
+import type { MediaType } from '../../store/types.ts'
 import { decodeCursor, encodeCursor, presentAccount, presentMedia } from '../presenters.ts'
 
 const idParams = {
@@ -178,7 +179,9 @@ export function socialsRoutes(ctx: AppContext) {
       },
     )
 
-    app.get<{ Querystring: { account_id?: string; limit?: number; cursor?: string } }>(
+    app.get<{
+      Querystring: { account_id?: string; media_type?: MediaType; limit?: number; cursor?: string }
+    }>(
       '/api/socials/media',
       {
         schema: {
@@ -187,6 +190,7 @@ export function socialsRoutes(ctx: AppContext) {
             additionalProperties: false,
             properties: {
               account_id: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+              media_type: { type: 'string', enum: ['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM'] },
               limit: { type: 'integer', minimum: 1, maximum: 100 },
               cursor: { type: 'string', maxLength: 200 },
             },
@@ -195,7 +199,7 @@ export function socialsRoutes(ctx: AppContext) {
       },
       async (request, reply) => {
         const principal = await ctx.requireUser(request)
-        const { account_id, cursor } = request.query
+        const { account_id, media_type, cursor } = request.query
         const limit = request.query.limit ?? 24
         let after
         if (cursor !== undefined) {
@@ -214,6 +218,7 @@ export function socialsRoutes(ctx: AppContext) {
           user_id: principal.userId,
           limit: limit + 1,
           ...(account_id === undefined ? {} : { account_id }),
+          ...(media_type === undefined ? {} : { media_type }),
           ...(after === undefined ? {} : { after }),
         })
         const page = rows.slice(0, limit)

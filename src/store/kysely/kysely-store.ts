@@ -413,6 +413,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .where('user_id', '=', query.user_id)
         .where('parent_id', 'is', null)
       if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id)
+      if (query.media_type !== undefined) q = q.where('media_type', '=', query.media_type)
       const after = query.after
       if (after !== undefined) {
         q = q.where((eb) =>
