@@ -122,7 +122,14 @@ test('popup flow lands on the popup page that tells the opener', async (t) => {
   assert.equal(target.pathname, '/oauth/popup-result')
   const page = await browser.fetch('GET', target.pathname + target.search)
   assert.equal(page.statusCode, 200)
-  assert.match(page.body, /<script type="module" src="\/static\/popup-result.js">/)
+  const script =
+    /<script type="module" crossorigin src="(\/assets\/popup-result-[\w-]+\.js)">/.exec(
+      page.body,
+    )?.[1]
+  assert.ok(script, 'the built popup script is referenced')
+  const asset = await browser.fetch('GET', script)
+  assert.equal(asset.statusCode, 200)
+  assert.match(asset.body, /psg-oauth-result/)
   assert.doesNotMatch(page.body, /<script>(?!<)/, 'no inline script')
   assert.match(String(page.headers['content-security-policy']), /script-src 'self'/)
 })

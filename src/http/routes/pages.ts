@@ -1,9 +1,12 @@
 /**
- * @module http/routes/pages — the minimal web pages: the gallery shell (which also shows the
- * OAuth callback's result) and the popup result page. No inline scripts: a strict CSP applies.
- * The full web app arrives with the web-app issue.
+ * @module http/routes/pages — serves the web app built by Vite (`dist/web`): the gallery page,
+ * the popup result page and their hashed assets, under a strict Content-Security-Policy (no
+ * inline scripts or styles; images and videos only from us and the media hosts in use).
+ *
+ * The callback's outcome and the sandbox notice are also written into the page on the server,
+ * so a person sees them even before (or without) the script.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -11,12 +14,18 @@ import { GalleryError } from '../../errors.ts'
 import { CALLBACK_OUTCOMES, SANDBOX_NOTICE, isCallbackOutcomeCode } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
 
-const STATIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/static')
-const STATIC_TYPES: Record<string, string> = {
+export const DEFAULT_WEB_ROOT = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../dist/web',
+)
+const ASSET_TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
+  woff2: 'font/woff2',
 }
+/** Media hosts of the real Instagram (signed CDN URLs). */
+const INSTAGRAM_MEDIA_HOSTS = 'https://*.cdninstagram.com https://*.fbcdn.net'
 
 export function escapeHtml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -31,68 +40,84 @@ function one(query: unknown, key: string): string | undefined {
 export function outcomeNotice(query: unknown): string {
   const connect = one(query, 'connect')
   if (connect === 'success') {
-    return '<div class="notice ok" role="status"><strong>Instagram account connected.</strong> Press “Sync now” to fetch its media.</div>'
+    return '<div class="notice ok" role="status"><div><strong>Instagram account connected.</strong><p>Its media are being fetched now.</p></div></div>'
   }
   const reason = one(query, 'reason')
   if (connect !== 'error' || reason === undefined || !isCallbackOutcomeCode(reason)) return ''
   const outcome = CALLBACK_OUTCOMES[reason]
   const detail = one(query, 'detail')
-  return `<div class="notice error" role="alert" data-reason="${reason}"><strong>${escapeHtml(outcome.message)}</strong>${
-    detail === undefined ? '' : `: ${escapeHtml(detail.slice(0, 300))}`
-  }<p>${escapeHtml(outcome.next)}</p></div>`
+  const title =
+    detail === undefined ? outcome.message : `${outcome.message}: ${detail.slice(0, 300)}`
+  return `<div class="notice ${reason === 'access_denied' ? 'info' : 'error'}" role="alert" data-reason="${reason}"><div><strong>${escapeHtml(title)}</strong><p>${escapeHtml(outcome.next)}</p></div></div>`
 }
 
-export function pagesRoutes(ctx: AppContext) {
-  const assets = new Map<string, { body: Buffer; type: string }>()
-  for (const name of ['gallery.js', 'gallery.css', 'popup-result.js']) {
-    const ext = name.split('.').pop() ?? ''
-    assets.set(name, {
-      body: readFileSync(resolve(STATIC_DIR, name)),
-      type: STATIC_TYPES[ext] ?? 'application/octet-stream',
-    })
+export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT) {
+  const read = (name: string): string => {
+    const path = resolve(webRoot, name)
+    if (!existsSync(path)) {
+      throw new GalleryError(
+        'ERR_CONFIG_INVALID',
+        `The web pages are not built (${path} is missing): run "npm run build:web"`,
+      )
+    }
+    return readFileSync(path, 'utf8')
   }
-  const imgSources =
-    ctx.instagramMode === 'real'
-      ? "'self' https://*.cdninstagram.com https://*.fbcdn.net"
-      : "'self'"
-  const csp = `default-src 'self'; script-src 'self'; style-src 'self'; img-src ${imgSources}; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`
-  const sandboxBanner =
+  const galleryHtml = read('index.html')
+  const popupHtml = read('popup-result.html')
+  const assets = new Map<string, { body: Buffer; type: string }>()
+  const assetDir = resolve(webRoot, 'assets')
+  for (const name of existsSync(assetDir) ? readdirSync(assetDir) : []) {
+    const type = ASSET_TYPES[name.split('.').pop() ?? '']
+    if (type !== undefined) assets.set(name, { body: readFileSync(resolve(assetDir, name)), type })
+  }
+  const mediaSources = ctx.instagramMode === 'real' ? `'self' ${INSTAGRAM_MEDIA_HOSTS}` : "'self'"
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src ${mediaSources}`,
+    `media-src ${mediaSources}`,
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ')
+  const banner =
     ctx.instagramMode === 'sandbox'
-      ? `<div class="sandbox" role="note"><strong>Sandbox.</strong> ${escapeHtml(SANDBOX_NOTICE.replace(/^Sandbox: /, ''))}</div>`
-      : ''
+      ? `<div id="banner" class="sandbox" role="note"><strong>Sandbox. </strong>${escapeHtml(SANDBOX_NOTICE.replace(/^Sandbox: /, ''))}</div>`
+      : '<div id="banner" class="sandbox" role="note" hidden></div>'
 
-  function html(reply: FastifyReply, title: string, body: string, script: string): FastifyReply {
+  function page(reply: FastifyReply, html: string): FastifyReply {
     return reply
       .type('text/html; charset=utf-8')
       .header('content-security-policy', csp)
       .header('cache-control', 'no-store')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/static/gallery.css"></head><body>${body}<script type="module" src="/static/${script}"></script></body></html>`,
-      )
+      .send(html)
   }
 
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/', async (_request, reply) => reply.redirect('/gallery', 302))
     app.get('/gallery', async (request, reply) =>
-      html(
+      page(
         reply,
-        'Phoenix Social Gallery',
-        `<header><h1>Phoenix Social Gallery</h1><div id="who"></div></header>${sandboxBanner}<main>${outcomeNotice(request.query)}<div id="app" aria-live="polite"></div></main>`,
-        'gallery.js',
+        galleryHtml
+          .replace('<div id="banner" class="sandbox" role="note" hidden></div>', banner)
+          .replace(
+            '<div id="notices" class="notices" aria-live="polite"></div>',
+            `<div id="notices" class="notices" aria-live="polite">${outcomeNotice(request.query)}</div>`,
+          ),
       ),
     )
-    app.get('/oauth/popup-result', async (request, reply) =>
-      html(
-        reply,
-        'Connecting…',
-        `<main>${outcomeNotice(request.query)}<p><a href="/gallery">Back to the gallery</a></p></main>`,
-        'popup-result.js',
-      ),
-    )
-    app.get<{ Params: { name: string } }>('/static/:name', async (request, reply) => {
+    app.get('/oauth/popup-result', async (_request, reply) => page(reply, popupHtml))
+    app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
       const asset = assets.get(request.params.name)
       if (asset === undefined) throw new GalleryError('ERR_NOT_FOUND', 'No such file')
-      return reply.type(asset.type).header('cache-control', 'public, max-age=300').send(asset.body)
+      // file names carry a content hash: cache for a year
+      return reply
+        .type(asset.type)
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(asset.body)
     })
   }
 }

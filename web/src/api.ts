@@ -1,0 +1,121 @@
+/**
+ * @module web/api — the page's only door to the server: same-origin JSON, the error envelope
+ * turned into `ApiError`. The browser sends our Origin itself, which the CSRF check requires.
+ */
+import type { AccountJson, MediaChildJson, MediaJson } from '../../src/http/presenters.ts'
+
+export type { AccountJson, MediaChildJson, MediaJson }
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly retryAfter: number | null
+  constructor(status: number, code: string, message: string, retryAfter: number | null) {
+    super(message)
+    this.status = status
+    this.code = code
+    this.retryAfter = retryAfter
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  } catch {
+    throw new ApiError(
+      0,
+      'ERR_NETWORK',
+      'The server cannot be reached. Check your connection and try again.',
+      null,
+    )
+  }
+  if (response.status === 204) return undefined as T
+  const data: unknown = await response.json().catch(() => null)
+  if (!response.ok) {
+    const error =
+      typeof data === 'object' && data !== null && 'error' in data
+        ? (data as { error: { code?: string; message?: string } }).error
+        : {}
+    const retry = Number(response.headers.get('retry-after'))
+    throw new ApiError(
+      response.status,
+      error.code ?? 'ERR_INTERNAL',
+      error.message ?? `Request failed (${response.status})`,
+      Number.isFinite(retry) && retry > 0 ? retry : null,
+    )
+  }
+  return data as T
+}
+
+export interface Me {
+  user: { id: string; email: string }
+  sandbox: boolean
+}
+export interface Provider {
+  platform: string
+  mode: 'real' | 'sandbox' | 'unconfigured'
+  connectable: boolean
+  sandbox: boolean
+  notice: string | null
+}
+export interface MediaPage {
+  items: MediaJson[]
+  next_cursor: string | null
+}
+export interface SyncResult {
+  added: number
+  updated: number
+  removed: number
+  api_calls: number
+}
+export interface MediaFilter {
+  account_id?: string
+  media_type?: string
+}
+
+export interface Api {
+  me(): Promise<Me>
+  login(email: string, password: string): Promise<{ user: Me['user'] }>
+  register(email: string, password: string): Promise<{ user: Me['user'] }>
+  logout(): Promise<undefined>
+  providers(): Promise<{ providers: Provider[] }>
+  accounts(): Promise<{ accounts: AccountJson[]; sandbox: boolean }>
+  connect(mode: 'popup' | 'redirect'): Promise<{ authorization_url: string }>
+  sync(id: string): Promise<SyncResult>
+  disconnect(id: string): Promise<undefined>
+  addPublic(platform: string, username: string): Promise<{ account: AccountJson }>
+  media(filter: MediaFilter, cursor: string | null, limit: number): Promise<MediaPage>
+}
+
+export const api: Api = {
+  me: () => request<Me>('GET', '/api/auth/me'),
+  login: (email: string, password: string) =>
+    request<{ user: Me['user'] }>('POST', '/api/auth/login', { email, password }),
+  register: (email: string, password: string) =>
+    request<{ user: Me['user'] }>('POST', '/api/auth/register', { email, password }),
+  logout: () => request<undefined>('POST', '/api/auth/logout'),
+  providers: () => request<{ providers: Provider[] }>('GET', '/api/socials/providers'),
+  accounts: () =>
+    request<{ accounts: AccountJson[]; sandbox: boolean }>('GET', '/api/socials/accounts'),
+  connect: (mode: 'popup' | 'redirect') =>
+    request<{ authorization_url: string }>('POST', '/api/socials/connect/instagram', { mode }),
+  sync: (id: string) =>
+    request<SyncResult>('POST', `/api/socials/accounts/${encodeURIComponent(id)}/sync`),
+  disconnect: (id: string) =>
+    request<undefined>('DELETE', `/api/socials/accounts/${encodeURIComponent(id)}`),
+  addPublic: (platform: string, username: string) =>
+    request<{ account: AccountJson }>('POST', '/api/socials/accounts', { platform, username }),
+  media: (filter: MediaFilter, cursor: string | null, limit: number) => {
+    const query = new URLSearchParams({ limit: String(limit) })
+    if (filter.account_id) query.set('account_id', filter.account_id)
+    if (filter.media_type) query.set('media_type', filter.media_type)
+    if (cursor !== null) query.set('cursor', cursor)
+    return request<MediaPage>('GET', `/api/socials/media?${query.toString()}`)
+  },
+}

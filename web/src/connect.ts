@@ -1,0 +1,88 @@
+/**
+ * @module web/connect — "Connect Instagram": a popup opened synchronously on the click (so popup
+ * blockers allow it), sent to the authorization URL once the server gives it; the callback page
+ * tells us through postMessage (our origin only). Blocked popups fall back to a full-page redirect.
+ */
+import { api, ApiError } from './api.ts'
+import { notify, showCallbackOutcome } from './notices.ts'
+
+const POPUP_FEATURES = 'popup=yes,width=520,height=720'
+
+export function startConnect(onDone: (params: URLSearchParams) => void): void {
+  const popup = window.open('', 'psg-oauth', POPUP_FEATURES)
+  if (popup === null) {
+    void redirectConnect()
+    return
+  }
+  popup.document.title = 'Connecting to Instagram…'
+  api
+    .connect('popup')
+    .then(({ authorization_url }) => {
+      popup.location.href = authorization_url
+      watch(popup, onDone)
+    })
+    .catch((error: unknown) => {
+      popup.close()
+      reportConnectError(error)
+    })
+}
+
+async function redirectConnect(): Promise<void> {
+  try {
+    const { authorization_url } = await api.connect('redirect')
+    window.location.assign(authorization_url)
+  } catch (error) {
+    reportConnectError(error)
+  }
+}
+
+function reportConnectError(error: unknown): void {
+  if (error instanceof ApiError && error.code === 'ERR_NOT_CONFIGURED') {
+    notify(
+      'error',
+      'Instagram OAuth not configured',
+      'The server administrator must set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI.',
+    )
+  } else {
+    notify(
+      'error',
+      'Could not start the connection',
+      error instanceof Error ? error.message : String(error),
+    )
+  }
+}
+
+function watch(popup: Window, onDone: (params: URLSearchParams) => void): void {
+  let finished = false
+  const onMessage = (event: MessageEvent<unknown>): void => {
+    if (event.origin !== window.location.origin || event.source !== popup) return
+    const data = event.data
+    if (
+      typeof data !== 'object' ||
+      data === null ||
+      (data as { type?: unknown }).type !== 'psg-oauth-result'
+    )
+      return
+    finished = true
+    window.removeEventListener('message', onMessage)
+    const params = new URLSearchParams()
+    for (const [key, value] of Object.entries(data))
+      if (key !== 'type' && typeof value === 'string') params.set(key, value)
+    showCallbackOutcome(params)
+    onDone(params)
+  }
+  window.addEventListener('message', onMessage)
+  const timer = window.setInterval(() => {
+    if (!popup.closed) return
+    window.clearInterval(timer)
+    window.setTimeout(() => {
+      if (finished) return
+      window.removeEventListener('message', onMessage)
+      notify(
+        'info',
+        'The Instagram window was closed.',
+        'Nothing was connected. Press “Connect Instagram” to try again.',
+      )
+    }, 300)
+  }, 400)
+}

@@ -1,0 +1,299 @@
+/**
+ * @module web/gallery — the grid: fixed-ratio tiles (no layout shift), lazy images, video and
+ * album badges, filters, infinite scroll on the keyset cursor with a "Load more" fallback, and
+ * windowing: only the rows near the viewport are in the DOM, so it stays small at any size.
+ * Arrow keys move between tiles; Enter opens the lightbox.
+ */
+import { api, type AccountJson, type MediaFilter, type MediaJson } from './api.ts'
+import { h } from './dom.ts'
+import { describe, Lightbox } from './lightbox.ts'
+import { picture, previewUrl, type RefreshRequest } from './media.ts'
+import { notify } from './notices.ts'
+
+const PAGE_SIZE = 60
+const GAP = 8
+const MIN_TILE = 160
+const BUFFER_ROWS = 3
+
+export class Gallery {
+  readonly element: HTMLElement
+  readonly #wrap: HTMLElement
+  readonly #status: HTMLElement
+  readonly #more: HTMLButtonElement
+  readonly #accountFilter: HTMLSelectElement
+  readonly #typeFilter: HTMLSelectElement
+  readonly #lightbox: Lightbox
+  readonly #onExpired: RefreshRequest
+  #items: MediaJson[] = []
+  #cursor: string | null = null
+  #loading: Promise<boolean> | null = null
+  #filter: MediaFilter = {}
+  #generation = 0
+  #columns = 1
+  #tile = MIN_TILE
+  /** Mounted tiles, in index order: [first, first + mounted.length). */
+  #first = 0
+  #mounted: HTMLElement[] = []
+  #frame = 0
+  #hasAccounts = false
+
+  constructor(onExpired: RefreshRequest) {
+    this.#onExpired = onExpired
+    this.#accountFilter = h(
+      'select',
+      { id: 'filter-account' },
+      h('option', { value: '' }, 'All accounts'),
+    )
+    this.#typeFilter = h(
+      'select',
+      { id: 'filter-type' },
+      h('option', { value: '' }, 'All media'),
+      h('option', { value: 'IMAGE' }, 'Photos'),
+      h('option', { value: 'VIDEO' }, 'Videos and reels'),
+      h('option', { value: 'CAROUSEL_ALBUM' }, 'Albums'),
+    )
+    for (const select of [this.#accountFilter, this.#typeFilter])
+      select.addEventListener('change', () => void this.#applyFilters())
+    this.#wrap = h('div', { class: 'grid', role: 'list', 'aria-label': 'Media' })
+    this.#status = h('div', { class: 'gallery-status', role: 'status' })
+    this.#more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'Load more')
+    this.#more.addEventListener('click', () => void this.loadMore())
+    this.element = h(
+      'section',
+      { class: 'gallery', 'aria-labelledby': 'gallery-title' },
+      h(
+        'div',
+        { class: 'gallery-head' },
+        h('h2', { id: 'gallery-title' }, 'Gallery'),
+        h('label', { for: 'filter-account' }, 'Account', this.#accountFilter),
+        h('label', { for: 'filter-type' }, 'Type', this.#typeFilter),
+      ),
+      this.#status,
+      this.#wrap,
+      this.#more,
+    )
+    this.#lightbox = new Lightbox({
+      count: () => this.#items.length,
+      item: (i) => this.#items[i],
+      more: () => this.loadMore(),
+      focusTile: (i) => this.#focusTile(i),
+      onExpired,
+    })
+    this.#wrap.addEventListener('keydown', (event) => this.#onKey(event))
+    window.addEventListener('scroll', () => this.#schedule(), { passive: true })
+    window.addEventListener('resize', () => {
+      this.#measure()
+      this.#schedule()
+    })
+  }
+
+  /** Filters follow the accounts; the grid reloads from the first page. */
+  async reset(accounts: readonly AccountJson[]): Promise<void> {
+    this.#hasAccounts = accounts.length > 0
+    const selected = this.#accountFilter.value
+    this.#accountFilter.replaceChildren(
+      h('option', { value: '' }, 'All accounts'),
+      ...accounts
+        .filter((a) => a.account_type === 'oauth')
+        .map((a) => h('option', { value: a.id, selected: a.id === selected }, `@${a.username}`)),
+    )
+    await this.#applyFilters()
+  }
+
+  async #applyFilters(): Promise<void> {
+    this.#filter = {
+      ...(this.#accountFilter.value ? { account_id: this.#accountFilter.value } : {}),
+      ...(this.#typeFilter.value ? { media_type: this.#typeFilter.value } : {}),
+    }
+    this.#generation++
+    this.#items = []
+    this.#cursor = null
+    this.#loading = null
+    this.#unmountAll()
+    this.#measure()
+    await this.loadMore(true)
+  }
+
+  /** Fetches the next page; resolves true when items were added. */
+  loadMore(first = false): Promise<boolean> {
+    if (this.#loading !== null) return this.#loading
+    if (!first && this.#cursor === null) return Promise.resolve(false)
+    const generation = this.#generation
+    this.#more.disabled = true
+    this.#more.textContent = 'Loading…'
+    this.#wrap.setAttribute('aria-busy', 'true')
+    this.#loading = api
+      .media(this.#filter, this.#cursor, PAGE_SIZE)
+      .then((page) => {
+        if (generation !== this.#generation) return false
+        this.#items.push(...page.items)
+        this.#cursor = page.next_cursor
+        this.#update()
+        return page.items.length > 0
+      })
+      .catch((error: unknown) => {
+        notify(
+          'error',
+          'Could not load media',
+          error instanceof Error ? error.message : String(error),
+        )
+        return false
+      })
+      .finally(() => {
+        if (generation === this.#generation) this.#loading = null
+        this.#more.disabled = false
+        this.#more.textContent = 'Load more'
+        this.#wrap.removeAttribute('aria-busy')
+      })
+    return this.#loading
+  }
+
+  #update(): void {
+    const rows = Math.ceil(this.#items.length / this.#columns)
+    this.#wrap.style.height = `${Math.max(0, rows * (this.#tile + GAP) - GAP)}px`
+    this.#more.hidden = this.#cursor === null
+    if (this.#items.length === 0) {
+      const filtered =
+        this.#filter.account_id !== undefined || this.#filter.media_type !== undefined
+      this.#status.textContent = filtered
+        ? 'No media match these filters. Choose “All accounts” and “All media” to see everything.'
+        : this.#hasAccounts
+          ? 'No media yet. Press “Sync now” on an account to fetch its posts.'
+          : 'Your gallery is empty. Connect an Instagram account above to fill it.'
+    } else {
+      this.#status.textContent = `${this.#items.length}${this.#cursor === null ? '' : '+'} items`
+    }
+    this.#render()
+  }
+
+  #measure(): void {
+    const width = this.#wrap.clientWidth || this.element.clientWidth || 320
+    this.#columns = Math.max(2, Math.floor((width + GAP) / (MIN_TILE + GAP)))
+    this.#tile = Math.floor((width - GAP * (this.#columns - 1)) / this.#columns)
+    this.#unmountAll()
+    this.#update()
+  }
+
+  #schedule(): void {
+    if (this.#frame !== 0) return
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0
+      this.#render()
+    })
+  }
+
+  /** Mounts the rows near the viewport, keeping DOM order equal to item order. */
+  #render(): void {
+    const rowHeight = this.#tile + GAP
+    const top = this.#wrap.getBoundingClientRect().top
+    const firstRow = Math.max(0, Math.floor(-top / rowHeight) - BUFFER_ROWS)
+    const lastRow = Math.floor((window.innerHeight - top) / rowHeight) + BUFFER_ROWS
+    const start = Math.min(this.#items.length, firstRow * this.#columns)
+    const end = Math.min(this.#items.length, (lastRow + 1) * this.#columns)
+    this.#mountRange(start, end)
+    const totalRows = Math.ceil(this.#items.length / this.#columns)
+    if (this.#cursor !== null && lastRow >= totalRows - BUFFER_ROWS) void this.loadMore()
+  }
+
+  #mountRange(start: number, end: number): void {
+    const oldEnd = this.#first + this.#mounted.length
+    if (end <= start || start >= oldEnd || end <= this.#first) {
+      this.#unmountAll()
+      this.#first = start
+      for (let i = start; i < end; i++) this.#mounted.push(this.#tileFor(i))
+      this.#wrap.append(...this.#mounted)
+      return
+    }
+    while (this.#first < start) {
+      this.#mounted.shift()?.remove()
+      this.#first++
+    }
+    while (this.#first + this.#mounted.length > end) this.#mounted.pop()?.remove()
+    for (let i = this.#first - 1; i >= start; i--) {
+      const tile = this.#tileFor(i)
+      this.#wrap.prepend(tile)
+      this.#mounted.unshift(tile)
+      this.#first = i
+    }
+    for (let i = this.#first + this.#mounted.length; i < end; i++) {
+      const tile = this.#tileFor(i)
+      this.#wrap.append(tile)
+      this.#mounted.push(tile)
+    }
+  }
+
+  #unmountAll(): void {
+    for (const tile of this.#mounted) tile.remove()
+    this.#mounted = []
+    this.#first = 0
+  }
+
+  #tileFor(index: number): HTMLElement {
+    const item = this.#items[index]
+    if (item === undefined) return h('div')
+    const x = (index % this.#columns) * (this.#tile + GAP)
+    const y = Math.floor(index / this.#columns) * (this.#tile + GAP)
+    const badge =
+      item.media_type === 'VIDEO'
+        ? h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, '▶')
+        : item.media_type === 'CAROUSEL_ALBUM'
+          ? h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, `❐ ${item.children.length}`)
+          : null
+    const tile = h(
+      'button',
+      {
+        type: 'button',
+        class: 'tile',
+        role: 'listitem',
+        'data-index': index,
+        'aria-label': `Open ${describe(item)}`,
+      },
+      picture(
+        previewUrl(item),
+        item.caption ? item.caption.slice(0, 120) : describe(item),
+        this.#tile,
+        item.account_id,
+        this.#onExpired,
+      ),
+      badge,
+    )
+    // CSSOM, not a style attribute: the CSP allows no inline styles.
+    tile.style.width = `${this.#tile}px`
+    tile.style.height = `${this.#tile}px`
+    tile.style.transform = `translate(${x}px, ${y}px)`
+    tile.addEventListener('click', () => this.#lightbox.open(index))
+    return tile
+  }
+
+  #focusTile(index: number): void {
+    const rowTop = Math.floor(index / this.#columns) * (this.#tile + GAP)
+    const wrapTop = this.#wrap.getBoundingClientRect().top + window.scrollY
+    const viewTop = window.scrollY
+    const y = wrapTop + rowTop
+    if (y < viewTop || y + this.#tile > viewTop + window.innerHeight)
+      window.scrollTo({ top: y - 80 })
+    this.#render()
+    const tile = this.#mounted[index - this.#first]
+    tile?.focus()
+  }
+
+  #onKey(event: KeyboardEvent): void {
+    const target = event.target
+    if (!(target instanceof HTMLElement) || !target.classList.contains('tile')) return
+    const index = Number(target.dataset.index)
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: this.#columns,
+      ArrowUp: -this.#columns,
+      Home: -index,
+      End: this.#items.length - 1 - index,
+    }
+    const step = moves[event.key]
+    if (step === undefined) return
+    event.preventDefault()
+    const next = Math.max(0, Math.min(this.#items.length - 1, index + step))
+    this.#focusTile(next)
+    if (next >= this.#items.length - this.#columns) void this.loadMore()
+  }
+}

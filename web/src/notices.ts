@@ -1,0 +1,44 @@
+/**
+ * @module web/notices — success and error messages in plain words, with the next step. The
+ * callback outcomes come from the server's own table, so page and API never disagree.
+ */
+import { CALLBACK_OUTCOMES, isCallbackOutcomeCode } from '../../src/socials/messages.ts'
+import { byId, h } from './dom.ts'
+
+export type NoticeKind = 'ok' | 'error' | 'info'
+
+export function notify(kind: NoticeKind, title: string, detail?: string): void {
+  const region = byId('notices')
+  const close = h(
+    'button',
+    { type: 'button', class: 'notice-close', 'aria-label': 'Dismiss message' },
+    '×',
+  )
+  const notice = h(
+    'div',
+    { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-kind': kind },
+    h('div', {}, h('strong', {}, title), detail ? h('p', {}, detail) : null),
+    close,
+  )
+  close.addEventListener('click', () => notice.remove())
+  region.replaceChildren(notice)
+}
+
+/** Shows the outcome of an OAuth callback (`connect`, `reason`, `detail` query parameters). */
+export function showCallbackOutcome(params: URLSearchParams): boolean {
+  const connect = params.get('connect')
+  if (connect === 'success') {
+    notify('ok', 'Instagram account connected.', 'Its media are being fetched now.')
+    return true
+  }
+  const reason = params.get('reason') ?? ''
+  if (connect !== 'error' || !isCallbackOutcomeCode(reason)) return false
+  const outcome = CALLBACK_OUTCOMES[reason]
+  const detail = params.get('detail')
+  notify(
+    reason === 'access_denied' ? 'info' : 'error',
+    detail ? `${outcome.message}: ${detail.slice(0, 300)}` : outcome.message,
+    outcome.next,
+  )
+  return true
+}
