@@ -27,6 +27,9 @@ const ASSET_TYPES: Record<string, string> = {
 /** Media hosts of the real Instagram (signed CDN URLs). */
 const INSTAGRAM_MEDIA_HOSTS = 'https://*.cdninstagram.com https://*.fbcdn.net'
 
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#c13584"/><circle cx="16" cy="16" r="7" fill="none" stroke="#fff" stroke-width="3"/></svg>'
+
 export function escapeHtml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
@@ -109,6 +112,11 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
           ),
       ),
     )
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      app.get(path, async (_request, reply) =>
+        reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON),
+      )
+    }
     app.get('/oauth/popup-result', async (_request, reply) => page(reply, popupHtml))
     app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
       const asset = assets.get(request.params.name)

@@ -1,0 +1,318 @@
+/**
+ * The web app in real Chromium against the real server (in-process, on a loopback port) and the
+ * sandbox emulator: what a person does, with the mouse and with the keyboard alone.
+ */
+import { after, before, describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import type { Browser, Page } from 'playwright-core'
+import {
+  launchChromium,
+  openContext,
+  serveTestApp,
+  withScreenshots,
+  type ServedApp,
+} from '../helpers/browser.ts'
+
+const require = createRequire(import.meta.url)
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+const PASSWORD = 'correct horse battery'
+
+let browser: Browser
+before(async () => {
+  browser = await launchChromium()
+})
+after(async () => {
+  await browser.close()
+})
+
+interface AxeViolation {
+  id: string
+  impact: string | null
+  help: string
+  nodes: { target: string[] }[]
+}
+
+/** axe-core inside the page (evaluated through the DevTools protocol, so the CSP is untouched). */
+async function assertAccessible(page: Page, where: string): Promise<void> {
+  await page.evaluate(AXE_SOURCE)
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> }
+      }
+    ).axe
+    const result = await axe.run(document, { resultTypes: ['violations'] })
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })),
+    }))
+  })
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  assert.deepEqual(serious, [], `${where}: ${JSON.stringify(serious, null, 1)}`)
+}
+
+async function register(
+  page: Page,
+  app: ServedApp,
+  email = `u${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`,
+): Promise<void> {
+  await page.goto(`${app.base}/gallery`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
+}
+
+/** Clicks Connect, answers the consent popup, and waits for it to close. */
+async function connectThroughPopup(
+  page: Page,
+  decision: 'Allow' | 'Deny',
+  account = 'sandbox_creator',
+): Promise<void> {
+  const popupPromise = page.waitForEvent('popup')
+  await page.getByRole('button', { name: 'Connect Instagram' }).click()
+  const popup = await popupPromise
+  await popup.waitForURL(/\/sandbox\/instagram\/oauth\/authorize/)
+  await popup.getByText(`@${account}`).click()
+  const closed = popup.waitForEvent('close')
+  await popup.getByRole('button', { name: decision }).click()
+  await closed
+}
+
+async function tilesWithImages(page: Page): Promise<number> {
+  return page
+    .locator('.tile img')
+    .evaluateAll(
+      (imgs) =>
+        imgs.filter(
+          (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0,
+        ).length,
+    )
+}
+
+describe('gallery in Chromium', () => {
+  test('register → connect in the popup → sync → scroll → lightbox → disconnect', async (t: TestContext) => {
+    const app = await serveTestApp(t)
+    // a bigger account so that scrolling loads several pages
+    app.emulator.state.users.push({
+      ...app.emulator.state.users[0]!,
+      index: 9,
+      username: 'big_creator',
+      id: '27281358591558899',
+      user_id: '17841457215396899',
+      media: [],
+    })
+    const big = app.emulator.state.userByIndex(9)!
+    const { generateMedia } = await import('../../src/emulator/demo-data.ts')
+    big.media = generateMedia(9, 'big_creator', 150)
+    const { context, page, errors } = await openContext(t, browser)
+    await withScreenshots(t, context, async () => {
+      await register(page, app)
+      await assert.doesNotReject(page.getByText('Sandbox.').waitFor())
+      await assertAccessible(page, 'empty gallery')
+      await connectThroughPopup(page, 'Allow', 'big_creator')
+      await page.getByText('Instagram account connected.').waitFor()
+      await page.getByText('Synced @big_creator').waitFor({ timeout: 20_000 })
+      await page.locator('.account', { hasText: '@big_creator' }).getByText('Active').waitFor()
+      await page.locator('.tile').first().waitFor()
+      assert.match((await page.locator('.gallery-status').textContent()) ?? '', /60\+ items/)
+      // infinite scroll: the next pages arrive as we scroll, the DOM stays bounded
+      for (
+        let i = 0;
+        i < 30 && !/^150 items/.test((await page.locator('.gallery-status').textContent()) ?? '');
+        i++
+      ) {
+        await page.mouse.wheel(0, 1500)
+        await page.waitForTimeout(100)
+      }
+      assert.match((await page.locator('.gallery-status').textContent()) ?? '', /^150 items/)
+      assert.ok(
+        (await page.locator('.tile').count()) < 100,
+        'only the rows near the viewport are mounted',
+      )
+      await page.evaluate(() => window.scrollTo(0, 0))
+      await page.waitForTimeout(100)
+      // lightbox: open an album, page through it, move on, close
+      const album = page.locator('.tile', { hasText: '❐' }).first()
+      await album.click()
+      const dialog = page.getByRole('dialog', { name: 'Media viewer' })
+      await dialog.waitFor()
+      await dialog.getByText(/Picture 1 of \d/).waitFor()
+      await assertAccessible(page, 'lightbox')
+      await page.keyboard.press('ArrowRight')
+      await dialog.getByText(/Picture 2 of \d/).waitFor()
+      assert.ok(await dialog.getByRole('link', { name: 'View on Instagram' }).isVisible())
+      await page.keyboard.press('Escape')
+      await dialog.waitFor({ state: 'hidden' })
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.classList.contains('tile')),
+        true,
+        'focus returns to the tile',
+      )
+      // disconnect, with confirmation
+      await page.getByRole('button', { name: 'Disconnect @big_creator' }).click()
+      const confirm = page.getByRole('dialog', { name: 'Disconnect @big_creator?' })
+      await confirm.waitFor()
+      await assertAccessible(page, 'confirm dialog')
+      await confirm.getByRole('button', { name: 'Disconnect' }).click()
+      await page.getByText('@big_creator disconnected.').waitFor()
+      await page.getByText('No account yet.').waitFor()
+      await page.getByText('Your gallery is empty.').waitFor()
+      assert.equal(app.raw('SELECT COUNT(*) AS n FROM media')[0]?.n, 0)
+      const unexpected = errors.filter(
+        (e) => e !== 'HTTP 401 GET /api/auth/me' && !/status of 401/.test(e),
+      )
+      assert.deepEqual(unexpected, [], 'no console errors, no CSP violations, no failed requests')
+    })
+  })
+
+  test('denying in the popup, and a personal account, explain what happened', async (t) => {
+    const app = await serveTestApp(t)
+    const { context, page } = await openContext(t, browser)
+    await withScreenshots(t, context, async () => {
+      await register(page, app)
+      await connectThroughPopup(page, 'Deny')
+      await page.getByText('You cancelled the Instagram authorization').waitFor()
+      await connectThroughPopup(page, 'Allow', 'sandbox_personal')
+      await page.getByText('This Instagram account is a personal account').waitFor()
+      await page.getByText(/Switch to professional account/).waitFor()
+      assert.equal(app.raw('SELECT COUNT(*) AS n FROM user_social_accounts')[0]?.n, 0)
+    })
+  })
+
+  test('when popups are blocked, connecting falls back to a full-page redirect', async (t) => {
+    const app = await serveTestApp(t)
+    const { context, page } = await openContext(t, browser)
+    await withScreenshots(t, context, async () => {
+      await page.addInitScript(() => {
+        window.open = () => null
+      })
+      await register(page, app)
+      await page.getByRole('button', { name: 'Connect Instagram' }).click()
+      await page.waitForURL(/\/sandbox\/instagram\/oauth\/authorize/)
+      await page.getByRole('button', { name: 'Allow' }).click()
+      await page.waitForURL(/\/gallery/)
+      await page.getByText('Instagram account connected.').waitFor()
+      await page.locator('.account', { hasText: '@sandbox_creator' }).waitFor()
+      await page.locator('.tile').first().waitFor({ timeout: 20_000 })
+      assert.equal(
+        new URL(page.url()).search,
+        '',
+        'the result parameters are cleaned from the address bar',
+      )
+    })
+  })
+
+  test('expired media URLs show a placeholder, never a broken image, and are refreshed', async (t) => {
+    const app = await serveTestApp(t)
+    const { context, page } = await openContext(t, browser)
+    await withScreenshots(t, context, async () => {
+      await register(page, app)
+      await connectThroughPopup(page, 'Allow')
+      await page.getByText('Synced @sandbox_creator').waitFor({ timeout: 20_000 })
+      await page.locator('.tile img').first().waitFor()
+      // four days later Instagram's signed URLs have expired (the CDN answers 403)
+      app.clock.advance(4 * 86_400_000)
+      // the browser's cache lives in real time, not in the emulator's: start from an empty cache
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('Network.clearBrowserCache')
+      // a slow Instagram keeps the placeholders on screen long enough to be seen
+      app.emulator.state.settings = { ...app.emulator.state.settings, latencyMs: 600 }
+      const refreshed = page.waitForResponse(
+        (r) => r.url().endsWith('/sync') && r.request().method() === 'POST',
+        { timeout: 20_000 },
+      )
+      await page.reload()
+      await page.locator('.tile .placeholder').first().waitFor()
+      const broken = await page
+        .locator('.tile img')
+        .evaluateAll(
+          (imgs) =>
+            imgs.filter(
+              (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 0,
+            ).length,
+        )
+      assert.equal(broken, 0, 'no broken-image icons')
+      assert.equal((await refreshed).status(), 200)
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll('.tile img').length > 0 &&
+          document.querySelectorAll('.tile .placeholder').length === 0,
+        null,
+        { timeout: 20_000 },
+      )
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll<HTMLImageElement>('.tile img')].some(
+            (i) => i.complete && i.naturalWidth > 0,
+          ),
+        null,
+        { timeout: 10_000 },
+      )
+      assert.ok((await tilesWithImages(page)) > 0, 'fresh images load')
+    })
+  })
+
+  test('keyboard only: sign up, connect, browse with arrows, open and close the viewer', async (t) => {
+    const app = await serveTestApp(t)
+    const { context, page } = await openContext(t, browser)
+    await withScreenshots(t, context, async () => {
+      await page.goto(`${app.base}/gallery`)
+      await page.getByLabel('Email').waitFor()
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.id),
+        'email',
+        'the email field has focus',
+      )
+      await page.keyboard.type('keys@example.com')
+      await page.keyboard.press('Tab')
+      await page.keyboard.type(PASSWORD)
+      await page.keyboard.press('Tab') // Sign in
+      await page.keyboard.press('Tab') // Create account
+      await page.keyboard.press('Enter')
+      const connect = page.getByRole('button', { name: 'Connect Instagram' })
+      await connect.waitFor()
+      await assertAccessible(page, 'signed in')
+      await connect.focus()
+      const popupPromise = page.waitForEvent('popup')
+      await page.keyboard.press('Enter')
+      const popup = await popupPromise
+      await popup.getByRole('button', { name: 'Allow' }).waitFor()
+      await popup.getByRole('button', { name: 'Allow' }).focus()
+      const closed = popup.waitForEvent('close')
+      await popup.keyboard.press('Enter')
+      await closed
+      await page.getByText('Synced @sandbox_creator').waitFor({ timeout: 20_000 })
+      const first = page.locator('.tile').first()
+      await first.focus()
+      await page.keyboard.press('ArrowRight')
+      assert.equal(
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index),
+        '1',
+      )
+      await page.keyboard.press('ArrowDown')
+      const below = await page.evaluate(() =>
+        Number((document.activeElement as HTMLElement | null)?.dataset.index),
+      )
+      assert.ok(below > 1, 'down moves a row')
+      await page.keyboard.press('Enter')
+      const dialog = page.getByRole('dialog', { name: 'Media viewer' })
+      await dialog.waitFor()
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+        'Close viewer',
+      )
+      await page.keyboard.press('ArrowRight')
+      await page.keyboard.press('Escape')
+      await dialog.waitFor({ state: 'hidden' })
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.classList.contains('tile')),
+        true,
+      )
+    })
+  })
+})

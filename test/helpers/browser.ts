@@ -1,0 +1,103 @@
+/**
+ * Real Chromium for browser tests (Debian's /usr/bin/chromium through playwright-core; no
+ * browser download), and a test server listening on a loopback port.
+ */
+import type { TestContext } from 'node:test'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { buildTestApp, type TestApp } from './build-app.ts'
+import { repoRoot } from './paths.ts'
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (npm test does this itself when run as root)`,
+    )
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+}
+
+export interface ServedApp extends TestApp {
+  readonly base: string
+}
+
+/** The app on a real loopback port, PUBLIC_URL matching it. */
+export async function serveTestApp(
+  t: TestContext,
+  env: Record<string, string> = {},
+): Promise<ServedApp> {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const app = await buildTestApp(t, { PUBLIC_URL: base, ...env })
+  await app.app.listen({ port, host: '127.0.0.1' })
+  return Object.assign(app, { base })
+}
+
+/** A fresh browser context that records console errors; closed when the test ends. */
+export async function openContext(
+  t: TestContext,
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+  const errors: string[] = []
+  const watch = (p: Page): void => {
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text())
+    })
+    p.on('pageerror', (e) => errors.push(String(e)))
+    p.on('response', (r) => {
+      if (r.status() >= 400)
+        errors.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`)
+    })
+  }
+  context.on('page', watch)
+  const page = await context.newPage()
+  t.after(() => context.close())
+  return { context, page, errors }
+}
+
+/** Runs `body`; if it throws, keeps a screenshot of every open page in test-results/ first. */
+export async function withScreenshots(
+  t: TestContext,
+  context: BrowserContext,
+  body: () => Promise<void>,
+): Promise<void> {
+  try {
+    await body()
+  } catch (error) {
+    const dir = resolve(repoRoot, 'test-results')
+    mkdirSync(dir, { recursive: true })
+    let n = 0
+    for (const p of context.pages()) {
+      const file = resolve(dir, `${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 80)}-${n++}.png`)
+      await p.screenshot({ path: file, fullPage: true }).catch(() => undefined)
+    }
+    throw error
+  }
+}
