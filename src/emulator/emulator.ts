@@ -592,6 +592,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         'content-security-policy',
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action *; frame-ancestors 'none'",
       )
+      // Instagram's login window keeps the opener of an OAuth popup (Meta's own SDK relies on it).
+      reply.header('cross-origin-opener-policy', 'unsafe-none')
       return payload
     })
     await app.register(import('@fastify/formbody'))

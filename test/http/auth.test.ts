@@ -208,6 +208,13 @@ test('security headers on every response', async (t) => {
     assert.equal(response.headers['x-frame-options'], 'DENY', url)
     assert.ok(response.headers['referrer-policy'], url)
   }
+  // COOP: strict by default; the OAuth popup's opener and landing page keep their link
+  const coop = async (url: string) =>
+    (await app.request({ method: 'GET', url })).headers['cross-origin-opener-policy']
+  assert.equal(await coop('/api/auth/me'), 'same-origin')
+  assert.equal(await coop('/gallery'), 'same-origin-allow-popups')
+  assert.equal(await coop('/oauth/popup-result'), 'unsafe-none')
+  assert.equal(await coop('/api/socials/oauth/instagram/callback?state=x'), 'unsafe-none')
   const page = await app.request({ method: 'GET', url: '/gallery' })
   assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/)
   assert.match(page.body, /Sandbox/)

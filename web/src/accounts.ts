@@ -67,8 +67,9 @@ export class AccountsPanel {
     return this.#accounts
   }
 
-  async load(): Promise<void> {
-    const { accounts } = await api.accounts()
+  /** Loads the accounts, or takes an answer already requested. */
+  async load(prefetched?: Promise<{ accounts: AccountJson[] }>): Promise<void> {
+    const { accounts } = await (prefetched ?? api.accounts())
     this.#accounts = accounts
     this.render()
   }

@@ -4,13 +4,13 @@
  * windowing: only the rows near the viewport are in the DOM, so it stays small at any size.
  * Arrow keys move between tiles; Enter opens the lightbox.
  */
-import { api, type AccountJson, type MediaFilter, type MediaJson } from './api.ts'
+import { api, type AccountJson, type MediaFilter, type MediaJson, type MediaPage } from './api.ts'
 import { h } from './dom.ts'
 import { describe, Lightbox } from './lightbox.ts'
 import { picture, previewUrl, type RefreshRequest } from './media.ts'
 import { notify } from './notices.ts'
 
-const PAGE_SIZE = 60
+export const PAGE_SIZE = 60
 const GAP = 8
 const MIN_TILE = 160
 const BUFFER_ROWS = 3
@@ -36,6 +36,8 @@ export class Gallery {
   #mounted: HTMLElement[] = []
   #frame = 0
   #hasAccounts = false
+  /** A first page requested early (at boot, in parallel with the other calls). */
+  #primed: Promise<MediaPage> | null = null
 
   constructor(onExpired: RefreshRequest) {
     this.#onExpired = onExpired
@@ -87,8 +89,13 @@ export class Gallery {
     })
   }
 
-  /** Filters follow the accounts; the grid reloads from the first page. */
-  async reset(accounts: readonly AccountJson[]): Promise<void> {
+  /** Uses `page` as the unfiltered first page instead of fetching it again. */
+  prime(page: Promise<MediaPage>): void {
+    this.#primed = page
+  }
+
+  /** The account filter follows the accounts (no reload unless the chosen one is gone). */
+  setAccounts(accounts: readonly AccountJson[]): void {
     this.#hasAccounts = accounts.length > 0
     const selected = this.#accountFilter.value
     this.#accountFilter.replaceChildren(
@@ -97,7 +104,13 @@ export class Gallery {
         .filter((a) => a.account_type === 'oauth')
         .map((a) => h('option', { value: a.id, selected: a.id === selected }, `@${a.username}`)),
     )
-    await this.#applyFilters()
+    if (this.#accountFilter.value !== selected) void this.#applyFilters()
+    else if (this.#items.length === 0 && this.#loading === null) this.#update()
+  }
+
+  /** Reloads the grid from its first page. */
+  reload(): Promise<void> {
+    return this.#applyFilters()
   }
 
   async #applyFilters(): Promise<void> {
@@ -122,8 +135,11 @@ export class Gallery {
     this.#more.disabled = true
     this.#more.textContent = 'Loading…'
     this.#wrap.setAttribute('aria-busy', 'true')
-    this.#loading = api
-      .media(this.#filter, this.#cursor, PAGE_SIZE)
+    const unfiltered =
+      this.#filter.account_id === undefined && this.#filter.media_type === undefined
+    const primed = first && unfiltered ? this.#primed : null
+    this.#primed = null
+    this.#loading = (primed ?? api.media(this.#filter, this.#cursor, PAGE_SIZE))
       .then((page) => {
         if (generation !== this.#generation) return false
         this.#items.push(...page.items)

@@ -4,16 +4,22 @@
  */
 import './styles.css'
 import { AccountsPanel } from './accounts.ts'
-import { api, ApiError } from './api.ts'
+import { api, ApiError, type AccountJson, type MediaPage } from './api.ts'
 import { authView } from './auth.ts'
 import { startConnect } from './connect.ts'
 import { byId, h } from './dom.ts'
-import { Gallery } from './gallery.ts'
+import { Gallery, PAGE_SIZE } from './gallery.ts'
 import { notify, showCallbackOutcome } from './notices.ts'
 
 const app = byId('app')
 const who = byId('who')
 const banner = byId('banner')
+
+/** What the first screen needs, requested together at boot rather than one after another. */
+interface Prefetched {
+  readonly accounts: Promise<{ accounts: AccountJson[] }>
+  readonly media: Promise<MediaPage>
+}
 
 async function showProviders(): Promise<void> {
   const { providers } = await api.providers()
@@ -30,36 +36,38 @@ function signedOut(): void {
   byId<HTMLInputElement>('email').focus()
 }
 
-function signedIn(email: string): void {
+function signedIn(email: string, prefetched: Prefetched): void {
   const signOut = h('button', { type: 'button' }, 'Sign out')
   signOut.addEventListener('click', () => {
     void api.logout().then(signedOut)
   })
   who.replaceChildren(h('span', { class: 'who-email' }, email), signOut)
 
-  const refreshing = new Map<string, number>()
+  // Expired media URLs: refresh that account's media, at most once a minute per account.
+  const refreshedAt = new Map<string, number>()
   const refreshAccount = (accountId: string): void => {
-    const last = refreshing.get(accountId) ?? 0
-    if (Date.now() - last < 60_000) return
-    refreshing.set(accountId, Date.now())
+    if (Date.now() - (refreshedAt.get(accountId) ?? 0) < 60_000) return
+    refreshedAt.set(accountId, Date.now())
     const account = panel.accounts.find((a) => a.id === accountId)
-    if (account === undefined || account.account_type !== 'oauth') return
-    void panel.sync(account, true)
+    if (account?.account_type === 'oauth') void panel.sync(account, true)
   }
   const gallery = new Gallery(refreshAccount)
   const panel: AccountsPanel = new AccountsPanel({
-    onChanged: () => void gallery.reset(panel.accounts),
+    onChanged: () => {
+      gallery.setAccounts(panel.accounts)
+      void gallery.reload()
+    },
     onReconnect: () => connect(),
   })
-  const afterConnect = (params: URLSearchParams): void => {
-    void panel.load().then(async () => {
-      await gallery.reset(panel.accounts)
-      const id = params.get('account')
-      const account = panel.accounts.find((a) => a.id === id)
+  /** After a connection (or at boot): refresh the accounts, and sync a newly connected one. */
+  const afterConnect = (params: URLSearchParams, accounts?: Prefetched['accounts']): void => {
+    void panel.load(accounts).then(async () => {
+      gallery.setAccounts(panel.accounts)
+      const account = panel.accounts.find((a) => a.id === params.get('account'))
       if (params.get('connect') === 'success' && account !== undefined) await panel.sync(account)
     })
   }
-  const connect = (): void => startConnect(afterConnect)
+  const connect = (): void => startConnect((params) => afterConnect(params))
   const connectButton = h(
     'button',
     { type: 'button', class: 'primary connect' },
@@ -70,14 +78,20 @@ function signedIn(email: string): void {
 
   const params = new URLSearchParams(window.location.search)
   if (showCallbackOutcome(params)) history.replaceState(null, '', '/gallery')
-  afterConnect(params)
+  gallery.prime(prefetched.media)
+  void gallery.reload()
+  afterConnect(params, prefetched.accounts)
 }
 
 async function boot(): Promise<void> {
   void showProviders().catch(() => undefined)
+  const prefetched: Prefetched = { accounts: api.accounts(), media: api.media({}, null, PAGE_SIZE) }
+  // signed out, these fail with 401: that answer comes from /api/auth/me below
+  prefetched.accounts.catch(() => undefined)
+  prefetched.media.catch(() => undefined)
   try {
     const me = await api.me()
-    signedIn(me.user.email)
+    signedIn(me.user.email, prefetched)
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       const params = new URLSearchParams(window.location.search)

@@ -7,6 +7,8 @@ import { byId, h } from './dom.ts'
 
 export type NoticeKind = 'ok' | 'error' | 'info'
 
+const MAX_NOTICES = 3
+
 export function notify(kind: NoticeKind, title: string, detail?: string): void {
   const region = byId('notices')
   const close = h(
@@ -21,11 +23,15 @@ export function notify(kind: NoticeKind, title: string, detail?: string): void {
     close,
   )
   close.addEventListener('click', () => notice.remove())
-  region.replaceChildren(notice)
+  // newest first; a few stay so that quick successive messages are all seen
+  region.prepend(notice)
+  while (region.children.length > MAX_NOTICES) region.lastElementChild?.remove()
 }
 
 /** Shows the outcome of an OAuth callback (`connect`, `reason`, `detail` query parameters). */
 export function showCallbackOutcome(params: URLSearchParams): boolean {
+  // the server may have written the same outcome into the page already
+  byId('notices').replaceChildren()
   const connect = params.get('connect')
   if (connect === 'success') {
     notify('ok', 'Instagram account connected.', 'Its media are being fetched now.')

@@ -91,9 +91,19 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
       ? `<div id="banner" class="sandbox" role="note"><strong>Sandbox. </strong>${escapeHtml(SANDBOX_NOTICE.replace(/^Sandbox: /, ''))}</div>`
       : '<div id="banner" class="sandbox" role="note" hidden></div>'
 
-  function page(reply: FastifyReply, html: string): FastifyReply {
+  /**
+   * COOP: the gallery opens the OAuth popup and must keep a handle on it
+   * (`same-origin-allow-popups`); the popup result page arrives from Instagram's origin and must
+   * keep its opener (`unsafe-none`), or it could not report back.
+   */
+  function page(
+    reply: FastifyReply,
+    html: string,
+    coop: 'same-origin-allow-popups' | 'unsafe-none',
+  ): FastifyReply {
     return reply
       .type('text/html; charset=utf-8')
+      .header('cross-origin-opener-policy', coop)
       .header('content-security-policy', csp)
       .header('cache-control', 'no-store')
       .send(html)
@@ -110,6 +120,7 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
             '<div id="notices" class="notices" aria-live="polite"></div>',
             `<div id="notices" class="notices" aria-live="polite">${outcomeNotice(request.query)}</div>`,
           ),
+        'same-origin-allow-popups',
       ),
     )
     for (const path of ['/favicon.svg', '/favicon.ico']) {
@@ -117,7 +128,7 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
         reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON),
       )
     }
-    app.get('/oauth/popup-result', async (_request, reply) => page(reply, popupHtml))
+    app.get('/oauth/popup-result', async (_request, reply) => page(reply, popupHtml, 'unsafe-none'))
     app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
       const asset = assets.get(request.params.name)
       if (asset === undefined) throw new GalleryError('ERR_NOT_FOUND', 'No such file')

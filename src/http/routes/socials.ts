@@ -39,6 +39,9 @@ export function socialsRoutes(ctx: AppContext) {
     const target = mode === 'popup' ? '/oauth/popup-result' : '/gallery'
     const query = new URLSearchParams(params).toString()
     ctx.sessions.clearBinding(reply)
+    // The popup comes back from instagram.com (another origin): a same-origin COOP here would
+    // put it in a new browsing context group and cut it from its opener.
+    void reply.header('cross-origin-opener-policy', 'unsafe-none')
     return reply
       .header('referrer-policy', 'no-referrer')
       .header('cache-control', 'no-store')
