@@ -176,7 +176,9 @@ try {
   let maxNodes = 0
   let maxTiles = 0
   const started = Date.now()
-  for (let i = 0; i < 2000 && Date.now() - started < 120_000; i++) {
+  let steps = 0
+  for (let i = 0; i < 2000 && Date.now() - started < 180_000; i++) {
+    steps++
     const status = (await page.locator('.gallery-status').textContent()) ?? ''
     const sample = await page.evaluate(() => ({
       nodes: document.getElementsByTagName('*').length,
@@ -186,9 +188,19 @@ try {
     maxTiles = Math.max(maxTiles, sample.tiles)
     if (/^5000 items/.test(status)) break
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
-    await page.waitForTimeout(30)
+    // wait for the next page to arrive (or give up on this step after 5 s)
+    await page
+      .waitForFunction(
+        (before) => document.querySelector('.gallery-status')?.textContent !== before,
+        status,
+        { timeout: 5000 },
+      )
+      .catch(() => undefined)
   }
   const loaded = (await page.locator('.gallery-status').textContent()) ?? ''
+  console.log(
+    `scrolled to the end of 5,000 items in ${((Date.now() - started) / 1000).toFixed(1)} s, ${steps} scroll steps`,
+  )
   line(
     'DOM while scrolling 5,000 items',
     `max ${maxNodes} elements, max ${maxTiles} tiles mounted, ${loaded}`,

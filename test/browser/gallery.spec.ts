@@ -117,6 +117,15 @@ describe('gallery in Chromium', () => {
       await connectThroughPopup(page, 'Allow', 'big_creator')
       await page.getByText('Instagram account connected.').waitFor()
       await page.getByText('Synced @big_creator').waitFor({ timeout: 20_000 })
+      // the platform token never reaches the browser
+      const stored = String(app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t)
+      const token = app.vault.decrypt(stored)
+      const html = await page.content()
+      const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)
+      for (const secret of [token, stored]) {
+        assert.equal(html.includes(secret), false, 'token in the page')
+        assert.equal(storage.includes(secret), false, 'token in browser storage')
+      }
       await page.locator('.account', { hasText: '@big_creator' }).getByText('Active').waitFor()
       await page.locator('.tile').first().waitFor()
       assert.match((await page.locator('.gallery-status').textContent()) ?? '', /60\+ items/)
@@ -272,6 +281,7 @@ describe('gallery in Chromium', () => {
     await withScreenshots(t, context, async () => {
       await page.goto(`${app.base}/gallery`)
       await page.getByLabel('Email').waitFor()
+      await assertAccessible(page, 'sign-in form')
       assert.equal(
         await page.evaluate(() => document.activeElement?.id),
         'email',
