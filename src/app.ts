@@ -25,6 +25,7 @@ import type { AppContext } from './http/context.ts'
 import { authRoutes } from './http/routes/auth.ts'
 import { socialsRoutes } from './http/routes/socials.ts'
 import { pagesRoutes } from './http/routes/pages.ts'
+import { META_CALLBACK_PATHS, metaCallbackRoutes } from './http/routes/meta-callbacks.ts'
 
 export interface AppDeps {
   readonly config: Config
@@ -104,6 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return
     const path = request.url.split('?')[0] ?? ''
+    // Meta's server-to-server callbacks carry no cookie and no Origin: signed_request is their proof
+    if (META_CALLBACK_PATHS.has(path)) return
     checkSameOrigin(
       request,
       config.publicUrl,
@@ -135,5 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes(ctx))
   await app.register(socialsRoutes(ctx))
   await app.register(pagesRoutes(ctx))
+  await app.register(metaCallbackRoutes(ctx, igConfig === null ? null : igConfig.clientSecret))
   return app
 }

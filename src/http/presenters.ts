@@ -61,7 +61,7 @@ export function presentAccount(account: SocialAccountRecord): AccountJson {
     posts_count: account.posts_count,
     status: account.status,
     status_message: account.status_message,
-    needs_reconnect: account.status === 'reauth_required',
+    needs_reconnect: account.status === 'reauth_required' || account.status === 'revoked',
     profile_url: account.profile_url,
     profile_picture_url: account.profile_picture_url,
   }

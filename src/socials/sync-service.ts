@@ -62,6 +62,12 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       })
       throw error
     }
+    if (account.status === 'revoked') {
+      throw new GalleryError(
+        'ERR_REAUTH_REQUIRED',
+        'Access to this account was removed on Instagram; reconnect it',
+      )
+    }
     if (account.encrypted_access_token === null) {
       return markFailed(
         new GalleryError(

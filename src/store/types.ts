@@ -41,7 +41,8 @@ export interface OAuthStateRecord {
   readonly expires_at: number
 }
 
-export type AccountStatus = 'active' | 'syncing' | 'reauth_required' | 'rate_limited' | 'error'
+export type AccountStatus =
+  'active' | 'syncing' | 'reauth_required' | 'rate_limited' | 'error' | 'revoked'
 
 /** A `user_social_accounts` record (the token stays encrypted; the API never returns it). */
 export interface SocialAccountRecord {
@@ -144,6 +145,15 @@ export interface MediaQuery {
   readonly after?: MediaCursor
 }
 
+export interface DataDeletionRecord {
+  readonly confirmation_code: string
+  readonly instagram_user_id: string
+  readonly status: 'completed'
+  readonly deleted_accounts: number
+  readonly requested_at: number
+  readonly completed_at: number
+}
+
 export interface Store {
   createUser(input: { email: string; password_hash: string; now: number }): Promise<UserRecord>
   findUserByEmail(email: string): Promise<UserRecord | null>
@@ -188,6 +198,22 @@ export interface Store {
   /** Deletes the account's top-level media (and children) not seen by `syncId`. */
   removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
   listMedia(query: MediaQuery): Promise<MediaWithChildren[]>
+
+  /**
+   * Marks every OAuth account connected to this Instagram user (matched on the professional or
+   * the app-scoped id) `revoked` and deletes its token. Returns how many accounts changed.
+   */
+  revokeInstagramAccounts(instagramId: string, message: string, now: number): Promise<number>
+  /** Deletes every account (and its media) of this Instagram user, for all users. */
+  deleteInstagramUserData(instagramId: string): Promise<number>
+  /** Deletes all of a user's social accounts and media. Returns how many accounts. */
+  deleteUserSocialData(userId: string): Promise<number>
+  /**
+   * Records a completed data-deletion request; a repeated request for the same Instagram user
+   * keeps its first confirmation code (returned), with the new completion time.
+   */
+  recordDataDeletion(record: DataDeletionRecord): Promise<DataDeletionRecord>
+  findDataDeletion(confirmationCode: string): Promise<DataDeletionRecord | null>
 
   /** Cheap liveness check of the backing database. */
   ping(): Promise<void>

@@ -118,10 +118,17 @@ describe('gallery in Chromium', () => {
       await page.getByText('Instagram account connected.').waitFor()
       await page.getByText('Synced @big_creator').waitFor({ timeout: 20_000 })
       // the platform token never reaches the browser
-      const stored = String(app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t)
+      const stored = String(
+        app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t,
+      )
       const token = app.vault.decrypt(stored)
       const html = await page.content()
-      const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)
+      const storage = await page.evaluate(
+        () =>
+          JSON.stringify({ ...localStorage }) +
+          JSON.stringify({ ...sessionStorage }) +
+          document.cookie,
+      )
       for (const secret of [token, stored]) {
         assert.equal(html.includes(secret), false, 'token in the page')
         assert.equal(storage.includes(secret), false, 'token in browser storage')

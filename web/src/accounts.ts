@@ -19,7 +19,8 @@ export interface Badge {
 export function badgeFor(account: AccountJson, syncing: boolean, now = Date.now()): Badge {
   if (syncing || account.status === 'syncing') return { label: 'Syncing…', tone: 'busy' }
   if (account.account_type === 'public') return { label: 'Profile link', tone: 'ok' }
-  if (account.status === 'reauth_required') return { label: 'Needs reconnect', tone: 'bad' }
+  if (account.status === 'reauth_required' || account.status === 'revoked')
+    return { label: 'Needs reconnect', tone: 'bad' }
   if (account.status === 'error') return { label: 'Error', tone: 'bad' }
   if (account.status === 'rate_limited') return { label: 'Paused: rate limit', tone: 'warn' }
   if (account.token_expires_at !== null) {

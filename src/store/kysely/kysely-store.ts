@@ -31,6 +31,7 @@ export interface KyselyStoreOptions {
 }
 
 const ACCOUNT_STATUSES: readonly AccountStatus[] = [
+  'revoked',
   'active',
   'syncing',
   'reauth_required',
@@ -446,6 +447,109 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         byParent.set(child.parent_id, list)
       }
       return rows.map((row) => ({ ...toMedia(row), children: byParent.get(row.id) ?? [] }))
+    },
+
+    async revokeInstagramAccounts(instagramId, message, now) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({
+          status: 'revoked',
+          status_message: message,
+          encrypted_access_token: null,
+          token_expires_at: null,
+          is_active: 0,
+          updated_at: now,
+        })
+        .where('account_type', '=', 'oauth')
+        .where((eb) =>
+          eb.or([
+            eb('instagram_user_id', '=', instagramId),
+            eb('instagram_scoped_id', '=', instagramId),
+          ]),
+        )
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows)
+    },
+    async deleteInstagramUserData(instagramId) {
+      return db.transaction().execute(async (trx) => {
+        const accounts = trx
+          .selectFrom('user_social_accounts')
+          .select('id')
+          .where('platform', '=', 'instagram')
+          .where((eb) =>
+            eb.or([
+              eb('instagram_user_id', '=', instagramId),
+              eb('instagram_scoped_id', '=', instagramId),
+            ]),
+          )
+        await trx
+          .deleteFrom('media')
+          .where('account_id', 'in', accounts)
+          .where('parent_id', 'is not', null)
+          .execute()
+        await trx.deleteFrom('media').where('account_id', 'in', accounts).execute()
+        const result = await trx
+          .deleteFrom('user_social_accounts')
+          .where('platform', '=', 'instagram')
+          .where((eb) =>
+            eb.or([
+              eb('instagram_user_id', '=', instagramId),
+              eb('instagram_scoped_id', '=', instagramId),
+            ]),
+          )
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      })
+    },
+    async deleteUserSocialData(userId) {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('media')
+          .where('user_id', '=', userId)
+          .where('parent_id', 'is not', null)
+          .execute()
+        await trx.deleteFrom('media').where('user_id', '=', userId).execute()
+        const result = await trx
+          .deleteFrom('user_social_accounts')
+          .where('user_id', '=', userId)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      })
+    },
+    async recordDataDeletion(record) {
+      return db.transaction().execute(async (trx) => {
+        const existing = await trx
+          .selectFrom('data_deletion_requests')
+          .selectAll()
+          .where('instagram_user_id', '=', record.instagram_user_id)
+          .executeTakeFirst()
+        if (existing === undefined) {
+          await trx.insertInto('data_deletion_requests').values(record).execute()
+          return record
+        }
+        await trx
+          .updateTable('data_deletion_requests')
+          .set({
+            completed_at: record.completed_at,
+            deleted_accounts: existing.deleted_accounts + record.deleted_accounts,
+          })
+          .where('confirmation_code', '=', existing.confirmation_code)
+          .execute()
+        return {
+          ...record,
+          confirmation_code: existing.confirmation_code,
+          requested_at: existing.requested_at,
+          deleted_accounts: existing.deleted_accounts + record.deleted_accounts,
+        }
+      })
+    },
+    async findDataDeletion(code) {
+      const row = await db
+        .selectFrom('data_deletion_requests')
+        .selectAll()
+        .where('confirmation_code', '=', code)
+        .executeTakeFirst()
+      return row === undefined ? null : { ...row, status: 'completed' }
     },
 
     async ping() {

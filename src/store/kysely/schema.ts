@@ -65,7 +65,16 @@ export interface MediaTable {
   created_at: number
   updated_at: number
 }
+export interface DataDeletionRequestsTable {
+  confirmation_code: string
+  instagram_user_id: string
+  status: string
+  deleted_accounts: number
+  requested_at: number
+  completed_at: number
+}
 export interface Database {
+  data_deletion_requests: DataDeletionRequestsTable
   users: UsersTable
   sessions: SessionsTable
   oauth_states: OAuthStatesTable
