@@ -26,6 +26,8 @@ import { authRoutes } from './http/routes/auth.ts'
 import { socialsRoutes } from './http/routes/socials.ts'
 import { pagesRoutes } from './http/routes/pages.ts'
 import { META_CALLBACK_PATHS, metaCallbackRoutes } from './http/routes/meta-callbacks.ts'
+import { jobsRoutes } from './http/routes/jobs.ts'
+import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
 
 export interface AppDeps {
   readonly config: Config
@@ -39,6 +41,13 @@ export interface AppDeps {
   readonly sandbox?: Emulator
   /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
   readonly passwordCost?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Background work, for the in-process scheduler in main.ts and for tests. */
+    jobs: { renewal: RenewalService }
+  }
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -139,5 +148,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(socialsRoutes(ctx))
   await app.register(pagesRoutes(ctx))
   await app.register(metaCallbackRoutes(ctx, igConfig === null ? null : igConfig.clientSecret))
+  const renewal = createRenewalService({
+    store,
+    vault: deps.vault,
+    clock,
+    logger: deps.logger,
+    instagramClient: makeClient,
+    marginMs: config.jobs.renewMarginDays * 86_400_000,
+  })
+  app.decorate('jobs', { renewal })
+  await app.register(jobsRoutes(config.jobs.secret, renewal))
   return app
 }

@@ -67,6 +67,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 
   await app.listen({ port: config.port, host: config.host })
+  if (config.jobs.intervalSeconds > 0) {
+    // In-process scheduler: renew due tokens every interval, with jitter so that many instances
+    // spread out; the database lease keeps them from renewing the same token twice.
+    const run = (): void => {
+      app.jobs.renewal
+        .runDue()
+        .then((report) => logger.info({ renewals: report }, 'scheduled renewal ran'))
+        .catch((error: unknown) => logger.error({ err: error }, 'scheduled renewal failed'))
+        .finally(() => {
+          const jitter = 0.8 + Math.random() * 0.4
+          timer = setTimeout(run, config.jobs.intervalSeconds * 1000 * jitter)
+          timer.unref()
+        })
+    }
+    let timer = setTimeout(run, 5_000)
+    timer.unref()
+  }
   if (config.instagramMode === 'sandbox') {
     logger.warn(
       'Instagram sandbox: INSTAGRAM_CLIENT_ID/INSTAGRAM_CLIENT_SECRET are not set, so the built-in emulator serves Instagram with demo accounts',

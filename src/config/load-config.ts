@@ -51,6 +51,14 @@ export interface Config {
   readonly instagramMode: 'real' | 'sandbox' | 'unconfigured'
   /** Endpoint settings shared by both `real` and `sandbox` modes (sandbox overrides URLs and ids). */
   readonly instagram: InstagramConfig
+  readonly jobs: {
+    /** Bearer secret for `POST /internal/jobs/run-due`; `null` disables the endpoint. */
+    readonly secret: string | null
+    /** Renew tokens expiring within this many days (≥ 7, the original rule). */
+    readonly renewMarginDays: number
+    /** In-process scheduler period in seconds; 0 turns it off. */
+    readonly intervalSeconds: number
+  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -211,6 +219,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     requestTimeoutMs: integer('INSTAGRAM_REQUEST_TIMEOUT_MS', 15_000, 100, 120_000),
   }
 
+  const jobsSecret = read('JOBS_SECRET') ?? null
+  if (jobsSecret !== null && jobsSecret.length < 32)
+    problems.push('JOBS_SECRET must be at least 32 characters')
+  const jobs = {
+    secret: jobsSecret,
+    renewMarginDays: integer('TOKEN_RENEW_MARGIN_DAYS', 30, 7, 59),
+    intervalSeconds: integer('SCHEDULER_INTERVAL_SECONDS', nodeEnv === 'test' ? 0 : 300, 0, 86_400),
+  }
+
   const logLevel = read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -238,5 +255,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     instagramMode,
     instagram,
+    jobs,
   })
 }

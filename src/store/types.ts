@@ -42,7 +42,7 @@ export interface OAuthStateRecord {
 }
 
 export type AccountStatus =
-  'active' | 'syncing' | 'reauth_required' | 'rate_limited' | 'error' | 'revoked'
+  'active' | 'syncing' | 'reauth_required' | 'rate_limited' | 'error' | 'revoked' | 'degraded'
 
 /** A `user_social_accounts` record (the token stays encrypted; the API never returns it). */
 export interface SocialAccountRecord {
@@ -71,6 +71,21 @@ export interface SocialAccountRecord {
   readonly profile_url: string
   readonly profile_picture_url: string | null
   readonly updated_at: number
+  /** A renewal in progress holds the account until this time (cross-process single flight). */
+  readonly renew_lease_until: number | null
+  /** Consecutive failed renewals (reset by a success). */
+  readonly renewal_failures: number
+}
+
+export interface RenewalClaim {
+  readonly now: number
+  /** Tokens expiring at or before this time are due. */
+  readonly dueBefore: number
+  /** Only tokens issued at or before this time (Meta: at least 24 hours old). */
+  readonly issuedBefore: number
+  /** The lease the claim takes. */
+  readonly leaseUntil: number
+  readonly limit: number
 }
 
 export interface OAuthAccountInput {
@@ -214,6 +229,38 @@ export interface Store {
    */
   recordDataDeletion(record: DataDeletionRecord): Promise<DataDeletionRecord>
   findDataDeletion(confirmationCode: string): Promise<DataDeletionRecord | null>
+
+  /**
+   * Atomically leases up to `limit` accounts whose token is due for renewal, unexpired, old
+   * enough, and not leased by another worker; returns them. Two concurrent claims never return
+   * the same account.
+   */
+  claimDueRenewals(claim: RenewalClaim): Promise<SocialAccountRecord[]>
+  /**
+   * Stores a renewed token and its expiry in one write, releasing the lease — only if the stored
+   * token is still `previousToken` (compare-and-swap: nothing else replaced it meanwhile).
+   */
+  completeRenewal(input: {
+    accountId: string
+    previousToken: string
+    encryptedToken: string
+    expiresAt: number
+    issuedAt: number
+    now: number
+  }): Promise<boolean>
+  /**
+   * Records a failed renewal: keeps the token, sets the status, and holds the account until
+   * `retryAt` (backoff) before another renewal may claim it.
+   */
+  failRenewal(input: {
+    accountId: string
+    status: AccountStatus
+    message: string
+    retryAt: number
+    now: number
+  }): Promise<void>
+  /** Marks OAuth accounts whose token has expired `reauth_required`; returns how many. */
+  markExpiredTokens(now: number, message: string): Promise<number>
 
   /** Cheap liveness check of the backing database. */
   ping(): Promise<void>

@@ -41,6 +41,8 @@ test('every problem is reported at once', () => {
         INSTAGRAM_CLIENT_ID: 'id',
         INSTAGRAM_GRAPH_URL: 'http://graph.example',
         INSTAGRAM_SCOPES: 'user_profile',
+        JOBS_SECRET: 'short',
+        TOKEN_RENEW_MARGIN_DAYS: '3',
       }),
     (error: Error) => {
       for (const part of [
@@ -51,6 +53,8 @@ test('every problem is reported at once', () => {
         'INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET must be set together',
         'INSTAGRAM_GRAPH_URL must use https',
         '"user_profile" is not an allowed scope',
+        'JOBS_SECRET must be at least 32 characters',
+        'TOKEN_RENEW_MARGIN_DAYS must be a whole number from 7 to 59',
       ]) {
         assert.ok(error.message.includes(part), part)
       }

@@ -34,11 +34,16 @@ test('sqlite migrations are recorded and applied once', () => {
   const dir = tempDir('psg-migrate-')
   try {
     const db = openSqliteDatabase(join(dir.path, 'm.db'))
-    assert.deepEqual(migrateSqlite(db), ['0001_init.sql', '0002_data_deletion.sql'])
+    assert.deepEqual(migrateSqlite(db), [
+      '0001_init.sql',
+      '0002_data_deletion.sql',
+      '0003_token_renewal.sql',
+    ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
       { version: 1, name: '0001_init.sql' },
       { version: 2, name: '0002_data_deletion.sql' },
+      { version: 3, name: '0003_token_renewal.sql' },
     ])
     db.close()
   } finally {

@@ -483,6 +483,100 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.deepEqual(await h.raw('SELECT id FROM media'), [])
     })
 
+    test('renewal: claims are exclusive, completion is a compare-and-swap, failure holds a backoff', async () => {
+      const alice = await user()
+      const id = await account(alice) // issued NOW, expires NOW + 60 days
+      const claim = {
+        now: NOW + 40 * 86_400_000,
+        dueBefore: NOW + 70 * 86_400_000,
+        issuedBefore: NOW + 39 * 86_400_000,
+        leaseUntil: NOW + 40 * 86_400_000 + 60_000,
+        limit: 10,
+      }
+      assert.equal(
+        (await h.store.claimDueRenewals({ ...claim, issuedBefore: NOW - 1 })).length,
+        0,
+        'too young',
+      )
+      assert.equal(
+        (await h.store.claimDueRenewals({ ...claim, dueBefore: NOW + 59 * 86_400_000 })).length,
+        0,
+        'not due',
+      )
+      const [first, second] = await Promise.all([
+        h.store.claimDueRenewals(claim),
+        h.store.claimDueRenewals(claim),
+      ])
+      assert.equal((first?.length ?? 0) + (second?.length ?? 0), 1, 'one claim wins')
+      assert.equal(
+        (await h.raw('SELECT renew_lease_until AS l FROM user_social_accounts'))[0]?.l,
+        claim.leaseUntil,
+      )
+      const lost = await h.store.completeRenewal({
+        accountId: id,
+        previousToken: 'gAAAAA-stale',
+        encryptedToken: 'gAAAAA-new',
+        expiresAt: 1,
+        issuedAt: 1,
+        now: claim.now,
+      })
+      assert.equal(lost, false, 'a stale previous token does not overwrite')
+      await h.store.failRenewal({
+        accountId: id,
+        status: 'degraded',
+        message: 'later',
+        retryAt: claim.now + 900_000,
+        now: claim.now,
+      })
+      assert.deepEqual(
+        await h.raw(
+          'SELECT status, renewal_failures, renew_lease_until, encrypted_access_token FROM user_social_accounts',
+        ),
+        [
+          {
+            status: 'degraded',
+            renewal_failures: 1,
+            renew_lease_until: claim.now + 900_000,
+            encrypted_access_token: 'gAAAAA-encrypted',
+          },
+        ],
+      )
+      assert.equal(
+        (await h.store.claimDueRenewals({ ...claim, now: claim.now + 1 })).length,
+        0,
+        'backing off',
+      )
+      const again = await h.store.claimDueRenewals({ ...claim, now: claim.now + 900_000 })
+      assert.equal(again.length, 1)
+      assert.equal(
+        await h.store.completeRenewal({
+          accountId: id,
+          previousToken: 'gAAAAA-encrypted',
+          encryptedToken: 'gAAAAA-new',
+          expiresAt: 7,
+          issuedAt: 6,
+          now: 5,
+        }),
+        true,
+      )
+      assert.deepEqual(
+        await h.raw(
+          'SELECT status, renewal_failures, renew_lease_until, encrypted_access_token, token_expires_at FROM user_social_accounts',
+        ),
+        [
+          {
+            status: 'active',
+            renewal_failures: 0,
+            renew_lease_until: null,
+            encrypted_access_token: 'gAAAAA-new',
+            token_expires_at: 7,
+          },
+        ],
+      )
+      assert.equal(await h.store.markExpiredTokens(8, 'expired'), 1)
+      assert.equal(await h.store.markExpiredTokens(8, 'expired'), 0, 'once')
+    })
+
     test('ping answers', async () => {
       await h.store.ping()
     })

@@ -32,6 +32,7 @@ export interface KyselyStoreOptions {
 
 const ACCOUNT_STATUSES: readonly AccountStatus[] = [
   'revoked',
+  'degraded',
   'active',
   'syncing',
   'reauth_required',
@@ -280,6 +281,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
               account_type: 'oauth',
               connected_at: input.now,
               last_sync: null,
+              renew_lease_until: null,
+              renewal_failures: 0,
               ...fields,
             })
             .execute()
@@ -322,6 +325,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
             profile_url: input.profile_url,
             profile_picture_url: null,
             updated_at: input.now,
+            renew_lease_until: null,
+            renewal_failures: 0,
           })
           .execute()
       } catch (error) {
@@ -550,6 +555,85 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .where('confirmation_code', '=', code)
         .executeTakeFirst()
       return row === undefined ? null : { ...row, status: 'completed' }
+    },
+
+    async claimDueRenewals(claim) {
+      return db.transaction().execute(async (trx) => {
+        const due = await trx
+          .selectFrom('user_social_accounts')
+          .select('id')
+          .where('account_type', '=', 'oauth')
+          .where('encrypted_access_token', 'is not', null)
+          .where('status', 'not in', ['revoked', 'reauth_required'])
+          .where('token_expires_at', '<=', claim.dueBefore)
+          .where('token_expires_at', '>', claim.now)
+          .where('token_issued_at', '<=', claim.issuedBefore)
+          .where((eb) =>
+            eb.or([eb('renew_lease_until', 'is', null), eb('renew_lease_until', '<=', claim.now)]),
+          )
+          .orderBy('token_expires_at')
+          .limit(claim.limit)
+          .execute()
+        if (due.length === 0) return []
+        const ids = due.map((r) => r.id)
+        // the lease condition is repeated in the update: a row leased meanwhile is not taken
+        await trx
+          .updateTable('user_social_accounts')
+          .set({ renew_lease_until: claim.leaseUntil })
+          .where('id', 'in', ids)
+          .where((eb) =>
+            eb.or([eb('renew_lease_until', 'is', null), eb('renew_lease_until', '<=', claim.now)]),
+          )
+          .execute()
+        const rows = await trx
+          .selectFrom('user_social_accounts')
+          .selectAll()
+          .where('id', 'in', ids)
+          .where('renew_lease_until', '=', claim.leaseUntil)
+          .execute()
+        return rows.map(toAccount)
+      })
+    },
+    async completeRenewal(input) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({
+          encrypted_access_token: input.encryptedToken,
+          token_expires_at: input.expiresAt,
+          token_issued_at: input.issuedAt,
+          renew_lease_until: null,
+          renewal_failures: 0,
+          status: 'active',
+          status_message: null,
+          updated_at: input.now,
+        })
+        .where('id', '=', input.accountId)
+        .where('encrypted_access_token', '=', input.previousToken)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+    async failRenewal(input) {
+      await db
+        .updateTable('user_social_accounts')
+        .set((eb) => ({
+          renew_lease_until: input.retryAt,
+          renewal_failures: eb('renewal_failures', '+', 1),
+          status: input.status,
+          status_message: input.message,
+          updated_at: input.now,
+        }))
+        .where('id', '=', input.accountId)
+        .execute()
+    },
+    async markExpiredTokens(now, message) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({ status: 'reauth_required', status_message: message, updated_at: now })
+        .where('account_type', '=', 'oauth')
+        .where('token_expires_at', '<=', now)
+        .where('status', 'not in', ['revoked', 'reauth_required'])
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows)
     },
 
     async ping() {

@@ -46,6 +46,8 @@ export interface SocialAccountsTable {
   profile_url: string
   profile_picture_url: string | null
   updated_at: number
+  renew_lease_until: number | null
+  renewal_failures: number
 }
 export interface MediaTable {
   id: string

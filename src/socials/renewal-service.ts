@@ -1,0 +1,152 @@
+/**
+ * @module socials/renewal-service — keeps long-lived Instagram tokens alive.
+ *
+ * Rule: renew when the token expires within the margin (default 30 days, never less than the
+ * original app's 7) and is at least 24 hours old and unexpired (Meta's conditions for
+ * `ig_refresh_token`). One renewal per account at a time: a promise set within the process and a
+ * database lease across processes; the new token is stored with a compare-and-swap on the old
+ * one, in one write with its expiry, so a failed or lost renewal never loses a working token.
+ * Expired tokens are marked `reauth_required`.
+ *
+ * @see shared/reference/instagram-api.md §2.4
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import { isGalleryError } from '../errors.ts'
+import type { Clock } from '../clock.ts'
+import type { FernetKeyRing } from '../crypto/fernet.ts'
+import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
+import type { InstagramClient } from '../providers/instagram/client.ts'
+
+const DAY = 86_400_000
+export const MIN_TOKEN_AGE_MS = DAY
+
+export interface RenewalServiceDeps {
+  readonly store: Store
+  readonly vault: FernetKeyRing
+  readonly clock: Clock
+  readonly logger: FastifyBaseLogger
+  readonly instagramClient: ((onCall: () => void) => InstagramClient) | null
+  /** Renew tokens expiring within this many milliseconds. */
+  readonly marginMs: number
+  /** How long a claimed renewal is held before another worker may take it over. */
+  readonly leaseMs?: number
+  readonly batchSize?: number
+}
+
+export interface RenewalReport {
+  readonly renewed: number
+  readonly failed: number
+  readonly reauth_required: number
+  readonly expired: number
+  readonly api_calls: number
+}
+
+export interface RenewalService {
+  /** Renews every due token (in batches) and marks expired ones. */
+  runDue(): Promise<RenewalReport>
+}
+
+export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
+  const inFlight = new Set<string>()
+  const leaseMs = deps.leaseMs ?? 2 * 60_000
+  const batchSize = deps.batchSize ?? 50
+
+  async function renewOne(
+    client: InstagramClient,
+    account: SocialAccountRecord,
+  ): Promise<'renewed' | 'failed' | 'reauth_required'> {
+    const { store, clock } = deps
+    const fail = async (
+      status: AccountStatus,
+      message: string,
+    ): Promise<'failed' | 'reauth_required'> => {
+      const now = clock.now()
+      // backoff: 15 minutes, doubling with each consecutive failure, at most 6 hours
+      const retryAt = now + Math.min(6 * 3_600_000, 15 * 60_000 * 2 ** account.renewal_failures)
+      await store.failRenewal({ accountId: account.id, status, message, retryAt, now })
+      deps.logger.warn({ accountId: account.id, status }, 'token renewal failed')
+      return status === 'reauth_required' ? 'reauth_required' : 'failed'
+    }
+    const previous = account.encrypted_access_token
+    if (previous === null)
+      return fail('reauth_required', 'This account has no Instagram token; reconnect it')
+    let token: string
+    try {
+      token = deps.vault.decrypt(previous)
+    } catch {
+      return fail(
+        'reauth_required',
+        'The stored Instagram token cannot be decrypted with the configured keys; reconnect the account',
+      )
+    }
+    try {
+      const renewed = await client.refreshLongLived(token)
+      const now = clock.now()
+      const stored = await store.completeRenewal({
+        accountId: account.id,
+        previousToken: previous,
+        encryptedToken: deps.vault.encrypt(renewed.accessToken),
+        expiresAt: now + renewed.expiresInSeconds * 1000,
+        issuedAt: now,
+        now,
+      })
+      if (!stored) {
+        // the account was reconnected or deleted meanwhile: its newer state wins
+        deps.logger.info({ accountId: account.id }, 'token renewal superseded')
+        return 'failed'
+      }
+      deps.logger.info({ accountId: account.id }, 'token renewed')
+      return 'renewed'
+    } catch (error) {
+      if (isGalleryError(error) && error.code === 'ERR_REAUTH_REQUIRED')
+        return fail('reauth_required', error.message)
+      const message = isGalleryError(error) ? error.message : 'Token renewal failed unexpectedly'
+      // transient or refused: the working token is kept; the next run tries again
+      return fail('degraded', `Token renewal will be retried: ${message}`)
+    }
+  }
+
+  return {
+    async runDue() {
+      const { store, clock } = deps
+      const expired = await store.markExpiredTokens(
+        clock.now(),
+        'The Instagram token has expired; reconnect the account',
+      )
+      let renewed = 0
+      let failed = 0
+      let reauth = 0
+      let calls = 0
+      if (deps.instagramClient === null)
+        return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
+      const client = deps.instagramClient(() => {
+        calls++
+      })
+      for (let round = 0; round < 1000; round++) {
+        const now = clock.now()
+        const claimed = await store.claimDueRenewals({
+          now,
+          dueBefore: now + Math.max(deps.marginMs, 7 * DAY),
+          issuedBefore: now - MIN_TOKEN_AGE_MS,
+          leaseUntil: now + leaseMs,
+          limit: batchSize,
+        })
+        if (claimed.length === 0) break
+        for (const account of claimed) {
+          if (inFlight.has(account.id)) continue
+          inFlight.add(account.id)
+          try {
+            const outcome = await renewOne(client, account)
+            if (outcome === 'renewed') renewed++
+            else if (outcome === 'reauth_required') reauth++
+            else failed++
+          } finally {
+            inFlight.delete(account.id)
+          }
+        }
+        if (claimed.length < batchSize) break
+      }
+      return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
+    },
+  }
+}

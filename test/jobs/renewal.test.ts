@@ -1,0 +1,151 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Browser, buildTestApp, connectAccount, type TestApp } from '../helpers/build-app.ts'
+
+const DAY = 86_400_000
+const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
+
+async function connected(
+  t: Parameters<typeof buildTestApp>[0],
+): Promise<{ app: TestApp; accountId: string }> {
+  const app = await buildTestApp(t, { JOBS_SECRET: SECRET })
+  const browser = new Browser(app)
+  await browser.register()
+  return { app, accountId: await connectAccount(app, browser) }
+}
+const refreshCalls = (app: TestApp): number =>
+  app.emulator.state.calls.filter((c) => c.path.endsWith('/refresh_access_token')).length
+const row = (app: TestApp) =>
+  app.raw(
+    'SELECT status, encrypted_access_token AS token, token_expires_at, token_issued_at, renew_lease_until, renewal_failures FROM user_social_accounts',
+  )[0] ?? {}
+const runDue = (app: TestApp, auth = `Bearer ${SECRET}`) =>
+  app.request({ method: 'POST', url: '/internal/jobs/run-due', headers: { authorization: auth } })
+
+test('a token is renewed once it is within the margin (30 days by default), never earlier', async (t) => {
+  const { app } = await connected(t)
+  const before = row(app)
+  assert.deepEqual(
+    (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
+    0,
+  )
+  app.clock.advance(29 * DAY)
+  assert.equal(
+    (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
+    0,
+    '31 days left: not due',
+  )
+  assert.equal(refreshCalls(app), 0)
+  app.clock.advance(2 * DAY)
+  const response = await runDue(app)
+  assert.equal(response.statusCode, 200)
+  assert.deepEqual(response.json(), {
+    renewals: { renewed: 1, failed: 0, reauth_required: 0, expired: 0, api_calls: 1 },
+  })
+  const after = row(app)
+  assert.notEqual(after.token, before.token)
+  assert.ok(Math.abs(Number(after.token_issued_at) - app.clock.now()) < 10_000, 'issued now')
+  assert.equal(Number(after.token_expires_at) - Number(after.token_issued_at), 60 * DAY)
+  assert.equal(after.renew_lease_until, null)
+  assert.equal(app.emulator.state.parseToken(app.vault.decrypt(String(after.token)))?.k, 'l')
+  assert.equal(
+    (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
+    0,
+    'renewed tokens are not due again',
+  )
+})
+
+test('left alone for 90 days with the job running daily, the account stays active', async (t) => {
+  const { app } = await connected(t)
+  for (let day = 1; day <= 90; day++) {
+    app.clock.advance(DAY)
+    const report = (await runDue(app)).json<{ renewals: { failed: number; expired: number } }>()
+      .renewals
+    assert.deepEqual([report.failed, report.expired], [0, 0], `day ${day}`)
+  }
+  assert.equal(row(app).status, 'active')
+  assert.ok(Number(row(app).token_expires_at) - app.clock.now() > 29 * DAY)
+  assert.equal(refreshCalls(app), 3, 'renewed on days 30, 60 and 90: always with 30 days to spare')
+})
+
+test('a token never renewed expires: on day 61 it is reauth_required', async (t) => {
+  const { app } = await connected(t)
+  app.clock.advance(61 * DAY)
+  const report = (await runDue(app)).json<{ renewals: { expired: number; renewed: number } }>()
+    .renewals
+  assert.deepEqual([report.expired, report.renewed], [1, 0])
+  assert.equal(row(app).status, 'reauth_required')
+  assert.equal(refreshCalls(app), 0)
+})
+
+test('concurrent runs renew each due token exactly once', async (t) => {
+  const { app } = await connected(t)
+  app.clock.advance(40 * DAY)
+  const reports = await Promise.all([
+    app.app.jobs.renewal.runDue(),
+    app.app.jobs.renewal.runDue(),
+    runDue(app),
+  ])
+  const renewed = reports.reduce(
+    (n, r) =>
+      n +
+      ('renewed' in r ? r.renewed : r.json<{ renewals: { renewed: number } }>().renewals.renewed),
+    0,
+  )
+  assert.equal(renewed, 1)
+  assert.equal(refreshCalls(app), 1)
+})
+
+test('a failed renewal keeps the working token, backs off, and succeeds later', async (t) => {
+  const { app, accountId } = await connected(t)
+  app.clock.advance(40 * DAY)
+  const before = row(app)
+  app.emulator.state.faults.push({ kind: 'http_5xx', count: 1, path: '/refresh_access_token' })
+  const failed = (await runDue(app)).json<{ renewals: { failed: number } }>().renewals
+  assert.equal(failed.failed, 1)
+  const after = row(app)
+  assert.equal(after.token, before.token, 'old token kept')
+  assert.equal(after.status, 'degraded')
+  assert.equal(after.renewal_failures, 1)
+  assert.equal(
+    (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
+    0,
+    'backing off',
+  )
+  app.clock.advance(16 * 60_000)
+  assert.equal((await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed, 1)
+  assert.deepEqual([row(app).status, row(app).renewal_failures], ['active', 0])
+  assert.ok(accountId)
+})
+
+test('code 190 during renewal (password changed) → reauth_required, token kept for the record', async (t) => {
+  const { app } = await connected(t)
+  app.clock.advance(40 * DAY)
+  app.emulator.state.faults.push({
+    kind: 'graph_error',
+    code: 190,
+    subcode: 460,
+    message: 'Error validating access token',
+    count: 1,
+  })
+  const report = (await runDue(app)).json<{ renewals: { reauth_required: number } }>().renewals
+  assert.equal(report.reauth_required, 1)
+  assert.equal(row(app).status, 'reauth_required')
+  assert.equal(refreshCalls(app), 1)
+  assert.equal(
+    (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
+    0,
+    'not retried',
+  )
+})
+
+test('the jobs endpoint needs its bearer secret', async (t) => {
+  const { app } = await connected(t)
+  for (const auth of ['', 'Bearer', 'Bearer wrong', `Basic ${SECRET}`, `Bearer ${SECRET}x`]) {
+    const response = await runDue(app, auth)
+    assert.equal(response.statusCode, 401, auth)
+  }
+  const off = await buildTestApp(t)
+  assert.equal((await runDue(off)).statusCode, 503)
+  assert.equal(app.logs.join('\n').includes(SECRET), false)
+})
