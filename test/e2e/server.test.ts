@@ -6,23 +6,11 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/paths.ts'
 import { tempDir } from '../helpers/temp.ts'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { freePort } from '../helpers/browser.ts'
 
 interface Proc {
   readonly child: ChildProcess

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GalleryError } from '../../errors.ts'
 import { verifySignedRequest } from '../../providers/instagram/signed-request.ts'
 import { NOT_CONFIGURED_MESSAGE } from '../../socials/messages.ts'
@@ -28,13 +28,23 @@ function confirmationCode(): string {
 }
 
 export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
-  const verify = (body: unknown): { userId: string } => {
-    if (appSecret === null) throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
-    const value =
-      typeof body === 'object' && body !== null
-        ? (body as Record<string, unknown>).signed_request
-        : undefined
-    return verifySignedRequest(value, appSecret)
+  /** The Instagram user id of a verified request; a refusal is logged (never with the body). */
+  const verify = (request: FastifyRequest, callback: string): string => {
+    try {
+      if (appSecret === null) throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
+      const body = request.body
+      const value =
+        typeof body === 'object' && body !== null
+          ? (body as Record<string, unknown>).signed_request
+          : undefined
+      return verifySignedRequest(value, appSecret).userId
+    } catch (error) {
+      request.log.warn(
+        { code: error instanceof GalleryError ? error.code : 'unknown' },
+        `${callback} callback refused`,
+      )
+      throw error
+    }
   }
 
   return async function register(app: FastifyInstance): Promise<void> {
@@ -42,16 +52,7 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
       await scope.register(formbody, { bodyLimit: 8192 })
 
       scope.post('/api/socials/oauth/instagram/deauthorize', async (request, reply) => {
-        let userId: string
-        try {
-          userId = verify(request.body).userId
-        } catch (error) {
-          request.log.warn(
-            { code: error instanceof GalleryError ? error.code : 'unknown' },
-            'deauthorize callback refused',
-          )
-          throw error
-        }
+        const userId = verify(request, 'deauthorize')
         const revoked = await ctx.store.revokeInstagramAccounts(
           userId,
           'Access was removed on Instagram. Reconnect the account to keep its gallery up to date.',
@@ -62,16 +63,7 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
       })
 
       scope.post('/api/socials/oauth/instagram/data-deletion', async (request, reply) => {
-        let userId: string
-        try {
-          userId = verify(request.body).userId
-        } catch (error) {
-          request.log.warn(
-            { code: error instanceof GalleryError ? error.code : 'unknown' },
-            'data-deletion callback refused',
-          )
-          throw error
-        }
+        const userId = verify(request, 'data-deletion')
         const now = ctx.clock.now()
         const deleted = await ctx.store.deleteInstagramUserData(userId)
         const record = await ctx.store.recordDataDeletion({

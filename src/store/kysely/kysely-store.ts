@@ -3,7 +3,7 @@
  * backend. A backend folder supplies the dialect, its migrations and its error mapping.
  */
 import { randomUUID } from 'node:crypto'
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { GalleryError } from '../../errors.ts'
 import type {
   AccountPatch,
@@ -83,6 +83,12 @@ function sameContent(
   >,
 ): boolean {
   return MEDIA_CONTENT_COLUMNS.every((column) => a[column] === b[column])
+}
+
+/** Accounts connected to this Instagram user, matched on the professional or app-scoped id. */
+function ofInstagramUser(instagramId: string) {
+  return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
+    eb.or([eb('instagram_user_id', '=', instagramId), eb('instagram_scoped_id', '=', instagramId)])
 }
 
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions): Store {
@@ -466,12 +472,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           updated_at: now,
         })
         .where('account_type', '=', 'oauth')
-        .where((eb) =>
-          eb.or([
-            eb('instagram_user_id', '=', instagramId),
-            eb('instagram_scoped_id', '=', instagramId),
-          ]),
-        )
+        .where(ofInstagramUser(instagramId))
         .executeTakeFirst()
       return Number(result.numUpdatedRows)
     },
@@ -481,12 +482,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           .selectFrom('user_social_accounts')
           .select('id')
           .where('platform', '=', 'instagram')
-          .where((eb) =>
-            eb.or([
-              eb('instagram_user_id', '=', instagramId),
-              eb('instagram_scoped_id', '=', instagramId),
-            ]),
-          )
+          .where(ofInstagramUser(instagramId))
         await trx
           .deleteFrom('media')
           .where('account_id', 'in', accounts)
@@ -496,12 +492,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         const result = await trx
           .deleteFrom('user_social_accounts')
           .where('platform', '=', 'instagram')
-          .where((eb) =>
-            eb.or([
-              eb('instagram_user_id', '=', instagramId),
-              eb('instagram_scoped_id', '=', instagramId),
-            ]),
-          )
+          .where(ofInstagramUser(instagramId))
           .executeTakeFirst()
         return Number(result.numDeletedRows)
       })
