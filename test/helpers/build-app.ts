@@ -16,6 +16,7 @@ import type { Store } from '../../src/store/types.ts'
 import { createManualClock, type ManualClock } from '../../src/clock.ts'
 import { createSandbox } from '../../src/emulator/sandbox.ts'
 import type { Emulator } from '../../src/emulator/emulator.ts'
+import type { Fault } from '../../src/emulator/state.ts'
 import { tempDir } from './temp.ts'
 
 export const ORIGIN = 'http://localhost:8080'
@@ -202,4 +203,16 @@ export async function connectAccount(t: TestApp, browser: Browser, userIndex = 1
 export function count(t: TestApp, table: string): number {
   const row = t.raw(`SELECT COUNT(*) AS n FROM ${table}`)[0]
   return Number(row?.n ?? 0)
+}
+
+/** Instagram's answer when the user changed their password: 190 with subcode 460. */
+export function passwordChangedFault(path?: string): Fault {
+  return {
+    kind: 'graph_error',
+    code: 190,
+    subcode: 460,
+    message: 'Error validating access token',
+    count: 1,
+    ...(path === undefined ? {} : { path }),
+  }
 }

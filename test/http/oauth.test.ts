@@ -9,6 +9,7 @@ import {
   ORIGIN,
   startConnect,
   type TestApp,
+  passwordChangedFault,
 } from '../helpers/build-app.ts'
 
 function landing(location: unknown): URL {
@@ -299,14 +300,7 @@ const failureCases: {
     run: async (app, browser) => {
       const { url } = await startConnect(browser)
       const callback = await consent(app, url, 'allow')
-      app.emulator.state.faults.push({
-        kind: 'graph_error',
-        code: 190,
-        subcode: 460,
-        message: 'Error validating access token',
-        count: 1,
-        path: '/me',
-      })
+      app.emulator.state.faults.push(passwordChangedFault('/me'))
       return callback
     },
   },

@@ -1,6 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, buildTestApp, connectAccount, type TestApp } from '../helpers/build-app.ts'
+import {
+  Browser,
+  buildTestApp,
+  connectAccount,
+  type TestApp,
+  passwordChangedFault,
+} from '../helpers/build-app.ts'
 
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
@@ -121,13 +127,7 @@ test('a failed renewal keeps the working token, backs off, and succeeds later', 
 test('code 190 during renewal (password changed) → reauth_required, token kept for the record', async (t) => {
   const { app } = await connected(t)
   app.clock.advance(40 * DAY)
-  app.emulator.state.faults.push({
-    kind: 'graph_error',
-    code: 190,
-    subcode: 460,
-    message: 'Error validating access token',
-    count: 1,
-  })
+  app.emulator.state.faults.push(passwordChangedFault())
   const report = (await runDue(app)).json<{ renewals: { reauth_required: number } }>().renewals
   assert.equal(report.reauth_required, 1)
   assert.equal(row(app).status, 'reauth_required')

@@ -4,7 +4,14 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, buildTestApp, consent, ORIGIN, startConnect } from '../helpers/build-app.ts'
+import {
+  Browser,
+  buildTestApp,
+  consent,
+  ORIGIN,
+  startConnect,
+  passwordChangedFault,
+} from '../helpers/build-app.ts'
 
 test('no token, code, state, session id or secret in logs or responses', async (t) => {
   const app = await buildTestApp(t)
@@ -42,13 +49,7 @@ test('no token, code, state, session id or secret in logs or responses', async (
   await browser.fetch('GET', secondCallback.pathname + secondCallback.search)
   app.emulator.state.faults.push({ kind: 'throttle', code: 80002, count: 1 })
   await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
-  app.emulator.state.faults.push({
-    kind: 'graph_error',
-    code: 190,
-    subcode: 460,
-    message: 'Error validating access token',
-    count: 1,
-  })
+  app.emulator.state.faults.push(passwordChangedFault())
   await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
 
   // every token the emulator ever issued, and the stored ciphertext
