@@ -16,6 +16,7 @@ import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
 import type { InstagramClient } from '../providers/instagram/client.ts'
+import { readAccountToken, TOKEN_EXPIRED_MESSAGE } from './account-token.ts'
 
 const DAY = 86_400_000
 export const MIN_TOKEN_AGE_MS = DAY
@@ -67,24 +68,19 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       deps.logger.warn({ accountId: account.id, status }, 'token renewal failed')
       return status === 'reauth_required' ? 'reauth_required' : 'failed'
     }
-    const previous = account.encrypted_access_token
-    if (previous === null)
-      return fail('reauth_required', 'This account has no Instagram token; reconnect it')
-    let token: string
+    let token: { plaintext: string; encrypted: string }
     try {
-      token = deps.vault.decrypt(previous)
-    } catch {
-      return fail(
-        'reauth_required',
-        'The stored Instagram token cannot be decrypted with the configured keys; reconnect the account',
-      )
+      token = readAccountToken(deps.vault, account, clock.now())
+    } catch (error) {
+      if (!isGalleryError(error)) throw error
+      return fail('reauth_required', error.message)
     }
     try {
-      const renewed = await client.refreshLongLived(token)
+      const renewed = await client.refreshLongLived(token.plaintext)
       const now = clock.now()
       const stored = await store.completeRenewal({
         accountId: account.id,
-        previousToken: previous,
+        previousToken: token.encrypted,
         encryptedToken: deps.vault.encrypt(renewed.accessToken),
         expiresAt: now + renewed.expiresInSeconds * 1000,
         issuedAt: now,
@@ -109,10 +105,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   return {
     async runDue() {
       const { store, clock } = deps
-      const expired = await store.markExpiredTokens(
-        clock.now(),
-        'The Instagram token has expired; reconnect the account',
-      )
+      const expired = await store.markExpiredTokens(clock.now(), TOKEN_EXPIRED_MESSAGE)
       let renewed = 0
       let failed = 0
       let reauth = 0

@@ -12,6 +12,8 @@ import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
 import type { InstagramClient } from '../providers/instagram/client.ts'
+import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
+import { readAccountToken } from './account-token.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
 export interface SyncResult {
@@ -49,10 +51,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   async function run(account: SocialAccountRecord): Promise<SyncResult> {
     const { store, clock } = deps
     if (deps.instagramClient === null) {
-      throw new GalleryError(
-        'ERR_NOT_CONFIGURED',
-        'Instagram OAuth not configured: set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI',
-      )
+      throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
     }
     const markFailed = async (error: GalleryError): Promise<never> => {
       await store.updateAccount(account.id, {
@@ -68,32 +67,12 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         'Access to this account was removed on Instagram; reconnect it',
       )
     }
-    if (account.encrypted_access_token === null) {
-      return markFailed(
-        new GalleryError(
-          'ERR_REAUTH_REQUIRED',
-          'This account has no Instagram token; reconnect it',
-        ),
-      )
-    }
-    if (account.token_expires_at !== null && account.token_expires_at <= clock.now()) {
-      return markFailed(
-        new GalleryError(
-          'ERR_REAUTH_REQUIRED',
-          'The Instagram token has expired; reconnect the account',
-        ),
-      )
-    }
     let token: string
     try {
-      token = deps.vault.decrypt(account.encrypted_access_token)
-    } catch {
-      return markFailed(
-        new GalleryError(
-          'ERR_REAUTH_REQUIRED',
-          'The stored Instagram token cannot be decrypted with the configured keys; reconnect the account',
-        ),
-      )
+      token = readAccountToken(deps.vault, account, clock.now()).plaintext
+    } catch (error) {
+      if (!isGalleryError(error)) throw error
+      return markFailed(error)
     }
 
     let calls = 0
