@@ -3,6 +3,7 @@
  * small SVG pictures the emulator's CDN serves for them (generated, no network, no binaries).
  */
 import { createHash } from 'node:crypto'
+import { escapeHtml } from '../html.ts'
 import type { EmulatorMedia, EmulatorUser, EmulatorAccountType } from './state.ts'
 
 const CAPTIONS = [
@@ -106,10 +107,6 @@ export function demoUsers(): EmulatorUser[] {
   ]
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
 /** A 1080×1080 picture for a media item: a gradient, its caption, and a play mark for videos. */
 export function renderSvg(
   media: { hue: number; caption: string | null; media_type: string; username: string },
@@ -123,7 +120,7 @@ export function renderSvg(
   return `<svg xmlns="http://www.w3.org/2000/svg" width="1080" height="1080" viewBox="0 0 1080 1080">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(${media.hue},70%,60%)"/><stop offset="1" stop-color="hsl(${h2},70%,38%)"/></linearGradient></defs>
 <rect width="1080" height="1080" fill="url(#g)"/>${play}
-<text x="60" y="980" font-family="sans-serif" font-size="44" fill="#fff">${escapeXml((media.caption ?? label).slice(0, 40))}</text>
-<text x="60" y="110" font-family="sans-serif" font-size="36" fill="rgba(255,255,255,.85)">@${escapeXml(media.username)} · sandbox</text>
+<text x="60" y="980" font-family="sans-serif" font-size="44" fill="#fff">${escapeHtml((media.caption ?? label).slice(0, 40))}</text>
+<text x="60" y="110" font-family="sans-serif" font-size="36" fill="rgba(255,255,255,.85)">@${escapeHtml(media.username)} · sandbox</text>
 </svg>`
 }

@@ -25,6 +25,7 @@ import {
   scopedUserId,
 } from './demo-data.ts'
 import { parseFields, serializeFields, type FieldTree } from './fields.ts'
+import { escapeHtml } from '../html.ts'
 import {
   EmulatorState,
   LONG_TOKEN_TTL_MS,
@@ -139,10 +140,6 @@ const THROTTLE_MESSAGES: Record<number, string> = {
   32: '(#32) Page request limit reached',
   613: 'Calls to this api have exceeded the rate limit.',
   80002: 'There have been too many calls to this Instagram account. Wait a bit and try again.',
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 function one(query: unknown, name: string): string | undefined {

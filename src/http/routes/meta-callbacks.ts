@@ -14,7 +14,7 @@ import { GalleryError } from '../../errors.ts'
 import { verifySignedRequest } from '../../providers/instagram/signed-request.ts'
 import { NOT_CONFIGURED_MESSAGE } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
-import { escapeHtml } from './pages.ts'
+import { escapeHtml } from '../../html.ts'
 
 export const META_CALLBACK_PATHS: ReadonlySet<string> = new Set([
   '/api/socials/oauth/instagram/deauthorize',

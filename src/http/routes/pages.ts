@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { GalleryError } from '../../errors.ts'
 import { CALLBACK_OUTCOMES, SANDBOX_NOTICE, isCallbackOutcomeCode } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
+import { escapeHtml } from '../../html.ts'
 
 export const DEFAULT_WEB_ROOT = resolve(
   dirname(fileURLToPath(import.meta.url)),
@@ -29,10 +30,6 @@ const INSTAGRAM_MEDIA_HOSTS = 'https://*.cdninstagram.com https://*.fbcdn.net'
 
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#c13584"/><circle cx="16" cy="16" r="7" fill="none" stroke="#fff" stroke-width="3"/></svg>'
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
 
 function one(query: unknown, key: string): string | undefined {
   const value = (query as Record<string, unknown>)[key]
