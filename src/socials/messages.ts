@@ -37,6 +37,12 @@ export const CALLBACK_OUTCOMES = {
   },
 } as const
 
+/** What a successful callback tells the person. */
+export const CONNECTED_OUTCOME = {
+  message: 'Instagram account connected.',
+  next: 'Its media are being fetched now.',
+} as const
+
 export type CallbackOutcomeCode = keyof typeof CALLBACK_OUTCOMES
 
 export function isCallbackOutcomeCode(value: string): value is CallbackOutcomeCode {

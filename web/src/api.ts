@@ -89,7 +89,6 @@ export interface Api {
   connect(mode: 'popup' | 'redirect'): Promise<{ authorization_url: string }>
   sync(id: string): Promise<SyncResult>
   disconnect(id: string): Promise<undefined>
-  addPublic(platform: string, username: string): Promise<{ account: AccountJson }>
   media(filter: MediaFilter, cursor: string | null, limit: number): Promise<MediaPage>
 }
 
@@ -109,8 +108,6 @@ export const api: Api = {
     request<SyncResult>('POST', `/api/socials/accounts/${encodeURIComponent(id)}/sync`),
   disconnect: (id: string) =>
     request<undefined>('DELETE', `/api/socials/accounts/${encodeURIComponent(id)}`),
-  addPublic: (platform: string, username: string) =>
-    request<{ account: AccountJson }>('POST', '/api/socials/accounts', { platform, username }),
   media: (filter: MediaFilter, cursor: string | null, limit: number) => {
     const query = new URLSearchParams({ limit: String(limit) })
     if (filter.account_id) query.set('account_id', filter.account_id)

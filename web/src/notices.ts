@@ -2,7 +2,11 @@
  * @module web/notices — success and error messages in plain words, with the next step. The
  * callback outcomes come from the server's own table, so page and API never disagree.
  */
-import { CALLBACK_OUTCOMES, isCallbackOutcomeCode } from '../../src/socials/messages.ts'
+import {
+  CALLBACK_OUTCOMES,
+  CONNECTED_OUTCOME,
+  isCallbackOutcomeCode,
+} from '../../src/socials/messages.ts'
 import { byId, h } from './dom.ts'
 
 export type NoticeKind = 'ok' | 'error' | 'info'
@@ -34,7 +38,7 @@ export function showCallbackOutcome(params: URLSearchParams): boolean {
   byId('notices').replaceChildren()
   const connect = params.get('connect')
   if (connect === 'success') {
-    notify('ok', 'Instagram account connected.', 'Its media are being fetched now.')
+    notify('ok', CONNECTED_OUTCOME.message, CONNECTED_OUTCOME.next)
     return true
   }
   const reason = params.get('reason') ?? ''

@@ -11,7 +11,12 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { GalleryError } from '../../errors.ts'
-import { CALLBACK_OUTCOMES, SANDBOX_NOTICE, isCallbackOutcomeCode } from '../../socials/messages.ts'
+import {
+  CALLBACK_OUTCOMES,
+  CONNECTED_OUTCOME,
+  SANDBOX_NOTICE,
+  isCallbackOutcomeCode,
+} from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
 import { escapeHtml } from '../../html.ts'
 
@@ -40,7 +45,7 @@ function one(query: unknown, key: string): string | undefined {
 export function outcomeNotice(query: unknown): string {
   const connect = one(query, 'connect')
   if (connect === 'success') {
-    return '<div class="notice ok" role="status"><div><strong>Instagram account connected.</strong><p>Its media are being fetched now.</p></div></div>'
+    return `<div class="notice ok" role="status"><div><strong>${CONNECTED_OUTCOME.message}</strong><p>${CONNECTED_OUTCOME.next}</p></div></div>`
   }
   const reason = one(query, 'reason')
   if (connect !== 'error' || reason === undefined || !isCallbackOutcomeCode(reason)) return ''
