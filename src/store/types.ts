@@ -6,6 +6,8 @@
  * - A lookup that finds nothing returns `null`; nothing is swallowed: store failures throw.
  * - A uniqueness violation throws `GalleryError('ERR_CONFLICT')`.
  * - Every multi-row change happens in one transaction.
+ * - Deleting an account deletes its media, and deleting an album its children, through the
+ *   schema's `ON DELETE CASCADE` foreign keys (which every backend must declare and enforce).
  * - Records keep the original app's snake_case field names (`user_social_accounts`).
  */
 

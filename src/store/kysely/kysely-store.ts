@@ -358,24 +358,13 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .execute()
     },
     async deleteAccount(userId, accountId) {
-      return db.transaction().execute(async (trx) => {
-        const owned = await trx
-          .selectFrom('user_social_accounts')
-          .select('id')
-          .where('id', '=', accountId)
-          .where('user_id', '=', userId)
-          .executeTakeFirst()
-        if (owned === undefined) return false
-        // children first, then top-level media, then the account (and with it the token)
-        await trx
-          .deleteFrom('media')
-          .where('account_id', '=', accountId)
-          .where('parent_id', 'is not', null)
-          .execute()
-        await trx.deleteFrom('media').where('account_id', '=', accountId).execute()
-        await trx.deleteFrom('user_social_accounts').where('id', '=', accountId).execute()
-        return true
-      })
+      // the account row holds the token; its media (and album children) go with it by cascade
+      const result = await db
+        .deleteFrom('user_social_accounts')
+        .where('id', '=', accountId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows) === 1
     },
 
     async upsertMediaPage(account, syncId, items, now) {
@@ -401,22 +390,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       })
     },
     async removeMediaNotSeen(accountId, syncId) {
-      return db.transaction().execute(async (trx) => {
-        const stale = trx
-          .selectFrom('media')
-          .select('id')
-          .where('account_id', '=', accountId)
-          .where('parent_id', 'is', null)
-          .where((eb) => eb.or([eb('seen_sync_id', 'is', null), eb('seen_sync_id', '!=', syncId)]))
-        await trx.deleteFrom('media').where('parent_id', 'in', stale).execute()
-        const result = await trx
-          .deleteFrom('media')
-          .where('account_id', '=', accountId)
-          .where('parent_id', 'is', null)
-          .where((eb) => eb.or([eb('seen_sync_id', 'is', null), eb('seen_sync_id', '!=', syncId)]))
-          .executeTakeFirst()
-        return Number(result.numDeletedRows)
-      })
+      // album children go with their album by cascade
+      const result = await db
+        .deleteFrom('media')
+        .where('account_id', '=', accountId)
+        .where('parent_id', 'is', null)
+        .where((eb) => eb.or([eb('seen_sync_id', 'is', null), eb('seen_sync_id', '!=', syncId)]))
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
     },
     async listMedia(query: MediaQuery): Promise<MediaWithChildren[]> {
       let q = db
@@ -477,40 +458,19 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return Number(result.numUpdatedRows)
     },
     async deleteInstagramUserData(instagramId) {
-      return db.transaction().execute(async (trx) => {
-        const accounts = trx
-          .selectFrom('user_social_accounts')
-          .select('id')
-          .where('platform', '=', 'instagram')
-          .where(ofInstagramUser(instagramId))
-        await trx
-          .deleteFrom('media')
-          .where('account_id', 'in', accounts)
-          .where('parent_id', 'is not', null)
-          .execute()
-        await trx.deleteFrom('media').where('account_id', 'in', accounts).execute()
-        const result = await trx
-          .deleteFrom('user_social_accounts')
-          .where('platform', '=', 'instagram')
-          .where(ofInstagramUser(instagramId))
-          .executeTakeFirst()
-        return Number(result.numDeletedRows)
-      })
+      const result = await db
+        .deleteFrom('user_social_accounts')
+        .where('platform', '=', 'instagram')
+        .where(ofInstagramUser(instagramId))
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
     },
     async deleteUserSocialData(userId) {
-      return db.transaction().execute(async (trx) => {
-        await trx
-          .deleteFrom('media')
-          .where('user_id', '=', userId)
-          .where('parent_id', 'is not', null)
-          .execute()
-        await trx.deleteFrom('media').where('user_id', '=', userId).execute()
-        const result = await trx
-          .deleteFrom('user_social_accounts')
-          .where('user_id', '=', userId)
-          .executeTakeFirst()
-        return Number(result.numDeletedRows)
-      })
+      const result = await db
+        .deleteFrom('user_social_accounts')
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
     },
     async recordDataDeletion(record) {
       return db.transaction().execute(async (trx) => {
