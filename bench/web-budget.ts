@@ -90,6 +90,7 @@ async function server(n: number) {
         media_product_type: 'FEED',
         media_url: `${base}/favicon.svg?m=${j}`,
         thumbnail_url: `${base}/favicon.svg?t=${j}`,
+        url_expires_at: null,
         permalink: `https://www.instagram.com/p/x${j}/`,
         caption: `Caption ${j}`,
         timestamp: now - j * 60_000,

@@ -28,6 +28,10 @@ import { pagesRoutes } from './http/routes/pages.ts'
 import { META_CALLBACK_PATHS, metaCallbackRoutes } from './http/routes/meta-callbacks.ts'
 import { jobsRoutes } from './http/routes/jobs.ts'
 import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
+import { createRateGovernor } from './socials/rate-governor.ts'
+import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
+import type { InstagramClientFactory } from './socials/client-factory.ts'
+import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
 
 export interface AppDeps {
   readonly config: Config
@@ -37,6 +41,10 @@ export interface AppDeps {
   readonly clock?: Clock
   /** How to reach the real Instagram (default: global fetch). Unused in sandbox mode. */
   readonly fetch?: FetchLike
+  /** How webhooks are sent (default: global fetch). */
+  readonly webhookFetch?: FetchLike
+  /** Pauses of the rate governor (default: real timers); tests pass an instant one. */
+  readonly sleep?: (ms: number) => Promise<void>
   /** The sandbox emulator; created here when sandbox mode needs one and none is given. */
   readonly sandbox?: Emulator
   /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
@@ -46,7 +54,7 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     /** Background work, for the in-process scheduler in main.ts and for tests. */
-    jobs: { renewal: RenewalService }
+    jobs: { runner: JobRunner; renewal: RenewalService; webhooks: WebhookNotifier }
   }
 }
 
@@ -76,11 +84,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     instagramConfig = config.instagram
   }
   const igConfig = instagramConfig
-  const makeClient =
+  const governor = createRateGovernor({
+    store,
+    clock,
+    logger: deps.logger,
+    ...config.rateLimits,
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+  })
+  const makeClient: InstagramClientFactory | null =
     igConfig === null
       ? null
-      : (onCall: () => void) =>
-          createInstagramClient({ config: igConfig, fetch: fetchImpl, onCall })
+      : ({ accountId, onCall }) =>
+          createInstagramClient({
+            config: igConfig,
+            fetch: fetchImpl,
+            beforeCall: () => governor.beforeCall(accountId),
+            onCall: async (info) => {
+              onCall?.()
+              await governor.afterCall(accountId, info)
+            },
+          })
+  const webhooks = createWebhookNotifier({
+    store,
+    clock,
+    logger: deps.logger,
+    target: config.webhook,
+    ...(deps.webhookFetch === undefined ? {} : { fetch: deps.webhookFetch }),
+  })
+  const renewMarginMs = config.jobs.renewMarginDays * 86_400_000
 
   const secure = config.publicUrl.startsWith('https:')
   const sessions = createSessionManager({ store, clock, secure })
@@ -95,7 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       store,
       vault: deps.vault,
       clock,
-      instagram: makeClient === null ? null : makeClient(() => {}),
+      instagram: makeClient === null ? null : makeClient({ accountId: null }),
+      webhooks,
     }),
     sync: createSyncService({
       store,
@@ -103,7 +135,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
       logger: deps.logger,
       instagramClient: makeClient,
+      governor,
+      webhooks,
+      schedule: {
+        intervalMs: Math.max(5, config.jobs.syncIntervalMinutes) * 60_000,
+        fullIntervalMs: config.jobs.fullSyncIntervalHours * 3_600_000,
+        urlRefreshMarginMs: config.jobs.mediaUrlRefreshMarginHours * 3_600_000,
+        renewMarginMs,
+        slowDownPercent: config.rateLimits.slowDownPercent,
+      },
     }),
+    webhooks,
     async requireUser(request) {
       const principal = await sessions.identity.authenticate(request)
       if (principal === null) throw new GalleryError('ERR_UNAUTHENTICATED', 'Sign in first')
@@ -154,9 +196,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     logger: deps.logger,
     instagramClient: makeClient,
-    marginMs: config.jobs.renewMarginDays * 86_400_000,
+    webhooks,
+    marginMs: renewMarginMs,
   })
-  app.decorate('jobs', { renewal })
-  await app.register(jobsRoutes(config.jobs.secret, renewal))
+  const runner = createJobRunner({
+    store,
+    clock,
+    logger: deps.logger,
+    renewal,
+    sync: ctx.sync,
+    webhooks,
+    concurrency: config.jobs.syncConcurrency,
+    syncEnabled: config.jobs.syncIntervalMinutes > 0,
+    revokedRetentionMs: config.jobs.revokedRetentionDays * 86_400_000,
+  })
+  app.decorate('jobs', { runner, renewal, webhooks })
+  // background webhook deliveries finish before the store closes
+  app.addHook('onClose', async () => webhooks.idle())
+  await app.register(jobsRoutes(config.jobs.secret, runner))
   return app
 }

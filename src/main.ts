@@ -68,13 +68,14 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host })
   if (config.jobs.intervalSeconds > 0) {
-    // In-process scheduler: renew due tokens every interval, with jitter so that many instances
-    // spread out; the database lease keeps them from renewing the same token twice.
+    // In-process scheduler: run what is due (renewals, syncs, webhooks, purge) every interval,
+    // with jitter so that many instances spread out; database leases keep them from doing the
+    // same work twice.
     const run = (): void => {
-      app.jobs.renewal
+      app.jobs.runner
         .runDue()
-        .then((report) => logger.info({ renewals: report }, 'scheduled renewal ran'))
-        .catch((error: unknown) => logger.error({ err: error }, 'scheduled renewal failed'))
+        .then((report) => logger.info({ report }, 'scheduled jobs ran'))
+        .catch((error: unknown) => logger.error({ err: error }, 'scheduled jobs failed'))
         .finally(() => {
           const jitter = 0.8 + Math.random() * 0.4
           timer = setTimeout(run, config.jobs.intervalSeconds * 1000 * jitter)

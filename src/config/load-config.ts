@@ -58,7 +58,27 @@ export interface Config {
     readonly renewMarginDays: number
     /** In-process scheduler period in seconds; 0 turns it off. */
     readonly intervalSeconds: number
+    /** Routine (incremental) sync period per account in minutes; 0 turns scheduled syncs off. */
+    readonly syncIntervalMinutes: number
+    /** Full reconciliation period per account in hours. */
+    readonly fullSyncIntervalHours: number
+    /** Refresh stored media URLs this many hours before the earliest one expires. */
+    readonly mediaUrlRefreshMarginHours: number
+    /** Accounts synced at the same time by one runner. */
+    readonly syncConcurrency: number
+    /** Days a revoked account (and its media) is kept for its owner to reconnect. */
+    readonly revokedRetentionDays: number
   }
+  readonly rateLimits: {
+    /** Instagram calls allowed per account (token) per rolling hour. */
+    readonly callsPerHourPerAccount: number
+    /** Meta usage percentage from which calls are paced and routine syncs postponed. */
+    readonly slowDownPercent: number
+    /** Pause before each call at 100 % usage (linear from 0 at `slowDownPercent`). */
+    readonly maxPauseMs: number
+  }
+  /** Outgoing signed webhooks; `null` when `WEBHOOK_URL` is unset. */
+  readonly webhook: { readonly url: string; readonly secret: string } | null
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -226,6 +246,30 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     secret: jobsSecret,
     renewMarginDays: integer('TOKEN_RENEW_MARGIN_DAYS', 30, 7, 59),
     intervalSeconds: integer('SCHEDULER_INTERVAL_SECONDS', nodeEnv === 'test' ? 0 : 300, 0, 86_400),
+    syncIntervalMinutes: integer('SYNC_INTERVAL_MINUTES', 60, 0, 10_080),
+    fullSyncIntervalHours: integer('SYNC_FULL_INTERVAL_HOURS', 24, 1, 720),
+    mediaUrlRefreshMarginHours: integer('MEDIA_URL_REFRESH_MARGIN_HOURS', 24, 1, 168),
+    syncConcurrency: integer('SYNC_CONCURRENCY', 4, 1, 64),
+    revokedRetentionDays: integer('REVOKED_ACCOUNT_RETENTION_DAYS', 30, 0, 3650),
+  }
+  if (jobs.syncIntervalMinutes > 0 && jobs.syncIntervalMinutes < 5) {
+    problems.push('SYNC_INTERVAL_MINUTES must be 0 (off) or at least 5')
+  }
+  const rateLimits = {
+    callsPerHourPerAccount: integer('INSTAGRAM_CALLS_PER_HOUR_PER_ACCOUNT', 200, 1, 100_000),
+    slowDownPercent: integer('INSTAGRAM_SLOWDOWN_PERCENT', 80, 1, 100),
+    maxPauseMs: integer('INSTAGRAM_SLOWDOWN_MAX_PAUSE_MS', 5_000, 0, 60_000),
+  }
+
+  let webhook: Config['webhook'] = null
+  const webhookSecret = read('WEBHOOK_SECRET')
+  if (read('WEBHOOK_URL') !== undefined) {
+    const webhookUrl = url('WEBHOOK_URL', 'https://invalid.example')
+    if (webhookSecret === undefined || webhookSecret.length < 32)
+      problems.push('WEBHOOK_SECRET (at least 32 characters) is required when WEBHOOK_URL is set')
+    else webhook = { url: webhookUrl, secret: webhookSecret }
+  } else if (webhookSecret !== undefined) {
+    problems.push('WEBHOOK_SECRET is set but WEBHOOK_URL is not')
   }
 
   const logLevel = read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')
@@ -256,5 +300,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     instagramMode,
     instagram,
     jobs,
+    rateLimits,
+    webhook,
   })
 }

@@ -7,6 +7,7 @@ import type { Config } from '../config/load-config.ts'
 import type { Store } from '../store/types.ts'
 import type { OAuthService } from '../socials/oauth-service.ts'
 import type { SyncService } from '../socials/sync-service.ts'
+import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { Principal, SessionManager } from './session.ts'
 
 export interface AppContext {
@@ -16,6 +17,7 @@ export interface AppContext {
   readonly sessions: SessionManager
   readonly oauth: OAuthService
   readonly sync: SyncService
+  readonly webhooks: WebhookNotifier
   readonly instagramMode: Config['instagramMode']
   /** log2 of scrypt's N for new password hashes. */
   readonly passwordCost: number

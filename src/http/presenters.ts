@@ -23,6 +23,10 @@ export interface AccountJson {
   status: string
   status_message: string | null
   needs_reconnect: boolean
+  /** Another request or the scheduler is syncing this account right now. */
+  sync_in_progress: boolean
+  next_sync_at: string | null
+  last_full_sync: string | null
   profile_url: string
   profile_picture_url: string | null
 }
@@ -44,7 +48,7 @@ export interface MediaJson extends MediaChildJson {
   children: MediaChildJson[]
 }
 
-export function presentAccount(account: SocialAccountRecord): AccountJson {
+export function presentAccount(account: SocialAccountRecord, now: number): AccountJson {
   return {
     id: account.id,
     user_id: account.user_id,
@@ -62,6 +66,9 @@ export function presentAccount(account: SocialAccountRecord): AccountJson {
     status: account.status,
     status_message: account.status_message,
     needs_reconnect: account.status === 'reauth_required' || account.status === 'revoked',
+    sync_in_progress: account.sync_lease_until !== null && account.sync_lease_until > now,
+    next_sync_at: account.account_type === 'oauth' ? iso(account.next_sync_at) : null,
+    last_full_sync: iso(account.last_full_sync),
     profile_url: account.profile_url,
     profile_picture_url: account.profile_picture_url,
   }

@@ -12,6 +12,7 @@ import type { FernetKeyRing } from '../crypto/fernet.ts'
 import { randomToken, sha256 } from '../crypto/random.ts'
 import type { OAuthReturnMode, SocialAccountRecord, Store } from '../store/types.ts'
 import { PROFESSIONAL_ACCOUNT_TYPES, type InstagramClient } from '../providers/instagram/client.ts'
+import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE, type CallbackOutcomeCode } from './messages.ts'
 
 export const STATE_TTL_MS = 5 * 60_000
@@ -39,6 +40,7 @@ export interface OAuthServiceDeps {
   readonly clock: Clock
   /** `null` when Instagram is not configured (production without credentials). */
   readonly instagram: InstagramClient | null
+  readonly webhooks: WebhookNotifier
 }
 
 /** The browser-binding cookie value carries the return mode, so even a bad state lands right. */
@@ -178,6 +180,7 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
         profile_picture_url: profile.profilePictureUrl,
         now,
       })
+      await deps.webhooks.emitAccount('account.connected', account)
       return { ok: true, account, created, mode: record.return_mode }
     },
   }

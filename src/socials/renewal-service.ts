@@ -15,8 +15,10 @@ import { isGalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
-import type { InstagramClient } from '../providers/instagram/client.ts'
+import type { WebhookNotifier } from '../webhooks/webhooks.ts'
+import type { InstagramClientFactory } from './client-factory.ts'
 import { readAccountToken, TOKEN_EXPIRED_MESSAGE } from './account-token.ts'
+import { backoffMs } from './account-health.ts'
 
 const DAY = 86_400_000
 export const MIN_TOKEN_AGE_MS = DAY
@@ -26,7 +28,8 @@ export interface RenewalServiceDeps {
   readonly vault: FernetKeyRing
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
-  readonly instagramClient: ((onCall: () => void) => InstagramClient) | null
+  readonly instagramClient: InstagramClientFactory | null
+  readonly webhooks: WebhookNotifier
   /** Renew tokens expiring within this many milliseconds. */
   readonly marginMs: number
   /** How long a claimed renewal is held before another worker may take it over. */
@@ -53,8 +56,9 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   const batchSize = deps.batchSize ?? 50
 
   async function renewOne(
-    client: InstagramClient,
+    makeClient: InstagramClientFactory,
     account: SocialAccountRecord,
+    onCall: () => void,
   ): Promise<'renewed' | 'failed' | 'reauth_required'> {
     const { store, clock } = deps
     const fail = async (
@@ -62,10 +66,15 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       message: string,
     ): Promise<'failed' | 'reauth_required'> => {
       const now = clock.now()
-      // backoff: 15 minutes, doubling with each consecutive failure, at most 6 hours
-      const retryAt = now + Math.min(6 * 3_600_000, 15 * 60_000 * 2 ** account.renewal_failures)
+      const retryAt = now + backoffMs(account.renewal_failures + 1)
       await store.failRenewal({ accountId: account.id, status, message, retryAt, now })
       deps.logger.warn({ accountId: account.id, status }, 'token renewal failed')
+      if (status === 'reauth_required' && account.status !== 'reauth_required')
+        await deps.webhooks.emitAccount('account.reauth_required', {
+          ...account,
+          status,
+          status_message: message,
+        })
       return status === 'reauth_required' ? 'reauth_required' : 'failed'
     }
     let token: { plaintext: string; encrypted: string }
@@ -76,6 +85,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       return fail('reauth_required', error.message)
     }
     try {
+      const client = makeClient({ accountId: account.id, onCall })
       const renewed = await client.refreshLongLived(token.plaintext)
       const now = clock.now()
       const stored = await store.completeRenewal({
@@ -105,21 +115,27 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   return {
     async runDue() {
       const { store, clock } = deps
-      const expired = await store.markExpiredTokens(clock.now(), TOKEN_EXPIRED_MESSAGE)
+      const expiredAccounts = await store.markExpiredTokens(clock.now(), TOKEN_EXPIRED_MESSAGE)
+      for (const account of expiredAccounts)
+        await deps.webhooks.emitAccount('account.reauth_required', account)
+      const expired = expiredAccounts.length
+      const dueMargin = Math.max(deps.marginMs, 7 * DAY)
+      await store.markRefreshDue(clock.now() + dueMargin, clock.now())
       let renewed = 0
       let failed = 0
       let reauth = 0
       let calls = 0
-      if (deps.instagramClient === null)
+      const makeClient = deps.instagramClient
+      if (makeClient === null)
         return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
-      const client = deps.instagramClient(() => {
+      const onCall = (): void => {
         calls++
-      })
+      }
       for (let round = 0; round < 1000; round++) {
         const now = clock.now()
         const claimed = await store.claimDueRenewals({
           now,
-          dueBefore: now + Math.max(deps.marginMs, 7 * DAY),
+          dueBefore: now + dueMargin,
           issuedBefore: now - MIN_TOKEN_AGE_MS,
           leaseUntil: now + leaseMs,
           limit: batchSize,
@@ -129,7 +145,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
           if (inFlight.has(account.id)) continue
           inFlight.add(account.id)
           try {
-            const outcome = await renewOne(client, account)
+            const outcome = await renewOne(makeClient, account, onCall)
             if (outcome === 'renewed') renewed++
             else if (outcome === 'reauth_required') reauth++
             else failed++

@@ -1,26 +1,58 @@
 /**
  * @module socials/sync-service — pulls an account's media from Instagram into the store.
  *
- * One profile call, then `/me/media` page by page (album children come through field expansion,
- * not one call per album). Each page is stored in its own transaction as it arrives, so a sync
- * that fails half-way keeps what it stored; deletions are applied only after a complete run.
- * Within a process, concurrent syncs of one account share one run.
+ * Three kinds of run:
+ * - **incremental** (the hourly routine): the profile, then `/me/media` newest first, stopping at
+ *   the first page that holds media already stored. An unchanged account costs 2 calls.
+ * - **full** reconciliation (daily, on "Sync now", and before stored media URLs expire): every
+ *   page, then media not seen are deleted (deletions and edits on Instagram reach the gallery).
+ * - **resume**: a full run interrupted (throttled, Instagram down, process killed) continues from
+ *   the paging cursor stored after its last page, with the same run id, so nothing is fetched
+ *   twice without need and deletions still see the whole run.
+ *
+ * Each page is stored in its own transaction as it arrives; a run holds the account's sync lease
+ * (renewed at every page) so one instance at a time syncs an account, and within a process
+ * concurrent requests share one run. Every outcome sets the account's status, the next scheduled
+ * sync (jittered interval, or backoff after a failure) and releases the lease.
  */
 import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
 import { GalleryError, isGalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
-import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
-import type { InstagramClient } from '../providers/instagram/client.ts'
+import type { AccountPatch, AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
+import type { MediaPage } from '../providers/instagram/parse.ts'
+import type { InstagramClientFactory } from './client-factory.ts'
+import type { RateGovernor } from './rate-governor.ts'
+import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
 import { readAccountToken } from './account-token.ts'
-import type { FastifyBaseLogger } from 'fastify'
+import { backoffMs, healthyStatus, withJitter } from './account-health.ts'
+
+export type SyncMode = 'incremental' | 'full' | 'resume'
 
 export interface SyncResult {
+  readonly mode: SyncMode
   readonly added: number
   readonly updated: number
+  /** Media whose only change was fresh URLs. */
+  readonly refreshed: number
   readonly removed: number
+  readonly pages: number
   readonly api_calls: number
+}
+
+export interface SyncSchedule {
+  /** Routine sync period (jittered ±10 %). */
+  readonly intervalMs: number
+  /** Full reconciliation period. */
+  readonly fullIntervalMs: number
+  /** Refresh stored media URLs this long before the earliest one expires. */
+  readonly urlRefreshMarginMs: number
+  /** The token renewal margin (an account inside it is `refresh_due`). */
+  readonly renewMarginMs: number
+  /** Usage percentage from which routine syncs are postponed. */
+  readonly slowDownPercent: number
 }
 
 export interface SyncServiceDeps {
@@ -28,40 +60,111 @@ export interface SyncServiceDeps {
   readonly vault: FernetKeyRing
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
-  /** Makes a client that counts its calls; `null` when Instagram is not configured. */
-  readonly instagramClient: ((onCall: () => void) => InstagramClient) | null
-  /** Safety bound on pages per sync (at 100 per page, 100k media). */
+  /** `null` when Instagram is not configured. */
+  readonly instagramClient: InstagramClientFactory | null
+  readonly governor: RateGovernor
+  readonly webhooks: WebhookNotifier
+  readonly schedule: SyncSchedule
+  /** How long a run holds the account without storing a page before another may take over. */
+  readonly leaseMs?: number
+  /** Safety bound on pages per run (at 100 per page, 100k media). */
   readonly maxPages?: number
+  readonly random?: () => number
 }
+
+/** How long a run may go without storing a page before another worker may take the account. */
+export const SYNC_LEASE_MS = 5 * 60_000
 
 const STATUS_FOR_ERROR: Partial<Record<GalleryError['code'], AccountStatus>> = {
   ERR_REAUTH_REQUIRED: 'reauth_required',
   ERR_RATE_LIMITED: 'rate_limited',
+  ERR_PROVIDER_UNAVAILABLE: 'degraded',
 }
 
 export interface SyncService {
-  /** Syncs one account of `userId` now. @throws ERR_NOT_FOUND for another user's account. */
+  /**
+   * "Sync now": a full reconciliation (or the resumption of an interrupted one) of one account
+   * of `userId`. @throws ERR_NOT_FOUND for another user's account, ERR_CONFLICT while another
+   * instance is syncing it.
+   */
   syncAccount(userId: string, accountId: string): Promise<SyncResult>
+  /**
+   * A scheduled sync of an account whose lease the caller already holds (`claimDueSyncs`).
+   * Resolves to `null` when the sync was postponed (Instagram usage above the slow-down mark).
+   */
+  syncClaimed(account: SocialAccountRecord): Promise<SyncResult | null>
 }
 
 export function createSyncService(deps: SyncServiceDeps): SyncService {
-  const inFlight = new Map<string, Promise<SyncResult>>()
+  const { store, clock, schedule } = deps
+  const inFlight = new Map<string, Promise<SyncResult | null>>()
   const maxPages = deps.maxPages ?? 1000
+  const leaseMs = deps.leaseMs ?? SYNC_LEASE_MS
+  const random = deps.random ?? Math.random
 
-  async function run(account: SocialAccountRecord): Promise<SyncResult> {
-    const { store, clock } = deps
-    if (deps.instagramClient === null) {
+  function chooseMode(account: SocialAccountRecord, manual: boolean, now: number): SyncMode {
+    if (account.sync_run_id !== null) return 'resume'
+    if (manual || account.last_full_sync === null) return 'full'
+    if (now - account.last_full_sync >= schedule.fullIntervalMs) return 'full'
+    const urls = account.media_urls_expire_at
+    if (urls !== null && urls - now <= schedule.urlRefreshMarginMs) return 'full'
+    return 'incremental'
+  }
+
+  /** The next routine sync: the jittered interval, or earlier if media URLs expire before it. */
+  function nextSyncAt(now: number, urlsExpireAt: number | null): number {
+    const routine = now + withJitter(schedule.intervalMs, 0.1, random)
+    if (urlsExpireAt === null) return routine
+    return Math.max(now + 60_000, Math.min(routine, urlsExpireAt - schedule.urlRefreshMarginMs))
+  }
+
+  async function release(account: SocialAccountRecord, patch: Omit<AccountPatch, 'now'>) {
+    await store.updateAccount(account.id, { ...patch, sync_lease_until: null, now: clock.now() })
+  }
+
+  async function fail(
+    account: SocialAccountRecord,
+    error: GalleryError,
+    progress: { calls: number; keepRun: boolean },
+  ): Promise<never> {
+    const now = clock.now()
+    const status = STATUS_FOR_ERROR[error.code] ?? 'error'
+    const failures = account.sync_failures + 1
+    const retryAfterMs =
+      status === 'rate_limited' && error.retryAfterSeconds !== undefined
+        ? error.retryAfterSeconds * 1000
+        : backoffMs(failures)
+    await release(account, {
+      status,
+      status_message: error.message,
+      sync_failures: failures,
+      // reauth_required waits for a reconnect (which reschedules); the others retry later
+      next_sync_at: status === 'reauth_required' ? null : now + retryAfterMs,
+      ...(progress.keepRun ? {} : { sync_run_id: null, sync_cursor: null }),
+    })
+    deps.logger.warn(
+      { accountId: account.id, code: error.code, status, api_calls: progress.calls, err: error },
+      'sync failed',
+    )
+    if (status === 'reauth_required' && account.status !== 'reauth_required') {
+      await deps.webhooks.emitAccount('account.reauth_required', {
+        ...account,
+        status,
+        status_message: error.message,
+      })
+    }
+    throw error
+  }
+
+  async function run(account: SocialAccountRecord, manual: boolean): Promise<SyncResult | null> {
+    const makeClient = deps.instagramClient
+    if (makeClient === null) {
+      await release(account, {})
       throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
     }
-    const markFailed = async (error: GalleryError): Promise<never> => {
-      await store.updateAccount(account.id, {
-        status: STATUS_FOR_ERROR[error.code] ?? 'error',
-        status_message: error.message,
-        now: clock.now(),
-      })
-      throw error
-    }
+    let calls = 0
     if (account.status === 'revoked') {
+      await release(account, {})
       throw new GalleryError(
         'ERR_REAUTH_REQUIRED',
         'Access to this account was removed on Instagram; reconnect it',
@@ -72,31 +175,55 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       token = readAccountToken(deps.vault, account, clock.now()).plaintext
     } catch (error) {
       if (!isGalleryError(error)) throw error
-      return markFailed(error)
+      return fail(account, error, { calls, keepRun: true })
+    }
+    const mode = chooseMode(account, manual, clock.now())
+    if (mode === 'incremental') {
+      const pressure = await deps.governor.pressure(account.id)
+      if (pressure >= schedule.slowDownPercent) {
+        // Instagram says we are close to its limit: routine work waits, nothing is lost
+        await release(account, { next_sync_at: clock.now() + schedule.intervalMs })
+        deps.logger.info({ accountId: account.id, pressure }, 'routine sync postponed')
+        return null
+      }
     }
 
-    let calls = 0
-    const client = deps.instagramClient(() => {
-      calls++
-    })
-    const syncId = randomUUID()
+    const client = makeClient({ accountId: account.id, onCall: () => calls++ })
+    const runId = mode === 'resume' ? (account.sync_run_id ?? randomUUID()) : randomUUID()
+    const fullRun = mode !== 'incremental'
     let added = 0
     let updated = 0
-    await store.updateAccount(account.id, {
-      status: 'syncing',
-      status_message: null,
-      now: clock.now(),
-    })
+    let refreshed = 0
+    let pages = 0
     try {
+      if (mode === 'full') {
+        await store.updateAccount(account.id, {
+          sync_run_id: runId,
+          sync_cursor: null,
+          sync_lease_until: clock.now() + leaseMs,
+          now: clock.now(),
+        })
+      }
       const profile = await client.fetchProfile(token)
-      let page = await client.fetchFirstMediaPage(token)
-      let seen = 0
-      for (let pages = 1; ; pages++) {
-        const result = await store.upsertMediaPage(account, syncId, page.items, clock.now())
+      const cursor = mode === 'resume' ? account.sync_cursor : null
+      let page: MediaPage =
+        cursor === null
+          ? await client.fetchFirstMediaPage(token)
+          : await client.fetchMediaPageAfter(token, cursor)
+      for (;;) {
+        pages++
+        const result = await store.upsertMediaPage(account, runId, page.items, clock.now())
         added += result.added
         updated += result.updated
-        seen += page.items.length
-        if (page.next === null) break
+        refreshed += result.refreshed
+        const more = page.next !== null && (fullRun || result.known === 0)
+        // progress and the lease: a run interrupted after this point resumes after this page
+        await store.updateAccount(account.id, {
+          sync_lease_until: clock.now() + leaseMs,
+          ...(fullRun && more ? { sync_cursor: page.after } : {}),
+          now: clock.now(),
+        })
+        if (!more || page.next === null) break
         if (pages >= maxPages)
           throw new GalleryError(
             'ERR_PROVIDER_RESPONSE',
@@ -104,40 +231,87 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
           )
         page = await client.fetchMediaPage(page.next)
       }
-      const removed = await store.removeMediaNotSeen(account.id, syncId)
-      await store.updateAccount(account.id, {
-        status: 'active',
-        status_message: null,
-        last_sync: clock.now(),
-        posts_count: profile.mediaCount ?? seen,
-        now: clock.now(),
+      const removed = fullRun ? await store.removeMediaNotSeen(account.id, runId) : 0
+      const summary = await store.summarizeMedia(account.id)
+      const now = clock.now()
+      let lastFullSync = fullRun ? now : account.last_full_sync
+      if (
+        !fullRun &&
+        profile.mediaCount !== null &&
+        profile.mediaCount !== summary.count &&
+        lastFullSync !== null &&
+        now - lastFullSync >= schedule.fullIntervalMs / 4
+      ) {
+        // Instagram counts a different number of posts: something older changed or went away,
+        // so reconcile at the next run (at most four times per full interval)
+        lastFullSync = null
+      }
+      // a failing renewal keeps the account `degraded` (with its message) until renewal works
+      const renewalFailing = account.status === 'degraded' && account.renewal_failures > 0
+      await release(account, {
+        ...(renewalFailing
+          ? {}
+          : {
+              status: healthyStatus(account.token_expires_at, now, schedule.renewMarginMs),
+              status_message: null,
+            }),
+        last_sync: now,
+        last_full_sync: lastFullSync,
+        posts_count: profile.mediaCount ?? summary.count,
+        media_urls_expire_at: summary.urlsExpireAt,
+        next_sync_at: nextSyncAt(now, summary.urlsExpireAt),
+        sync_failures: 0,
+        sync_run_id: null,
+        sync_cursor: null,
       })
-      const result = { added, updated, removed, api_calls: calls }
-      deps.logger.info({ accountId: account.id, ...result }, 'sync finished')
-      return result
+      const report: SyncResult = {
+        mode,
+        added,
+        updated,
+        refreshed,
+        removed,
+        pages,
+        api_calls: calls,
+      }
+      deps.logger.info({ accountId: account.id, ...report }, 'sync finished')
+      return report
     } catch (error) {
       const failure = isGalleryError(error)
         ? error
         : new GalleryError('ERR_INTERNAL', 'Sync failed unexpectedly', { cause: error })
-      deps.logger.warn(
-        {
-          accountId: account.id,
-          code: failure.code,
-          added,
-          updated,
-          api_calls: calls,
-          err: failure,
-        },
-        'sync failed',
-      )
-      return markFailed(failure)
+      // a bad answer (e.g. a cursor Instagram no longer knows) restarts the run from the top;
+      // throttling, outages and expired tokens keep it to resume where it stopped
+      const keepRun = fullRun && failure.code !== 'ERR_PROVIDER_RESPONSE'
+      return fail(account, failure, { calls, keepRun })
     }
   }
 
+  /** One run per account in this process; `acquireLease` when the caller holds no lease yet. */
+  function once(
+    account: SocialAccountRecord,
+    manual: boolean,
+    acquireLease: boolean,
+  ): Promise<SyncResult | null> {
+    const running = inFlight.get(account.id)
+    if (running !== undefined) return running
+    const start = async (): Promise<SyncResult | null> => {
+      const now = clock.now()
+      if (acquireLease && !(await store.acquireSyncLease(account.id, now, now + leaseMs))) {
+        throw new GalleryError(
+          'ERR_CONFLICT',
+          'This account is being synced right now; its media will appear in a moment',
+        )
+      }
+      return run(account, manual)
+    }
+    const promise = start().finally(() => inFlight.delete(account.id))
+    inFlight.set(account.id, promise)
+    return promise
+  }
+
   return {
-    /** Syncs one account of `userId` now. @throws ERR_NOT_FOUND for another user's account. */
-    async syncAccount(userId: string, accountId: string): Promise<SyncResult> {
-      const account = await deps.store.getAccount(userId, accountId)
+    async syncAccount(userId, accountId) {
+      const account = await store.getAccount(userId, accountId)
       if (account === null) throw new GalleryError('ERR_NOT_FOUND', 'Account not found')
       if (account.account_type === 'public') {
         throw new GalleryError(
@@ -145,11 +319,13 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
           'Public profile links are not synced; connect the account with Instagram to sync its media',
         )
       }
-      const running = inFlight.get(account.id)
-      if (running !== undefined) return running
-      const promise = run(account).finally(() => inFlight.delete(account.id))
-      inFlight.set(account.id, promise)
-      return promise
+      // joining a routine run that was postponed: this request still wants its sync
+      const result = (await once(account, true, true)) ?? (await once(account, true, true))
+      if (result === null) throw new GalleryError('ERR_INTERNAL', 'Sync was postponed')
+      return result
+    },
+    async syncClaimed(account) {
+      return once(account, false, false)
     },
   }
 }

@@ -43,8 +43,15 @@ export interface OAuthStateRecord {
   readonly expires_at: number
 }
 
+/**
+ * Connection health, a state machine (see `socials/account-health.ts`): `active` → `refresh_due`
+ * (token inside the renewal margin) → `active` when renewed; `degraded` after transient failures
+ * (retried with backoff); `rate_limited` while Instagram's budget is exhausted; `reauth_required`
+ * on code 190, an expired token or an impossible renewal; `revoked` after a deauthorize; `error`
+ * for failures a retry cannot fix (the message says which).
+ */
 export type AccountStatus =
-  'active' | 'syncing' | 'reauth_required' | 'rate_limited' | 'error' | 'revoked' | 'degraded'
+  'active' | 'refresh_due' | 'degraded' | 'rate_limited' | 'reauth_required' | 'revoked' | 'error'
 
 /** A `user_social_accounts` record (the token stays encrypted; the API never returns it). */
 export interface SocialAccountRecord {
@@ -77,6 +84,20 @@ export interface SocialAccountRecord {
   readonly renew_lease_until: number | null
   /** Consecutive failed renewals (reset by a success). */
   readonly renewal_failures: number
+  /** When the scheduler syncs this account next (`null`: as soon as possible). */
+  readonly next_sync_at: number | null
+  /** A sync in progress holds the account until this time (cross-process single flight). */
+  readonly sync_lease_until: number | null
+  /** Consecutive failed syncs (reset by a success), for backoff. */
+  readonly sync_failures: number
+  /** When the last complete full reconciliation finished. */
+  readonly last_full_sync: number | null
+  /** The run id of an interrupted full reconciliation that the next sync resumes. */
+  readonly sync_run_id: string | null
+  /** Provider paging cursor after the last page stored by that run (never holds a token). */
+  readonly sync_cursor: string | null
+  /** The earliest expiry among the account's stored media URLs, when the provider tells it. */
+  readonly media_urls_expire_at: number | null
 }
 
 export interface RenewalClaim {
@@ -115,8 +136,93 @@ export interface PublicAccountInput {
 }
 
 export type AccountPatch = Partial<
-  Pick<SocialAccountRecord, 'status' | 'status_message' | 'last_sync' | 'posts_count' | 'is_active'>
+  Pick<
+    SocialAccountRecord,
+    | 'status'
+    | 'status_message'
+    | 'last_sync'
+    | 'posts_count'
+    | 'is_active'
+    | 'next_sync_at'
+    | 'sync_lease_until'
+    | 'sync_failures'
+    | 'last_full_sync'
+    | 'sync_run_id'
+    | 'sync_cursor'
+    | 'media_urls_expire_at'
+  >
 > & { readonly now: number }
+
+export interface SyncClaim {
+  readonly now: number
+  readonly leaseUntil: number
+  readonly limit: number
+}
+
+/** A change a page of media made: what `upsertMediaPage` reports. */
+export interface MediaPageResult {
+  readonly added: number
+  /** Items whose content (caption, type, permalink, children, ...) changed. */
+  readonly updated: number
+  /** Items whose only change was fresh media URLs (signed CDN URLs rotate): not an edit. */
+  readonly refreshed: number
+  /** Items that were already stored before this page (changed or not). */
+  readonly known: number
+}
+
+/** A sliding-window API budget for one scope (the app, or one account's token). */
+export interface ApiCallReservation {
+  readonly scope: string
+  /** Scopes whose block also stops this call (e.g. the app-wide one). */
+  readonly blockedBy: readonly string[]
+  /** Calls allowed per window in `scope`; `null` means no cap (only blocks apply). */
+  readonly cap: number | null
+  readonly windowMs: number
+  readonly now: number
+}
+
+export type ApiCallVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: 'blocked' | 'cap'; readonly retryAt: number }
+
+export interface ApiBudgetRecord {
+  readonly scope: string
+  readonly usage_percent: number | null
+  readonly usage_at: number | null
+  readonly blocked_until: number | null
+}
+
+export type WebhookStatus = 'pending' | 'delivered' | 'failed'
+
+export interface WebhookDeliveryRecord {
+  readonly id: string
+  readonly event_type: string
+  /** The exact JSON body that is signed and sent. */
+  readonly payload: string
+  readonly status: WebhookStatus
+  readonly attempts: number
+  readonly next_attempt_at: number
+  readonly lease_until: number | null
+  readonly last_error: string | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export interface PurgeInput {
+  readonly now: number
+  /** Revoked accounts (and their media) not reconnected since this time are deleted. */
+  readonly revokedBefore: number
+  /** Delivered or failed webhooks older than this are deleted. */
+  readonly webhooksBefore: number
+  /** Budget rows neither blocked nor updated since this time are deleted. */
+  readonly budgetsBefore: number
+}
+
+export interface PurgeReport {
+  readonly revoked_accounts: number
+  readonly webhook_deliveries: number
+  readonly api_budgets: number
+}
 
 export type MediaType = 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
 
@@ -130,6 +236,8 @@ export interface MediaInput {
   readonly permalink: string | null
   readonly caption: string | null
   readonly timestamp: number
+  /** When the media URLs stop working, if the provider says (Instagram's `oe` parameter). */
+  readonly url_expires_at: number | null
   readonly children: readonly Omit<MediaInput, 'children'>[]
 }
 
@@ -211,16 +319,22 @@ export interface Store {
     syncId: string,
     items: readonly MediaInput[],
     now: number,
-  ): Promise<{ added: number; updated: number }>
+  ): Promise<MediaPageResult>
   /** Deletes the account's top-level media (and children) not seen by `syncId`. */
   removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
+  /** How many top-level media the account has and when its earliest media URL expires. */
+  summarizeMedia(accountId: string): Promise<{ count: number; urlsExpireAt: number | null }>
   listMedia(query: MediaQuery): Promise<MediaWithChildren[]>
 
   /**
    * Marks every OAuth account connected to this Instagram user (matched on the professional or
-   * the app-scoped id) `revoked` and deletes its token. Returns how many accounts changed.
+   * the app-scoped id) `revoked` and deletes its token. Returns the accounts changed.
    */
-  revokeInstagramAccounts(instagramId: string, message: string, now: number): Promise<number>
+  revokeInstagramAccounts(
+    instagramId: string,
+    message: string,
+    now: number,
+  ): Promise<SocialAccountRecord[]>
   /** Deletes every account (and its media) of this Instagram user, for all users. */
   deleteInstagramUserData(instagramId: string): Promise<number>
   /** Deletes all of a user's social accounts and media. Returns how many accounts. */
@@ -261,8 +375,55 @@ export interface Store {
     retryAt: number
     now: number
   }): Promise<void>
-  /** Marks OAuth accounts whose token has expired `reauth_required`; returns how many. */
-  markExpiredTokens(now: number, message: string): Promise<number>
+  /** Marks OAuth accounts whose token has expired `reauth_required`; returns them. */
+  markExpiredTokens(now: number, message: string): Promise<SocialAccountRecord[]>
+  /** Marks `active` accounts whose token expires at or before `dueBefore` `refresh_due`. */
+  markRefreshDue(dueBefore: number, now: number): Promise<number>
+
+  /**
+   * Atomically leases up to `limit` OAuth accounts due for a scheduled sync (`next_sync_at` passed
+   * or unset, token present, not revoked or awaiting reconnection, lease free); returns them.
+   */
+  claimDueSyncs(claim: SyncClaim): Promise<SocialAccountRecord[]>
+  /** Takes the sync lease of one account if nobody holds it; `false` when it is held. */
+  acquireSyncLease(accountId: string, now: number, leaseUntil: number): Promise<boolean>
+
+  /**
+   * Counts one call against `scope`'s sliding-window cap, unless a block on `scope` or one of
+   * `blockedBy` is in force or the cap is reached — all in one atomic step.
+   */
+  reserveApiCall(reservation: ApiCallReservation): Promise<ApiCallVerdict>
+  /** Records the usage Meta reported for a scope and, when throttled, blocks it until a time. */
+  recordApiUsage(input: {
+    scope: string
+    usagePercent: number | null
+    blockedUntil: number | null
+    now: number
+  }): Promise<void>
+  getApiBudgets(scopes: readonly string[]): Promise<ApiBudgetRecord[]>
+
+  enqueueWebhook(input: {
+    id: string
+    event_type: string
+    payload: string
+    now: number
+  }): Promise<void>
+  /** Leases up to `limit` pending deliveries whose next attempt is due. */
+  claimDueWebhooks(claim: SyncClaim): Promise<WebhookDeliveryRecord[]>
+  finishWebhookAttempt(input: {
+    id: string
+    status: WebhookStatus
+    attempts: number
+    nextAttemptAt: number
+    lastError: string | null
+    now: number
+  }): Promise<void>
+
+  /**
+   * Deletes what nobody needs any more: long-revoked accounts (with their media), old finished
+   * webhook deliveries and idle budget rows. (Expired sessions and states have their own calls.)
+   */
+  purge(input: PurgeInput): Promise<PurgeReport>
 
   /** Cheap liveness check of the backing database. */
   ping(): Promise<void>

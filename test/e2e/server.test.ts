@@ -182,7 +182,15 @@ test(
     t.diagnostic(`process start to first 200 on /healthz: ${Date.now() - startedAt} ms`)
     const client = new Client(base)
     const { state, code, synced } = await runFlow(base, client, base)
-    assert.deepEqual(synced, { added: 48, updated: 0, removed: 0, api_calls: 3 })
+    assert.deepEqual(synced, {
+      mode: 'full',
+      added: 48,
+      updated: 0,
+      refreshed: 0,
+      removed: 0,
+      pages: 2,
+      api_calls: 3,
+    })
     const keyFile = join(dir.path, 'dev-token-encryption.key')
     assert.ok(existsSync(keyFile))
     assert.equal(statSync(keyFile).mode & 0o777, 0o600)
@@ -234,7 +242,15 @@ test('against the standalone emulator as Meta, over real HTTP', { timeout: 90_00
   )
   const client = new Client(base)
   const { state, code, synced } = await runFlow(base, client, emuBase)
-  assert.deepEqual(synced, { added: 48, updated: 0, removed: 0, api_calls: 3 })
+  assert.deepEqual(synced, {
+    mode: 'full',
+    added: 48,
+    updated: 0,
+    refreshed: 0,
+    removed: 0,
+    pages: 2,
+    api_calls: 3,
+  })
   assert.doesNotMatch(server.output(), /sandbox/i, 'real mode, no sandbox')
   assertNoLeaks(server.output(), [
     state,

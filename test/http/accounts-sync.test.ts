@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Browser, buildTestApp, connectAccount, count, type TestApp } from '../helpers/build-app.ts'
 import type { AccountJson, MediaJson } from '../../src/http/presenters.ts'
+import type { SyncResult } from '../../src/socials/sync-service.ts'
 
 interface ErrorBody {
   error: { code: string; message: string }
@@ -16,6 +17,20 @@ async function connected(
   const { email } = await browser.register()
   const accountId = await connectAccount(app, browser, userIndex)
   return { app, browser, accountId, email }
+}
+
+/** The answer of a full sync run, zero counts unless given. */
+function fullRun(fields: Partial<SyncResult>): SyncResult {
+  return {
+    mode: 'full',
+    added: 0,
+    updated: 0,
+    refreshed: 0,
+    removed: 0,
+    pages: 0,
+    api_calls: 0,
+    ...fields,
+  }
 }
 
 async function sync(browser: Browser, accountId: string) {
@@ -76,14 +91,15 @@ test('sync: first run adds everything with the minimum of Graph calls; a second 
   const first = await sync(browser, accountId)
   assert.equal(first.statusCode, 200, first.body)
   // 48 media at 25 per page = 2 pages, plus the profile call; albums need no extra calls
-  assert.deepEqual(first.json(), { added: 48, updated: 0, removed: 0, api_calls: 3 })
+  assert.deepEqual(first.json(), fullRun({ added: 48, pages: 2, api_calls: 3 }))
   const children = app.emulator.state
     .userByIndex(1)
     ?.media.reduce((n, m) => n + m.children.length, 0)
   assert.ok(children !== undefined && children > 0)
   assert.equal(count(app, 'media'), 48 + children, 'every album child stored')
   const again = await sync(browser, accountId)
-  assert.deepEqual(again.json(), { added: 0, updated: 0, removed: 0, api_calls: 3 })
+  // "Sync now" is a full reconciliation: every page, to catch deletions
+  assert.deepEqual(again.json(), fullRun({ pages: 2, api_calls: 3 }))
   const account = (await browser.fetch('GET', '/api/socials/accounts')).json<{
     accounts: AccountJson[]
   }>()
@@ -101,7 +117,7 @@ test('sync follows edits and deletions made on Instagram', async (t) => {
   first.caption = 'edited on Instagram'
   user.media = user.media.filter((m) => m.id !== second.id && m.id !== third.id)
   const response = await sync(browser, accountId)
-  assert.deepEqual(response.json(), { added: 0, updated: 1, removed: 2, api_calls: 3 })
+  assert.deepEqual(response.json(), fullRun({ updated: 1, removed: 2, pages: 2, api_calls: 3 }))
   const ids = new Set(
     app
       .raw('SELECT platform_media_id FROM media WHERE parent_id IS NULL')
@@ -252,11 +268,12 @@ test('sync failing half-way keeps the pages stored, reports a transient error, a
     'page 1 kept',
   )
   const status = app.raw('SELECT status, status_message, last_sync FROM user_social_accounts')[0]
-  assert.equal(status?.status, 'error')
+  assert.equal(status?.status, 'degraded')
   assert.match(String(status?.status_message), /temporarily unavailable/)
   assert.equal(status?.last_sync, null)
   const retry = await sync(browser, accountId)
-  assert.deepEqual(retry.json(), { added: 23, updated: 0, removed: 0, api_calls: 3 })
+  // resumed after page 1 from the stored cursor: the profile and page 2 only
+  assert.deepEqual(retry.json(), fullRun({ mode: 'resume', added: 23, pages: 1, api_calls: 2 }))
   assert.equal(
     app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL')[0]?.n,
     48,
@@ -314,7 +331,7 @@ test(
     assert.equal(response.statusCode, 503)
     assert.match(response.json<ErrorBody>().error.message, /timed out/)
     assert.ok(Date.now() - started < 1900, 'gave up at the client timeout')
-    assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'error')
+    assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'degraded')
   },
 )
 
@@ -342,6 +359,6 @@ test('concurrent sync requests for one account share one run', async (t) => {
     sync(browser, accountId),
   ])
   for (const r of results)
-    assert.deepEqual(r.json(), { added: 48, updated: 0, removed: 0, api_calls: 3 })
+    assert.deepEqual(r.json(), fullRun({ added: 48, pages: 2, api_calls: 3 }))
   assert.equal(app.emulator.state.calls.length - before, 3)
 })

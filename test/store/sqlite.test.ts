@@ -38,12 +38,14 @@ test('sqlite migrations are recorded and applied once', () => {
       '0001_init.sql',
       '0002_data_deletion.sql',
       '0003_token_renewal.sql',
+      '0004_scheduled_sync.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
       { version: 1, name: '0001_init.sql' },
       { version: 2, name: '0002_data_deletion.sql' },
       { version: 3, name: '0003_token_renewal.sql' },
+      { version: 4, name: '0004_scheduled_sync.sql' },
     ])
     db.close()
   } finally {

@@ -27,6 +27,7 @@ function media(id: string, ts: number, extra: Partial<MediaInput> = {}): MediaIn
     media_product_type: 'FEED',
     media_url: `https://cdn.example/${id}.jpg`,
     thumbnail_url: null,
+    url_expires_at: null,
     permalink: `https://www.instagram.com/p/${id}/`,
     caption: `caption ${id}`,
     timestamp: ts,
@@ -262,10 +263,14 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync1', page, NOW), {
         added: 3,
         updated: 0,
+        refreshed: 0,
+        known: 0,
       })
       assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync2', page, NOW), {
         added: 0,
         updated: 0,
+        refreshed: 0,
+        known: 3,
       })
       const edited = [
         media('100', NOW - 1, { caption: 'edited' }),
@@ -275,6 +280,32 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync3', edited, NOW + 1), {
         added: 0,
         updated: 2,
+        refreshed: 0,
+        known: 3,
+      })
+      // fresh signed URLs alone are a refresh, not an edit; they are stored
+      const resigned = [
+        media('100', NOW - 1, {
+          caption: 'edited',
+          media_url: 'https://cdn.example/100.jpg?oe=2',
+          url_expires_at: 2000,
+        }),
+      ]
+      assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync4', resigned, NOW + 2), {
+        added: 0,
+        updated: 0,
+        refreshed: 1,
+        known: 1,
+      })
+      assert.deepEqual(await h.store.summarizeMedia(accountId), { count: 3, urlsExpireAt: 2000 })
+      const [resignedRow] = await h.raw(
+        'SELECT media_url, url_expires_at, updated_at FROM media WHERE platform_media_id = ?',
+        ['100'],
+      )
+      assert.deepEqual(resignedRow, {
+        media_url: 'https://cdn.example/100.jpg?oe=2',
+        url_expires_at: 2000,
+        updated_at: NOW + 2,
       })
       const raw = await h.raw(
         'SELECT platform_media_id, caption FROM media WHERE platform_media_id = ?',
@@ -389,7 +420,13 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       const b = await account(bob)
       const other = await account(bob, '999')
       assert.equal(
-        await h.store.revokeInstagramAccounts('27281358591558845', 'Revoked on Instagram', NOW + 1),
+        (
+          await h.store.revokeInstagramAccounts(
+            '27281358591558845',
+            'Revoked on Instagram',
+            NOW + 1,
+          )
+        ).length,
         3,
       )
       await h.store.upsertOAuthAccount({
@@ -408,7 +445,7 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
         now: NOW,
       })
       assert.equal(
-        await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW + 2),
+        (await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW + 2)).length,
         2,
       )
       const rows = await h.raw(
@@ -573,8 +610,11 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
           },
         ],
       )
-      assert.equal(await h.store.markExpiredTokens(8, 'expired'), 1)
-      assert.equal(await h.store.markExpiredTokens(8, 'expired'), 0, 'once')
+      assert.deepEqual(
+        (await h.store.markExpiredTokens(8, 'expired')).map((a) => [a.id, a.status]),
+        [[id, 'reauth_required']],
+      )
+      assert.equal((await h.store.markExpiredTokens(8, 'expired')).length, 0, 'once')
     })
 
     test('ping answers', async () => {

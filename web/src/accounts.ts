@@ -17,12 +17,13 @@ export interface Badge {
 
 /** The status badge for an account, from its status and token expiry. */
 export function badgeFor(account: AccountJson, syncing: boolean, now = Date.now()): Badge {
-  if (syncing || account.status === 'syncing') return { label: 'Syncing…', tone: 'busy' }
+  if (syncing || account.sync_in_progress) return { label: 'Syncing…', tone: 'busy' }
   if (account.account_type === 'public') return { label: 'Profile link', tone: 'ok' }
   if (account.status === 'reauth_required' || account.status === 'revoked')
     return { label: 'Needs reconnect', tone: 'bad' }
   if (account.status === 'error') return { label: 'Error', tone: 'bad' }
   if (account.status === 'rate_limited') return { label: 'Paused: rate limit', tone: 'warn' }
+  if (account.status === 'degraded') return { label: 'Retrying soon', tone: 'warn' }
   if (account.token_expires_at !== null) {
     const days = Math.ceil((Date.parse(account.token_expires_at) - now) / DAY)
     if (days <= 0) return { label: 'Needs reconnect', tone: 'bad' }

@@ -6,13 +6,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { GalleryError } from '../../errors.ts'
-import type { RenewalService } from '../../socials/renewal-service.ts'
+import type { JobRunner } from '../../socials/job-runner.ts'
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
-export function jobsRoutes(secret: string | null, renewal: RenewalService) {
+export function jobsRoutes(secret: string | null, runner: JobRunner) {
   const expected = secret === null ? null : digest(secret)
   return async function register(app: FastifyInstance): Promise<void> {
     app.post('/internal/jobs/run-due', async (request) => {
@@ -26,9 +26,9 @@ export function jobsRoutes(secret: string | null, renewal: RenewalService) {
       if (token === '' || !timingSafeEqual(digest(token), expected)) {
         throw new GalleryError('ERR_UNAUTHENTICATED', 'A valid bearer token is required')
       }
-      const renewals = await renewal.runDue()
-      request.log.info({ renewals }, 'due jobs ran')
-      return { renewals }
+      const report = await runner.runDue()
+      request.log.info({ report }, 'due jobs ran')
+      return report
     })
   }
 }

@@ -58,8 +58,9 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
           'Access was removed on Instagram. Reconnect the account to keep its gallery up to date.',
           ctx.clock.now(),
         )
-        request.log.info({ revoked }, 'instagram deauthorize processed')
-        return reply.code(200).send({ revoked })
+        for (const account of revoked) await ctx.webhooks.emitAccount('account.revoked', account)
+        request.log.info({ revoked: revoked.length }, 'instagram deauthorize processed')
+        return reply.code(200).send({ revoked: revoked.length })
       })
 
       scope.post('/api/socials/oauth/instagram/data-deletion', async (request, reply) => {
@@ -73,6 +74,12 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
           deleted_accounts: deleted,
           requested_at: now,
           completed_at: now,
+        })
+        await ctx.webhooks.emit('data.deleted', {
+          reason: 'instagram_data_deletion_request',
+          instagram_user_id: userId,
+          confirmation_code: record.confirmation_code,
+          deleted_accounts: deleted,
         })
         request.log.info(
           { deleted, confirmation: record.confirmation_code },
@@ -105,6 +112,11 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
     app.delete('/api/socials/data', async (request, reply) => {
       const principal = await ctx.requireUser(request)
       const deleted = await ctx.store.deleteUserSocialData(principal.userId)
+      await ctx.webhooks.emit('data.deleted', {
+        reason: 'user_request',
+        user_id: principal.userId,
+        deleted_accounts: deleted,
+      })
       request.log.info({ userId: principal.userId, deleted }, 'user deleted all social data')
       return reply.code(200).send({ deleted_accounts: deleted })
     })

@@ -125,7 +125,7 @@ export function socialsRoutes(ctx: AppContext) {
       const accounts = await ctx.store.listAccounts(principal.userId)
       return reply
         .header('cache-control', 'no-store')
-        .send({ accounts: accounts.map(presentAccount), sandbox })
+        .send({ accounts: accounts.map((a) => presentAccount(a, ctx.clock.now())), sandbox })
     })
 
     app.post<{ Body: { platform: keyof typeof PUBLIC_PLATFORMS; username: string } }>(
@@ -158,7 +158,7 @@ export function socialsRoutes(ctx: AppContext) {
           profile_url: PUBLIC_PLATFORMS[request.body.platform](encodeURIComponent(username)),
           now: ctx.clock.now(),
         })
-        return reply.code(201).send({ account: presentAccount(account) })
+        return reply.code(201).send({ account: presentAccount(account, ctx.clock.now()) })
       },
     )
 

@@ -34,17 +34,32 @@ export const PROFILE_FIELDS = 'id,user_id,username,account_type,profile_picture_
 const CHILD_FIELDS = 'id,media_type,media_url,thumbnail_url,timestamp'
 export const MEDIA_FIELDS = `id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp,children{${CHILD_FIELDS}}`
 
+/** When Meta throttles without saying for how long (X-App-Usage has no regain time). */
+export const DEFAULT_REGAIN_MINUTES = 15
+
 /** Account types Instagram Login serves; anything else is a personal account. */
 export const PROFESSIONAL_ACCOUNT_TYPES: ReadonlySet<string> = new Set([
   'BUSINESS',
   'MEDIA_CREATOR',
 ])
 
+/** What one HTTP call to Instagram reported. */
+export interface CallInfo {
+  readonly endpoint: string
+  /** HTTP status; 0 when no answer arrived (network error, timeout). */
+  readonly status: number
+  readonly usage: UsageReport
+  /** The Graph error code of a failed call, if any. */
+  readonly errorCode: number | null
+}
+
 export interface InstagramClientOptions {
   readonly config: InstagramConfig
   readonly fetch: FetchLike
+  /** Asked before every HTTP call; throwing (e.g. a rate-limit pause) prevents the call. */
+  readonly beforeCall?: (endpoint: string) => Promise<void>
   /** Told about every HTTP call made (for `api_calls` and rate-limit accounting). */
-  readonly onCall?: (info: { endpoint: string; status: number; usage: UsageReport }) => void
+  readonly onCall?: (info: CallInfo) => void | Promise<void>
 }
 
 export interface InstagramClient {
@@ -56,6 +71,8 @@ export interface InstagramClient {
   /** First page of `/me/media` with album children expanded; then `fetchMediaPage(next)`. */
   fetchFirstMediaPage(accessToken: string): Promise<MediaPage>
   fetchMediaPage(nextUrl: string): Promise<MediaPage>
+  /** The page after a stored `paging.cursors.after` (resumes an interrupted sync). */
+  fetchMediaPageAfter(accessToken: string, cursor: string): Promise<MediaPage>
 }
 
 /** Maps a Graph/OAuth failure to the service's error codes. */
@@ -74,7 +91,7 @@ export function classifyFailure(
     )
   }
   if (info?.code != null && THROTTLE_CODES.has(info.code)) {
-    const minutes = usage.regainMinutes ?? 15
+    const minutes = usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES
     return new GalleryError(
       'ERR_RATE_LIMITED',
       `Instagram rate limit reached; try again in about ${minutes} minute${minutes === 1 ? '' : 's'}`,
@@ -102,6 +119,7 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
   const graphBase = `${config.graphUrl}/${config.graphVersion}`
 
   async function call(endpoint: string, url: string, init: RequestInit = {}): Promise<unknown> {
+    await options.beforeCall?.(endpoint)
     let response: Response
     try {
       response = await options.fetch(url, {
@@ -112,10 +130,11 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     } catch (error) {
       const timedOut =
         error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-      options.onCall?.({
+      await options.onCall?.({
         endpoint,
         status: 0,
         usage: { appPercent: null, businessPercent: null, regainMinutes: null },
+        errorCode: null,
       })
       // `cause` is kept for the logs' error type only; its message may hold the URL, so no detail here.
       throw new GalleryError(
@@ -130,7 +149,6 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
       response.headers.get('x-app-usage'),
       response.headers.get('x-business-use-case-usage'),
     )
-    options.onCall?.({ endpoint, status: response.status, usage })
     const text = await response.text()
     let body: unknown = null
     try {
@@ -138,6 +156,12 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     } catch {
       body = null
     }
+    await options.onCall?.({
+      endpoint,
+      status: response.status,
+      usage,
+      errorCode: response.ok ? null : (parseErrorBody(body)?.code ?? null),
+    })
     if (!response.ok) throw classifyFailure(response.status, body, usage, endpoint)
     if (body === null)
       throw new GalleryError(
@@ -167,6 +191,15 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
         'Instagram sent an unexpected response: paging.next points to another host',
       )
     }
+    return url.toString()
+  }
+
+  function mediaUrl(accessToken: string, after: string | null): string {
+    const url = new URL(`${graphBase}/me/media`)
+    url.searchParams.set('fields', MEDIA_FIELDS)
+    url.searchParams.set('limit', String(config.mediaPageSize))
+    if (after !== null) url.searchParams.set('after', after)
+    url.searchParams.set('access_token', accessToken)
     return url.toString()
   }
 
@@ -218,14 +251,13 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
       return parseProfile(await call('profile', url.toString()))
     },
     async fetchFirstMediaPage(accessToken) {
-      const url = new URL(`${graphBase}/me/media`)
-      url.searchParams.set('fields', MEDIA_FIELDS)
-      url.searchParams.set('limit', String(config.mediaPageSize))
-      url.searchParams.set('access_token', accessToken)
-      return parseMediaPage(await call('media', url.toString()))
+      return parseMediaPage(await call('media', mediaUrl(accessToken, null)))
     },
     async fetchMediaPage(nextUrl) {
       return parseMediaPage(await call('media', checkNextUrl(nextUrl)))
+    },
+    async fetchMediaPageAfter(accessToken, cursor) {
+      return parseMediaPage(await call('media', mediaUrl(accessToken, cursor)))
     },
   }
 }

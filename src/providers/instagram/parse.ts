@@ -123,6 +123,28 @@ export function parseGraphTimestamp(text: string): number | null {
   return Number.isNaN(ms) ? null : ms
 }
 
+/**
+ * When a signed Instagram CDN URL stops working: its `oe` parameter is the expiry in hexadecimal
+ * Unix seconds (instagram-api.md §5). `null` when the URL carries no readable `oe`.
+ */
+export function parseCdnExpiry(url: string | null): number | null {
+  if (url === null) return null
+  let oe: string | null
+  try {
+    oe = new URL(url).searchParams.get('oe')
+  } catch {
+    return null
+  }
+  if (oe === null || !/^[0-9A-Fa-f]{1,12}$/.test(oe)) return null
+  return parseInt(oe, 16) * 1000
+}
+
+/** The earliest expiry among an item's URLs. */
+function urlsExpireAt(...urls: (string | null)[]): number | null {
+  const times = urls.map(parseCdnExpiry).filter((t): t is number => t !== null)
+  return times.length === 0 ? null : Math.min(...times)
+}
+
 function parseMediaItem(
   value: unknown,
   where: string,
@@ -135,12 +157,15 @@ function parseMediaItem(
     throw unexpected(`${where}.media_type is not IMAGE, VIDEO or CAROUSEL_ALBUM`)
   const ts = typeof value.timestamp === 'string' ? parseGraphTimestamp(value.timestamp) : null
   if (ts === null) throw unexpected(`${where}.timestamp is missing or not a date`)
+  const mediaUrl = optStr(value, 'media_url')
+  const thumbnailUrl = optStr(value, 'thumbnail_url')
   return {
     platform_media_id: id,
     media_type: mediaType,
     media_product_type: optStr(value, 'media_product_type'),
-    media_url: optStr(value, 'media_url'),
-    thumbnail_url: optStr(value, 'thumbnail_url'),
+    media_url: mediaUrl,
+    thumbnail_url: thumbnailUrl,
+    url_expires_at: urlsExpireAt(mediaUrl, thumbnailUrl),
     permalink: optStr(value, 'permalink'),
     caption: optStr(value, 'caption'),
     timestamp: ts,
@@ -152,6 +177,8 @@ export interface MediaPage {
   readonly items: readonly MediaInput[]
   /** Absolute URL of the next page, if any (it repeats the access token: never log it). */
   readonly next: string | null
+  /** The cursor after this page (`paging.cursors.after`): resumes paging without the token. */
+  readonly after: string | null
 }
 
 export function parseMediaPage(body: unknown): MediaPage {
@@ -175,7 +202,12 @@ export function parseMediaPage(body: unknown): MediaPage {
   const paging = body.paging
   const next =
     isObject(paging) && typeof paging.next === 'string' && paging.next !== '' ? paging.next : null
-  return { items, next }
+  const cursors = isObject(paging) ? paging.cursors : undefined
+  const after =
+    isObject(cursors) && typeof cursors.after === 'string' && cursors.after !== ''
+      ? cursors.after
+      : null
+  return { items, next, after }
 }
 
 /** A Graph API error body `{"error":{message, type, code, error_subcode, is_transient}}`. */

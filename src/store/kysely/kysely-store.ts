@@ -21,8 +21,10 @@ import type {
   SocialAccountRecord,
   Store,
   UserRecord,
+  WebhookDeliveryRecord,
+  WebhookStatus,
 } from '../types.ts'
-import type { Database, MediaTable, SocialAccountsTable } from './schema.ts'
+import type { Database, MediaTable, SocialAccountsTable, WebhookDeliveriesTable } from './schema.ts'
 
 export interface KyselyStoreOptions {
   /** Recognises the backend's unique-constraint violation. */
@@ -31,14 +33,15 @@ export interface KyselyStoreOptions {
 }
 
 const ACCOUNT_STATUSES: readonly AccountStatus[] = [
-  'revoked',
-  'degraded',
   'active',
-  'syncing',
-  'reauth_required',
+  'refresh_due',
+  'degraded',
   'rate_limited',
+  'reauth_required',
+  'revoked',
   'error',
 ]
+const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['pending', 'delivered', 'failed']
 const MEDIA_TYPES: readonly MediaType[] = ['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM']
 
 function toAccount(row: Selectable<SocialAccountsTable>): SocialAccountRecord {
@@ -56,33 +59,77 @@ function toMedia(row: Selectable<MediaTable>): MediaRecord {
   return { ...rest, media_type: MEDIA_TYPES.find((t) => t === row.media_type) ?? 'IMAGE' }
 }
 
-/** The columns a sync may change; equal columns mean "unchanged, do not rewrite". */
+function toWebhook(row: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord {
+  return { ...row, status: WEBHOOK_STATUSES.find((s) => s === row.status) ?? 'failed' }
+}
+
+/** The columns an edit on the platform changes. */
 const MEDIA_CONTENT_COLUMNS = [
   'media_type',
   'media_product_type',
-  'media_url',
-  'thumbnail_url',
   'permalink',
   'caption',
   'timestamp',
   'position',
   'parent_id',
 ] as const
+/** Signed CDN URLs rotate by themselves: a change here alone is a refresh, not an edit. */
+const MEDIA_URL_COLUMNS = ['media_url', 'thumbnail_url', 'url_expires_at'] as const
 
-function sameContent(
+type MediaContent = Pick<
+  MediaTable,
+  (typeof MEDIA_CONTENT_COLUMNS)[number] | (typeof MEDIA_URL_COLUMNS)[number]
+>
+
+function compareMedia(
   a: Selectable<MediaTable>,
-  b: Omit<
-    MediaTable,
-    | 'id'
-    | 'created_at'
-    | 'updated_at'
-    | 'seen_sync_id'
-    | 'account_id'
-    | 'user_id'
-    | 'platform_media_id'
-  >,
-): boolean {
-  return MEDIA_CONTENT_COLUMNS.every((column) => a[column] === b[column])
+  b: MediaContent,
+): 'updated' | 'refreshed' | 'unchanged' {
+  if (!MEDIA_CONTENT_COLUMNS.every((column) => a[column] === b[column])) return 'updated'
+  return MEDIA_URL_COLUMNS.every((column) => a[column] === b[column]) ? 'unchanged' : 'refreshed'
+}
+
+/** Free, or held by a worker that stopped renewing it before `now`. */
+function leaseFree(column: 'renew_lease_until' | 'sync_lease_until', now: number) {
+  return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
+    eb.or([eb(column, 'is', null), eb(column, '<=', now)])
+}
+
+/**
+ * A sliding-window estimate of the calls in the last `windowMs`: the previous window's calls
+ * weighted by how much of it still overlaps, plus the current window's.
+ */
+function windowState(
+  row: { window_start: number; window_calls: number; previous_window_calls: number } | undefined,
+  now: number,
+  windowMs: number,
+): { windowStart: number; calls: number; previous: number; estimate: number } {
+  const windowStart = Math.floor(now / windowMs) * windowMs
+  let calls = 0
+  let previous = 0
+  if (row?.window_start === windowStart) {
+    calls = row.window_calls
+    previous = row.previous_window_calls
+  } else if (row?.window_start === windowStart - windowMs) {
+    previous = row.window_calls
+  }
+  const overlap = 1 - (now - windowStart) / windowMs
+  return { windowStart, calls, previous, estimate: previous * overlap + calls }
+}
+
+/** When one more call fits under `cap` again (the previous window's weight keeps shrinking). */
+function capRetryAt(
+  state: { windowStart: number; calls: number; previous: number },
+  cap: number,
+  windowMs: number,
+): number {
+  const room = cap - 1 - state.calls
+  if (room >= 0 && state.previous > 0) {
+    return state.windowStart + Math.ceil(windowMs * (1 - room / state.previous))
+  }
+  // this window is full by itself: wait for the next one and for its weight to fall enough
+  const nextStart = state.windowStart + windowMs
+  return nextStart + Math.ceil(windowMs * Math.max(0, 1 - (cap - 1) / Math.max(1, state.calls)))
 }
 
 /** Accounts connected to this Instagram user, matched on the professional or app-scoped id. */
@@ -106,18 +153,19 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     position: number,
     syncId: string,
     now: number,
-  ): Promise<{ id: string; change: 'added' | 'updated' | 'unchanged' }> {
+  ): Promise<{ id: string; change: 'added' | 'updated' | 'refreshed' | 'unchanged' }> {
     const existing = await trx
       .selectFrom('media')
       .selectAll()
       .where('account_id', '=', account.id)
       .where('platform_media_id', '=', item.platform_media_id)
       .executeTakeFirst()
-    const content = {
+    const content: MediaContent = {
       media_type: item.media_type,
       media_product_type: item.media_product_type,
       media_url: item.media_url,
       thumbnail_url: item.thumbnail_url,
+      url_expires_at: item.url_expires_at,
       permalink: item.permalink,
       caption: item.caption,
       timestamp: item.timestamp,
@@ -141,17 +189,17 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .execute()
       return { id, change: 'added' }
     }
-    const unchanged = sameContent(existing, content)
+    const change = compareMedia(existing, content)
     await trx
       .updateTable('media')
       .set(
-        unchanged
+        change === 'unchanged'
           ? { seen_sync_id: syncId }
           : { ...content, seen_sync_id: syncId, updated_at: now },
       )
       .where('id', '=', existing.id)
       .execute()
-    return { id: existing.id, change: unchanged ? 'unchanged' : 'updated' }
+    return { id: existing.id, change }
   }
 
   return {
@@ -274,6 +322,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           profile_url: input.profile_url,
           profile_picture_url: input.profile_picture_url,
           updated_at: input.now,
+          // a (re)connection starts fresh: sync soon, no backoff left from the old token
+          next_sync_at: null,
+          sync_failures: 0,
+          renewal_failures: 0,
+          renew_lease_until: null,
         }
         let id: string
         if (existing === undefined) {
@@ -287,8 +340,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
               account_type: 'oauth',
               connected_at: input.now,
               last_sync: null,
-              renew_lease_until: null,
-              renewal_failures: 0,
+              sync_lease_until: null,
+              last_full_sync: null,
+              sync_run_id: null,
+              sync_cursor: null,
+              media_urls_expire_at: null,
               ...fields,
             })
             .execute()
@@ -333,6 +389,13 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
             updated_at: input.now,
             renew_lease_until: null,
             renewal_failures: 0,
+            next_sync_at: null,
+            sync_lease_until: null,
+            sync_failures: 0,
+            last_full_sync: null,
+            sync_run_id: null,
+            sync_cursor: null,
+            media_urls_expire_at: null,
           })
           .execute()
       } catch (error) {
@@ -371,22 +434,27 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return db.transaction().execute(async (trx) => {
         let added = 0
         let updated = 0
+        let refreshed = 0
         for (const item of items) {
           const parent = await upsertOne(trx, account, item, null, 0, syncId, now)
-          let childChanged = false
+          let childEdited = false
+          let childRefreshed = false
           const keep: string[] = []
           for (const [position, child] of item.children.entries()) {
             const result = await upsertOne(trx, account, child, parent.id, position, syncId, now)
             keep.push(result.id)
-            if (result.change !== 'unchanged') childChanged = true
+            if (result.change === 'added' || result.change === 'updated') childEdited = true
+            if (result.change === 'refreshed') childRefreshed = true
           }
           let stale = trx.deleteFrom('media').where('parent_id', '=', parent.id)
           if (keep.length > 0) stale = stale.where('id', 'not in', keep)
           const removedChildren = Number((await stale.executeTakeFirst()).numDeletedRows)
           if (parent.change === 'added') added++
-          else if (parent.change === 'updated' || childChanged || removedChildren > 0) updated++
+          else if (parent.change === 'updated' || childEdited || removedChildren > 0) updated++
+          else if (parent.change === 'refreshed' || childRefreshed) refreshed++
         }
-        return { added, updated }
+        const known = items.length - added
+        return { added, updated, refreshed, known }
       })
     },
     async removeMediaNotSeen(accountId, syncId) {
@@ -398,6 +466,21 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .where((eb) => eb.or([eb('seen_sync_id', 'is', null), eb('seen_sync_id', '!=', syncId)]))
         .executeTakeFirst()
       return Number(result.numDeletedRows)
+    },
+    async summarizeMedia(accountId) {
+      const row = await db
+        .selectFrom('media')
+        .select((eb) => [
+          eb.fn.countAll<number | string | bigint>().filterWhere('parent_id', 'is', null).as('n'),
+          eb.fn.min('url_expires_at').as('expires'),
+        ])
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      const expires = row?.expires
+      return {
+        count: Number(row?.n ?? 0),
+        urlsExpireAt: expires === null || expires === undefined ? null : Number(expires),
+      }
     },
     async listMedia(query: MediaQuery): Promise<MediaWithChildren[]> {
       let q = db
@@ -442,7 +525,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async revokeInstagramAccounts(instagramId, message, now) {
-      const result = await db
+      const rows = await db
         .updateTable('user_social_accounts')
         .set({
           status: 'revoked',
@@ -450,12 +533,15 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           encrypted_access_token: null,
           token_expires_at: null,
           is_active: 0,
+          sync_run_id: null,
+          sync_cursor: null,
           updated_at: now,
         })
         .where('account_type', '=', 'oauth')
         .where(ofInstagramUser(instagramId))
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows)
+        .returningAll()
+        .execute()
+      return rows.map(toAccount)
     },
     async deleteInstagramUserData(instagramId) {
       const result = await db
@@ -519,9 +605,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           .where('token_expires_at', '<=', claim.dueBefore)
           .where('token_expires_at', '>', claim.now)
           .where('token_issued_at', '<=', claim.issuedBefore)
-          .where((eb) =>
-            eb.or([eb('renew_lease_until', 'is', null), eb('renew_lease_until', '<=', claim.now)]),
-          )
+          .where(leaseFree('renew_lease_until', claim.now))
           .orderBy('token_expires_at')
           .limit(claim.limit)
           .execute()
@@ -532,9 +616,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           .updateTable('user_social_accounts')
           .set({ renew_lease_until: claim.leaseUntil })
           .where('id', 'in', ids)
-          .where((eb) =>
-            eb.or([eb('renew_lease_until', 'is', null), eb('renew_lease_until', '<=', claim.now)]),
-          )
+          .where(leaseFree('renew_lease_until', claim.now))
           .execute()
         const rows = await trx
           .selectFrom('user_social_accounts')
@@ -554,8 +636,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           token_issued_at: input.issuedAt,
           renew_lease_until: null,
           renewal_failures: 0,
-          status: 'active',
-          status_message: null,
+          // renewed: no longer due, and a renewal failure no longer stands; other states stay
+          status: sql<string>`case when status in ('refresh_due', 'degraded') then 'active' else status end`,
+          status_message: sql<
+            string | null
+          >`case when status in ('refresh_due', 'degraded') then null else status_message end`,
           updated_at: input.now,
         })
         .where('id', '=', input.accountId)
@@ -577,14 +662,233 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .execute()
     },
     async markExpiredTokens(now, message) {
-      const result = await db
+      const rows = await db
         .updateTable('user_social_accounts')
         .set({ status: 'reauth_required', status_message: message, updated_at: now })
         .where('account_type', '=', 'oauth')
         .where('token_expires_at', '<=', now)
         .where('status', 'not in', ['revoked', 'reauth_required'])
+        .returningAll()
+        .execute()
+      return rows.map(toAccount)
+    },
+    async markRefreshDue(dueBefore, now) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({ status: 'refresh_due', updated_at: now })
+        .where('account_type', '=', 'oauth')
+        .where('status', '=', 'active')
+        .where('encrypted_access_token', 'is not', null)
+        .where('token_expires_at', '<=', dueBefore)
+        .where('token_expires_at', '>', now)
         .executeTakeFirst()
       return Number(result.numUpdatedRows)
+    },
+
+    async claimDueSyncs(claim) {
+      return db.transaction().execute(async (trx) => {
+        const due = await trx
+          .selectFrom('user_social_accounts')
+          .select('id')
+          .where('account_type', '=', 'oauth')
+          .where('encrypted_access_token', 'is not', null)
+          .where('status', 'not in', ['revoked', 'reauth_required'])
+          .where('token_expires_at', '>', claim.now)
+          .where((eb) =>
+            eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '<=', claim.now)]),
+          )
+          .where(leaseFree('sync_lease_until', claim.now))
+          .orderBy(sql`coalesce(next_sync_at, 0)`)
+          .limit(claim.limit)
+          .execute()
+        if (due.length === 0) return []
+        const ids = due.map((r) => r.id)
+        await trx
+          .updateTable('user_social_accounts')
+          .set({ sync_lease_until: claim.leaseUntil })
+          .where('id', 'in', ids)
+          .where(leaseFree('sync_lease_until', claim.now))
+          .execute()
+        const rows = await trx
+          .selectFrom('user_social_accounts')
+          .selectAll()
+          .where('id', 'in', ids)
+          .where('sync_lease_until', '=', claim.leaseUntil)
+          .execute()
+        return rows.map(toAccount)
+      })
+    },
+    async acquireSyncLease(accountId, now, leaseUntil) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({ sync_lease_until: leaseUntil })
+        .where('id', '=', accountId)
+        .where(leaseFree('sync_lease_until', now))
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+
+    async reserveApiCall(r) {
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectFrom('api_budgets')
+          .selectAll()
+          .where('scope', 'in', [r.scope, ...r.blockedBy])
+          .execute()
+        const blockedUntil = Math.max(0, ...rows.map((row) => row.blocked_until ?? 0))
+        if (blockedUntil > r.now)
+          return { allowed: false, reason: 'blocked', retryAt: blockedUntil }
+        const own = rows.find((row) => row.scope === r.scope)
+        const window = windowState(own, r.now, r.windowMs)
+        if (r.cap !== null && window.estimate + 1 > r.cap) {
+          return { allowed: false, reason: 'cap', retryAt: capRetryAt(window, r.cap, r.windowMs) }
+        }
+        const counts = {
+          window_start: window.windowStart,
+          window_calls: window.calls + 1,
+          previous_window_calls: window.previous,
+          updated_at: r.now,
+        }
+        await trx
+          .insertInto('api_budgets')
+          .values({
+            scope: r.scope,
+            usage_percent: null,
+            usage_at: null,
+            blocked_until: null,
+            ...counts,
+          })
+          .onConflict((oc) => oc.column('scope').doUpdateSet(counts))
+          .execute()
+        return { allowed: true }
+      })
+    },
+    async recordApiUsage(input) {
+      const changes = {
+        ...(input.usagePercent === null
+          ? {}
+          : { usage_percent: input.usagePercent, usage_at: input.now }),
+        ...(input.blockedUntil === null ? {} : { blocked_until: input.blockedUntil }),
+        updated_at: input.now,
+      }
+      await db
+        .insertInto('api_budgets')
+        .values({
+          scope: input.scope,
+          usage_percent: input.usagePercent,
+          usage_at: input.usagePercent === null ? null : input.now,
+          blocked_until: input.blockedUntil,
+          window_start: 0,
+          window_calls: 0,
+          previous_window_calls: 0,
+          updated_at: input.now,
+        })
+        .onConflict((oc) => oc.column('scope').doUpdateSet(changes))
+        .execute()
+    },
+    async getApiBudgets(scopes) {
+      if (scopes.length === 0) return []
+      return db
+        .selectFrom('api_budgets')
+        .select(['scope', 'usage_percent', 'usage_at', 'blocked_until'])
+        .where('scope', 'in', [...scopes])
+        .execute()
+    },
+
+    async enqueueWebhook(input) {
+      await db
+        .insertInto('webhook_deliveries')
+        .values({
+          id: input.id,
+          event_type: input.event_type,
+          payload: input.payload,
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: input.now,
+          lease_until: null,
+          last_error: null,
+          created_at: input.now,
+          updated_at: input.now,
+        })
+        .execute()
+    },
+    async claimDueWebhooks(claim) {
+      return db.transaction().execute(async (trx) => {
+        const due = await trx
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', claim.now)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', claim.now)]))
+          .orderBy('next_attempt_at')
+          .orderBy('created_at')
+          .limit(claim.limit)
+          .execute()
+        if (due.length === 0) return []
+        const ids = due.map((r) => r.id)
+        await trx
+          .updateTable('webhook_deliveries')
+          .set({ lease_until: claim.leaseUntil })
+          .where('id', 'in', ids)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', claim.now)]))
+          .execute()
+        const rows = await trx
+          .selectFrom('webhook_deliveries')
+          .selectAll()
+          .where('id', 'in', ids)
+          .where('lease_until', '=', claim.leaseUntil)
+          .orderBy('created_at')
+          .execute()
+        return rows.map(toWebhook)
+      })
+    },
+    async finishWebhookAttempt(input) {
+      await db
+        .updateTable('webhook_deliveries')
+        .set({
+          status: input.status,
+          attempts: input.attempts,
+          next_attempt_at: input.nextAttemptAt,
+          last_error: input.lastError,
+          lease_until: null,
+          updated_at: input.now,
+        })
+        .where('id', '=', input.id)
+        .execute()
+    },
+
+    async purge(input) {
+      const deleted = (result: { numDeletedRows: bigint }): number => Number(result.numDeletedRows)
+      // a revoked account is kept a while so that its owner sees why and can reconnect; revoked
+      // rows are not touched by jobs, so `updated_at` is the time of the revocation
+      const revoked = deleted(
+        await db
+          .deleteFrom('user_social_accounts')
+          .where('status', '=', 'revoked')
+          .where('updated_at', '<=', input.revokedBefore)
+          .executeTakeFirst(),
+      )
+      const webhooks = deleted(
+        await db
+          .deleteFrom('webhook_deliveries')
+          .where('status', 'in', ['delivered', 'failed'])
+          .where('updated_at', '<=', input.webhooksBefore)
+          .executeTakeFirst(),
+      )
+      const budgets = deleted(
+        await db
+          .deleteFrom('api_budgets')
+          .where('updated_at', '<=', input.budgetsBefore)
+          .where((eb) =>
+            eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<=', input.now)]),
+          )
+          .executeTakeFirst(),
+      )
+      return {
+        revoked_accounts: revoked,
+        webhook_deliveries: webhooks,
+        api_budgets: budgets,
+      }
     },
 
     async ping() {

@@ -48,6 +48,13 @@ export interface SocialAccountsTable {
   updated_at: number
   renew_lease_until: number | null
   renewal_failures: number
+  next_sync_at: number | null
+  sync_lease_until: number | null
+  sync_failures: number
+  last_full_sync: number | null
+  sync_run_id: string | null
+  sync_cursor: string | null
+  media_urls_expire_at: number | null
 }
 export interface MediaTable {
   id: string
@@ -64,6 +71,7 @@ export interface MediaTable {
   caption: string | null
   timestamp: number
   seen_sync_id: string | null
+  url_expires_at: number | null
   created_at: number
   updated_at: number
 }
@@ -75,7 +83,31 @@ export interface DataDeletionRequestsTable {
   requested_at: number
   completed_at: number
 }
+export interface ApiBudgetsTable {
+  scope: string
+  usage_percent: number | null
+  usage_at: number | null
+  blocked_until: number | null
+  window_start: number
+  window_calls: number
+  previous_window_calls: number
+  updated_at: number
+}
+export interface WebhookDeliveriesTable {
+  id: string
+  event_type: string
+  payload: string
+  status: string
+  attempts: number
+  next_attempt_at: number
+  lease_until: number | null
+  last_error: string | null
+  created_at: number
+  updated_at: number
+}
 export interface Database {
+  api_budgets: ApiBudgetsTable
+  webhook_deliveries: WebhookDeliveriesTable
   data_deletion_requests: DataDeletionRequestsTable
   users: UsersTable
   sessions: SessionsTable

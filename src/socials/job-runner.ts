@@ -1,0 +1,139 @@
+/**
+ * @module socials/job-runner — everything that is due, in one call: used by the in-process
+ * scheduler (main.ts) and by `POST /internal/jobs/run-due` (Cloud Scheduler).
+ *
+ * 1. Renew due tokens (and mark expired ones).
+ * 2. Sync the accounts whose next sync time has come, `concurrency` at a time. Each claim takes
+ *    the account's database lease, so any number of runners — in one process or many — never
+ *    sync one account twice at once.
+ * 3. Deliver due webhooks.
+ * 4. Purge what nobody needs: expired sessions and OAuth states, accounts revoked longer than the
+ *    retention period, old webhook deliveries, idle budget rows.
+ *
+ * Within one runner, concurrent `runDue` calls share one run.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { PurgeReport, Store } from '../store/types.ts'
+import type { DeliveryReport, WebhookNotifier } from '../webhooks/webhooks.ts'
+import type { RenewalReport, RenewalService } from './renewal-service.ts'
+import { SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+export interface SyncBatchReport {
+  readonly synced: number
+  readonly postponed: number
+  readonly failed: number
+  readonly api_calls: number
+  readonly modes: Record<SyncMode, number>
+}
+
+export interface JobsReport {
+  readonly renewals: RenewalReport
+  readonly syncs: SyncBatchReport
+  readonly webhooks: DeliveryReport
+  readonly purged: PurgeReport & { readonly sessions: number; readonly oauth_states: number }
+}
+
+export interface JobRunnerDeps {
+  readonly store: Store
+  readonly clock: Clock
+  readonly logger: FastifyBaseLogger
+  readonly renewal: RenewalService
+  readonly sync: SyncService
+  readonly webhooks: WebhookNotifier
+  /** Accounts synced at the same time. */
+  readonly concurrency: number
+  /** `false` turns scheduled syncs off (renewal, webhooks and purge still run). */
+  readonly syncEnabled: boolean
+  /** Revoked accounts are deleted after this long without a reconnection. */
+  readonly revokedRetentionMs: number
+  /** Safety bound on accounts synced per run. */
+  readonly maxSyncsPerRun?: number
+}
+
+export interface JobRunner {
+  runDue(): Promise<JobsReport>
+}
+
+export function createJobRunner(deps: JobRunnerDeps): JobRunner {
+  const { store, clock } = deps
+  let running: Promise<JobsReport> | null = null
+  const maxSyncs = deps.maxSyncsPerRun ?? 10_000
+
+  async function syncDue(): Promise<SyncBatchReport> {
+    const modes: Record<SyncMode, number> = { incremental: 0, full: 0, resume: 0 }
+    let synced = 0
+    let postponed = 0
+    let failed = 0
+    let calls = 0
+    let started = 0
+    const worker = async (): Promise<void> => {
+      while (started < maxSyncs) {
+        const now = clock.now()
+        const [account] = await store.claimDueSyncs({
+          now,
+          leaseUntil: now + SYNC_LEASE_MS,
+          limit: 1,
+        })
+        if (account === undefined) return
+        started++
+        try {
+          const result = await deps.sync.syncClaimed(account)
+          if (result === null) {
+            postponed++
+          } else {
+            synced++
+            calls += result.api_calls
+            modes[result.mode]++
+          }
+        } catch {
+          // the sync service stored the status, the backoff and the log line
+          failed++
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker))
+    return { synced, postponed, failed, api_calls: calls, modes }
+  }
+
+  async function purge(): Promise<JobsReport['purged']> {
+    const now = clock.now()
+    const sessions = await store.deleteExpiredSessions(now)
+    const oauthStates = await store.deleteExpiredOAuthStates(now)
+    const rest = await store.purge({
+      now,
+      revokedBefore: now - deps.revokedRetentionMs,
+      webhooksBefore: now - 7 * DAY,
+      budgetsBefore: now - 2 * HOUR,
+    })
+    return { sessions, oauth_states: oauthStates, ...rest }
+  }
+
+  async function runAll(): Promise<JobsReport> {
+    const renewals = await deps.renewal.runDue()
+    const syncs = deps.syncEnabled
+      ? await syncDue()
+      : {
+          synced: 0,
+          postponed: 0,
+          failed: 0,
+          api_calls: 0,
+          modes: { incremental: 0, full: 0, resume: 0 },
+        }
+    const webhooks = await deps.webhooks.deliverDue()
+    const purged = await purge()
+    return { renewals, syncs, webhooks, purged }
+  }
+
+  return {
+    runDue() {
+      running ??= runAll().finally(() => {
+        running = null
+      })
+      return running
+    },
+  }
+}

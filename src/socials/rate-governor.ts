@@ -1,0 +1,152 @@
+/**
+ * @module socials/rate-governor — keeps our Instagram calls inside Meta's limits, across restarts
+ * and instances (the state lives in the store, table `api_budgets`).
+ *
+ * - Before every call: refuse while the app or the account is blocked (Meta throttled us and said
+ *   for how long), and count the call against the account's own cap (default 200 per rolling
+ *   hour, the original app's assumption) — atomically, so concurrent workers cannot overshoot.
+ * - After every call: remember the usage Meta reports (`X-App-Usage` for the app,
+ *   `X-Business-Use-Case-Usage` for the account); above 80 % the governor paces calls and the
+ *   scheduler postpones routine syncs; a throttling code blocks the app (code 4) or the account
+ *   (17, 32, 613, 80002) until `estimated_time_to_regain_access`.
+ *
+ * @see shared/reference/instagram-api.md §3, §4
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import { GalleryError } from '../errors.ts'
+import type { Clock } from '../clock.ts'
+import type { Store } from '../store/types.ts'
+import { DEFAULT_REGAIN_MINUTES, type CallInfo } from '../providers/instagram/client.ts'
+
+const HOUR = 3_600_000
+export const APP_SCOPE = 'instagram:app'
+export const accountScope = (accountId: string): string => `instagram:account:${accountId}`
+
+/** Code 4 is the app's limit; the others concern one account (user, page, custom, BUC). */
+const APP_THROTTLE_CODES: ReadonlySet<number> = new Set([4])
+const ACCOUNT_THROTTLE_CODES: ReadonlySet<number> = new Set([17, 32, 613, 80002])
+
+export interface RateGovernorOptions {
+  readonly store: Store
+  readonly clock: Clock
+  readonly logger: FastifyBaseLogger
+  /** Calls allowed per account (token) per rolling hour. */
+  readonly callsPerHourPerAccount: number
+  /** Usage percentage from which calls are paced and routine syncs postponed. */
+  readonly slowDownPercent: number
+  /** The pause before a call at 100 % usage (linear from 0 at `slowDownPercent`). */
+  readonly maxPauseMs: number
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+export interface RateGovernor {
+  /** @throws ERR_RATE_LIMITED while blocked or when the account's hourly cap is reached. */
+  beforeCall(accountId: string | null): Promise<void>
+  afterCall(accountId: string | null, info: CallInfo): Promise<void>
+  /** The highest usage percentage Meta reported in the last hour for the app or the account. */
+  pressure(accountId: string): Promise<number>
+}
+
+function minutesUntil(time: number, now: number): number {
+  return Math.max(1, Math.ceil((time - now) / 60_000))
+}
+
+export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
+  const { store, clock } = options
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  /** Latest usage seen by this process, per scope, for pacing without a database read. */
+  const recent = new Map<string, { percent: number; at: number }>()
+
+  const recentPercent = (scope: string, now: number): number => {
+    const seen = recent.get(scope)
+    return seen === undefined || now - seen.at > HOUR ? 0 : seen.percent
+  }
+
+  return {
+    async beforeCall(accountId) {
+      const now = clock.now()
+      const verdict = await store.reserveApiCall(
+        accountId === null
+          ? { scope: APP_SCOPE, blockedBy: [], cap: null, windowMs: HOUR, now }
+          : {
+              scope: accountScope(accountId),
+              blockedBy: [APP_SCOPE],
+              cap: options.callsPerHourPerAccount,
+              windowMs: HOUR,
+              now,
+            },
+      )
+      if (!verdict.allowed) {
+        const minutes = minutesUntil(verdict.retryAt, now)
+        const wait = `about ${minutes} minute${minutes === 1 ? '' : 's'}`
+        throw new GalleryError(
+          'ERR_RATE_LIMITED',
+          verdict.reason === 'blocked'
+            ? `Instagram rate limit reached; calls are paused for ${wait}`
+            : `This account used its budget of ${options.callsPerHourPerAccount} Instagram calls per hour; syncing continues in ${wait}`,
+          { retryAfterSeconds: Math.ceil((verdict.retryAt - now) / 1000) },
+        )
+      }
+      const percent = Math.max(
+        recentPercent(APP_SCOPE, now),
+        accountId === null ? 0 : recentPercent(accountScope(accountId), now),
+      )
+      if (percent >= options.slowDownPercent && options.maxPauseMs > 0) {
+        const share =
+          (percent - options.slowDownPercent) / Math.max(1, 100 - options.slowDownPercent)
+        await sleep(Math.round(options.maxPauseMs * Math.min(1, share)))
+      }
+    },
+
+    async afterCall(accountId, info) {
+      const now = clock.now()
+      const regainAt = now + (info.usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES) * 60_000
+      const code = info.errorCode
+      const appBlocked = code !== null && APP_THROTTLE_CODES.has(code)
+      const accountBlocked = code !== null && ACCOUNT_THROTTLE_CODES.has(code)
+      if (info.usage.appPercent !== null || appBlocked) {
+        if (info.usage.appPercent !== null)
+          recent.set(APP_SCOPE, { percent: info.usage.appPercent, at: now })
+        await store.recordApiUsage({
+          scope: APP_SCOPE,
+          usagePercent: info.usage.appPercent,
+          blockedUntil: appBlocked ? regainAt : null,
+          now,
+        })
+      }
+      if (accountId !== null && (info.usage.businessPercent !== null || accountBlocked)) {
+        const scope = accountScope(accountId)
+        if (info.usage.businessPercent !== null)
+          recent.set(scope, { percent: info.usage.businessPercent, at: now })
+        await store.recordApiUsage({
+          scope,
+          usagePercent: info.usage.businessPercent,
+          blockedUntil: accountBlocked ? regainAt : null,
+          now,
+        })
+      }
+      if (appBlocked || accountBlocked) {
+        options.logger.warn(
+          { accountId, code, pausedMinutes: minutesUntil(regainAt, now) },
+          'Instagram throttled us: calls paused',
+        )
+      }
+    },
+
+    async pressure(accountId) {
+      const now = clock.now()
+      const budgets = await store.getApiBudgets([APP_SCOPE, accountScope(accountId)])
+      let percent = 0
+      for (const budget of budgets) {
+        if (
+          budget.usage_percent !== null &&
+          budget.usage_at !== null &&
+          now - budget.usage_at <= HOUR
+        )
+          percent = Math.max(percent, budget.usage_percent)
+      }
+      return percent
+    },
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * @module webhooks/webhooks — optional outgoing webhooks: when an account is connected, needs
+ * reconnecting or is revoked, and when social data is deleted, a signed JSON POST goes to
+ * `WEBHOOK_URL`.
+ *
+ * Events are written to an outbox table first (`webhook_deliveries`), then delivered in the
+ * background and by every jobs run, so a restart or an unreachable receiver loses nothing.
+ * Retries back off (1 min, 5 min, 30 min, 2 h, 6 h, 12 h); after 7 failed attempts the delivery is
+ * marked `failed`. Deliveries are at-least-once: receivers deduplicate on the event `id`.
+ *
+ * Signature (like Stripe's): header `X-Phoenix-Signature: t=<unix seconds>,v1=<hex>` where
+ * `v1 = HMAC-SHA256(WEBHOOK_SECRET, "<t>.<raw body>")`. Receivers recompute it over the raw body,
+ * compare in constant time and reject old `t` values (replays). Payloads never hold tokens.
+ */
+import { createHmac, randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { SocialAccountRecord, Store } from '../store/types.ts'
+import type { FetchLike } from '../providers/instagram/client.ts'
+
+export type WebhookEventType =
+  'account.connected' | 'account.reauth_required' | 'account.revoked' | 'data.deleted'
+
+export interface WebhookTarget {
+  readonly url: string
+  readonly secret: string
+}
+
+/** Minutes to wait after the 1st, 2nd, ... failed attempt; one more failure ends the retries. */
+export const RETRY_DELAYS_MINUTES: readonly number[] = [1, 5, 30, 120, 360, 720]
+const DELIVERY_TIMEOUT_MS = 10_000
+
+export interface WebhookNotifierOptions {
+  readonly store: Store
+  readonly clock: Clock
+  readonly logger: FastifyBaseLogger
+  /** `null`: webhooks are off and events are dropped. */
+  readonly target: WebhookTarget | null
+  readonly fetch?: FetchLike
+}
+
+export interface DeliveryReport {
+  readonly delivered: number
+  readonly retrying: number
+  readonly failed: number
+}
+
+export interface WebhookNotifier {
+  readonly enabled: boolean
+  /** Records the event in the outbox and starts delivering it in the background. */
+  emit(type: WebhookEventType, data: Record<string, unknown>): Promise<void>
+  /** `emit` for an account event, with the account's public fields (never its token). */
+  emitAccount(type: WebhookEventType, account: SocialAccountRecord): Promise<void>
+  /** Attempts every due delivery once. */
+  deliverDue(): Promise<DeliveryReport>
+  /** Resolves when background deliveries started so far are done (for shutdown and tests). */
+  idle(): Promise<void>
+}
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
+export function signWebhook(secret: string, body: string, unixSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')
+  return `t=${unixSeconds},v1=${mac}`
+}
+
+export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookNotifier {
+  const { store, clock, logger, target } = options
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init))
+  let running: Promise<DeliveryReport> | null = null
+
+  async function attempt(url: string, secret: string, id: string, type: string, body: string) {
+    const signature = signWebhook(secret, body, Math.floor(clock.now() / 1000))
+    try {
+      const response = await fetchImpl(url, {
+        method: 'POST',
+        redirect: 'error',
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'PhoenixSocialGallery-Webhooks/1',
+          'x-phoenix-event': type,
+          'x-phoenix-delivery': id,
+          'x-phoenix-signature': signature,
+        },
+        body,
+      })
+      await response.body?.cancel()
+      return response.ok ? null : `receiver answered HTTP ${response.status}`
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError'
+      return timedOut ? 'receiver timed out' : 'receiver unreachable'
+    }
+  }
+
+  async function deliverDue(): Promise<DeliveryReport> {
+    let delivered = 0
+    let retrying = 0
+    let failed = 0
+    if (target === null) return { delivered, retrying, failed }
+    for (let round = 0; round < 100; round++) {
+      const now = clock.now()
+      const due = await store.claimDueWebhooks({
+        now,
+        leaseUntil: now + 2 * DELIVERY_TIMEOUT_MS,
+        limit: 20,
+      })
+      if (due.length === 0) break
+      for (const delivery of due) {
+        const error = await attempt(
+          target.url,
+          target.secret,
+          delivery.id,
+          delivery.event_type,
+          delivery.payload,
+        )
+        const attempts = delivery.attempts + 1
+        const delay = RETRY_DELAYS_MINUTES[attempts - 1]
+        const finishedAt = clock.now()
+        const status = error === null ? 'delivered' : delay === undefined ? 'failed' : 'pending'
+        await store.finishWebhookAttempt({
+          id: delivery.id,
+          status,
+          attempts,
+          nextAttemptAt: finishedAt + (error === null ? 0 : (delay ?? 0) * 60_000),
+          lastError: error,
+          now: finishedAt,
+        })
+        if (status === 'delivered') delivered++
+        else if (status === 'failed') failed++
+        else retrying++
+        if (error !== null)
+          logger.warn(
+            { delivery: delivery.id, event: delivery.event_type, attempts, error, status },
+            'webhook delivery failed',
+          )
+      }
+      if (due.length < 20) break
+    }
+    return { delivered, retrying, failed }
+  }
+
+  /** One delivery pass at a time per process; the outbox lease covers other processes. */
+  function kick(): Promise<DeliveryReport> {
+    running ??= deliverDue().finally(() => {
+      running = null
+    })
+    return running
+  }
+
+  const notifier: WebhookNotifier = {
+    enabled: target !== null,
+    async emit(type, data) {
+      if (target === null) return
+      const id = `evt_${randomUUID()}`
+      const now = clock.now()
+      const payload = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), data })
+      await store.enqueueWebhook({ id, event_type: type, payload, now })
+      kick().catch((error: unknown) => logger.error({ err: error }, 'webhook delivery crashed'))
+    },
+    async emitAccount(type, account) {
+      await notifier.emit(type, {
+        account_id: account.id,
+        user_id: account.user_id,
+        platform: account.platform,
+        username: account.username,
+        instagram_user_id: account.instagram_user_id,
+        status: account.status,
+        status_message: account.status_message,
+      })
+    },
+    deliverDue: kick,
+    async idle() {
+      while (running !== null) await running.catch(() => undefined)
+    },
+  }
+  return notifier
+}
