@@ -1,19 +1,10 @@
 /**
  * @module socials/account-health — the rules shared by the jobs that move an account between
- * health states (see `AccountStatus` in store/types.ts): what a healthy account's status is, how
- * long to wait after consecutive failures, and how schedules are spread out.
+ * health states (see `AccountStatus` in store/types.ts): how long to wait after consecutive
+ * failures, and how schedules are spread out.
  */
 
 const MINUTE = 60_000
-
-/** A working account is `refresh_due` once its token is inside the renewal margin. */
-export function healthyStatus(
-  tokenExpiresAt: number | null,
-  now: number,
-  renewMarginMs: number,
-): 'active' | 'refresh_due' {
-  return tokenExpiresAt !== null && tokenExpiresAt - now <= renewMarginMs ? 'refresh_due' : 'active'
-}
 
 /** Wait after the n-th consecutive failure (n ≥ 1): 15 minutes, doubling, at most 6 hours. */
 export function backoffMs(failures: number): number {

@@ -26,6 +26,7 @@ export interface SyncBatchReport {
   readonly synced: number
   readonly postponed: number
   readonly failed: number
+  /** Instagram calls made by this run's syncs, failed ones included. */
   readonly api_calls: number
   readonly modes: Record<SyncMode, number>
 }
@@ -81,12 +82,12 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         if (account === undefined) return
         started++
         try {
-          const result = await deps.sync.syncClaimed(account)
+          // calls are counted as they happen, so failed runs are reported too
+          const result = await deps.sync.syncClaimed(account, () => calls++)
           if (result === null) {
             postponed++
           } else {
             synced++
-            calls += result.api_calls
             modes[result.mode]++
           }
         } catch {

@@ -27,7 +27,7 @@ import type { RateGovernor } from './rate-governor.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
 import { readAccountToken } from './account-token.ts'
-import { backoffMs, healthyStatus, withJitter } from './account-health.ts'
+import { backoffMs, withJitter } from './account-health.ts'
 
 export type SyncMode = 'incremental' | 'full' | 'resume'
 
@@ -92,7 +92,7 @@ export interface SyncService {
    * A scheduled sync of an account whose lease the caller already holds (`claimDueSyncs`).
    * Resolves to `null` when the sync was postponed (Instagram usage above the slow-down mark).
    */
-  syncClaimed(account: SocialAccountRecord): Promise<SyncResult | null>
+  syncClaimed(account: SocialAccountRecord, onCall?: () => void): Promise<SyncResult | null>
 }
 
 export function createSyncService(deps: SyncServiceDeps): SyncService {
@@ -156,7 +156,11 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     throw error
   }
 
-  async function run(account: SocialAccountRecord, manual: boolean): Promise<SyncResult | null> {
+  async function run(
+    account: SocialAccountRecord,
+    manual: boolean,
+    onCall: (() => void) | undefined,
+  ): Promise<SyncResult | null> {
     const makeClient = deps.instagramClient
     if (makeClient === null) {
       await release(account, {})
@@ -188,7 +192,13 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       }
     }
 
-    const client = makeClient({ accountId: account.id, onCall: () => calls++ })
+    const client = makeClient({
+      accountId: account.id,
+      onCall: () => {
+        calls++
+        onCall?.()
+      },
+    })
     const runId = mode === 'resume' ? (account.sync_run_id ?? randomUUID()) : randomUUID()
     const fullRun = mode !== 'incremental'
     let added = 0
@@ -246,15 +256,10 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         // so reconcile at the next run (at most four times per full interval)
         lastFullSync = null
       }
-      // a failing renewal keeps the account `degraded` (with its message) until renewal works
-      const renewalFailing = account.status === 'degraded' && account.renewal_failures > 0
+      // the status is decided on the row as it is now: a renewal, a revocation or a failing
+      // renewal may have happened while this run was going on
+      await store.markHealthy(account.id, now + schedule.renewMarginMs, now)
       await release(account, {
-        ...(renewalFailing
-          ? {}
-          : {
-              status: healthyStatus(account.token_expires_at, now, schedule.renewMarginMs),
-              status_message: null,
-            }),
         last_sync: now,
         last_full_sync: lastFullSync,
         posts_count: profile.mediaCount ?? summary.count,
@@ -291,6 +296,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     account: SocialAccountRecord,
     manual: boolean,
     acquireLease: boolean,
+    onCall?: () => void,
   ): Promise<SyncResult | null> {
     const running = inFlight.get(account.id)
     if (running !== undefined) return running
@@ -302,7 +308,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
           'This account is being synced right now; its media will appear in a moment',
         )
       }
-      return run(account, manual)
+      return run(account, manual, onCall)
     }
     const promise = start().finally(() => inFlight.delete(account.id))
     inFlight.set(account.id, promise)
@@ -324,8 +330,8 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       if (result === null) throw new GalleryError('ERR_INTERNAL', 'Sync was postponed')
       return result
     },
-    async syncClaimed(account) {
-      return once(account, false, false)
+    async syncClaimed(account, onCall) {
+      return once(account, false, false, onCall)
     },
   }
 }

@@ -306,7 +306,14 @@ export interface Store {
   ): Promise<{ account: SocialAccountRecord; created: boolean }>
   /** @throws ERR_CONFLICT when the user already lists that public profile. */
   createPublicAccount(input: PublicAccountInput): Promise<SocialAccountRecord>
+  /** Applies the patch; a `revoked` account keeps its status and message (only a reconnect clears it). */
   updateAccount(accountId: string, patch: AccountPatch): Promise<void>
+  /**
+   * After a successful sync: `refresh_due` if the token *as stored now* expires at or before
+   * `dueBefore`, else `active` — unless the account meanwhile became `revoked` or
+   * `reauth_required`, or is `degraded` by failing renewals (those states stand).
+   */
+  markHealthy(accountId: string, dueBefore: number, now: number): Promise<void>
   /** Deletes the account, its token and all its media in one transaction. */
   deleteAccount(userId: string, accountId: string): Promise<boolean>
 

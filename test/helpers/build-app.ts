@@ -17,6 +17,7 @@ import { createManualClock, type ManualClock } from '../../src/clock.ts'
 import { createSandbox } from '../../src/emulator/sandbox.ts'
 import type { Emulator } from '../../src/emulator/emulator.ts'
 import type { Fault } from '../../src/emulator/state.ts'
+import type { FetchLike } from '../../src/providers/instagram/client.ts'
 import { tempDir } from './temp.ts'
 
 export const ORIGIN = 'http://localhost:8080'
@@ -33,24 +34,39 @@ export interface TestApp {
   readonly logs: string[]
   /** Every response body and header block seen through `request`. */
   readonly responses: string[]
+  /** Pauses the rate governor asked for (they are not waited out in tests). */
+  readonly pauses: number[]
   /** Raw read-only SQL against the app's database. */
   raw(sql: string, params?: unknown[]): Record<string, unknown>[]
   /** `inject` that also records the response for leak scans. */
   request(options: InjectOptions): Promise<LightMyRequestResponse>
 }
 
+export interface TestAppOptions {
+  /**
+   * Another test app whose database (the same store object), clock, emulator and keys this one
+   * shares: a second instance of the service in the same process.
+   */
+  readonly share?: TestApp
+  /** How webhooks are sent (default: real fetch, e.g. to a loopback receiver). */
+  readonly webhookFetch?: FetchLike
+}
+
 export async function buildTestApp(
   t: TestContext,
   env: Record<string, string> = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   env = { INSTAGRAM_REQUEST_TIMEOUT_MS: '1000', ...env }
-  const dir = tempDir('psg-app-')
-  const encryptionKey = FernetKey.generate()
+  const shared = options.share
+  const dir = shared === undefined ? tempDir('psg-app-') : null
+  const dataDir = shared?.config.dataDir ?? dir?.path ?? ''
+  const encryptionKey = shared?.encryptionKey ?? FernetKey.generate()
   const config = loadConfig({
     NODE_ENV: 'test',
     PUBLIC_URL: ORIGIN,
-    DATA_DIR: dir.path,
-    DATABASE_URL: `sqlite:${join(dir.path, 'gallery.db')}`,
+    DATA_DIR: dataDir,
+    DATABASE_URL: `sqlite:${join(dataDir, 'gallery.db')}`,
     SOCIAL_TOKEN_ENCRYPTION_KEY: encryptionKey,
     ...env,
   })
@@ -67,10 +83,11 @@ export async function buildTestApp(
     },
   })
   const logger = createLogger({ level: 'trace', destination })
-  const clock = createManualClock()
-  const store = createSqliteStore({ path: config.database.path })
+  const clock = shared?.clock ?? createManualClock()
+  const store = shared?.store ?? createSqliteStore({ path: config.database.path })
   const vault = new FernetKeyRing([encryptionKey], () => Math.floor(clock.now() / 1000))
-  const emulator = createSandbox({ config, clock })
+  const emulator = shared?.emulator ?? createSandbox({ config, clock })
+  const pauses: number[] = []
   const app = await buildApp({
     config,
     store,
@@ -79,6 +96,10 @@ export async function buildTestApp(
     clock,
     sandbox: emulator,
     passwordCost: 10,
+    sleep: async (ms) => {
+      pauses.push(ms)
+    },
+    ...(options.webhookFetch === undefined ? {} : { webhookFetch: options.webhookFetch }),
   })
   await app.ready()
   const reader = new BetterSqlite3(config.database.path, { readonly: true })
@@ -86,8 +107,8 @@ export async function buildTestApp(
   t.after(async () => {
     reader.close()
     await app.close()
-    await store.close()
-    dir.cleanup()
+    if (shared === undefined) await store.close()
+    dir?.cleanup()
   })
   return {
     app,
@@ -99,6 +120,7 @@ export async function buildTestApp(
     encryptionKey,
     logs,
     responses,
+    pauses,
     raw: (sql, params = []) => reader.prepare(sql).all(...params) as Record<string, unknown>[],
     async request(options: InjectOptions) {
       const response = await app.inject(options)

@@ -617,6 +617,236 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.equal((await h.store.markExpiredTokens(8, 'expired')).length, 0, 'once')
     })
 
+    test('sync claims are exclusive and skip accounts that cannot sync; a lease is taken once', async () => {
+      const alice = await user()
+      const ready = await account(alice, '1')
+      const later = await account(alice, '2')
+      const revoked = await account(alice, '3')
+      await h.store.updateAccount(later, { next_sync_at: NOW + 10, now: NOW })
+      await h.store.updateAccount(revoked, { status: 'revoked', now: NOW })
+      const claim = { now: NOW, leaseUntil: NOW + 300_000, limit: 10 }
+      const [one, two] = await Promise.all([
+        h.store.claimDueSyncs(claim),
+        h.store.claimDueSyncs({ ...claim, leaseUntil: NOW + 300_001 }),
+      ])
+      assert.deepEqual(
+        [...(one ?? []), ...(two ?? [])].map((a) => a.id),
+        [ready],
+        'only the due one, and only once',
+      )
+      assert.equal(await h.store.acquireSyncLease(ready, NOW + 1, NOW + 2), false, 'held')
+      assert.equal(await h.store.acquireSyncLease(later, NOW + 1, NOW + 2), true)
+      assert.equal(await h.store.acquireSyncLease(later, NOW + 1, NOW + 3), false)
+      assert.equal(
+        await h.store.acquireSyncLease(ready, NOW + 300_000, NOW + 400_000),
+        true,
+        'expired lease taken over',
+      )
+      assert.deepEqual(
+        (await h.store.claimDueSyncs({ ...claim, now: NOW + 400_001 })).map((a) => a.id).sort(),
+        [ready, later].sort(),
+      )
+    })
+
+    test('status rules: a revocation stands against later patches; markHealthy reads the stored expiry', async () => {
+      const alice = await user()
+      const id = await account(alice)
+      await h.store.markHealthy(id, NOW + 61 * 86_400_000, NOW)
+      assert.deepEqual(await h.raw('SELECT status FROM user_social_accounts'), [
+        { status: 'refresh_due' },
+      ])
+      await h.store.markHealthy(id, NOW + 30 * 86_400_000, NOW)
+      assert.deepEqual(await h.raw('SELECT status FROM user_social_accounts'), [
+        { status: 'active' },
+      ])
+      await h.store.failRenewal({
+        accountId: id,
+        status: 'degraded',
+        message: 'renewal failing',
+        retryAt: NOW,
+        now: NOW,
+      })
+      await h.store.markHealthy(id, NOW, NOW)
+      assert.deepEqual(await h.raw('SELECT status, status_message FROM user_social_accounts'), [
+        { status: 'degraded', status_message: 'renewal failing' },
+      ])
+      await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW)
+      await h.store.updateAccount(id, {
+        status: 'rate_limited',
+        status_message: 'late',
+        now: NOW + 1,
+      })
+      await h.store.markHealthy(id, NOW, NOW + 2)
+      assert.deepEqual(await h.raw('SELECT status, status_message FROM user_social_accounts'), [
+        { status: 'revoked', status_message: 'Revoked' },
+      ])
+      assert.equal(
+        await h.store.markRefreshDue(NOW + 100 * 86_400_000, NOW),
+        0,
+        'revoked has no token',
+      )
+    })
+
+    test('API budgets: sliding-window cap, blocks on the scope and on its blockers', async () => {
+      const HOUR = 3_600_000
+      const start = Math.ceil(NOW / HOUR) * HOUR // the start of a window
+      const reserve = (now: number, cap: number | null = 3) =>
+        h.store.reserveApiCall({ scope: 'acct', blockedBy: ['app'], cap, windowMs: HOUR, now })
+      for (let i = 0; i < 3; i++) assert.deepEqual(await reserve(start + i), { allowed: true })
+      const full = await reserve(start + 10)
+      assert.equal(full.allowed, false)
+      // the next window starts with the previous one's 3 calls at full weight; room for one more
+      // call once that weight is down to 2, i.e. a third of the way in
+      assert.equal(!full.allowed && full.reason, 'cap')
+      assert.equal(!full.allowed && full.retryAt, start + HOUR + Math.ceil(HOUR / 3))
+      assert.equal((await reserve(start + HOUR + 1)).allowed, false)
+      assert.equal((await reserve(start + HOUR + Math.ceil(HOUR / 3))).allowed, true)
+      assert.deepEqual(await reserve(start + 3 * HOUR), { allowed: true }, 'old windows forgotten')
+      assert.deepEqual(await reserve(start + 3 * HOUR, null), { allowed: true }, 'no cap')
+
+      await h.store.recordApiUsage({
+        scope: 'app',
+        usagePercent: 91,
+        blockedUntil: start + 4 * HOUR,
+        now: start + 3 * HOUR,
+      })
+      const blocked = await reserve(start + 3 * HOUR + 5)
+      assert.deepEqual(blocked, { allowed: false, reason: 'blocked', retryAt: start + 4 * HOUR })
+      await h.store.recordApiUsage({
+        scope: 'app',
+        usagePercent: null,
+        blockedUntil: null,
+        now: start + 3 * HOUR + 6,
+      })
+      const [app] = await h.store.getApiBudgets(['app'])
+      assert.deepEqual(
+        [app?.usage_percent, app?.blocked_until],
+        [91, start + 4 * HOUR],
+        'an empty report keeps the last usage and the block',
+      )
+      assert.equal((await reserve(start + 4 * HOUR)).allowed, true)
+    })
+
+    test('webhook outbox: due deliveries are leased once, retried later, then finished', async () => {
+      await h.store.enqueueWebhook({
+        id: 'evt_1',
+        event_type: 'account.connected',
+        payload: '{"a":1}',
+        now: NOW,
+      })
+      await h.store.enqueueWebhook({
+        id: 'evt_2',
+        event_type: 'data.deleted',
+        payload: '{}',
+        now: NOW + 1,
+      })
+      const claim = { now: NOW + 1, leaseUntil: NOW + 20_000, limit: 10 }
+      const [a, b] = await Promise.all([
+        h.store.claimDueWebhooks(claim),
+        h.store.claimDueWebhooks(claim),
+      ])
+      assert.deepEqual(
+        [...(a ?? []), ...(b ?? [])].map((d) => [d.id, d.status, d.attempts, d.payload]),
+        [
+          ['evt_1', 'pending', 0, '{"a":1}'],
+          ['evt_2', 'pending', 0, '{}'],
+        ],
+      )
+      await h.store.finishWebhookAttempt({
+        id: 'evt_1',
+        status: 'pending',
+        attempts: 1,
+        nextAttemptAt: NOW + 60_000,
+        lastError: 'HTTP 500',
+        now: NOW + 2,
+      })
+      await h.store.finishWebhookAttempt({
+        id: 'evt_2',
+        status: 'delivered',
+        attempts: 1,
+        nextAttemptAt: NOW + 2,
+        lastError: null,
+        now: NOW + 2,
+      })
+      assert.equal(
+        (await h.store.claimDueWebhooks({ ...claim, now: NOW + 3 })).length,
+        0,
+        'retry not due',
+      )
+      assert.deepEqual(
+        (await h.store.claimDueWebhooks({ ...claim, now: NOW + 60_000 })).map((d) => [
+          d.id,
+          d.attempts,
+          d.last_error,
+        ]),
+        [['evt_1', 1, 'HTTP 500']],
+      )
+    })
+
+    test('purge: long-revoked accounts with their media, old finished deliveries, idle budgets', async () => {
+      const alice = await user()
+      const kept = await account(alice, '1')
+      const old = await account(alice, '2')
+      await h.store.upsertMediaPage({ id: old, user_id: alice }, 's', [media('1', NOW)], NOW)
+      await h.store.revokeInstagramAccounts('2', 'Revoked', NOW)
+      await h.store.enqueueWebhook({ id: 'evt_1', event_type: 'x', payload: '{}', now: NOW })
+      await h.store.finishWebhookAttempt({
+        id: 'evt_1',
+        status: 'delivered',
+        attempts: 1,
+        nextAttemptAt: NOW,
+        lastError: null,
+        now: NOW,
+      })
+      await h.store.enqueueWebhook({ id: 'evt_2', event_type: 'x', payload: '{}', now: NOW })
+      await h.store.recordApiUsage({
+        scope: 'idle',
+        usagePercent: 10,
+        blockedUntil: null,
+        now: NOW,
+      })
+      await h.store.recordApiUsage({
+        scope: 'blocked',
+        usagePercent: 100,
+        blockedUntil: NOW + 10,
+        now: NOW,
+      })
+      assert.deepEqual(
+        await h.store.purge({
+          now: NOW + 5,
+          revokedBefore: NOW - 1,
+          webhooksBefore: NOW - 1,
+          budgetsBefore: NOW - 1,
+        }),
+        { revoked_accounts: 0, webhook_deliveries: 0, api_budgets: 0 },
+        'nothing old enough yet',
+      )
+      assert.deepEqual(
+        await h.store.purge({
+          now: NOW + 5,
+          revokedBefore: NOW,
+          webhooksBefore: NOW,
+          budgetsBefore: NOW,
+        }),
+        { revoked_accounts: 1, webhook_deliveries: 1, api_budgets: 1 },
+      )
+      assert.deepEqual(
+        (await h.raw('SELECT id FROM user_social_accounts')).map((r) => r.id),
+        [kept],
+      )
+      assert.equal((await h.raw('SELECT id FROM media')).length, 0, 'media went with the account')
+      assert.deepEqual(
+        (await h.raw('SELECT id FROM webhook_deliveries')).map((r) => r.id),
+        ['evt_2'],
+        'pending kept',
+      )
+      assert.deepEqual(
+        (await h.raw('SELECT scope FROM api_budgets')).map((r) => r.scope),
+        ['blocked'],
+        'a block in force is kept',
+      )
+    })
+
     test('ping answers', async () => {
       await h.store.ping()
     })

@@ -123,13 +123,15 @@ function capRetryAt(
   cap: number,
   windowMs: number,
 ): number {
+  // whole milliseconds, rounded up, without floating-point noise turning 1200000.0000002 into 1200001
+  const after = (fraction: number): number => Math.ceil(windowMs * fraction - 1e-6)
   const room = cap - 1 - state.calls
   if (room >= 0 && state.previous > 0) {
-    return state.windowStart + Math.ceil(windowMs * (1 - room / state.previous))
+    return state.windowStart + after(1 - room / state.previous)
   }
   // this window is full by itself: wait for the next one and for its weight to fall enough
   const nextStart = state.windowStart + windowMs
-  return nextStart + Math.ceil(windowMs * Math.max(0, 1 - (cap - 1) / Math.max(1, state.calls)))
+  return nextStart + after(Math.max(0, 1 - (cap - 1) / Math.max(1, state.calls)))
 }
 
 /** Accounts connected to this Instagram user, matched on the professional or app-scoped id. */
@@ -409,15 +411,41 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return toAccount(row)
     },
     async updateAccount(accountId, patch: AccountPatch) {
-      const { now, is_active, ...rest } = patch
+      const { now, is_active, status, status_message, ...rest } = patch
       await db
         .updateTable('user_social_accounts')
         .set({
           ...rest,
+          // a revocation (Meta's deauthorize) stands until the person reconnects
+          ...(status === undefined
+            ? {}
+            : { status: sql<string>`case when status = 'revoked' then status else ${status} end` }),
+          ...(status_message === undefined
+            ? {}
+            : {
+                status_message: sql<
+                  string | null
+                >`case when status = 'revoked' then status_message else ${status_message} end`,
+              }),
           ...(is_active === undefined ? {} : { is_active: is_active ? 1 : 0 }),
           updated_at: now,
         })
         .where('id', '=', accountId)
+        .execute()
+    },
+    async markHealthy(accountId, dueBefore, now) {
+      await db
+        .updateTable('user_social_accounts')
+        .set({
+          status: sql<string>`case when token_expires_at <= ${dueBefore} then 'refresh_due' else 'active' end`,
+          status_message: null,
+          updated_at: now,
+        })
+        .where('id', '=', accountId)
+        .where('status', 'not in', ['revoked', 'reauth_required'])
+        .where((eb) =>
+          eb.not(eb.and([eb('status', '=', 'degraded'), eb('renewal_failures', '>', 0)])),
+        )
         .execute()
     },
     async deleteAccount(userId, accountId) {
