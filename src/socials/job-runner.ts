@@ -7,8 +7,8 @@
  *    the account's database lease, so any number of runners — in one process or many — never
  *    sync one account twice at once.
  * 3. Deliver due webhooks.
- * 4. Purge what nobody needs: expired sessions and OAuth states, accounts revoked longer than the
- *    retention period, old webhook deliveries, idle budget rows.
+ * 4. Purge what nobody needs (at most hourly): expired sessions and OAuth states, accounts
+ *    revoked longer than the retention period, old webhook deliveries, idle budget rows.
  *
  * Within one runner, concurrent `runDue` calls share one run.
  */
@@ -62,6 +62,7 @@ export interface JobRunner {
 export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   const { store, clock } = deps
   let running: Promise<JobsReport> | null = null
+  let lastPurge = Number.NEGATIVE_INFINITY
   const maxSyncs = deps.maxSyncsPerRun ?? 10_000
 
   async function syncDue(): Promise<SyncBatchReport> {
@@ -71,6 +72,14 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     let failed = 0
     let calls = 0
     let started = 0
+    // Workers start one by one, only while there is work: a pass with nothing due costs one
+    // claim, and each claim takes just the account a free worker will sync at once (a lease is
+    // never held by an account waiting in a queue).
+    const workers = new Set<Promise<void>>()
+    const spawn = (): void => {
+      const promise: Promise<void> = worker().finally(() => workers.delete(promise))
+      workers.add(promise)
+    }
     const worker = async (): Promise<void> => {
       while (started < maxSyncs) {
         const now = clock.now()
@@ -81,6 +90,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         })
         if (account === undefined) return
         started++
+        if (workers.size < Math.max(1, deps.concurrency)) spawn()
         try {
           // calls are counted as they happen, so failed runs are reported too
           const result = await deps.sync.syncClaimed(account, () => calls++)
@@ -96,12 +106,23 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker))
+    spawn()
+    while (workers.size > 0) await Promise.all([...workers])
     return { synced, postponed, failed, api_calls: calls, modes }
   }
 
   async function purge(): Promise<JobsReport['purged']> {
     const now = clock.now()
+    if (now - lastPurge < HOUR) {
+      return {
+        sessions: 0,
+        oauth_states: 0,
+        revoked_accounts: 0,
+        webhook_deliveries: 0,
+        api_budgets: 0,
+      }
+    }
+    lastPurge = now
     const sessions = await store.deleteExpiredSessions(now)
     const oauthStates = await store.deleteExpiredOAuthStates(now)
     const rest = await store.purge({
@@ -126,6 +147,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         }
     const webhooks = await deps.webhooks.deliverDue()
     const purged = await purge()
+    deps.logger.debug({ renewals, syncs, webhooks, purged }, 'due jobs ran')
     return { renewals, syncs, webhooks, purged }
   }
 

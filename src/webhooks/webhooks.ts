@@ -67,6 +67,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   const { store, clock, logger, target } = options
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init))
   let running: Promise<DeliveryReport> | null = null
+  let rerun = false
 
   async function attempt(url: string, secret: string, id: string, type: string, body: string) {
     const signature = signWebhook(secret, body, Math.floor(clock.now() / 1000))
@@ -134,14 +135,30 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
             'webhook delivery failed',
           )
       }
-      if (due.length < 20) break
     }
     return { delivered, retrying, failed }
   }
 
-  /** One delivery pass at a time per process; the outbox lease covers other processes. */
+  /**
+   * One delivery pass at a time per process (the outbox lease covers other processes). An event
+   * queued while a pass runs makes it go round once more, so it is not left for the next job run.
+   */
   function kick(): Promise<DeliveryReport> {
-    running ??= deliverDue().finally(() => {
+    if (running !== null) {
+      rerun = true
+      return running
+    }
+    running = (async () => {
+      const total = { delivered: 0, retrying: 0, failed: 0 }
+      do {
+        rerun = false
+        const pass = await deliverDue()
+        total.delivered += pass.delivered
+        total.retrying += pass.retrying
+        total.failed += pass.failed
+      } while (rerun)
+      return total
+    })().finally(() => {
       running = null
     })
     return running

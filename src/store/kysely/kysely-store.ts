@@ -41,6 +41,8 @@ const ACCOUNT_STATUSES: readonly AccountStatus[] = [
   'revoked',
   'error',
 ]
+/** Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535. */
+const CHUNK = 500
 const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['pending', 'delivered', 'failed']
 const MEDIA_TYPES: readonly MediaType[] = ['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM']
 
@@ -147,21 +149,21 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     throw error
   }
 
+  /**
+   * Writes one item given its stored row (if any). Unchanged rows are not written here: their ids
+   * go to `unchanged` and are marked seen in one statement per page.
+   */
   async function upsertOne(
     trx: Transaction<Database>,
     account: { id: string; user_id: string },
     item: Omit<MediaInput, 'children'>,
+    existing: Selectable<MediaTable> | undefined,
     parentId: string | null,
     position: number,
     syncId: string,
     now: number,
+    unchanged: string[],
   ): Promise<{ id: string; change: 'added' | 'updated' | 'refreshed' | 'unchanged' }> {
-    const existing = await trx
-      .selectFrom('media')
-      .selectAll()
-      .where('account_id', '=', account.id)
-      .where('platform_media_id', '=', item.platform_media_id)
-      .executeTakeFirst()
     const content: MediaContent = {
       media_type: item.media_type,
       media_product_type: item.media_product_type,
@@ -192,16 +194,33 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return { id, change: 'added' }
     }
     const change = compareMedia(existing, content)
-    await trx
-      .updateTable('media')
-      .set(
-        change === 'unchanged'
-          ? { seen_sync_id: syncId }
-          : { ...content, seen_sync_id: syncId, updated_at: now },
-      )
-      .where('id', '=', existing.id)
-      .execute()
+    if (change === 'unchanged') unchanged.push(existing.id)
+    else
+      await trx
+        .updateTable('media')
+        .set({ ...content, seen_sync_id: syncId, updated_at: now })
+        .where('id', '=', existing.id)
+        .execute()
     return { id: existing.id, change }
+  }
+
+  /** The stored rows of these platform ids for one account, in as few queries as the driver allows. */
+  async function storedMedia(
+    trx: Transaction<Database>,
+    accountId: string,
+    platformIds: readonly string[],
+  ): Promise<Map<string, Selectable<MediaTable>>> {
+    const found = new Map<string, Selectable<MediaTable>>()
+    for (let i = 0; i < platformIds.length; i += CHUNK) {
+      const rows = await trx
+        .selectFrom('media')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('platform_media_id', 'in', platformIds.slice(i, i + CHUNK))
+        .execute()
+      for (const row of rows) found.set(row.platform_media_id, row)
+    }
+    return found
   }
 
   return {
@@ -463,25 +482,71 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         let added = 0
         let updated = 0
         let refreshed = 0
+        const stored = await storedMedia(
+          trx,
+          account.id,
+          items.flatMap((item) => [
+            item.platform_media_id,
+            ...item.children.map((c) => c.platform_media_id),
+          ]),
+        )
+        const unchanged: string[] = []
+        const done = new Set<string>()
         for (const item of items) {
-          const parent = await upsertOne(trx, account, item, null, 0, syncId, now)
+          // an item listed twice in one page is stored once
+          if (done.has(item.platform_media_id)) continue
+          done.add(item.platform_media_id)
+          const before = stored.get(item.platform_media_id)
+          const parent = await upsertOne(
+            trx,
+            account,
+            item,
+            before,
+            null,
+            0,
+            syncId,
+            now,
+            unchanged,
+          )
           let childEdited = false
           let childRefreshed = false
           const keep: string[] = []
           for (const [position, child] of item.children.entries()) {
-            const result = await upsertOne(trx, account, child, parent.id, position, syncId, now)
+            const existing = stored.get(child.platform_media_id)
+            const result = await upsertOne(
+              trx,
+              account,
+              child,
+              existing,
+              parent.id,
+              position,
+              syncId,
+              now,
+              unchanged,
+            )
             keep.push(result.id)
             if (result.change === 'added' || result.change === 'updated') childEdited = true
             if (result.change === 'refreshed') childRefreshed = true
           }
-          let stale = trx.deleteFrom('media').where('parent_id', '=', parent.id)
-          if (keep.length > 0) stale = stale.where('id', 'not in', keep)
-          const removedChildren = Number((await stale.executeTakeFirst()).numDeletedRows)
+          let removedChildren = 0
+          if (item.media_type === 'CAROUSEL_ALBUM' || before?.media_type === 'CAROUSEL_ALBUM') {
+            // children Instagram no longer lists in this album
+            let stale = trx.deleteFrom('media').where('parent_id', '=', parent.id)
+            if (keep.length > 0) stale = stale.where('id', 'not in', keep)
+            removedChildren = Number((await stale.executeTakeFirst()).numDeletedRows)
+          }
           if (parent.change === 'added') added++
           else if (parent.change === 'updated' || childEdited || removedChildren > 0) updated++
           else if (parent.change === 'refreshed' || childRefreshed) refreshed++
         }
-        const known = items.length - added
+        for (let i = 0; i < unchanged.length; i += CHUNK) {
+          await trx
+            .updateTable('media')
+            .set({ seen_sync_id: syncId })
+            .where('id', 'in', unchanged.slice(i, i + CHUNK))
+            .execute()
+        }
+        const known = done.size - added
         return { added, updated, refreshed, known }
       })
     },

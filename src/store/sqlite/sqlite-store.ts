@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
 import type { Store } from '../types.ts'
 import type { Database } from '../kysely/schema.ts'
 import { createKyselyStore } from '../kysely/kysely-store.ts'
@@ -68,9 +68,39 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
   return db
 }
 
+/**
+ * Kysely prepares every query afresh; better-sqlite3 statements are reusable, and preparing costs
+ * about as much as running a small query. Keep the most recent ones (least recently used out).
+ */
+export function withStatementCache(db: BetterSqlite3.Database, size = 256): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>()
+  return {
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText)
+      if (statement !== undefined) {
+        cache.delete(sqlText)
+      } else {
+        statement = db.prepare(sqlText)
+        if (cache.size >= size) {
+          const oldest = cache.keys().next()
+          if (oldest.done !== true) cache.delete(oldest.value)
+        }
+      }
+      cache.set(sqlText, statement)
+      return statement
+    },
+    close() {
+      cache.clear()
+      db.close()
+    },
+  }
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const raw = openSqliteDatabase(options.path)
   migrateSqlite(raw)
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
+  })
   return createKyselyStore(db, { isUniqueViolation, onClose: async () => {} })
 }

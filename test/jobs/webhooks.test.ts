@@ -1,0 +1,204 @@
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import {
+  Browser,
+  buildTestApp,
+  connectAccount,
+  passwordChangedFault,
+} from '../helpers/build-app.ts'
+import { runDue } from '../helpers/jobs.ts'
+import { signRequest } from '../../src/providers/instagram/signed-request.ts'
+import { instagramUserId } from '../../src/emulator/demo-data.ts'
+
+const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789abcdef'
+
+interface Received {
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** A receiver on loopback that answers with the queued statuses (then 200) and keeps what came. */
+async function receiver(t: TestContext, statuses: number[] = []) {
+  const received: Received[] = []
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') })
+      response.statusCode = statuses.shift() ?? 200
+      response.end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}/hooks/phoenix`, received }
+}
+
+/** The receiver's side of the contract, written independently of the sender's code. */
+function verify(r: Received, now: number): { type: string; data: Record<string, unknown> } {
+  const header = String(r.headers['x-phoenix-signature'])
+  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header)
+  assert.ok(match, `signature header: ${header}`)
+  const [, t = '', mac = ''] = match
+  const expected = createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${r.body}`).digest()
+  assert.ok(timingSafeEqual(expected, Buffer.from(mac, 'hex')), 'signature matches')
+  assert.ok(Math.abs(Number(t) - now / 1000) < 300, 'fresh timestamp')
+  const event = JSON.parse(r.body) as {
+    id: string
+    type: string
+    created_at: string
+    data: Record<string, unknown>
+  }
+  assert.equal(r.headers['x-phoenix-event'], event.type)
+  assert.equal(r.headers['x-phoenix-delivery'], event.id)
+  assert.equal(r.headers['content-type'], 'application/json')
+  return event
+}
+
+async function setup(t: TestContext, statuses: number[] = []) {
+  const hook = await receiver(t, statuses)
+  const app = await buildTestApp(t, { WEBHOOK_URL: hook.url, WEBHOOK_SECRET })
+  const browser = new Browser(app)
+  await browser.register()
+  return { app, browser, hook }
+}
+
+test('webhooks: connect, reauth_required, revoked and deletion are delivered, signed, without tokens', async (t) => {
+  const { app, browser, hook } = await setup(t)
+  const accountId = await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  assert.equal(hook.received.length, 1)
+  const connected = verify(hook.received[0] ?? { headers: {}, body: '' }, app.clock.now())
+  assert.equal(connected.type, 'account.connected')
+  assert.equal(connected.data.account_id, accountId)
+  assert.equal(connected.data.username, 'sandbox_creator')
+  assert.equal(connected.data.status, 'active')
+
+  app.emulator.state.faults.push(passwordChangedFault())
+  await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+  // a second failure of the same kind is no new event
+  await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+  await app.app.jobs.webhooks.idle()
+  const reauth = hook.received.slice(1).map((r) => verify(r, app.clock.now()))
+  assert.deepEqual(
+    reauth.map((e) => [e.type, e.data.status]),
+    [['account.reauth_required', 'reauth_required']],
+  )
+
+  const signed = signRequest(
+    { algorithm: 'HMAC-SHA256', user_id: instagramUserId(1), issued_at: 1 },
+    app.emulator.state.settings.clientSecret,
+  )
+  const deauth = await app.request({
+    method: 'POST',
+    url: '/api/socials/oauth/instagram/deauthorize',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `signed_request=${signed}`,
+  })
+  assert.equal(deauth.statusCode, 200)
+  const deletion = await app.request({
+    method: 'POST',
+    url: '/api/socials/oauth/instagram/data-deletion',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `signed_request=${signed}`,
+  })
+  const code = deletion.json<{ confirmation_code: string }>().confirmation_code
+  await browser.fetch('DELETE', '/api/socials/data')
+  await app.app.jobs.webhooks.idle()
+  const later = hook.received.slice(2).map((r) => verify(r, app.clock.now()))
+  assert.deepEqual(
+    later.map((e) => e.type),
+    ['account.revoked', 'data.deleted', 'data.deleted'],
+  )
+  assert.equal(later[0]?.data.account_id, accountId)
+  assert.deepEqual(later[1]?.data, {
+    reason: 'instagram_data_deletion_request',
+    instagram_user_id: instagramUserId(1),
+    confirmation_code: code,
+    deleted_accounts: 1,
+  })
+  assert.equal(later[2]?.data.reason, 'user_request')
+
+  // nothing secret in any delivery
+  const token = app.raw('SELECT encrypted_access_token FROM user_social_accounts')
+  assert.equal(token.length, 0)
+  for (const r of hook.received) {
+    assert.doesNotMatch(r.body, /IGAA|gAAAAA|access_token|client_secret/)
+    assert.doesNotMatch(r.body, new RegExp(app.emulator.state.settings.clientSecret))
+  }
+})
+
+test('webhooks: a failing receiver is retried with backoff, nothing lost; 7 failures end the retries', async (t) => {
+  const { app, browser, hook } = await setup(t, [500, 503])
+  await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  assert.equal(hook.received.length, 1)
+  const row = () =>
+    app.raw('SELECT status, attempts, next_attempt_at, last_error FROM webhook_deliveries')[0]
+  assert.deepEqual(
+    [row()?.status, row()?.attempts, row()?.last_error],
+    ['pending', 1, 'receiver answered HTTP 500'],
+  )
+  assert.ok(Math.abs(Number(row()?.next_attempt_at) - (app.clock.now() + 60_000)) < 5_000)
+  assert.equal((await runDue(app)).webhooks.delivered, 0, 'not before the backoff')
+  app.clock.advance(61_000)
+  assert.deepEqual((await runDue(app)).webhooks, { delivered: 0, retrying: 1, failed: 0 })
+  app.clock.advance(5 * 60_000 + 1000)
+  assert.deepEqual((await runDue(app)).webhooks, { delivered: 1, retrying: 0, failed: 0 })
+  assert.equal(row()?.status, 'delivered')
+  const ids = new Set(hook.received.map((r) => r.headers['x-phoenix-delivery']))
+  assert.equal(ids.size, 1, 'the same event id on every attempt: receivers deduplicate on it')
+
+  // a receiver that never accepts: after the 7th attempt the delivery is marked failed
+  hook.received.length = 0
+  const {
+    app: second,
+    browser: other,
+    hook: down,
+  } = await setup(
+    t,
+    Array.from({ length: 20 }, () => 500),
+  )
+  await connectAccount(second, other)
+  await second.app.jobs.webhooks.idle()
+  for (const minutes of [1, 5, 30, 120, 360, 720]) {
+    second.clock.advance(minutes * 60_000 + 1000)
+    await runDue(second)
+  }
+  assert.equal(down.received.length, 7)
+  const failed = second.raw('SELECT status, attempts FROM webhook_deliveries')[0]
+  assert.deepEqual([failed?.status, failed?.attempts], ['failed', 7])
+})
+
+test('webhooks: an unreachable receiver does not slow the request that caused the event', async (t) => {
+  const app = await buildTestApp(t, {
+    WEBHOOK_URL: 'http://127.0.0.1:9/unreachable',
+    WEBHOOK_SECRET,
+  })
+  const browser = new Browser(app)
+  await browser.register()
+  await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  const row = app.raw('SELECT status, attempts, last_error FROM webhook_deliveries')[0]
+  assert.deepEqual(
+    [row?.status, row?.attempts, row?.last_error],
+    ['pending', 1, 'receiver unreachable'],
+  )
+  assert.equal(
+    app.logs.some((line) => line.includes(WEBHOOK_SECRET)),
+    false,
+    'the secret is never logged',
+  )
+})
+
+test('webhooks are off unless WEBHOOK_URL is set: nothing is queued', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  await connectAccount(app, browser)
+  assert.equal(app.raw('SELECT COUNT(*) AS n FROM webhook_deliveries')[0]?.n, 0)
+})
