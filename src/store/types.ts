@@ -335,7 +335,8 @@ export interface Store {
 
   /**
    * Marks every OAuth account connected to this Instagram user (matched on the professional or
-   * the app-scoped id) `revoked` and deletes its token. Returns the accounts changed.
+   * the app-scoped id) `revoked` and deletes its token. Returns the accounts changed (none when
+   * they were already revoked: a replayed callback changes nothing).
    */
   revokeInstagramAccounts(
     instagramId: string,

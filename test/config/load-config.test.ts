@@ -23,6 +23,22 @@ test('defaults: port 8080, sqlite in ./data, sandbox in development, Meta endpoi
     'http://localhost:8080/api/socials/oauth/instagram/callback',
   )
   assert.deepEqual(config.instagram.scopes, ['instagram_business_basic'])
+  assert.deepEqual(config.jobs, {
+    secret: null,
+    renewMarginDays: 30,
+    intervalSeconds: 300,
+    syncIntervalMinutes: 60,
+    fullSyncIntervalHours: 24,
+    mediaUrlRefreshMarginHours: 24,
+    syncConcurrency: 4,
+    revokedRetentionDays: 30,
+  })
+  assert.deepEqual(config.rateLimits, {
+    callsPerHourPerAccount: 200,
+    slowDownPercent: 80,
+    maxPauseMs: 5000,
+  })
+  assert.equal(config.webhook, null)
   assert.ok(Object.isFrozen(config))
   assert.ok(Object.isFrozen(config.instagram))
   assert.throws(() => {
@@ -43,6 +59,11 @@ test('every problem is reported at once', () => {
         INSTAGRAM_SCOPES: 'user_profile',
         JOBS_SECRET: 'short',
         TOKEN_RENEW_MARGIN_DAYS: '3',
+        SYNC_INTERVAL_MINUTES: '2',
+        SYNC_CONCURRENCY: '0',
+        INSTAGRAM_CALLS_PER_HOUR_PER_ACCOUNT: 'lots',
+        WEBHOOK_URL: 'https://hooks.example/phoenix',
+        WEBHOOK_SECRET: 'short',
       }),
     (error: Error) => {
       for (const part of [
@@ -55,6 +76,10 @@ test('every problem is reported at once', () => {
         '"user_profile" is not an allowed scope',
         'JOBS_SECRET must be at least 32 characters',
         'TOKEN_RENEW_MARGIN_DAYS must be a whole number from 7 to 59',
+        'SYNC_INTERVAL_MINUTES must be 0 (off) or at least 5',
+        'SYNC_CONCURRENCY must be a whole number from 1 to 64',
+        'INSTAGRAM_CALLS_PER_HOUR_PER_ACCOUNT must be a whole number',
+        'WEBHOOK_SECRET (at least 32 characters) is required when WEBHOOK_URL is set',
       ]) {
         assert.ok(error.message.includes(part), part)
       }

@@ -6,6 +6,7 @@ import {
   parseGraphTimestamp,
   parseJsonKeepingIds,
   parseLongLivedToken,
+  parseCdnExpiry,
   parseMediaPage,
   parseProfile,
   parseUsageHeaders,
@@ -86,7 +87,36 @@ test('media page: children inherit the album timestamp when they lack one; next 
   assert.equal(page.items[0]?.timestamp, Date.UTC(2023, 9, 20, 17, 40, 47))
   assert.equal(page.items[0]?.children[0]?.timestamp, Date.UTC(2023, 9, 20, 17, 40, 47))
   assert.equal(page.next, 'https://graph.instagram.com/v24.0/1/media?after=abc')
+  assert.equal(page.after, null, 'no cursors block')
   assert.equal(parseGraphTimestamp('nonsense'), null)
+})
+
+test('media page: the after cursor and the CDN expiry (oe, hex seconds) of each item', () => {
+  const page = parseMediaPage({
+    data: [
+      {
+        id: '1',
+        media_type: 'VIDEO',
+        timestamp: '2023-10-20T17:40:47+0000',
+        media_url: 'https://video.cdninstagram.com/v/x.mp4?oh=00_A&oe=653E0E80',
+        thumbnail_url: 'https://scontent.cdninstagram.com/v/x.jpg?oe=653D0000&oh=00_B',
+      },
+    ],
+    paging: { cursors: { before: 'QVFI', after: 'QVFIUmx' } },
+  })
+  assert.equal(page.after, 'QVFIUmx')
+  assert.equal(page.next, null)
+  // the earliest of the two URLs
+  assert.equal(page.items[0]?.url_expires_at, 0x653d0000 * 1000)
+  assert.equal(parseCdnExpiry('https://x/y.jpg?oe=653E0E80'), Date.UTC(2023, 9, 29, 7, 49, 20))
+  for (const url of [
+    null,
+    'https://x/y.jpg',
+    'https://x/y.jpg?oe=zz',
+    'not a url',
+    'https://x/?oe=',
+  ])
+    assert.equal(parseCdnExpiry(url), null, String(url))
 })
 
 test('error bodies and usage headers', () => {

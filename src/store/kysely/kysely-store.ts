@@ -631,6 +631,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           updated_at: now,
         })
         .where('account_type', '=', 'oauth')
+        .where('status', '!=', 'revoked')
         .where(ofInstagramUser(instagramId))
         .returningAll()
         .execute()
