@@ -445,8 +445,31 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
         now: NOW,
       })
       assert.equal(
-        (await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW + 2)).length,
-        2,
+        (await h.store.revokeInstagramAccounts('27281358591558845', 'Again', NOW + 2)).length,
+        0,
+        'a replay changes nothing',
+      )
+      // matched on the professional id too: alice reconnects, then Meta revokes by that id
+      await h.store.upsertOAuthAccount({
+        user_id: alice,
+        platform: 'instagram',
+        username: 'shop',
+        instagram_user_id: '17841400000000001',
+        instagram_scoped_id: '27281358591558845',
+        instagram_account_type: 'BUSINESS',
+        encrypted_access_token: 'gAAAAA-new',
+        token_expires_at: NOW + 1000,
+        token_issued_at: NOW,
+        posts_count: 0,
+        profile_url: 'x',
+        profile_picture_url: null,
+        now: NOW + 3,
+      })
+      assert.deepEqual(
+        (await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW + 4)).map(
+          (r) => r.id,
+        ),
+        [a],
       )
       const rows = await h.raw(
         'SELECT id, status, encrypted_access_token, token_expires_at, is_active FROM user_social_accounts WHERE id IN (?, ?) ORDER BY id',
