@@ -12,6 +12,17 @@ import { repoRoot } from '../helpers/paths.ts'
 import { tempDir } from '../helpers/temp.ts'
 import { freePort } from '../helpers/browser.ts'
 
+/** 48 demo posts at 25 per page: the profile call and 2 pages. */
+const FIRST_SYNC_OF_THE_DEMO_CREATOR = {
+  mode: 'full',
+  added: 48,
+  updated: 0,
+  refreshed: 0,
+  removed: 0,
+  pages: 2,
+  api_calls: 3,
+}
+
 interface Proc {
   readonly child: ChildProcess
   readonly output: () => string
@@ -182,15 +193,7 @@ test(
     t.diagnostic(`process start to first 200 on /healthz: ${Date.now() - startedAt} ms`)
     const client = new Client(base)
     const { state, code, synced } = await runFlow(base, client, base)
-    assert.deepEqual(synced, {
-      mode: 'full',
-      added: 48,
-      updated: 0,
-      refreshed: 0,
-      removed: 0,
-      pages: 2,
-      api_calls: 3,
-    })
+    assert.deepEqual(synced, FIRST_SYNC_OF_THE_DEMO_CREATOR)
     const keyFile = join(dir.path, 'dev-token-encryption.key')
     assert.ok(existsSync(keyFile))
     assert.equal(statSync(keyFile).mode & 0o777, 0o600)
@@ -242,15 +245,7 @@ test('against the standalone emulator as Meta, over real HTTP', { timeout: 90_00
   )
   const client = new Client(base)
   const { state, code, synced } = await runFlow(base, client, emuBase)
-  assert.deepEqual(synced, {
-    mode: 'full',
-    added: 48,
-    updated: 0,
-    refreshed: 0,
-    removed: 0,
-    pages: 2,
-    api_calls: 3,
-  })
+  assert.deepEqual(synced, FIRST_SYNC_OF_THE_DEMO_CREATOR)
   assert.doesNotMatch(server.output(), /sandbox/i, 'real mode, no sandbox')
   assertNoLeaks(server.output(), [
     state,

@@ -222,6 +222,19 @@ export async function connectAccount(t: TestApp, browser: Browser, userIndex = 1
   return account
 }
 
+/** A test app with one registered person who connected one demo Instagram account. */
+export async function connectedApp(
+  t: TestContext,
+  env: Record<string, string> = {},
+  userIndex = 1,
+): Promise<{ app: TestApp; browser: Browser; accountId: string; email: string }> {
+  const app = await buildTestApp(t, env)
+  const browser = new Browser(app)
+  const { email } = await browser.register()
+  const accountId = await connectAccount(app, browser, userIndex)
+  return { app, browser, accountId, email }
+}
+
 export function count(t: TestApp, table: string): number {
   const row = t.raw(`SELECT COUNT(*) AS n FROM ${table}`)[0]
   return Number(row?.n ?? 0)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, buildTestApp, connectAccount, count, type TestApp } from '../helpers/build-app.ts'
+import { Browser, buildTestApp, connectAccount, connectedApp, count } from '../helpers/build-app.ts'
 import type { AccountJson, MediaJson } from '../../src/http/presenters.ts'
 import type { SyncResult } from '../../src/socials/sync-service.ts'
 
@@ -8,16 +8,8 @@ interface ErrorBody {
   error: { code: string; message: string }
 }
 
-async function connected(
-  t: Parameters<typeof buildTestApp>[0],
-  userIndex = 1,
-): Promise<{ app: TestApp; browser: Browser; accountId: string; email: string }> {
-  const app = await buildTestApp(t)
-  const browser = new Browser(app)
-  const { email } = await browser.register()
-  const accountId = await connectAccount(app, browser, userIndex)
-  return { app, browser, accountId, email }
-}
+const connected = (t: Parameters<typeof buildTestApp>[0], userIndex = 1) =>
+  connectedApp(t, {}, userIndex)
 
 /** The answer of a full sync run, zero counts unless given. */
 function fullRun(fields: Partial<SyncResult>): SyncResult {

@@ -1,18 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, buildTestApp, connectAccount, type TestApp } from '../helpers/build-app.ts'
+import {
+  Browser,
+  buildTestApp,
+  connectAccount,
+  connectedApp,
+  type TestApp,
+} from '../helpers/build-app.ts'
 import { HOUR, accountRow, emulatorCalls, runDue, storedMediaIds } from '../helpers/jobs.ts'
 import { APP_SCOPE, accountScope } from '../../src/socials/rate-governor.ts'
 
-async function connected(
-  t: Parameters<typeof buildTestApp>[0],
-  env: Record<string, string> = {},
-): Promise<{ app: TestApp; browser: Browser; accountId: string }> {
-  const app = await buildTestApp(t, env)
-  const browser = new Browser(app)
-  await browser.register()
-  return { app, browser, accountId: await connectAccount(app, browser) }
-}
+const connected = connectedApp
 
 const budget = (app: TestApp, scope: string) =>
   app.raw('SELECT * FROM api_budgets WHERE scope = ?', [scope])[0]

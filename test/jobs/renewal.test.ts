@@ -1,9 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  Browser,
   buildTestApp,
-  connectAccount,
+  connectedApp,
   type TestApp,
   passwordChangedFault,
 } from '../helpers/build-app.ts'
@@ -11,14 +10,8 @@ import {
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
 
-async function connected(
-  t: Parameters<typeof buildTestApp>[0],
-): Promise<{ app: TestApp; accountId: string }> {
-  const app = await buildTestApp(t, { JOBS_SECRET: SECRET })
-  const browser = new Browser(app)
-  await browser.register()
-  return { app, accountId: await connectAccount(app, browser) }
-}
+const connected = (t: Parameters<typeof buildTestApp>[0]) =>
+  connectedApp(t, { JOBS_SECRET: SECRET })
 const refreshCalls = (app: TestApp): number =>
   app.emulator.state.calls.filter((c) => c.path.endsWith('/refresh_access_token')).length
 const row = (app: TestApp) =>

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, buildTestApp, connectAccount, type TestApp } from '../helpers/build-app.ts'
+import { connectAccount, connectedApp, type TestApp } from '../helpers/build-app.ts'
 import {
   DAY,
   HOUR,
@@ -13,14 +13,15 @@ import {
 } from '../helpers/jobs.ts'
 import { instagramUserId } from '../../src/emulator/demo-data.ts'
 
-async function connected(
-  t: Parameters<typeof buildTestApp>[0],
-  env: Record<string, string> = {},
-): Promise<{ app: TestApp; browser: Browser; accountId: string }> {
-  const app = await buildTestApp(t, env)
-  const browser = new Browser(app)
-  await browser.register()
-  return { app, browser, accountId: await connectAccount(app, browser) }
+const connected = connectedApp
+
+/** Page 2 of the media (reached through the absolute `next` URL) answers 500 once. */
+const failSecondPage = (app: TestApp): void => {
+  app.emulator.state.faults.push({
+    kind: 'http_5xx',
+    count: 1,
+    path: `/${instagramUserId(1)}/media`,
+  })
 }
 
 const emulatorIds = (app: TestApp, userIndex = 1): string[] =>
@@ -176,11 +177,7 @@ test('throttled in the middle of a full sync: waits for Meta’s regain time, th
 
 test('a resumed run still detects deletions made before it started', async (t) => {
   const { app } = await connected(t)
-  app.emulator.state.faults.push({
-    kind: 'http_5xx',
-    count: 1,
-    path: `/${instagramUserId(1)}/media`,
-  })
+  failSecondPage(app)
   await runDue(app)
   assert.equal(accountRow(app).status, 'degraded')
   const gone = emulatorIds(app)[45]
@@ -194,11 +191,7 @@ test('a resumed run still detects deletions made before it started', async (t) =
 
 test('a cursor Instagram no longer accepts restarts the reconciliation from the top', async (t) => {
   const { app } = await connected(t)
-  app.emulator.state.faults.push({
-    kind: 'http_5xx',
-    count: 1,
-    path: `/${instagramUserId(1)}/media`,
-  })
+  failSecondPage(app)
   await runDue(app)
   // the stored cursor is replaced with one the emulator does not know
   await app.store.updateAccount(String(accountRow(app).id), {

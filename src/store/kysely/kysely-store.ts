@@ -3,7 +3,14 @@
  * backend. A backend folder supplies the dialect, its migrations and its error mapping.
  */
 import { randomUUID } from 'node:crypto'
-import { sql, type ExpressionBuilder, type Kysely, type Selectable, type Transaction } from 'kysely'
+import {
+  sql,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SelectQueryBuilder,
+  type Transaction,
+} from 'kysely'
 import { GalleryError } from '../../errors.ts'
 import type {
   AccountPatch,
@@ -202,6 +209,50 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .where('id', '=', existing.id)
         .execute()
     return { id: existing.id, change }
+  }
+
+  type DueAccounts = SelectQueryBuilder<Database, 'user_social_accounts', { id: string }>
+
+  /**
+   * Leases up to `claim.limit` OAuth accounts that can be worked on (token present and unexpired,
+   * not revoked or awaiting reconnection), match `due`, and whose `column` lease is free. The
+   * lease condition is repeated in the update, so a row leased meanwhile is not taken: two
+   * concurrent claims never return the same account.
+   */
+  async function leaseAccounts(
+    column: 'renew_lease_until' | 'sync_lease_until',
+    claim: { now: number; leaseUntil: number; limit: number },
+    due: (query: DueAccounts) => DueAccounts,
+  ): Promise<SocialAccountRecord[]> {
+    return db.transaction().execute(async (trx) => {
+      const candidates = await due(
+        trx
+          .selectFrom('user_social_accounts')
+          .select('id')
+          .where('account_type', '=', 'oauth')
+          .where('encrypted_access_token', 'is not', null)
+          .where('status', 'not in', ['revoked', 'reauth_required'])
+          .where('token_expires_at', '>', claim.now)
+          .where(leaseFree(column, claim.now)),
+      )
+        .limit(claim.limit)
+        .execute()
+      if (candidates.length === 0) return []
+      const ids = candidates.map((r) => r.id)
+      await trx
+        .updateTable('user_social_accounts')
+        .set({ [column]: claim.leaseUntil })
+        .where('id', 'in', ids)
+        .where(leaseFree(column, claim.now))
+        .execute()
+      const rows = await trx
+        .selectFrom('user_social_accounts')
+        .selectAll()
+        .where('id', 'in', ids)
+        .where(column, '=', claim.leaseUntil)
+        .execute()
+      return rows.map(toAccount)
+    })
   }
 
   /** The stored rows of these platform ids for one account, in as few queries as the driver allows. */
@@ -689,37 +740,12 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async claimDueRenewals(claim) {
-      return db.transaction().execute(async (trx) => {
-        const due = await trx
-          .selectFrom('user_social_accounts')
-          .select('id')
-          .where('account_type', '=', 'oauth')
-          .where('encrypted_access_token', 'is not', null)
-          .where('status', 'not in', ['revoked', 'reauth_required'])
+      return leaseAccounts('renew_lease_until', claim, (due) =>
+        due
           .where('token_expires_at', '<=', claim.dueBefore)
-          .where('token_expires_at', '>', claim.now)
           .where('token_issued_at', '<=', claim.issuedBefore)
-          .where(leaseFree('renew_lease_until', claim.now))
-          .orderBy('token_expires_at')
-          .limit(claim.limit)
-          .execute()
-        if (due.length === 0) return []
-        const ids = due.map((r) => r.id)
-        // the lease condition is repeated in the update: a row leased meanwhile is not taken
-        await trx
-          .updateTable('user_social_accounts')
-          .set({ renew_lease_until: claim.leaseUntil })
-          .where('id', 'in', ids)
-          .where(leaseFree('renew_lease_until', claim.now))
-          .execute()
-        const rows = await trx
-          .selectFrom('user_social_accounts')
-          .selectAll()
-          .where('id', 'in', ids)
-          .where('renew_lease_until', '=', claim.leaseUntil)
-          .execute()
-        return rows.map(toAccount)
-      })
+          .orderBy('token_expires_at'),
+      )
     },
     async completeRenewal(input) {
       const result = await db
@@ -780,37 +806,13 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     },
 
     async claimDueSyncs(claim) {
-      return db.transaction().execute(async (trx) => {
-        const due = await trx
-          .selectFrom('user_social_accounts')
-          .select('id')
-          .where('account_type', '=', 'oauth')
-          .where('encrypted_access_token', 'is not', null)
-          .where('status', 'not in', ['revoked', 'reauth_required'])
-          .where('token_expires_at', '>', claim.now)
+      return leaseAccounts('sync_lease_until', claim, (due) =>
+        due
           .where((eb) =>
             eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '<=', claim.now)]),
           )
-          .where(leaseFree('sync_lease_until', claim.now))
-          .orderBy(sql`coalesce(next_sync_at, 0)`)
-          .limit(claim.limit)
-          .execute()
-        if (due.length === 0) return []
-        const ids = due.map((r) => r.id)
-        await trx
-          .updateTable('user_social_accounts')
-          .set({ sync_lease_until: claim.leaseUntil })
-          .where('id', 'in', ids)
-          .where(leaseFree('sync_lease_until', claim.now))
-          .execute()
-        const rows = await trx
-          .selectFrom('user_social_accounts')
-          .selectAll()
-          .where('id', 'in', ids)
-          .where('sync_lease_until', '=', claim.leaseUntil)
-          .execute()
-        return rows.map(toAccount)
-      })
+          .orderBy(sql`coalesce(next_sync_at, 0)`),
+      )
     },
     async acquireSyncLease(accountId, now, leaseUntil) {
       const result = await db
