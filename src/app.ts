@@ -207,7 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sync: ctx.sync,
     webhooks,
     concurrency: config.jobs.syncConcurrency,
-    syncEnabled: config.jobs.syncIntervalMinutes > 0,
+    syncEnabled: config.jobs.syncIntervalMinutes > 0 && makeClient !== null,
     revokedRetentionMs: config.jobs.revokedRetentionDays * 86_400_000,
   })
   app.decorate('jobs', { runner, renewal, webhooks })

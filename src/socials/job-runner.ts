@@ -47,7 +47,10 @@ export interface JobRunnerDeps {
   readonly webhooks: WebhookNotifier
   /** Accounts synced at the same time. */
   readonly concurrency: number
-  /** `false` turns scheduled syncs off (renewal, webhooks and purge still run). */
+  /**
+   * `false` turns scheduled syncs off (renewal, webhooks and purge still run): configured so, or
+   * Instagram is not configured.
+   */
   readonly syncEnabled: boolean
   /** Revoked accounts are deleted after this long without a reconnection. */
   readonly revokedRetentionMs: number

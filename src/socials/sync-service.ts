@@ -111,11 +111,16 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     return 'incremental'
   }
 
-  /** The next routine sync: the jittered interval, or earlier if media URLs expire before it. */
+  /**
+   * The next routine sync: the jittered interval, or earlier if media URLs expire before it —
+   * but never sooner than a quarter of the interval, even if a provider's URLs live shorter than
+   * the refresh margin (the page still swaps an expired image for a placeholder and a refresh).
+   */
   function nextSyncAt(now: number, urlsExpireAt: number | null): number {
     const routine = now + withJitter(schedule.intervalMs, 0.1, random)
     if (urlsExpireAt === null) return routine
-    return Math.max(now + 60_000, Math.min(routine, urlsExpireAt - schedule.urlRefreshMarginMs))
+    const beforeExpiry = urlsExpireAt - schedule.urlRefreshMarginMs
+    return Math.max(now + schedule.intervalMs / 4, Math.min(routine, beforeExpiry))
   }
 
   async function release(account: SocialAccountRecord, patch: Omit<AccountPatch, 'now'>) {
@@ -163,12 +168,13 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   ): Promise<SyncResult | null> {
     const makeClient = deps.instagramClient
     if (makeClient === null) {
-      await release(account, {})
+      await release(account, { next_sync_at: clock.now() + schedule.intervalMs })
       throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
     }
     let calls = 0
     if (account.status === 'revoked') {
-      await release(account, {})
+      // no token: the scheduler never claims it; a reconnect schedules it again
+      await release(account, { next_sync_at: null })
       throw new GalleryError(
         'ERR_REAUTH_REQUIRED',
         'Access to this account was removed on Instagram; reconnect it',

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connectAccount, connectedApp, type TestApp } from '../helpers/build-app.ts'
+import { buildTestApp, connectAccount, connectedApp, type TestApp } from '../helpers/build-app.ts'
 import {
   DAY,
   HOUR,
@@ -256,4 +256,14 @@ test('scheduled syncs can be turned off (SYNC_INTERVAL_MINUTES=0); renewals stil
   assert.equal(emulatorCalls(app), before)
   app.clock.advance(31 * DAY)
   assert.equal((await runDue(app)).renewals.renewed, 1)
+})
+
+test('without Instagram credentials (production, unconfigured) the scheduler renews and syncs nothing and does not spin', async (t) => {
+  const { app } = await connected(t)
+  const unconfigured = await buildTestApp(t, { NODE_ENV: 'production' }, { share: app })
+  assert.equal(unconfigured.config.instagramMode, 'unconfigured')
+  const before = emulatorCalls(app)
+  const report = await runDue(unconfigured)
+  assert.deepEqual([report.syncs.synced, report.syncs.failed, report.renewals.renewed], [0, 0, 0])
+  assert.equal(emulatorCalls(app), before)
 })
