@@ -202,3 +202,22 @@ test('webhooks are off unless WEBHOOK_URL is set: nothing is queued', async (t) 
   await connectAccount(app, browser)
   assert.equal(app.raw('SELECT COUNT(*) AS n FROM webhook_deliveries')[0]?.n, 0)
 })
+
+test('webhooks: a token that expired unrenewed is announced once as reauth_required', async (t) => {
+  const { app, browser, hook } = await setup(t)
+  await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  assert.equal(
+    verify(hook.received[0] ?? { headers: {}, body: '' }, app.clock.now()).type,
+    'account.connected',
+  )
+  app.clock.advance(61 * 86_400_000)
+  await runDue(app)
+  await runDue(app)
+  await app.app.jobs.webhooks.idle()
+  const events = hook.received.slice(1).map((r) => verify(r, app.clock.now()))
+  assert.deepEqual(
+    events.map((e) => [e.type, e.data.status]),
+    [['account.reauth_required', 'reauth_required']],
+  )
+})
