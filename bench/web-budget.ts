@@ -13,10 +13,11 @@ import { pino } from 'pino'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config/load-config.ts'
 import { FernetKey, FernetKeyRing } from '../src/crypto/fernet.ts'
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.ts'
+import { openStore } from '../src/store/open-store.ts'
 import type { MediaInput } from '../src/store/types.ts'
 import type { Page } from 'playwright-core'
-import { launchChromium, freePort } from '../test/helpers/browser.ts'
+import { launchChromium } from '../test/helpers/browser.ts'
+import { freePort } from '../test/helpers/net.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const root = resolve(import.meta.dirname, '..')
@@ -48,7 +49,7 @@ async function server(n: number) {
     DATA_DIR: dir,
     SOCIAL_TOKEN_ENCRYPTION_KEY: FernetKey.generate(),
   })
-  const store = createSqliteStore({ path: config.database.path })
+  const store = await openStore(config.database)
   const vault = new FernetKeyRing([FernetKey.generate()])
   const app = await buildApp({
     config,

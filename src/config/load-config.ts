@@ -18,7 +18,16 @@ export const INSTAGRAM_SCOPES = [
 ] as const
 export type InstagramScope = (typeof INSTAGRAM_SCOPES)[number]
 
-export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string }
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'postgres'
+      /** The connection URL; it holds the password: never log it. */
+      readonly url: string
+      readonly poolSize: number
+      readonly connectTimeoutMs: number
+      readonly statementTimeoutMs: number
+    }
 
 export interface InstagramConfig {
   readonly clientId: string
@@ -164,15 +173,37 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const dataDir = resolve(cwd, read('DATA_DIR') ?? './data')
   const databaseUrl = read('DATABASE_URL') ?? `sqlite:${resolve(dataDir, 'gallery.db')}`
   let database: DatabaseConfig = { kind: 'sqlite', path: resolve(dataDir, 'gallery.db') }
+  const poolSize = integer('DATABASE_POOL_SIZE', 10, 1, 200)
+  const connectTimeoutMs = integer('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000)
+  const statementTimeoutMs = integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 100, 600_000)
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
     if (path === '')
       problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/gallery.db')
     else database = { kind: 'sqlite', path: path === ':memory:' ? ':memory:' : resolve(cwd, path) }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>')
+    let valid = false
+    try {
+      valid = new URL(databaseUrl).hostname !== ''
+    } catch {
+      valid = false
+    }
+    if (valid)
+      database = {
+        kind: 'postgres',
+        url: databaseUrl,
+        poolSize,
+        connectTimeoutMs,
+        statementTimeoutMs,
+      }
+    else
+      problems.push(
+        'DATABASE_URL must be postgres://user:password@host:port/database (it is not a valid URL)',
+      )
   } else {
-    problems.push('DATABASE_URL must be sqlite:<path> (e.g. sqlite:./data/gallery.db)')
+    problems.push(
+      'DATABASE_URL must be sqlite:<path> (e.g. sqlite:./data/gallery.db) or postgres://user:password@host:port/database',
+    )
   }
 
   let encryptionKeys: string[] | null = null

@@ -119,7 +119,7 @@ describe('gallery in Chromium', () => {
       await page.getByText('Synced @big_creator').waitFor({ timeout: 20_000 })
       // the platform token never reaches the browser
       const stored = String(
-        app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t,
+        (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t,
       )
       const token = app.vault.decrypt(stored)
       const html = await page.content()
@@ -178,7 +178,7 @@ describe('gallery in Chromium', () => {
       await page.getByText('@big_creator disconnected.').waitFor()
       await page.getByText('No account yet.').waitFor()
       await page.getByText('Your gallery is empty.').waitFor()
-      assert.equal(app.raw('SELECT COUNT(*) AS n FROM media')[0]?.n, 0)
+      assert.equal((await app.raw('SELECT COUNT(*) AS n FROM media'))[0]?.n, 0)
       // signed out, the page's first requests answer 401: that is how it learns to show sign-in
       const unexpected = errors.filter(
         (e) => !/^HTTP 401 GET \/api\//.test(e) && !/status of 401/.test(e),
@@ -197,7 +197,7 @@ describe('gallery in Chromium', () => {
       await connectThroughPopup(page, 'Allow', 'sandbox_personal')
       await page.getByText('This Instagram account is a personal account').waitFor()
       await page.getByText(/Switch to professional account/).waitFor()
-      assert.equal(app.raw('SELECT COUNT(*) AS n FROM user_social_accounts')[0]?.n, 0)
+      assert.equal((await app.raw('SELECT COUNT(*) AS n FROM user_social_accounts'))[0]?.n, 0)
     })
   })
 

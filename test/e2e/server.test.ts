@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/paths.ts'
 import { tempDir } from '../helpers/temp.ts'
-import { freePort } from '../helpers/browser.ts'
+import { freePort } from '../helpers/net.ts'
 
 /** 48 demo posts at 25 per page: the profile call and 2 pages. */
 const FIRST_SYNC_OF_THE_DEMO_CREATOR = {

@@ -4,7 +4,7 @@
  */
 import type { TestContext } from 'node:test'
 import { existsSync, mkdirSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from './net.ts'
 import { resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { buildTestApp, type TestApp } from './build-app.ts'
@@ -21,18 +21,6 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ]
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolvePort(port))
-    })
-  })
-}
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {

@@ -19,8 +19,38 @@ import type { Emulator } from '../../src/emulator/emulator.ts'
 import type { Fault } from '../../src/emulator/state.ts'
 import type { FetchLike } from '../../src/providers/instagram/client.ts'
 import { tempDir } from './temp.ts'
+import { freshPostgresStore } from './postgres.ts'
 
 export const ORIGIN = 'http://localhost:8080'
+
+/**
+ * The backend the HTTP and job tests run on: SQLite by default; `PSG_TEST_STORE=postgres` runs the
+ * same tests on PostgreSQL (the test runner does both).
+ */
+export const TEST_BACKEND: 'sqlite' | 'postgres' =
+  process.env.PSG_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite'
+
+interface TestDatabase {
+  readonly store: Store
+  readonly raw: (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>
+  readonly dispose: () => Promise<void>
+}
+
+async function openTestDatabase(dataDir: string): Promise<TestDatabase> {
+  if (TEST_BACKEND === 'postgres') return freshPostgresStore()
+  const path = join(dataDir, 'gallery.db')
+  const store = createSqliteStore({ path })
+  const reader = new BetterSqlite3(path, { readonly: true })
+  return {
+    store,
+    raw: (sql, params = []) =>
+      Promise.resolve(reader.prepare(sql).all(...params) as Record<string, unknown>[]),
+    async dispose() {
+      reader.close()
+      await store.close()
+    },
+  }
+}
 
 export interface TestApp {
   readonly app: FastifyInstance
@@ -36,8 +66,10 @@ export interface TestApp {
   readonly responses: string[]
   /** Pauses the rate governor asked for (they are not waited out in tests). */
   readonly pauses: number[]
-  /** Raw read-only SQL against the app's database. */
-  raw(sql: string, params?: unknown[]): Record<string, unknown>[]
+  /** Raw SQL (`?` placeholders) against the app's database, bypassing the store. */
+  readonly raw: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>
+  /** Which backend this test runs on (`PSG_TEST_STORE`). */
+  readonly backend: 'sqlite' | 'postgres'
   /** `inject` that also records the response for leak scans. */
   request(options: InjectOptions): Promise<LightMyRequestResponse>
 }
@@ -84,7 +116,10 @@ export async function buildTestApp(
   })
   const logger = createLogger({ level: 'trace', destination })
   const clock = shared?.clock ?? createManualClock()
-  const store = shared?.store ?? createSqliteStore({ path: config.database.path })
+  const database = shared === undefined ? await openTestDatabase(dataDir) : null
+  const store = shared?.store ?? database?.store
+  const raw = shared?.raw ?? database?.raw
+  if (store === undefined || raw === undefined) throw new Error('no test database')
   const vault = new FernetKeyRing([encryptionKey], () => Math.floor(clock.now() / 1000))
   const emulator = shared?.emulator ?? createSandbox({ config, clock })
   const pauses: number[] = []
@@ -102,12 +137,10 @@ export async function buildTestApp(
     ...(options.webhookFetch === undefined ? {} : { webhookFetch: options.webhookFetch }),
   })
   await app.ready()
-  const reader = new BetterSqlite3(config.database.path, { readonly: true })
   const responses: string[] = []
   t.after(async () => {
-    reader.close()
     await app.close()
-    if (shared === undefined) await store.close()
+    await database?.dispose()
     dir?.cleanup()
   })
   return {
@@ -121,7 +154,8 @@ export async function buildTestApp(
     logs,
     responses,
     pauses,
-    raw: (sql, params = []) => reader.prepare(sql).all(...params) as Record<string, unknown>[],
+    raw,
+    backend: TEST_BACKEND,
     async request(options: InjectOptions) {
       const response = await app.inject(options)
       responses.push(JSON.stringify(response.headers), response.body)
@@ -235,8 +269,8 @@ export async function connectedApp(
   return { app, browser, accountId, email }
 }
 
-export function count(t: TestApp, table: string): number {
-  const row = t.raw(`SELECT COUNT(*) AS n FROM ${table}`)[0]
+export async function count(t: TestApp, table: string): Promise<number> {
+  const row = (await t.raw(`SELECT COUNT(*) AS n FROM ${table}`))[0]
   return Number(row?.n ?? 0)
 }
 

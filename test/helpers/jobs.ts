@@ -29,8 +29,13 @@ async function control(
   return response.statusCode === 204 ? null : response.json()
 }
 
-/** Publishes a new post on the emulated Instagram account; returns its id. */
+/**
+ * Publishes a new post on the emulated Instagram account; returns its id. The clock moves one
+ * second first: Graph timestamps have one-second precision, and posts made in the same second
+ * have no defined order.
+ */
 export async function publish(app: TestApp, userIndex = 1, caption?: string): Promise<string> {
+  app.clock.advance(1000)
   const body = (await control(app, 'POST', `/users/${userIndex}/media`, {
     ...(caption === undefined ? {} : { caption }),
   })) as { id: string }
@@ -46,12 +51,14 @@ export function emulatorCalls(app: TestApp): number {
   return app.emulator.state.calls.length
 }
 
-export function storedMediaIds(app: TestApp): string[] {
-  return app
-    .raw('SELECT platform_media_id FROM media WHERE parent_id IS NULL ORDER BY timestamp DESC')
-    .map((r) => String(r.platform_media_id))
+export async function storedMediaIds(app: TestApp): Promise<string[]> {
+  return (
+    await app.raw(
+      'SELECT platform_media_id FROM media WHERE parent_id IS NULL ORDER BY timestamp DESC',
+    )
+  ).map((r) => String(r.platform_media_id))
 }
 
-export function accountRow(app: TestApp): Record<string, unknown> {
-  return app.raw('SELECT * FROM user_social_accounts')[0] ?? {}
+export async function accountRow(app: TestApp): Promise<Record<string, unknown>> {
+  return (await app.raw('SELECT * FROM user_social_accounts'))[0] ?? {}
 }

@@ -88,7 +88,7 @@ test('sync: first run adds everything with the minimum of Graph calls; a second 
     .userByIndex(1)
     ?.media.reduce((n, m) => n + m.children.length, 0)
   assert.ok(children !== undefined && children > 0)
-  assert.equal(count(app, 'media'), 48 + children, 'every album child stored')
+  assert.equal(await count(app, 'media'), 48 + children, 'every album child stored')
   const again = await sync(browser, accountId)
   // "Sync now" is a full reconciliation: every page, to catch deletions
   assert.deepEqual(again.json(), fullRun({ pages: 2, api_calls: 3 }))
@@ -111,13 +111,14 @@ test('sync follows edits and deletions made on Instagram', async (t) => {
   const response = await sync(browser, accountId)
   assert.deepEqual(response.json(), fullRun({ updated: 1, removed: 2, pages: 2, api_calls: 3 }))
   const ids = new Set(
-    app
-      .raw('SELECT platform_media_id FROM media WHERE parent_id IS NULL')
-      .map((r) => r.platform_media_id),
+    (await app.raw('SELECT platform_media_id FROM media WHERE parent_id IS NULL')).map(
+      (r) => r.platform_media_id,
+    ),
   )
   assert.equal(ids.has(second.id), false)
   assert.equal(
-    app.raw('SELECT caption FROM media WHERE platform_media_id = ?', [first.id])[0]?.caption,
+    (await app.raw('SELECT caption FROM media WHERE platform_media_id = ?', [first.id]))[0]
+      ?.caption,
     'edited on Instagram',
   )
 })
@@ -189,7 +190,7 @@ test('another user’s account is invisible: 404 on every :id route and in media
     (await other.fetch('GET', '/api/socials/accounts')).json<{ accounts: unknown[] }>().accounts,
     [],
   )
-  assert.equal(count(app, 'user_social_accounts'), 1)
+  assert.equal(await count(app, 'user_social_accounts'), 1)
 })
 
 test('disconnect deletes the token and all of that account’s media, and nothing else', async (t) => {
@@ -199,12 +200,17 @@ test('disconnect deletes the token and all of that account’s media, and nothin
   await sync(browser, second)
   const response = await browser.fetch('DELETE', `/api/socials/accounts/${accountId}`)
   assert.equal(response.statusCode, 204)
-  assert.equal(app.raw('SELECT id FROM user_social_accounts WHERE id = ?', [accountId]).length, 0)
-  assert.equal(app.raw('SELECT id FROM media WHERE account_id = ?', [accountId]).length, 0)
   assert.equal(
-    app.raw('SELECT COUNT(*) AS n FROM media WHERE account_id = ? AND parent_id IS NULL', [
-      second,
-    ])[0]?.n,
+    (await app.raw('SELECT id FROM user_social_accounts WHERE id = ?', [accountId])).length,
+    0,
+  )
+  assert.equal((await app.raw('SELECT id FROM media WHERE account_id = ?', [accountId])).length, 0)
+  assert.equal(
+    (
+      await app.raw('SELECT COUNT(*) AS n FROM media WHERE account_id = ? AND parent_id IS NULL', [
+        second,
+      ])
+    )[0]?.n,
     12,
   )
   assert.equal(
@@ -243,7 +249,7 @@ test('manual public accounts: a profile link only, duplicates refused, never syn
   const syncResponse = await sync(browser, account.id)
   assert.equal(syncResponse.statusCode, 400)
   assert.match(syncResponse.json<ErrorBody>().error.message, /Public profile links are not synced/)
-  assert.equal(count(app, 'user_social_accounts'), 1)
+  assert.equal(await count(app, 'user_social_accounts'), 1)
 })
 
 test('sync failing half-way keeps the pages stored, reports a transient error, and the next sync completes', async (t) => {
@@ -255,11 +261,13 @@ test('sync failing half-way keeps the pages stored, reports a transient error, a
   assert.equal(failed.json<ErrorBody>().error.code, 'ERR_PROVIDER_UNAVAILABLE')
   assert.ok(failed.headers['retry-after'])
   assert.equal(
-    app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL')[0]?.n,
+    (await app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL'))[0]?.n,
     25,
     'page 1 kept',
   )
-  const status = app.raw('SELECT status, status_message, last_sync FROM user_social_accounts')[0]
+  const status = (
+    await app.raw('SELECT status, status_message, last_sync FROM user_social_accounts')
+  )[0]
   assert.equal(status?.status, 'degraded')
   assert.match(String(status?.status_message), /temporarily unavailable/)
   assert.equal(status?.last_sync, null)
@@ -267,7 +275,7 @@ test('sync failing half-way keeps the pages stored, reports a transient error, a
   // resumed after page 1 from the stored cursor: the profile and page 2 only
   assert.deepEqual(retry.json(), fullRun({ mode: 'resume', added: 23, pages: 1, api_calls: 2 }))
   assert.equal(
-    app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL')[0]?.n,
+    (await app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL'))[0]?.n,
     48,
     'no duplicates, nothing lost',
   )
@@ -292,11 +300,17 @@ test('sync: code 190 marks the account reauth_required (needs reconnect), keeps 
     }>().accounts[0]
     assert.equal(account?.status, 'reauth_required')
     assert.equal(account.needs_reconnect, true)
-    assert.equal(app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL')[0]?.n, 48)
+    assert.equal(
+      (await app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL'))[0]?.n,
+      48,
+    )
     // reconnecting the same account makes it active again and keeps its gallery
     await connectAccount(app, browser)
-    assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'active')
-    assert.equal(app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL')[0]?.n, 48)
+    assert.equal((await app.raw('SELECT status FROM user_social_accounts'))[0]?.status, 'active')
+    assert.equal(
+      (await app.raw('SELECT COUNT(*) AS n FROM media WHERE parent_id IS NULL'))[0]?.n,
+      48,
+    )
   }
 })
 
@@ -308,7 +322,10 @@ test('sync: throttling codes answer 429 with Retry-After from the usage header',
     assert.equal(response.statusCode, 429, String(code))
     assert.equal(response.json<ErrorBody>().error.code, 'ERR_RATE_LIMITED')
     assert.equal(response.headers['retry-after'], '420')
-    assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'rate_limited')
+    assert.equal(
+      (await app.raw('SELECT status FROM user_social_accounts'))[0]?.status,
+      'rate_limited',
+    )
   }
 })
 
@@ -323,7 +340,7 @@ test(
     assert.equal(response.statusCode, 503)
     assert.match(response.json<ErrorBody>().error.message, /timed out/)
     assert.ok(Date.now() - started < 1900, 'gave up at the client timeout')
-    assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'degraded')
+    assert.equal((await app.raw('SELECT status FROM user_social_accounts'))[0]?.status, 'degraded')
   },
 )
 
@@ -339,7 +356,10 @@ test('sync of an expired token asks for a reconnect without calling Instagram', 
   assert.equal(response.statusCode, 409)
   assert.match(response.json<ErrorBody>().error.message, /expired/)
   assert.equal(app.emulator.state.calls.length, before)
-  assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'reauth_required')
+  assert.equal(
+    (await app.raw('SELECT status FROM user_social_accounts'))[0]?.status,
+    'reauth_required',
+  )
 })
 
 test('concurrent sync requests for one account share one run', async (t) => {

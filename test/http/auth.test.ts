@@ -19,10 +19,10 @@ test('register signs in with an HttpOnly SameSite=Lax session cookie; the passwo
   assert.equal(cookie.httpOnly, true)
   assert.equal(cookie.sameSite, 'Lax')
   assert.equal(cookie.secure, undefined, 'no Secure flag on http://localhost')
-  const stored = String(app.raw('SELECT password_hash FROM users')[0]?.password_hash)
+  const stored = String((await app.raw('SELECT password_hash FROM users'))[0]?.password_hash)
   assert.match(stored, /^scrypt\$10\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/)
   assert.doesNotMatch(stored, /correct horse/)
-  const sessions = app.raw('SELECT id_hash FROM sessions')
+  const sessions = await app.raw('SELECT id_hash FROM sessions')
   assert.equal(sessions.length, 1)
   assert.notEqual(sessions[0]?.id_hash, cookie.value, 'only a digest of the session id is stored')
   const me = await browser.fetch('GET', '/api/auth/me')
@@ -34,7 +34,9 @@ test('two users with one password get different salts and hashes', async (t) => 
   const app = await buildTestApp(t)
   await new Browser(app).register('a@example.com')
   await new Browser(app).register('b@example.com')
-  const hashes = app.raw('SELECT password_hash FROM users').map((r) => String(r.password_hash))
+  const hashes = (await app.raw('SELECT password_hash FROM users')).map((r) =>
+    String(r.password_hash),
+  )
   assert.notEqual(hashes[0], hashes[1])
 })
 
@@ -82,7 +84,7 @@ test('register validates input with clear errors and stores nothing', async (t) 
     payload: 'hello',
   })
   assert.equal(text.statusCode, 415)
-  assert.equal(count(app, 'users'), 0)
+  assert.equal(await count(app, 'users'), 0)
 })
 
 test('duplicate registration is refused without a session', async (t) => {
@@ -94,7 +96,7 @@ test('duplicate registration is refused without a session', async (t) => {
   })
   assert.equal(response.statusCode, 409)
   assert.equal(again.cookies.size, 0)
-  assert.equal(count(app, 'users'), 1)
+  assert.equal(await count(app, 'users'), 1)
 })
 
 test('login: generic error for unknown email and wrong password; new session id at every login', async (t) => {
@@ -135,7 +137,7 @@ test('logout revokes the session server-side', async (t) => {
   const raw = browser.cookies.get('psg_session') ?? ''
   const out = await browser.fetch('POST', '/api/auth/logout')
   assert.equal(out.statusCode, 204)
-  assert.equal(count(app, 'sessions'), 0)
+  assert.equal(await count(app, 'sessions'), 0)
   const replay = new Browser(app)
   replay.cookies.set('psg_session', raw)
   const me = await replay.fetch('GET', '/api/auth/me')
@@ -186,8 +188,8 @@ test('CSRF: cookie-authenticated state changes need our Origin or Sec-Fetch-Site
     })
     assert.equal(site.statusCode, 403, `${method} ${url} Sec-Fetch-Site cross-site`)
   }
-  assert.equal(count(app, 'oauth_states'), 0)
-  assert.equal(count(app, 'sessions'), 1, 'logout was not performed')
+  assert.equal(await count(app, 'oauth_states'), 0)
+  assert.equal(await count(app, 'sessions'), 1, 'logout was not performed')
   const sameSite = await browser.fetch('POST', '/api/socials/connect/instagram', {
     origin: null,
     headers: { 'sec-fetch-site': 'same-origin' },

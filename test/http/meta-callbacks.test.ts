@@ -59,18 +59,20 @@ test('deauthorize: valid request revokes the account and deletes its token; reco
     signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_SCOPED, issued_at: 1 }),
   )
   assert.equal(response.statusCode, 200)
-  const row = app.raw(
-    'SELECT status, encrypted_access_token, token_expires_at FROM user_social_accounts',
+  const row = (
+    await app.raw(
+      'SELECT status, encrypted_access_token, token_expires_at FROM user_social_accounts',
+    )
   )[0]
   assert.deepEqual(row, { status: 'revoked', encrypted_access_token: null, token_expires_at: null })
-  assert.ok(count(app, 'media') > 0, 'the gallery is kept until the user decides')
+  assert.ok((await count(app, 'media')) > 0, 'the gallery is kept until the user decides')
   const account = (await browser.fetch('GET', '/api/socials/accounts')).json<{
     accounts: { status: string; needs_reconnect: boolean }[]
   }>().accounts[0]
   assert.deepEqual([account?.status, account?.needs_reconnect], ['revoked', true])
   const sync = await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
   assert.equal(sync.statusCode, 409)
-  assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'revoked')
+  assert.equal((await app.raw('SELECT status FROM user_social_accounts'))[0]?.status, 'revoked')
   // a replay is harmless: 200, nothing more changes
   const replay = await post(
     app,
@@ -80,12 +82,12 @@ test('deauthorize: valid request revokes the account and deletes its token; reco
   assert.equal(replay.statusCode, 200)
   assert.deepEqual(replay.json(), { revoked: 0 })
   assert.equal(await connectAccount(app, browser), accountId)
-  assert.equal(app.raw('SELECT status FROM user_social_accounts')[0]?.status, 'active')
+  assert.equal((await app.raw('SELECT status FROM user_social_accounts'))[0]?.status, 'active')
 })
 
 test('bad signed_request values answer 400, change nothing and are not logged', async (t) => {
   const { app } = await connected(t)
-  const before = JSON.stringify(app.raw('SELECT * FROM user_social_accounts'))
+  const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
   const secret = app.emulator.state.settings.clientSecret
   const good = signRequest({ algorithm: 'HMAC-SHA256', user_id: IG_USER }, secret)
   const [sig = '', payload = ''] = good.split('.')
@@ -112,8 +114,8 @@ test('bad signed_request values answer 400, change nothing and are not logged', 
   }
   const huge = await post(app, DEAUTH, `signed_request=${'A'.repeat(20_000)}`)
   assert.equal(huge.statusCode, 413)
-  assert.equal(JSON.stringify(app.raw('SELECT * FROM user_social_accounts')), before)
-  assert.equal(count(app, 'data_deletion_requests'), 0)
+  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), before)
+  assert.equal(await count(app, 'data_deletion_requests'), 0)
   const logs = app.logs.join('\n')
   assert.equal(logs.includes(sig), false, 'signed_request never logged')
   assert.match(logs, /deauthorize callback refused/)
@@ -134,17 +136,25 @@ test('data deletion: everything for that Instagram user goes; Meta gets a status
   assert.match(body.confirmation_code, /^[A-Z0-9]{16}$/)
   assert.equal(body.url, `${app.config.publicUrl}/data-deletion/${body.confirmation_code}`)
   assert.equal(
-    app.raw('SELECT COUNT(*) AS n FROM user_social_accounts WHERE instagram_user_id = ?', [
-      IG_USER,
-    ])[0]?.n,
+    (
+      await app.raw('SELECT COUNT(*) AS n FROM user_social_accounts WHERE instagram_user_id = ?', [
+        IG_USER,
+      ])
+    )[0]?.n,
     0,
   )
-  assert.equal(count(app, 'user_social_accounts'), 1, "the other Instagram user's account stays")
   assert.equal(
-    app.raw(
-      'SELECT COUNT(*) AS n FROM media m JOIN user_social_accounts a ON a.id = m.account_id',
+    await count(app, 'user_social_accounts'),
+    1,
+    "the other Instagram user's account stays",
+  )
+  assert.equal(
+    (
+      await app.raw(
+        'SELECT COUNT(*) AS n FROM media m JOIN user_social_accounts a ON a.id = m.account_id',
+      )
     )[0]?.n,
-    count(app, 'media'),
+    await count(app, 'media'),
     'no orphan media',
   )
   const again = await post(
@@ -183,7 +193,7 @@ test('a user can delete all their own social data (and only theirs)', async (t) 
   )
   const response = await browser.fetch('DELETE', '/api/socials/data')
   assert.deepEqual(response.json(), { deleted_accounts: 1 })
-  assert.equal(count(app, 'user_social_accounts'), 1)
+  assert.equal(await count(app, 'user_social_accounts'), 1)
   assert.deepEqual((await browser.fetch('GET', '/api/socials/media')).json(), {
     items: [],
     next_cursor: null,

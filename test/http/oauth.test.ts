@@ -29,9 +29,9 @@ async function tamperedCallback(
 }
 
 /** Asserts that nothing was stored by a failed callback. */
-function assertNothingStored(t: TestApp): void {
-  assert.equal(count(t, 'user_social_accounts'), 0)
-  assert.equal(count(t, 'media'), 0)
+async function assertNothingStored(t: TestApp): Promise<void> {
+  assert.equal(await count(t, 'user_social_accounts'), 0)
+  assert.equal(await count(t, 'media'), 0)
 }
 
 test('connect answers an authorization URL with a fresh 256-bit state, the scope allow-list and a binding cookie', async (t) => {
@@ -57,7 +57,7 @@ test('connect answers an authorization URL with a fresh 256-bit state, the scope
   assert.equal(binding.httpOnly, true)
   assert.equal(binding.sameSite, 'Lax')
   assert.equal(binding.maxAge, 300)
-  const rows = app.raw(
+  const rows = await app.raw(
     'SELECT state_hash, provider, expires_at - created_at AS ttl FROM oauth_states',
   )
   assert.equal(rows.length, 1)
@@ -94,7 +94,7 @@ test('full flow: allow → callback stores an encrypted long-lived token and lan
   const target = landing(response.headers.location)
   assert.equal(target.pathname, '/gallery')
   assert.equal(target.searchParams.get('connect'), 'success')
-  const rows = app.raw('SELECT * FROM user_social_accounts')
+  const rows = await app.raw('SELECT * FROM user_social_accounts')
   assert.equal(rows.length, 1)
   const row = rows[0] ?? {}
   assert.equal(row.user_id, user.id)
@@ -108,7 +108,7 @@ test('full flow: allow → callback stores an encrypted long-lived token and lan
   const claims = app.emulator.state.parseToken(token)
   assert.equal(claims?.k, 'l', 'the stored token is the long-lived one')
   assert.equal(Number(row.token_expires_at) - Number(row.token_issued_at), 60 * 86_400_000)
-  assert.equal(count(app, 'oauth_states'), 0, 'the state was consumed')
+  assert.equal(await count(app, 'oauth_states'), 0, 'the state was consumed')
   const page = await browser.fetch('GET', target.pathname + target.search)
   assert.match(page.body, /Instagram account connected/)
 })
@@ -142,7 +142,7 @@ test('the documented wrapped token response is accepted as well as the flat one'
   await browser.register()
   await connectAccount(app, browser)
   assert.equal(
-    app.raw('SELECT instagram_user_id FROM user_social_accounts')[0]?.instagram_user_id,
+    (await app.raw('SELECT instagram_user_id FROM user_social_accounts'))[0]?.instagram_user_id,
     '17841457215396812',
   )
 })
@@ -153,13 +153,13 @@ test('reconnecting the same Instagram account updates the record, no duplicate',
   await browser.register()
   const first = await connectAccount(app, browser)
   const before = String(
-    app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t,
+    (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t,
   )
   const second = await connectAccount(app, browser)
   assert.equal(second, first)
-  assert.equal(count(app, 'user_social_accounts'), 1)
+  assert.equal(await count(app, 'user_social_accounts'), 1)
   assert.notEqual(
-    String(app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t),
+    String((await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t),
     before,
     'token replaced',
   )
@@ -318,7 +318,7 @@ for (const c of failureCases) {
     const target = landing(response.headers.location)
     assert.equal(target.searchParams.get('connect'), 'error')
     assert.equal(target.searchParams.get('reason'), c.reason)
-    assertNothingStored(app)
+    await assertNothingStored(app)
     const page = await browser.fetch('GET', target.pathname + target.search)
     assert.equal(page.statusCode, 200)
     assert.match(page.body.replace(/&#39;/g, "'"), c.message)
@@ -335,11 +335,11 @@ test('a state is single-use: replaying the callback fails and changes nothing', 
   const binding = browser.cookies.get('psg_oauth') ?? ''
   const first = await browser.fetch('GET', callback)
   assert.equal(landing(first.headers.location).searchParams.get('connect'), 'success')
-  const snapshot = JSON.stringify(app.raw('SELECT * FROM user_social_accounts'))
+  const snapshot = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
   browser.cookies.set('psg_oauth', binding)
   const replay = await browser.fetch('GET', callback)
   assert.equal(landing(replay.headers.location).searchParams.get('reason'), 'invalid_state')
-  assert.equal(JSON.stringify(app.raw('SELECT * FROM user_social_accounts')), snapshot)
+  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), snapshot)
 })
 
 test('two parallel callbacks with one state: exactly one wins', async (t) => {
@@ -351,7 +351,7 @@ test('two parallel callbacks with one state: exactly one wins', async (t) => {
   const results = await Promise.all(Array.from({ length: 5 }, () => browser.fetch('GET', callback)))
   const outcomes = results.map((r) => landing(r.headers.location).searchParams.get('connect'))
   assert.deepEqual(outcomes.filter((o) => o === 'success').length, 1)
-  assert.equal(count(app, 'user_social_accounts'), 1)
+  assert.equal(await count(app, 'user_social_accounts'), 1)
   const tokenCalls = app.emulator.state.calls.filter((c) => c.path.endsWith('/oauth/access_token'))
   assert.equal(tokenCalls.length, 1, 'the code was exchanged once')
 })
@@ -365,7 +365,7 @@ test('a signed-out browser with the binding cookie still completes (the state ca
   browser.cookies.delete('psg_session')
   const response = await browser.fetch('GET', callback)
   assert.equal(landing(response.headers.location).searchParams.get('connect'), 'success')
-  assert.equal(app.raw('SELECT user_id FROM user_social_accounts')[0]?.user_id, user.id)
+  assert.equal((await app.raw('SELECT user_id FROM user_social_accounts'))[0]?.user_id, user.id)
 })
 
 test('production without Instagram credentials: connect answers 503 naming the variables; the sandbox is never mounted', async (t) => {
@@ -399,7 +399,7 @@ test('production without Instagram credentials: connect answers 503 naming the v
   )
   const sandbox = await app.request({ method: 'GET', url: '/sandbox/instagram/_control/state' })
   assert.equal(sandbox.statusCode, 404)
-  assert.equal(count(app, 'oauth_states'), 0)
+  assert.equal(await count(app, 'oauth_states'), 0)
 })
 
 test('a crafted error link cannot put its own words on our page', async (t) => {
@@ -421,5 +421,5 @@ test('a crafted error link cannot put its own words on our page', async (t) => {
   )
   const page = await browser.fetch('GET', String(genuine.headers.location))
   assert.match(page.body, /&#60;b&#62;Temporary&#60;\/b&#62; failure/)
-  assertNothingStored(app)
+  await assertNothingStored(app)
 })

@@ -14,16 +14,18 @@ const connected = (t: Parameters<typeof buildTestApp>[0]) =>
   connectedApp(t, { JOBS_SECRET: SECRET })
 const refreshCalls = (app: TestApp): number =>
   app.emulator.state.calls.filter((c) => c.path.endsWith('/refresh_access_token')).length
-const row = (app: TestApp) =>
-  app.raw(
-    'SELECT status, encrypted_access_token AS token, token_expires_at, token_issued_at, renew_lease_until, renewal_failures FROM user_social_accounts',
+const row = async (app: TestApp) =>
+  (
+    await app.raw(
+      'SELECT status, encrypted_access_token AS token, token_expires_at, token_issued_at, renew_lease_until, renewal_failures FROM user_social_accounts',
+    )
   )[0] ?? {}
 const runDue = (app: TestApp, auth = `Bearer ${SECRET}`) =>
   app.request({ method: 'POST', url: '/internal/jobs/run-due', headers: { authorization: auth } })
 
 test('a token is renewed once it is within the margin (30 days by default), never earlier', async (t) => {
   const { app } = await connected(t)
-  const before = row(app)
+  const before = await row(app)
   assert.deepEqual(
     (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
     0,
@@ -45,7 +47,7 @@ test('a token is renewed once it is within the margin (30 days by default), neve
     expired: 0,
     api_calls: 1,
   })
-  const after = row(app)
+  const after = await row(app)
   assert.notEqual(after.token, before.token)
   assert.ok(Math.abs(Number(after.token_issued_at) - app.clock.now()) < 10_000, 'issued now')
   assert.equal(Number(after.token_expires_at) - Number(after.token_issued_at), 60 * DAY)
@@ -66,8 +68,8 @@ test('left alone for 90 days with the job running daily, the account stays activ
       .renewals
     assert.deepEqual([report.failed, report.expired], [0, 0], `day ${day}`)
   }
-  assert.equal(row(app).status, 'active')
-  assert.ok(Number(row(app).token_expires_at) - app.clock.now() > 29 * DAY)
+  assert.equal((await row(app)).status, 'active')
+  assert.ok(Number((await row(app)).token_expires_at) - app.clock.now() > 29 * DAY)
   assert.equal(refreshCalls(app), 3, 'renewed on days 30, 60 and 90: always with 30 days to spare')
 })
 
@@ -77,7 +79,7 @@ test('a token never renewed expires: on day 61 it is reauth_required', async (t)
   const report = (await runDue(app)).json<{ renewals: { expired: number; renewed: number } }>()
     .renewals
   assert.deepEqual([report.expired, report.renewed], [1, 0])
-  assert.equal(row(app).status, 'reauth_required')
+  assert.equal((await row(app)).status, 'reauth_required')
   assert.equal(refreshCalls(app), 0)
 })
 
@@ -102,11 +104,11 @@ test('concurrent runs renew each due token exactly once', async (t) => {
 test('a failed renewal keeps the working token, backs off, and succeeds later', async (t) => {
   const { app, accountId } = await connected(t)
   app.clock.advance(40 * DAY)
-  const before = row(app)
+  const before = await row(app)
   app.emulator.state.faults.push({ kind: 'http_5xx', count: 1, path: '/refresh_access_token' })
   const failed = (await runDue(app)).json<{ renewals: { failed: number } }>().renewals
   assert.equal(failed.failed, 1)
-  const after = row(app)
+  const after = await row(app)
   assert.equal(after.token, before.token, 'old token kept')
   assert.equal(after.status, 'degraded')
   assert.equal(after.renewal_failures, 1)
@@ -117,7 +119,7 @@ test('a failed renewal keeps the working token, backs off, and succeeds later', 
   )
   app.clock.advance(16 * 60_000)
   assert.equal((await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed, 1)
-  assert.deepEqual([row(app).status, row(app).renewal_failures], ['active', 0])
+  assert.deepEqual([(await row(app)).status, (await row(app)).renewal_failures], ['active', 0])
   assert.ok(accountId)
 })
 
@@ -127,7 +129,7 @@ test('code 190 during renewal (password changed) → reauth_required, token kept
   app.emulator.state.faults.push(passwordChangedFault())
   const report = (await runDue(app)).json<{ renewals: { reauth_required: number } }>().renewals
   assert.equal(report.reauth_required, 1)
-  assert.equal(row(app).status, 'reauth_required')
+  assert.equal((await row(app)).status, 'reauth_required')
   assert.equal(refreshCalls(app), 1)
   assert.equal(
     (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,

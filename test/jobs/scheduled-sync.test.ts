@@ -35,7 +35,7 @@ test('routine syncs are incremental: an unchanged account costs 2 calls, new pos
     [1, 1, 3],
     'a new account gets a full sync at once: profile + 2 pages of 25',
   )
-  assert.deepEqual(storedMediaIds(app), emulatorIds(app))
+  assert.deepEqual(await storedMediaIds(app), emulatorIds(app))
 
   app.clock.advance(30 * 60_000)
   assert.equal((await runDue(app)).syncs.synced, 0, 'not due before the interval')
@@ -54,8 +54,8 @@ test('routine syncs are incremental: an unchanged account costs 2 calls, new pos
   app.clock.advance(HOUR + 10 * 60_000)
   const withNews = await runDue(app)
   assert.deepEqual([withNews.syncs.modes.incremental, withNews.syncs.api_calls], [1, 2])
-  assert.deepEqual(storedMediaIds(app).slice(0, 2), fresh.reverse())
-  assert.deepEqual(storedMediaIds(app), emulatorIds(app))
+  assert.deepEqual((await storedMediaIds(app)).slice(0, 2), fresh.reverse())
+  assert.deepEqual(await storedMediaIds(app), emulatorIds(app))
 })
 
 test('a burst of new posts larger than a page: incremental paging goes on until a stored post appears', async (t) => {
@@ -66,8 +66,8 @@ test('a burst of new posts larger than a page: incremental paging goes on until 
   const report = await runDue(app)
   // 30 new: page 1 is all new, page 2 holds the first stored post
   assert.deepEqual([report.syncs.modes.incremental, report.syncs.api_calls], [1, 3])
-  assert.deepEqual(storedMediaIds(app), emulatorIds(app))
-  assert.equal(storedMediaIds(app).length, 78)
+  assert.deepEqual(await storedMediaIds(app), emulatorIds(app))
+  assert.equal((await storedMediaIds(app)).length, 78)
 })
 
 test('deletions and old edits reach the gallery through the daily full reconciliation', async (t) => {
@@ -81,28 +81,33 @@ test('deletions and old edits reach the gallery through the daily full reconcili
   await runDue(app)
   // the profile's media_count (47) no longer matches the 48 stored: reconcile at the next run
   // (at most every 6 hours, so that a count Instagram never matches cannot cost a full run hourly)
-  assert.equal(storedMediaIds(app).includes(old), true, 'an incremental sync cannot see deletions')
-  assert.equal(accountRow(app).last_full_sync, null, 'full reconciliation requested')
+  assert.equal(
+    (await storedMediaIds(app)).includes(old),
+    true,
+    'an incremental sync cannot see deletions',
+  )
+  assert.equal((await accountRow(app)).last_full_sync, null, 'full reconciliation requested')
   app.clock.advance(2 * HOUR)
   const report = await runDue(app)
   assert.equal(report.syncs.modes.full, 1)
-  assert.equal(storedMediaIds(app).includes(old), false)
-  assert.deepEqual(storedMediaIds(app), emulatorIds(app))
+  assert.equal((await storedMediaIds(app)).includes(old), false)
+  assert.deepEqual(await storedMediaIds(app), emulatorIds(app))
 
   // an edit of an old post, with no change of count, waits for the daily reconciliation
   const user = app.emulator.state.userByIndex(1)
   const target = user?.media[30]
   assert.ok(target)
   target.caption = 'edited much later'
-  const caption = () =>
-    app.raw('SELECT caption FROM media WHERE platform_media_id = ?', [target.id])[0]?.caption
+  const caption = async () =>
+    (await app.raw('SELECT caption FROM media WHERE platform_media_id = ?', [target.id]))[0]
+      ?.caption
   let fullRuns = 0
   for (let hour = 0; hour < 25; hour++) {
     app.clock.advance(HOUR)
     fullRuns += (await runDue(app)).syncs.modes.full
   }
   assert.equal(fullRuns, 1, 'one full reconciliation a day')
-  assert.equal(caption(), 'edited much later')
+  assert.equal(await caption(), 'edited much later')
 })
 
 test('media URLs are refreshed before they expire, even with a long reconciliation period', async (t) => {
@@ -115,17 +120,17 @@ test('media URLs are refreshed before they expire, even with a long reconciliati
     fullRuns += report.syncs.modes.full
     calls += report.syncs.api_calls
     const earliest = Number(
-      app.raw('SELECT MIN(url_expires_at) AS t FROM media')[0]?.t ?? Number.NaN,
+      (await app.raw('SELECT MIN(url_expires_at) AS t FROM media'))[0]?.t ?? Number.NaN,
     )
     assert.ok(earliest > app.clock.now() + 12 * HOUR, `hour ${hour}: URLs stay valid`)
     app.clock.advance(HOUR)
   }
-  const account = accountRow(app)
+  const account = await accountRow(app)
   assert.equal(account.status, 'active')
   assert.ok(fullRuns >= 3 && fullRuns <= 5, `a full refresh every ~2 days (got ${fullRuns})`)
   t.diagnostic(`8 days hourly: ${fullRuns} URL refreshes, ${calls} calls`)
   // the CDN answers for every stored URL
-  const urls = app.raw('SELECT media_url FROM media WHERE media_url IS NOT NULL LIMIT 5')
+  const urls = await app.raw('SELECT media_url FROM media WHERE media_url IS NOT NULL LIMIT 5')
   for (const { media_url } of urls) {
     const path = new URL(String(media_url)).pathname + new URL(String(media_url)).search
     const response = await app.app.inject({ method: 'GET', url: path })
@@ -145,9 +150,9 @@ test('throttled in the middle of a full sync: waits for Meta’s regain time, th
   })
   const throttled = await runDue(app)
   assert.equal(throttled.syncs.failed, 1)
-  const row = accountRow(app)
+  const row = await accountRow(app)
   assert.equal(row.status, 'rate_limited')
-  assert.equal(storedMediaIds(app).length, 25, 'page 1 kept')
+  assert.equal((await storedMediaIds(app)).length, 25, 'page 1 kept')
   assert.ok(row.sync_cursor !== null && row.sync_run_id !== null, 'progress kept')
   assert.ok(Math.abs(Number(row.next_sync_at) - (app.clock.now() + 20 * 60_000)) < 5_000)
 
@@ -167,10 +172,10 @@ test('throttled in the middle of a full sync: waits for Meta’s regain time, th
     [1, 2],
     'profile + page 2 from the stored cursor',
   )
-  const stored = storedMediaIds(app)
+  const stored = await storedMediaIds(app)
   assert.equal(new Set(stored).size, stored.length, 'no duplicates')
   assert.deepEqual(stored, emulatorIds(app), 'nothing lost')
-  const done = accountRow(app)
+  const done = await accountRow(app)
   assert.deepEqual([done.status, done.sync_cursor, done.sync_run_id], ['active', null, null])
   assert.ok(Number(done.last_full_sync) > 0)
 })
@@ -179,14 +184,14 @@ test('a resumed run still detects deletions made before it started', async (t) =
   const { app } = await connected(t)
   failSecondPage(app)
   await runDue(app)
-  assert.equal(accountRow(app).status, 'degraded')
+  assert.equal((await accountRow(app)).status, 'degraded')
   const gone = emulatorIds(app)[45]
   assert.ok(gone)
   await unpublish(app, gone)
   app.clock.advance(16 * 60_000)
   const resumed = await runDue(app)
   assert.equal(resumed.syncs.modes.resume, 1)
-  assert.deepEqual(storedMediaIds(app), emulatorIds(app))
+  assert.deepEqual(await storedMediaIds(app), emulatorIds(app))
 })
 
 test('a cursor Instagram no longer accepts restarts the reconciliation from the top', async (t) => {
@@ -194,20 +199,20 @@ test('a cursor Instagram no longer accepts restarts the reconciliation from the 
   failSecondPage(app)
   await runDue(app)
   // the stored cursor is replaced with one the emulator does not know
-  await app.store.updateAccount(String(accountRow(app).id), {
+  await app.store.updateAccount(String((await accountRow(app)).id), {
     sync_cursor: Buffer.from('no-such-media').toString('base64'),
     now: app.clock.now(),
   })
   app.clock.advance(16 * 60_000)
   const failed = await runDue(app)
   assert.equal(failed.syncs.failed, 1)
-  const row = accountRow(app)
+  const row = await accountRow(app)
   assert.equal(row.status, 'error')
   assert.deepEqual([row.sync_run_id, row.sync_cursor], [null, null], 'run dropped')
   app.clock.advance(31 * 60_000) // second consecutive failure: 30 minutes of backoff
   const fresh = await runDue(app)
   assert.equal(fresh.syncs.modes.full, 1)
-  assert.deepEqual(storedMediaIds(app), emulatorIds(app))
+  assert.deepEqual(await storedMediaIds(app), emulatorIds(app))
 })
 
 test('accounts needing a reconnect and revoked ones are not synced; a reconnect schedules a sync', async (t) => {
@@ -217,15 +222,15 @@ test('accounts needing a reconnect and revoked ones are not synced; a reconnect 
   app.clock.advance(2 * HOUR)
   const failed = await runDue(app)
   assert.equal(failed.syncs.failed, 1)
-  assert.equal(accountRow(app).status, 'reauth_required')
-  assert.equal(accountRow(app).next_sync_at, null)
+  assert.equal((await accountRow(app)).status, 'reauth_required')
+  assert.equal((await accountRow(app)).next_sync_at, null)
   app.clock.advance(2 * HOUR)
   const before = emulatorCalls(app)
   assert.equal((await runDue(app)).syncs.synced + (await runDue(app)).syncs.failed, 0)
   assert.equal(emulatorCalls(app), before)
   app.emulator.state.invalidations.clear()
   await connectAccount(app, browser)
-  assert.equal(accountRow(app).status, 'active')
+  assert.equal((await accountRow(app)).status, 'active')
   assert.equal((await runDue(app)).syncs.synced, 1, 'synced right after the reconnect')
 })
 

@@ -49,7 +49,7 @@ test('two schedulers in one process (two app instances, plus the jobs endpoint) 
   )
   assert.deepEqual(b, c, 'concurrent calls on one runner share one run')
   assert.deepEqual(a, reports[3], 'the endpoint joined the in-process run of the same instance')
-  const rows = first.raw(
+  const rows = await first.raw(
     'SELECT status, sync_lease_until, renew_lease_until FROM user_social_accounts',
   )
   assert.equal(rows.length, 4)

@@ -124,7 +124,7 @@ test('webhooks: connect, reauth_required, revoked and deletion are delivered, si
   assert.equal(later[2]?.data.reason, 'user_request')
 
   // nothing secret in any delivery
-  const token = app.raw('SELECT encrypted_access_token FROM user_social_accounts')
+  const token = await app.raw('SELECT encrypted_access_token FROM user_social_accounts')
   assert.equal(token.length, 0)
   for (const r of hook.received) {
     assert.doesNotMatch(r.body, /IGAA|gAAAAA|access_token|client_secret/)
@@ -137,19 +137,21 @@ test('webhooks: a failing receiver is retried with backoff, nothing lost; 7 fail
   await connectAccount(app, browser)
   await app.app.jobs.webhooks.idle()
   assert.equal(hook.received.length, 1)
-  const row = () =>
-    app.raw('SELECT status, attempts, next_attempt_at, last_error FROM webhook_deliveries')[0]
+  const row = async () =>
+    (
+      await app.raw('SELECT status, attempts, next_attempt_at, last_error FROM webhook_deliveries')
+    )[0]
   assert.deepEqual(
-    [row()?.status, row()?.attempts, row()?.last_error],
+    [(await row())?.status, (await row())?.attempts, (await row())?.last_error],
     ['pending', 1, 'receiver answered HTTP 500'],
   )
-  assert.ok(Math.abs(Number(row()?.next_attempt_at) - (app.clock.now() + 60_000)) < 5_000)
+  assert.ok(Math.abs(Number((await row())?.next_attempt_at) - (app.clock.now() + 60_000)) < 5_000)
   assert.equal((await runDue(app)).webhooks.delivered, 0, 'not before the backoff')
   app.clock.advance(61_000)
   assert.deepEqual((await runDue(app)).webhooks, { delivered: 0, retrying: 1, failed: 0 })
   app.clock.advance(5 * 60_000 + 1000)
   assert.deepEqual((await runDue(app)).webhooks, { delivered: 1, retrying: 0, failed: 0 })
-  assert.equal(row()?.status, 'delivered')
+  assert.equal((await row())?.status, 'delivered')
   const ids = new Set(hook.received.map((r) => r.headers['x-phoenix-delivery']))
   assert.equal(ids.size, 1, 'the same event id on every attempt: receivers deduplicate on it')
 
@@ -170,7 +172,7 @@ test('webhooks: a failing receiver is retried with backoff, nothing lost; 7 fail
     await runDue(second)
   }
   assert.equal(down.received.length, 7)
-  const failed = second.raw('SELECT status, attempts FROM webhook_deliveries')[0]
+  const failed = (await second.raw('SELECT status, attempts FROM webhook_deliveries'))[0]
   assert.deepEqual([failed?.status, failed?.attempts], ['failed', 7])
 })
 
@@ -183,7 +185,7 @@ test('webhooks: an unreachable receiver does not slow the request that caused th
   await browser.register()
   await connectAccount(app, browser)
   await app.app.jobs.webhooks.idle()
-  const row = app.raw('SELECT status, attempts, last_error FROM webhook_deliveries')[0]
+  const row = (await app.raw('SELECT status, attempts, last_error FROM webhook_deliveries'))[0]
   assert.deepEqual(
     [row?.status, row?.attempts, row?.last_error],
     ['pending', 1, 'receiver unreachable'],
@@ -200,7 +202,7 @@ test('webhooks are off unless WEBHOOK_URL is set: nothing is queued', async (t) 
   const browser = new Browser(app)
   await browser.register()
   await connectAccount(app, browser)
-  assert.equal(app.raw('SELECT COUNT(*) AS n FROM webhook_deliveries')[0]?.n, 0)
+  assert.equal((await app.raw('SELECT COUNT(*) AS n FROM webhook_deliveries'))[0]?.n, 0)
 })
 
 test('webhooks: a token that expired unrenewed is announced once as reauth_required', async (t) => {

@@ -54,7 +54,7 @@ test('no token, code, state, session id or secret in logs or responses', async (
 
   // every token the emulator ever issued, and the stored ciphertext
   const encrypted = String(
-    app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts')[0]?.t,
+    (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t,
   )
   secrets.add(encrypted)
   secrets.add(app.vault.decrypt(encrypted))

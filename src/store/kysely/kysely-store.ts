@@ -36,7 +36,36 @@ import type { Database, MediaTable, SocialAccountsTable, WebhookDeliveriesTable 
 export interface KyselyStoreOptions {
   /** Recognises the backend's unique-constraint violation. */
   readonly isUniqueViolation: (error: unknown) => boolean
+  /** Recognises "the database cannot be reached right now" (answered as ERR_STORE, 503). */
+  readonly isUnavailable?: (error: unknown) => boolean
+  /**
+   * Lock rows read before a dependent write (`SELECT … FOR UPDATE`): needed where transactions
+   * really run concurrently (PostgreSQL); SQLite serialises writers and has no such clause.
+   */
+  readonly lockRows?: boolean
   readonly onClose: () => Promise<void>
+}
+
+/**
+ * Every store method, with backend outages turned into one clear, retryable error: a request
+ * during a database restart answers 503 with the JSON envelope, and recovers by itself after.
+ */
+function reportingOutages(store: Store, isUnavailable: (error: unknown) => boolean): Store {
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, method] of Object.entries(store) as [string, (...a: unknown[]) => unknown][]) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await method(...args)
+      } catch (error) {
+        if (error instanceof GalleryError || !isUnavailable(error)) throw error
+        throw new GalleryError('ERR_STORE', 'The database is unavailable; try again in a moment', {
+          cause: error,
+          retryAfterSeconds: 5,
+        })
+      }
+    }
+  }
+  return wrapped as unknown as Store
 }
 
 const ACCOUNT_STATUSES: readonly AccountStatus[] = [
@@ -238,18 +267,18 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .limit(claim.limit)
         .execute()
       if (candidates.length === 0) return []
-      const ids = candidates.map((r) => r.id)
-      await trx
+      // RETURNING gives exactly the rows this statement leased (a concurrent claim may have
+      // taken some between the select and the update; it waits on their row locks, then skips)
+      const rows = await trx
         .updateTable('user_social_accounts')
         .set({ [column]: claim.leaseUntil })
-        .where('id', 'in', ids)
+        .where(
+          'id',
+          'in',
+          candidates.map((r) => r.id),
+        )
         .where(leaseFree(column, claim.now))
-        .execute()
-      const rows = await trx
-        .selectFrom('user_social_accounts')
-        .selectAll()
-        .where('id', 'in', ids)
-        .where(column, '=', claim.leaseUntil)
+        .returningAll()
         .execute()
       return rows.map(toAccount)
     })
@@ -274,7 +303,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     return found
   }
 
-  return {
+  const store: Store = {
     async createUser({ email, password_hash, now }) {
       const record: UserRecord = { id: randomUUID(), email, password_hash, created_at: now }
       try {
@@ -826,11 +855,29 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
 
     async reserveApiCall(r) {
       return db.transaction().execute(async (trx) => {
-        const rows = await trx
+        if (options.lockRows === true) {
+          // make sure the row exists, then lock it: concurrent reservations count one by one
+          await trx
+            .insertInto('api_budgets')
+            .values({
+              scope: r.scope,
+              usage_percent: null,
+              usage_at: null,
+              blocked_until: null,
+              window_start: 0,
+              window_calls: 0,
+              previous_window_calls: 0,
+              updated_at: r.now,
+            })
+            .onConflict((oc) => oc.column('scope').doNothing())
+            .execute()
+        }
+        let read = trx
           .selectFrom('api_budgets')
           .selectAll()
           .where('scope', 'in', [r.scope, ...r.blockedBy])
-          .execute()
+        if (options.lockRows === true) read = read.forUpdate()
+        const rows = await read.execute()
         const blockedUntil = Math.max(0, ...rows.map((row) => row.blocked_until ?? 0))
         if (blockedUntil > r.now)
           return { allowed: false, reason: 'blocked', retryAt: blockedUntil }
@@ -921,21 +968,18 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           .limit(claim.limit)
           .execute()
         if (due.length === 0) return []
-        const ids = due.map((r) => r.id)
-        await trx
+        const rows = await trx
           .updateTable('webhook_deliveries')
           .set({ lease_until: claim.leaseUntil })
-          .where('id', 'in', ids)
+          .where(
+            'id',
+            'in',
+            due.map((r) => r.id),
+          )
           .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', claim.now)]))
+          .returningAll()
           .execute()
-        const rows = await trx
-          .selectFrom('webhook_deliveries')
-          .selectAll()
-          .where('id', 'in', ids)
-          .where('lease_until', '=', claim.leaseUntil)
-          .orderBy('created_at')
-          .execute()
-        return rows.map(toWebhook)
+        return rows.map(toWebhook).sort((a, b) => a.created_at - b.created_at)
       })
     },
     async finishWebhookAttempt(input) {
@@ -995,4 +1039,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       await options.onClose()
     },
   }
+  return options.isUnavailable === undefined
+    ? store
+    : reportingOutages(store, options.isUnavailable)
 }
