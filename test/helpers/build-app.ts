@@ -19,7 +19,8 @@ import type { Emulator } from '../../src/emulator/emulator.ts'
 import type { Fault } from '../../src/emulator/state.ts'
 import type { FetchLike } from '../../src/providers/instagram/client.ts'
 import { tempDir } from './temp.ts'
-import { freshPostgresStore } from './postgres.ts'
+import { freshPostgresStore, testPostgresUrl } from './postgres.ts'
+import { createPostgresStore } from '../../src/store/postgres/postgres-store.ts'
 
 export const ORIGIN = 'http://localhost:8080'
 
@@ -32,12 +33,32 @@ export const TEST_BACKEND: 'sqlite' | 'postgres' =
 
 interface TestDatabase {
   readonly store: Store
+  readonly pgSchema?: string
   readonly raw: (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>
   readonly dispose: () => Promise<void>
 }
 
+async function joinPostgresSchema(schema: string): Promise<TestDatabase> {
+  const store = await createPostgresStore({
+    url: await testPostgresUrl(),
+    poolSize: 5,
+    connectTimeoutMs: 5_000,
+    statementTimeoutMs: 30_000,
+    schema,
+  })
+  return {
+    store,
+    pgSchema: schema,
+    raw: () => Promise.reject(new Error('use the first instance for raw reads')),
+    dispose: () => store.close(),
+  }
+}
+
 async function openTestDatabase(dataDir: string): Promise<TestDatabase> {
-  if (TEST_BACKEND === 'postgres') return freshPostgresStore()
+  if (TEST_BACKEND === 'postgres') {
+    const harness = await freshPostgresStore()
+    return { ...harness, pgSchema: harness.schema }
+  }
   const path = join(dataDir, 'gallery.db')
   const store = createSqliteStore({ path })
   const reader = new BetterSqlite3(path, { readonly: true })
@@ -70,6 +91,8 @@ export interface TestApp {
   readonly raw: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>
   /** Which backend this test runs on (`PSG_TEST_STORE`). */
   readonly backend: 'sqlite' | 'postgres'
+  /** On PostgreSQL, the schema holding this test's tables (a second instance joins it). */
+  readonly pgSchema: string | null
   /** `inject` that also records the response for leak scans. */
   request(options: InjectOptions): Promise<LightMyRequestResponse>
 }
@@ -116,8 +139,15 @@ export async function buildTestApp(
   })
   const logger = createLogger({ level: 'trace', destination })
   const clock = shared?.clock ?? createManualClock()
-  const database = shared === undefined ? await openTestDatabase(dataDir) : null
-  const store = shared?.store ?? database?.store
+  // a second instance: on SQLite the same store (one file, one process); on PostgreSQL its own
+  // pool on the same schema, as another server would have
+  const database =
+    shared === undefined
+      ? await openTestDatabase(dataDir)
+      : shared.pgSchema === null
+        ? null
+        : await joinPostgresSchema(shared.pgSchema)
+  const store = database?.store ?? shared?.store
   const raw = shared?.raw ?? database?.raw
   if (store === undefined || raw === undefined) throw new Error('no test database')
   const vault = new FernetKeyRing([encryptionKey], () => Math.floor(clock.now() / 1000))
@@ -156,6 +186,7 @@ export async function buildTestApp(
     pauses,
     raw,
     backend: TEST_BACKEND,
+    pgSchema: database?.pgSchema ?? shared?.pgSchema ?? null,
     async request(options: InjectOptions) {
       const response = await app.inject(options)
       responses.push(JSON.stringify(response.headers), response.body)
