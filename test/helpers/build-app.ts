@@ -54,9 +54,9 @@ async function joinPostgresSchema(schema: string): Promise<TestDatabase> {
   }
 }
 
-async function openTestDatabase(dataDir: string): Promise<TestDatabase> {
-  if (TEST_BACKEND === 'postgres') {
-    const harness = await freshPostgresStore()
+async function openTestDatabase(dataDir: string, postgresUrl?: string): Promise<TestDatabase> {
+  if (TEST_BACKEND === 'postgres' || postgresUrl !== undefined) {
+    const harness = await freshPostgresStore(postgresUrl)
     return { ...harness, pgSchema: harness.schema }
   }
   const path = join(dataDir, 'gallery.db')
@@ -105,6 +105,8 @@ export interface TestAppOptions {
   readonly share?: TestApp
   /** How webhooks are sent (default: real fetch, e.g. to a loopback receiver). */
   readonly webhookFetch?: FetchLike
+  /** Run on PostgreSQL at this server (a test's own), whatever `PSG_TEST_STORE` says. */
+  readonly postgresUrl?: string
 }
 
 export async function buildTestApp(
@@ -143,7 +145,7 @@ export async function buildTestApp(
   // pool on the same schema, as another server would have
   const database =
     shared === undefined
-      ? await openTestDatabase(dataDir)
+      ? await openTestDatabase(dataDir, options.postgresUrl)
       : shared.pgSchema === null
         ? null
         : await joinPostgresSchema(shared.pgSchema)
@@ -185,7 +187,7 @@ export async function buildTestApp(
     responses,
     pauses,
     raw,
-    backend: TEST_BACKEND,
+    backend: options.postgresUrl === undefined ? TEST_BACKEND : 'postgres',
     pgSchema: database?.pgSchema ?? shared?.pgSchema ?? null,
     async request(options: InjectOptions) {
       const response = await app.inject(options)

@@ -15,7 +15,11 @@ import { freePort } from './net.ts'
 
 export interface EmbeddedServer {
   readonly url: string
+  /** Stops the server and deletes its data. */
   stop(): Promise<void>
+  /** Stops the server, keeping its data (an outage); `resume` starts it again. */
+  pause(): Promise<void>
+  resume(): Promise<void>
 }
 
 /** Starts a throw-away PostgreSQL server (initdb in a temp folder, a free loopback port). */
@@ -30,7 +34,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
     user: 'postgres',
     password,
     port,
-    persistent: false,
+    persistent: true, // `stop()` below deletes the folder; `pause()` must not
     // as root, postgres runs as the `postgres` user; initdb without a locale this machine lacks
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--locale=C.UTF-8', '--encoding=UTF8', '--lc-messages=C'],
@@ -39,12 +43,16 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
     onError: () => undefined,
   })
   await server.initialise()
-  await server.start()
-  // the server process must not keep this process alive: a test file ends when its tests do
-  const child = (server as unknown as { process?: ChildProcess }).process
-  child?.unref()
-  for (const stream of [child?.stdout, child?.stderr])
-    (stream as { unref?: () => void } | null)?.unref?.()
+  let child: ChildProcess | undefined
+  const start = async (): Promise<void> => {
+    await server.start()
+    // the server process must not keep this process alive: a test file ends when its tests do
+    child = (server as unknown as { process?: ChildProcess }).process
+    child?.unref()
+    for (const stream of [child?.stdout, child?.stderr])
+      (stream as { unref?: () => void } | null)?.unref?.()
+  }
+  await start()
   process.once('exit', () => {
     child?.kill('SIGQUIT') // PostgreSQL's immediate shutdown; the folder is a throw-away one
     try {
@@ -56,9 +64,15 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     async stop() {
+      child?.ref() // keep this process alive until the server has stopped
       await server.stop()
       rmSync(dir, { recursive: true, force: true })
     },
+    async pause() {
+      child?.ref()
+      await server.stop()
+    },
+    resume: start,
   }
 }
 
@@ -87,8 +101,9 @@ function numbered(sqlText: string): string {
   return sqlText.replace(/\?/g, () => `$${++n}`)
 }
 
-export async function freshPostgresStore(): Promise<PostgresHarness> {
-  const url = await testPostgresUrl()
+/** A store in a new schema, on the tests' server or on the one at `serverUrl`. */
+export async function freshPostgresStore(serverUrl?: string): Promise<PostgresHarness> {
+  const url = serverUrl ?? (await testPostgresUrl())
   const schema = `t_${randomBytes(8).toString('hex')}`
   const options = {
     url,
