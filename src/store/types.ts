@@ -127,6 +127,31 @@ export interface OAuthAccountInput {
   readonly now: number
 }
 
+/** An account record from the original app (Firestore `user_social_accounts`), validated. */
+export interface ImportedAccountInput {
+  readonly user_id: string
+  readonly platform: string
+  readonly account_type: 'oauth' | 'public'
+  readonly username: string
+  readonly display_name: string
+  readonly instagram_user_id: string | null
+  readonly encrypted_access_token: string | null
+  readonly token_expires_at: number | null
+  readonly token_issued_at: number | null
+  readonly is_active: boolean
+  readonly connected_at: number
+  readonly last_sync: number | null
+  readonly posts_count: number | null
+  readonly status: AccountStatus
+  readonly status_message: string | null
+  readonly profile_url: string
+  /** A digest of the source record: equal digests mean "unchanged at the source". */
+  readonly import_fingerprint: string
+  readonly now: number
+}
+
+export type ImportOutcome = 'created' | 'updated' | 'unchanged'
+
 export interface PublicAccountInput {
   readonly user_id: string
   readonly platform: string
@@ -304,6 +329,15 @@ export interface Store {
   upsertOAuthAccount(
     input: OAuthAccountInput,
   ): Promise<{ account: SocialAccountRecord; created: boolean }>
+  /**
+   * Creates or updates an account imported from the original app, matched like a connection (the
+   * same user and Instagram account, or the same public profile), creating its user when missing
+   * (an externally authenticated user: no password, no sign-in). A record whose source fingerprint
+   * was imported before is `unchanged`. An update never replaces a token with one that expires
+   * sooner (the service may have renewed it) nor newer sync results with older ones. With `dryRun`
+   * nothing is written; the outcome says what would happen.
+   */
+  importAccount(input: ImportedAccountInput, dryRun: boolean): Promise<ImportOutcome>
   /** @throws ERR_CONFLICT when the user already lists that public profile. */
   createPublicAccount(input: PublicAccountInput): Promise<SocialAccountRecord>
   /** Applies the patch; a `revoked` account keeps its status and message (only a reconnect clears it). */

@@ -39,6 +39,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0002_data_deletion.sql',
       '0003_token_renewal.sql',
       '0004_scheduled_sync.sql',
+      '0005_import.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -46,6 +47,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 2, name: '0002_data_deletion.sql' },
       { version: 3, name: '0003_token_renewal.sql' },
       { version: 4, name: '0004_scheduled_sync.sql' },
+      { version: 5, name: '0005_import.sql' },
     ])
     db.close()
   } finally {

@@ -13,6 +13,7 @@ import {
 } from 'kysely'
 import { GalleryError } from '../../errors.ts'
 import type {
+  ImportedAccountInput,
   AccountPatch,
   AccountStatus,
   MediaInput,
@@ -77,6 +78,9 @@ const ACCOUNT_STATUSES: readonly AccountStatus[] = [
   'revoked',
   'error',
 ]
+/** The password hash of users created by an import: matches no password (not `scrypt$…`). */
+const EXTERNAL_USER_PASSWORD = '!external'
+
 /** Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535. */
 const CHUNK = 500
 const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['pending', 'delivered', 'failed']
@@ -446,6 +450,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
               sync_run_id: null,
               sync_cursor: null,
               media_urls_expire_at: null,
+              import_fingerprint: null,
               ...fields,
             })
             .execute()
@@ -459,6 +464,107 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           .where('id', '=', id)
           .executeTakeFirstOrThrow()
         return { account: toAccount(row), created: existing === undefined }
+      })
+    },
+    async importAccount(input: ImportedAccountInput, dryRun: boolean) {
+      return db.transaction().execute(async (trx) => {
+        const user = await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', input.user_id)
+          .executeTakeFirst()
+        if (user === undefined && !dryRun) {
+          await trx
+            .insertInto('users')
+            .values({
+              id: input.user_id,
+              // signed in elsewhere (Firebase): a reserved-domain placeholder and no password
+              email: `${input.user_id}@users.firebase.invalid`,
+              password_hash: EXTERNAL_USER_PASSWORD,
+              created_at: input.now,
+            })
+            .execute()
+        }
+        let match = trx
+          .selectFrom('user_social_accounts')
+          .selectAll()
+          .where('user_id', '=', input.user_id)
+          .where('platform', '=', input.platform)
+          .where('account_type', '=', input.account_type)
+        match =
+          input.account_type === 'oauth'
+            ? match.where('instagram_user_id', '=', input.instagram_user_id)
+            : match.where('username', '=', input.username)
+        const existing = await match.executeTakeFirst()
+        if (existing?.import_fingerprint === input.import_fingerprint) return 'unchanged'
+        const fields = {
+          username: input.username,
+          display_name: input.display_name,
+          instagram_user_id: input.instagram_user_id,
+          encrypted_access_token: input.encrypted_access_token,
+          token_expires_at: input.token_expires_at,
+          token_issued_at: input.token_issued_at,
+          is_active: input.is_active ? 1 : 0,
+          connected_at: input.connected_at,
+          last_sync: input.last_sync,
+          posts_count: input.posts_count,
+          status: input.status,
+          status_message: input.status_message,
+          profile_url: input.profile_url,
+        }
+        if (existing !== undefined) {
+          const keepToken = (existing.token_expires_at ?? 0) > (input.token_expires_at ?? 0)
+          const keepSync = (existing.last_sync ?? 0) > (input.last_sync ?? 0)
+          if (!dryRun)
+            await trx
+              .updateTable('user_social_accounts')
+              .set({
+                ...fields,
+                ...(keepToken
+                  ? {
+                      encrypted_access_token: existing.encrypted_access_token,
+                      token_expires_at: existing.token_expires_at,
+                      token_issued_at: existing.token_issued_at,
+                      status: existing.status,
+                      status_message: existing.status_message,
+                    }
+                  : { next_sync_at: null }),
+                ...(keepSync
+                  ? { last_sync: existing.last_sync, posts_count: existing.posts_count }
+                  : {}),
+                import_fingerprint: input.import_fingerprint,
+                updated_at: input.now,
+              })
+              .where('id', '=', existing.id)
+              .execute()
+          return 'updated'
+        }
+        if (!dryRun)
+          await trx
+            .insertInto('user_social_accounts')
+            .values({
+              id: randomUUID(),
+              user_id: input.user_id,
+              platform: input.platform,
+              account_type: input.account_type,
+              instagram_scoped_id: null,
+              instagram_account_type: null,
+              profile_picture_url: null,
+              updated_at: input.now,
+              renew_lease_until: null,
+              renewal_failures: 0,
+              next_sync_at: null,
+              sync_lease_until: null,
+              sync_failures: 0,
+              last_full_sync: null,
+              sync_run_id: null,
+              sync_cursor: null,
+              media_urls_expire_at: null,
+              import_fingerprint: input.import_fingerprint,
+              ...fields,
+            })
+            .execute()
+        return 'created'
       })
     },
     async createPublicAccount(input: PublicAccountInput) {
@@ -497,6 +603,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
             sync_run_id: null,
             sync_cursor: null,
             media_urls_expire_at: null,
+            import_fingerprint: null,
           })
           .execute()
       } catch (error) {

@@ -55,6 +55,7 @@ export interface SocialAccountsTable {
   sync_run_id: string | null
   sync_cursor: string | null
   media_urls_expire_at: number | null
+  import_fingerprint: string | null
 }
 export interface MediaTable {
   id: string
