@@ -182,11 +182,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       problems.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/gallery.db')
     else database = { kind: 'sqlite', path: path === ':memory:' ? ':memory:' : resolve(cwd, path) }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    let valid = false
+    // a host, or a Unix socket folder (Cloud SQL: postgres://u:p@/db?host=/cloudsql/…), which
+    // WHATWG URLs cannot parse but `pg` accepts
+    let valid = /^postgres(ql)?:\/\/([^@/]*@)?\/[^/?]+\?(.*&)?host=\/[^&]+/.test(databaseUrl)
     try {
-      valid = new URL(databaseUrl).hostname !== ''
+      valid ||= new URL(databaseUrl).hostname !== ''
     } catch {
-      valid = false
+      // not a URL, and not the socket form either
     }
     if (valid)
       database = {

@@ -88,6 +88,27 @@ test('every problem is reported at once', () => {
   )
 })
 
+test('DATABASE_URL: sqlite paths, PostgreSQL URLs (host or Cloud SQL socket) with pool settings', () => {
+  const pg = loadConfig({
+    DATABASE_URL: 'postgres://gallery:secret@db.internal:5432/gallery',
+    DATABASE_POOL_SIZE: '20',
+  }).database
+  assert.deepEqual(pg, {
+    kind: 'postgres',
+    url: 'postgres://gallery:secret@db.internal:5432/gallery',
+    poolSize: 20,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 30000,
+  })
+  const socket = loadConfig({
+    DATABASE_URL: 'postgresql://gallery:secret@/gallery?host=/cloudsql/project:region:instance',
+  }).database
+  assert.equal(socket.kind, 'postgres')
+  for (const bad of ['postgres://', 'postgres:///gallery', 'mysql://x/y'])
+    assert.throws(() => loadConfig({ DATABASE_URL: bad }), /DATABASE_URL must be/, bad)
+  assert.throws(() => loadConfig({ DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE/)
+})
+
 test('plain http only for loopback hosts', () => {
   assert.equal(
     loadConfig({ INSTAGRAM_GRAPH_URL: 'http://127.0.0.1:9000/graph' }).instagram.graphUrl,
