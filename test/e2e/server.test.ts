@@ -3,13 +3,12 @@
  * "real Instagram" path, the standalone emulator process (`src/emulator/main.ts`) as Meta.
  * register → connect → authorize → callback → sync → media, then a leak scan of the server logs.
  */
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { repoRoot } from '../helpers/paths.ts'
 import { tempDir } from '../helpers/temp.ts'
+import { Client, start, waitFor } from '../helpers/process.ts'
 import { freePort } from '../helpers/net.ts'
 
 /** 48 demo posts at 25 per page: the profile call and 2 pages. */
@@ -21,80 +20,6 @@ const FIRST_SYNC_OF_THE_DEMO_CREATOR = {
   removed: 0,
   pages: 2,
   api_calls: 3,
-}
-
-interface Proc {
-  readonly child: ChildProcess
-  readonly output: () => string
-}
-
-function start(t: TestContext, script: string, env: Record<string, string>): Proc {
-  let output = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  t.after(() => {
-    child.kill('SIGKILL')
-  })
-  return { child, output: () => output }
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null>,
-  proc: Proc,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`${what}: process exited\n${proc.output()}`)
-    const value = await probe().catch(() => null)
-    if (value !== null) return value
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`${what}: timed out\n${proc.output()}`)
-}
-
-/** A minimal cookie-keeping HTTP client that does not follow redirects. */
-class Client {
-  readonly cookies = new Map<string, string>()
-  readonly bodies: string[] = []
-  readonly origin: string
-  constructor(origin: string) {
-    this.origin = origin
-  }
-  async send(
-    method: string,
-    url: string,
-    body?: string,
-    contentType = 'application/json',
-  ): Promise<{ status: number; headers: Headers; text: string }> {
-    const headers: Record<string, string> = { origin: this.origin }
-    if (this.cookies.size > 0)
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-    if (body !== undefined) headers['content-type'] = contentType
-    const response = await fetch(url, {
-      method,
-      headers,
-      redirect: 'manual',
-      ...(body === undefined ? {} : { body }),
-    })
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const [name = '', ...rest] = pair.split('=')
-      const value = rest.join('=')
-      if (value === '' || /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line))
-        this.cookies.delete(name)
-      else this.cookies.set(name, value)
-    }
-    const text = await response.text()
-    this.bodies.push(text)
-    return { status: response.status, headers: response.headers, text }
-  }
 }
 
 async function runFlow(
