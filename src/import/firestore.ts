@@ -19,19 +19,16 @@
  */
 import { createHash } from 'node:crypto'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
-import type { AccountStatus, ImportOutcome, ImportedAccountInput, Store } from '../store/types.ts'
+import {
+  ACCOUNT_STATUSES,
+  type AccountStatus,
+  type ImportOutcome,
+  type ImportedAccountInput,
+  type Store,
+} from '../store/types.ts'
 
 const DAY = 86_400_000
 const LONG_LIVED_TOKEN_MS = 60 * DAY
-const STATUSES: readonly AccountStatus[] = [
-  'active',
-  'refresh_due',
-  'degraded',
-  'rate_limited',
-  'reauth_required',
-  'revoked',
-  'error',
-]
 
 export interface ImportReport {
   created: number
@@ -161,7 +158,7 @@ export function toImportedAccount(
   if (isActive !== undefined && typeof isActive !== 'boolean')
     throw new RecordError('is_active must be true or false')
   const given = text(fields, 'status', false)
-  let status: AccountStatus = STATUSES.find((s) => s === given) ?? 'active'
+  let status: AccountStatus = ACCOUNT_STATUSES.find((s) => s === given) ?? 'active'
   let statusMessage = text(fields, 'status_message', false)
   if (accountType === 'oauth' && expiresAt !== null && expiresAt <= now) {
     status = 'reauth_required'

@@ -50,8 +50,16 @@ export interface OAuthStateRecord {
  * on code 190, an expired token or an impossible renewal; `revoked` after a deauthorize; `error`
  * for failures a retry cannot fix (the message says which).
  */
-export type AccountStatus =
-  'active' | 'refresh_due' | 'degraded' | 'rate_limited' | 'reauth_required' | 'revoked' | 'error'
+export const ACCOUNT_STATUSES = [
+  'active',
+  'refresh_due',
+  'degraded',
+  'rate_limited',
+  'reauth_required',
+  'revoked',
+  'error',
+] as const
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number]
 
 /** A `user_social_accounts` record (the token stays encrypted; the API never returns it). */
 export interface SocialAccountRecord {

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { tempDir } from '../helpers/temp.ts'
 import { freePort } from '../helpers/net.ts'
-import { Client, start, waitFor, type Proc } from '../helpers/process.ts'
+import { Client, allowInSandbox, start, waitFor, type Proc } from '../helpers/process.ts'
 import { testPostgresUrl } from '../helpers/postgres.ts'
 import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
 import { createManualClock } from '../../src/clock.ts'
@@ -79,16 +79,7 @@ test(
       JSON.stringify({ mode: 'redirect' }),
     )
     const authorize = new URL(String(json(connect.text).authorization_url))
-    const form = new URLSearchParams(authorize.searchParams)
-    form.set('decision', 'allow')
-    form.set('user_index', '1')
-    const decision = await client.send(
-      'POST',
-      new URL('authorize', authorize).toString(),
-      form.toString(),
-      'application/x-www-form-urlencoded',
-    )
-    const landed = await client.send('GET', String(decision.headers.get('location')))
+    const { landed } = await allowInSandbox(client, authorize)
     assert.match(String(landed.headers.get('location')), /connect=success/)
     const accountId =
       new URL(String(landed.headers.get('location')), base).searchParams.get('account') ?? ''

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/temp.ts'
-import { Client, start, waitFor } from '../helpers/process.ts'
+import { Client, allowInSandbox, start, waitFor } from '../helpers/process.ts'
 import { freePort } from '../helpers/net.ts'
 
 /** 48 demo posts at 25 per page: the profile call and 2 pages. */
@@ -47,20 +47,11 @@ async function runFlow(
   const consentPage = await client.send('GET', authorizeUrl.toString())
   assert.equal(consentPage.status, 200)
   assert.match(consentPage.text, /Allow/)
-  const form = new URLSearchParams(authorizeUrl.searchParams)
-  form.set('decision', 'allow')
-  form.set('user_index', '1')
-  const decision = await client.send(
-    'POST',
-    new URL('authorize', authorizeUrl).toString(),
-    form.toString(),
-    'application/x-www-form-urlencoded',
-  )
+  const { decision, landed } = await allowInSandbox(client, authorizeUrl)
   assert.equal(decision.status, 302)
   const callback = String(decision.headers.get('location'))
   assert.ok(callback.startsWith(`${base}/api/socials/oauth/instagram/callback?`), callback)
   const code = new URL(callback).searchParams.get('code') ?? ''
-  const landed = await client.send('GET', callback.replace(/#_$/, ''))
   assert.equal(landed.status, 303)
   assert.equal(landed.headers.get('referrer-policy'), 'no-referrer')
   assert.match(String(landed.headers.get('location')), /^\/gallery\?connect=success/)

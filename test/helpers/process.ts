@@ -79,3 +79,29 @@ export class Client {
     return { status: response.status, headers: response.headers, text }
   }
 }
+
+/** Presses Allow on the sandbox consent page as demo user `userIndex`, then follows the redirect
+ * to the app's callback (dropping Meta's `#_`). */
+export async function allowInSandbox(
+  client: Client,
+  authorizeUrl: URL,
+  userIndex = 1,
+): Promise<{
+  decision: { status: number; headers: Headers }
+  landed: { status: number; headers: Headers }
+}> {
+  const form = new URLSearchParams(authorizeUrl.searchParams)
+  form.set('decision', 'allow')
+  form.set('user_index', String(userIndex))
+  const decision = await client.send(
+    'POST',
+    new URL('authorize', authorizeUrl).toString(),
+    form.toString(),
+    'application/x-www-form-urlencoded',
+  )
+  const landed = await client.send(
+    'GET',
+    String(decision.headers.get('location')).replace(/#_$/, ''),
+  )
+  return { decision, landed }
+}

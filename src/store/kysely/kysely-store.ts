@@ -15,7 +15,6 @@ import { GalleryError } from '../../errors.ts'
 import type {
   ImportedAccountInput,
   AccountPatch,
-  AccountStatus,
   MediaInput,
   MediaQuery,
   MediaRecord,
@@ -32,6 +31,7 @@ import type {
   WebhookDeliveryRecord,
   WebhookStatus,
 } from '../types.ts'
+import { ACCOUNT_STATUSES } from '../types.ts'
 import type { Database, MediaTable, SocialAccountsTable, WebhookDeliveriesTable } from './schema.ts'
 
 export interface KyselyStoreOptions {
@@ -69,15 +69,19 @@ function reportingOutages(store: Store, isUnavailable: (error: unknown) => boole
   return wrapped as unknown as Store
 }
 
-const ACCOUNT_STATUSES: readonly AccountStatus[] = [
-  'active',
-  'refresh_due',
-  'degraded',
-  'rate_limited',
-  'reauth_required',
-  'revoked',
-  'error',
-]
+/** The job-state columns of a new account: nothing leased, nothing failed, sync as soon as can be. */
+const NEW_ACCOUNT_JOB_STATE = {
+  renew_lease_until: null,
+  renewal_failures: 0,
+  next_sync_at: null,
+  sync_lease_until: null,
+  sync_failures: 0,
+  last_full_sync: null,
+  sync_run_id: null,
+  sync_cursor: null,
+  media_urls_expire_at: null,
+  import_fingerprint: null,
+} as const
 /** The password hash of users created by an import: matches no password (not `scrypt$…`). */
 const EXTERNAL_USER_PASSWORD = '!external'
 
@@ -445,12 +449,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
               account_type: 'oauth',
               connected_at: input.now,
               last_sync: null,
-              sync_lease_until: null,
-              last_full_sync: null,
-              sync_run_id: null,
-              sync_cursor: null,
-              media_urls_expire_at: null,
-              import_fingerprint: null,
+              ...NEW_ACCOUNT_JOB_STATE,
               ...fields,
             })
             .execute()
@@ -551,15 +550,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
               instagram_account_type: null,
               profile_picture_url: null,
               updated_at: input.now,
-              renew_lease_until: null,
-              renewal_failures: 0,
-              next_sync_at: null,
-              sync_lease_until: null,
-              sync_failures: 0,
-              last_full_sync: null,
-              sync_run_id: null,
-              sync_cursor: null,
-              media_urls_expire_at: null,
+              ...NEW_ACCOUNT_JOB_STATE,
               import_fingerprint: input.import_fingerprint,
               ...fields,
             })
@@ -594,16 +585,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
             profile_url: input.profile_url,
             profile_picture_url: null,
             updated_at: input.now,
-            renew_lease_until: null,
-            renewal_failures: 0,
-            next_sync_at: null,
-            sync_lease_until: null,
-            sync_failures: 0,
-            last_full_sync: null,
-            sync_run_id: null,
-            sync_cursor: null,
-            media_urls_expire_at: null,
-            import_fingerprint: null,
+            ...NEW_ACCOUNT_JOB_STATE,
           })
           .execute()
       } catch (error) {
