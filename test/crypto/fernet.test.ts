@@ -121,6 +121,10 @@ test('key ring: first key encrypts, all decrypt, rotate keeps the timestamp', ()
   assert.equal(new FernetKeyRing([newKey]).decrypt(rotated), 'long-lived')
   assert.equal(Buffer.from(rotated, 'base64url').readBigUInt64BE(1), BigInt(1_700_000_000))
   assert.throws(() => new FernetKeyRing([FernetKey.generate()]).decrypt(token), /Invalid token/)
+  assert.deepEqual(
+    [ring.isUnderPrimaryKey(token), ring.isUnderPrimaryKey(rotated), ring.isUnderPrimaryKey('x')],
+    [false, true, false],
+  )
 })
 
 const PYTHON = `

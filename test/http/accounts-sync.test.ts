@@ -82,6 +82,13 @@ test('sync: first run adds everything with the minimum of Graph calls; a second 
   const { app, browser, accountId } = await connected(t)
   const first = await sync(browser, accountId)
   assert.equal(first.statusCode, 200, first.body)
+  // personal data is never cached, whichever route answers
+  for (const response of [
+    first,
+    await browser.fetch('GET', '/api/socials/media?limit=2'),
+    await browser.fetch('GET', '/api/auth/me'),
+  ])
+    assert.equal(response.headers['cache-control'], 'no-store')
   // 48 media at 25 per page = 2 pages, plus the profile call; albums need no extra calls
   assert.deepEqual(first.json(), fullRun({ added: 48, pages: 2, api_calls: 3 }))
   const children = app.emulator.state

@@ -1120,6 +1120,29 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       }
     },
 
+    async listStoredTokens({ afterId, limit }) {
+      let query = db
+        .selectFrom('user_social_accounts')
+        .select(['id', 'encrypted_access_token'])
+        .where('encrypted_access_token', 'is not', null)
+      if (afterId !== null) query = query.where('id', '>', afterId)
+      const rows = await query.orderBy('id').limit(limit).execute()
+      return rows.flatMap((row) =>
+        row.encrypted_access_token === null
+          ? []
+          : [{ id: row.id, encrypted_access_token: row.encrypted_access_token }],
+      )
+    },
+    async replaceToken(input) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({ encrypted_access_token: input.encryptedToken, updated_at: input.now })
+        .where('id', '=', input.accountId)
+        .where('encrypted_access_token', '=', input.previousToken)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+
     async ping() {
       await sql`select 1`.execute(db)
     },
