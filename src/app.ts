@@ -21,6 +21,7 @@ import { createOAuthService } from './socials/oauth-service.ts'
 import { createSyncService } from './socials/sync-service.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { checkSameOrigin, createSessionManager } from './http/session.ts'
+import { createThrottle } from './http/throttle.ts'
 import type { AppContext } from './http/context.ts'
 import { authRoutes } from './http/routes/auth.ts'
 import { socialsRoutes } from './http/routes/socials.ts'
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 64 * 1024,
+    trustProxy: config.trustProxy,
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   })
@@ -146,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     }),
     webhooks,
+    throttle: createThrottle(store, clock),
     async requireUser(request) {
       const principal = await sessions.identity.authenticate(request)
       if (principal === null) throw new GalleryError('ERR_UNAUTHENTICATED', 'Sign in first')

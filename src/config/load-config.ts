@@ -86,6 +86,12 @@ export interface Config {
     /** Pause before each call at 100 % usage (linear from 0 at `slowDownPercent`). */
     readonly maxPauseMs: number
   }
+  /**
+   * Which proxies' `X-Forwarded-For` to believe for the client address (rate limits, logs):
+   * `false` (none, the default), `true` (all: Cloud Run, whose front end sets it), or a list of
+   * proxy addresses / CIDR ranges.
+   */
+  readonly trustProxy: boolean | string
   /** Outgoing signed webhooks; `null` when `WEBHOOK_URL` is unset. */
   readonly webhook: { readonly url: string; readonly secret: string } | null
 }
@@ -294,6 +300,21 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxPauseMs: integer('INSTAGRAM_SLOWDOWN_MAX_PAUSE_MS', 5_000, 0, 60_000),
   }
 
+  const trustRaw = read('TRUST_PROXY') ?? 'false'
+  let trustProxy: Config['trustProxy'] = false
+  if (trustRaw === 'true' || trustRaw === 'false') trustProxy = trustRaw === 'true'
+  else if (
+    trustRaw
+      .split(',')
+      .map((part) => part.trim())
+      .every((part) => isIP(part.split('/')[0] ?? '') !== 0)
+  )
+    trustProxy = trustRaw
+  else
+    problems.push(
+      `TRUST_PROXY must be true, false or proxy addresses/CIDR ranges (got "${trustRaw}")`,
+    )
+
   let webhook: Config['webhook'] = null
   const webhookSecret = read('WEBHOOK_SECRET')
   if (read('WEBHOOK_URL') !== undefined) {
@@ -334,6 +355,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     instagram,
     jobs,
     rateLimits,
+    trustProxy,
     webhook,
   })
 }

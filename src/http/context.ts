@@ -8,6 +8,7 @@ import type { Store } from '../store/types.ts'
 import type { OAuthService } from '../socials/oauth-service.ts'
 import type { SyncService } from '../socials/sync-service.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
+import type { Throttle } from './throttle.ts'
 import type { Principal, SessionManager } from './session.ts'
 
 export interface AppContext {
@@ -18,6 +19,7 @@ export interface AppContext {
   readonly oauth: OAuthService
   readonly sync: SyncService
   readonly webhooks: WebhookNotifier
+  readonly throttle: Throttle
   readonly instagramMode: Config['instagramMode']
   /** log2 of scrypt's N for new password hashes. */
   readonly passwordCost: number

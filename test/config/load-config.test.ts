@@ -39,6 +39,7 @@ test('defaults: port 8080, sqlite in ./data, sandbox in development, Meta endpoi
     maxPauseMs: 5000,
   })
   assert.equal(config.webhook, null)
+  assert.equal(config.trustProxy, false)
   assert.ok(Object.isFrozen(config))
   assert.ok(Object.isFrozen(config.instagram))
   assert.throws(() => {

@@ -37,6 +37,7 @@ export function authRoutes(ctx: AppContext) {
       '/api/auth/register',
       { schema: { body: credentialsSchema } },
       async (request, reply) => {
+        await ctx.throttle.hit('register', request.ip)
         const email = request.body.email.trim().toLowerCase()
         const password = request.body.password
         if ([...password].length < PASSWORD_MIN_LENGTH) {
@@ -81,6 +82,8 @@ export function authRoutes(ctx: AppContext) {
       { schema: { body: credentialsSchema } },
       async (request, reply) => {
         const email = request.body.email.trim().toLowerCase()
+        await ctx.throttle.hit('loginIp', request.ip)
+        await ctx.throttle.hit('loginAccount', email, request.ip)
         const user = await ctx.store.findUserByEmail(email)
         const ok = await verifyPassword(
           request.body.password,

@@ -52,6 +52,7 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
       await scope.register(formbody, { bodyLimit: 8192 })
 
       scope.post('/api/socials/oauth/instagram/deauthorize', async (request, reply) => {
+        await ctx.throttle.hit('metaCallback', request.ip)
         const userId = verify(request, 'deauthorize')
         const revoked = await ctx.store.revokeInstagramAccounts(
           userId,
@@ -64,6 +65,7 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
       })
 
       scope.post('/api/socials/oauth/instagram/data-deletion', async (request, reply) => {
+        await ctx.throttle.hit('metaCallback', request.ip)
         const userId = verify(request, 'data-deletion')
         const now = ctx.clock.now()
         const deleted = await ctx.store.deleteInstagramUserData(userId)

@@ -78,6 +78,7 @@ export function socialsRoutes(ctx: AppContext) {
       },
       async (request, reply) => {
         const principal = await ctx.requireUser(request)
+        await ctx.throttle.hit('connect', principal.userId)
         const mode = request.body?.mode ?? 'redirect'
         const { authorizationUrl, binding } = await ctx.oauth.startConnect(principal.userId, mode)
         ctx.sessions.setBinding(reply, binding, STATE_TTL_MS / 1000)
@@ -94,6 +95,7 @@ export function socialsRoutes(ctx: AppContext) {
     // Arrives as a cross-site top-level GET from Instagram: no JSON errors here, every outcome
     // lands the person on a page that explains it. Its query string is never logged.
     app.get('/api/socials/oauth/instagram/callback', async (request, reply) => {
+      await ctx.throttle.hit('oauthCallback', request.ip)
       const principal = await ctx.sessions.identity.authenticate(request)
       const result = await ctx.oauth.handleCallback(
         request.query as Record<string, unknown>,
@@ -178,6 +180,7 @@ export function socialsRoutes(ctx: AppContext) {
       { schema: { params: idParams } },
       async (request) => {
         const principal = await ctx.requireUser(request)
+        await ctx.throttle.hit('syncNow', principal.userId, request.params.id)
         return ctx.sync.syncAccount(principal.userId, request.params.id)
       },
     )

@@ -1,0 +1,69 @@
+/**
+ * @module http/throttle — request rate limits for the routes attackers like: sign-up, sign-in,
+ * connect, the OAuth and Meta callbacks and "Sync now". Over the limit a request gets 429 with
+ * `Retry-After` and the JSON envelope, and nothing else happens.
+ *
+ * Counters are sliding windows kept in the store (`api_budgets`, scopes `http:<rule>:<key>`), so
+ * they hold across restarts and instances. Keys are hashed: no e-mail address or IP is stored.
+ *
+ * Sign-in is limited per IP and per account *and* IP, never per account alone: someone hammering
+ * an account from elsewhere cannot lock its owner out (the owner signs in from another address).
+ */
+import { createHash } from 'node:crypto'
+import { GalleryError } from '../errors.ts'
+import type { Clock } from '../clock.ts'
+import type { Store } from '../store/types.ts'
+
+const MINUTE = 60_000
+
+export interface ThrottleRule {
+  readonly limit: number
+  readonly windowMs: number
+  /** Said in the 429 message: what was done too often. */
+  readonly what: string
+}
+
+export const THROTTLE_RULES = {
+  register: { limit: 10, windowMs: 60 * MINUTE, what: 'sign-ups from this address' },
+  loginIp: { limit: 30, windowMs: 15 * MINUTE, what: 'sign-in attempts from this address' },
+  loginAccount: {
+    limit: 10,
+    windowMs: 15 * MINUTE,
+    what: 'sign-in attempts for this account from this address',
+  },
+  connect: { limit: 20, windowMs: 10 * MINUTE, what: 'connection attempts' },
+  oauthCallback: { limit: 60, windowMs: 10 * MINUTE, what: 'OAuth callbacks from this address' },
+  metaCallback: { limit: 120, windowMs: MINUTE, what: 'Meta callbacks from this address' },
+  syncNow: { limit: 10, windowMs: 10 * MINUTE, what: '"Sync now" requests for this account' },
+} as const satisfies Record<string, ThrottleRule>
+
+export type ThrottleRuleName = keyof typeof THROTTLE_RULES
+
+export interface Throttle {
+  /** Counts one request under `rule` for these key parts. @throws ERR_RATE_LIMITED over the limit. */
+  hit(rule: ThrottleRuleName, ...keyParts: string[]): Promise<void>
+}
+
+export function createThrottle(store: Store, clock: Clock): Throttle {
+  return {
+    async hit(name, ...keyParts) {
+      const rule: ThrottleRule = THROTTLE_RULES[name]
+      const key = createHash('sha256').update(keyParts.join('\n')).digest('base64url').slice(0, 22)
+      const now = clock.now()
+      const verdict = await store.reserveApiCall({
+        scope: `http:${name}:${key}`,
+        blockedBy: [],
+        cap: rule.limit,
+        windowMs: rule.windowMs,
+        now,
+      })
+      if (verdict.allowed) return
+      const seconds = Math.max(1, Math.ceil((verdict.retryAt - now) / 1000))
+      throw new GalleryError(
+        'ERR_RATE_LIMITED',
+        `Too many ${rule.what}; try again in ${seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`}`,
+        { retryAfterSeconds: seconds },
+      )
+    },
+  }
+}

@@ -1,0 +1,150 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Browser, ORIGIN, buildTestApp, connectedApp, type TestApp } from '../helpers/build-app.ts'
+import { signRequest } from '../../src/providers/instagram/signed-request.ts'
+
+const PASSWORD = 'correct horse battery'
+
+function login(app: TestApp, email: string, password: string, ip: string, headers = {}) {
+  return app.request({
+    method: 'POST',
+    url: '/api/auth/login',
+    remoteAddress: ip,
+    headers: { origin: ORIGIN, 'content-type': 'application/json', ...headers },
+    payload: JSON.stringify({ email, password }),
+  })
+}
+
+function assertThrottled(response: {
+  statusCode: number
+  headers: Record<string, unknown>
+  json: () => unknown
+}) {
+  assert.equal(response.statusCode, 429)
+  assert.ok(Number(response.headers['retry-after']) > 0, 'Retry-After')
+  assert.equal((response.json() as { error: { code: string } }).error.code, 'ERR_RATE_LIMITED')
+}
+
+test('sign-in: limited per account and address, and per address — the owner elsewhere is never locked out', async (t) => {
+  const app = await buildTestApp(t)
+  const owner = new Browser(app)
+  const { email } = await owner.register(undefined, PASSWORD)
+  const attacker = '203.0.113.66'
+  for (let i = 0; i < 10; i++)
+    assert.equal((await login(app, email, `wrong password ${i}`, attacker)).statusCode, 401)
+  const blocked = await login(app, email, PASSWORD, attacker)
+  assertThrottled(blocked)
+  assert.match(
+    blocked.json<{ error: { message: string } }>().error.message,
+    /Too many sign-in attempts for this account/,
+  )
+  assert.equal(blocked.cookies.length, 0, 'no session, even with the right password')
+  // the owner, from their own address, signs in as usual
+  assert.equal((await login(app, email, PASSWORD, '198.51.100.7')).statusCode, 200)
+
+  // spraying many accounts from one address hits the per-address limit
+  const sprayer = '203.0.113.99'
+  let first429 = -1
+  for (let i = 0; i < 31 && first429 < 0; i++) {
+    const response = await login(app, `victim${i}@example.com`, 'guess guess guess', sprayer)
+    if (response.statusCode === 429) first429 = i
+  }
+  assert.equal(first429, 30, 'the 31st attempt from one address is refused')
+  // a window later the address may try again
+  app.clock.advance(31 * 60_000)
+  assert.equal(
+    (await login(app, 'victim0@example.com', 'guess guess guess', sprayer)).statusCode,
+    401,
+  )
+})
+
+test('behind a trusted proxy the forwarded client address is the one limited; otherwise the header is ignored', async (t) => {
+  for (const trusted of [true, false]) {
+    const app = await buildTestApp(t, { TRUST_PROXY: String(trusted) })
+    const proxy = '10.0.0.1'
+    for (let i = 0; i < 30; i++)
+      await login(app, `x${i}@example.com`, 'guess guess guess', proxy, {
+        'x-forwarded-for': '203.0.113.1',
+      })
+    const other = await login(app, 'y@example.com', 'guess guess guess', proxy, {
+      'x-forwarded-for': '203.0.113.2',
+    })
+    // trusted: another client behind the same proxy is not affected; untrusted: all share the proxy's address
+    assert.equal(other.statusCode, trusted ? 401 : 429, `TRUST_PROXY=${trusted}`)
+  }
+})
+
+test('sign-up, connect, "Sync now" and both callbacks answer 429 with Retry-After over their limits', async (t) => {
+  const { app, browser, accountId } = await connectedApp(t)
+
+  let status = 0
+  for (let i = 0; i < 10 && status !== 429; i++) {
+    const response = await app.request({
+      method: 'POST',
+      url: '/api/auth/register',
+      remoteAddress: '192.0.2.10',
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: `new${i}@example.com`, password: PASSWORD }),
+    })
+    status = response.statusCode
+  }
+  const extraSignUp = await app.request({
+    method: 'POST',
+    url: '/api/auth/register',
+    remoteAddress: '192.0.2.10',
+    headers: { origin: ORIGIN, 'content-type': 'application/json' },
+    payload: JSON.stringify({ email: 'one-more@example.com', password: PASSWORD }),
+  })
+  assertThrottled(extraSignUp)
+  assert.equal(
+    (await app.raw("SELECT id FROM users WHERE email = 'one-more@example.com'")).length,
+    0,
+    'nothing stored',
+  )
+
+  // "Sync now": 10 per 10 minutes per account (connectedApp made none yet)
+  for (let i = 0; i < 10; i++)
+    assert.equal(
+      (await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)).statusCode,
+      200,
+    )
+  const calls = app.emulator.state.calls.length
+  assertThrottled(await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`))
+  assert.equal(app.emulator.state.calls.length, calls, 'no Instagram call for a refused sync')
+
+  // connect: 20 per 10 minutes per user (connectedApp used one)
+  for (let i = 0; i < 19; i++)
+    assert.equal(
+      (await browser.fetch('POST', '/api/socials/connect/instagram', { body: {} })).statusCode,
+      200,
+    )
+  assertThrottled(await browser.fetch('POST', '/api/socials/connect/instagram', { body: {} }))
+
+  // the OAuth callback: 60 per 10 minutes per address
+  for (let i = 0; i < 60; i++)
+    await app.request({
+      method: 'GET',
+      url: '/api/socials/oauth/instagram/callback?state=x&code=y',
+      remoteAddress: '192.0.2.20',
+    })
+  assertThrottled(
+    await app.request({
+      method: 'GET',
+      url: '/api/socials/oauth/instagram/callback?state=x&code=y',
+      remoteAddress: '192.0.2.20',
+    }),
+  )
+
+  // Meta's callbacks: 120 per minute per address, before any signature work
+  const form = `signed_request=${signRequest({ algorithm: 'HMAC-SHA256', user_id: '1' }, 'wrong-secret')}`
+  const meta = () =>
+    app.request({
+      method: 'POST',
+      url: '/api/socials/oauth/instagram/deauthorize',
+      remoteAddress: '192.0.2.30',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form,
+    })
+  for (let i = 0; i < 120; i++) assert.equal((await meta()).statusCode, 400)
+  assertThrottled(await meta())
+})
