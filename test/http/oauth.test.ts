@@ -11,6 +11,7 @@ import {
   type TestApp,
   passwordChangedFault,
 } from '../helpers/build-app.ts'
+import { sha256 } from '../../src/crypto/random.ts'
 
 function landing(location: unknown): URL {
   return new URL(String(location), ORIGIN)
@@ -340,6 +341,22 @@ test('a state is single-use: replaying the callback fails and changes nothing', 
   const replay = await browser.fetch('GET', callback)
   assert.equal(landing(replay.headers.location).searchParams.get('reason'), 'invalid_state')
   assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), snapshot)
+})
+
+test('mix-up defence (C6): a state issued for another provider is refused on the Instagram callback', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  const { url, state } = await startConnect(browser)
+  const callback = await consent(app, url, 'allow')
+  // the same state, as if it had been issued for a connection to another platform
+  const record = await app.store.consumeOAuthState(sha256(state))
+  assert.ok(record)
+  await app.store.createOAuthState({ ...record, provider: 'youtube' })
+  const response = await browser.fetch('GET', callback)
+  assert.equal(landing(response.headers.location).searchParams.get('reason'), 'invalid_state')
+  await assertNothingStored(app)
+  assert.equal(await count(app, 'oauth_states'), 0, 'consumed: it cannot be tried again')
 })
 
 test('two parallel callbacks with one state: exactly one wins', async (t) => {
