@@ -8,10 +8,8 @@
  */
 import { createReadStream, existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { loadConfig } from '../config/load-config.ts'
-import { isGalleryError } from '../errors.ts'
 import { FernetKeyRing } from '../crypto/fernet.ts'
-import { openStore } from '../store/open-store.ts'
+import { exitWith, withStore } from '../maintenance/command.ts'
 import { importFirestoreExport } from './firestore.ts'
 
 const USAGE = 'usage: npm run import:firestore -- <export.jsonl> [--dry-run] [--json]'
@@ -30,44 +28,31 @@ async function main(): Promise<number> {
     process.stderr.write(`No such file: ${file}\n`)
     return 1
   }
-  const config = loadConfig(process.env)
-  if (config.encryptionKeys === null) {
-    process.stderr.write(
-      'SOCIAL_TOKEN_ENCRYPTION_KEY must be set to the key the original app encrypted tokens with\n',
-    )
-    return 1
-  }
   const dryRun = flags.has('--dry-run')
-  const store = await openStore(config.database)
-  try {
-    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })
-    const report = await importFirestoreExport(lines, {
-      store,
-      vault: new FernetKeyRing(config.encryptionKeys),
-      now: Date.now(),
-      dryRun,
-    })
-    if (flags.has('--json')) {
-      process.stdout.write(`${JSON.stringify({ dry_run: dryRun, ...report })}\n`)
-    } else {
-      process.stdout.write(
-        `${dryRun ? 'Dry run (nothing written): ' : ''}${report.created} created, ${report.updated} updated, ${report.skipped} skipped (unchanged), ${report.invalid} invalid\n`,
-      )
-      for (const e of report.errors)
-        process.stdout.write(`  line ${e.line}${e.id === null ? '' : ` (${e.id})`}: ${e.message}\n`)
-    }
-    return report.invalid > 0 ? 2 : 0
-  } finally {
-    await store.close()
-  }
+  return withStore(
+    'SOCIAL_TOKEN_ENCRYPTION_KEY must be set to the key the original app encrypted tokens with',
+    async (store, keys) => {
+      const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })
+      const report = await importFirestoreExport(lines, {
+        store,
+        vault: new FernetKeyRing(keys),
+        now: Date.now(),
+        dryRun,
+      })
+      if (flags.has('--json')) {
+        process.stdout.write(`${JSON.stringify({ dry_run: dryRun, ...report })}\n`)
+      } else {
+        process.stdout.write(
+          `${dryRun ? 'Dry run (nothing written): ' : ''}${report.created} created, ${report.updated} updated, ${report.skipped} skipped (unchanged), ${report.invalid} invalid\n`,
+        )
+        for (const e of report.errors)
+          process.stdout.write(
+            `  line ${e.line}${e.id === null ? '' : ` (${e.id})`}: ${e.message}\n`,
+          )
+      }
+      return report.invalid > 0 ? 2 : 0
+    },
+  )
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `Import failed: ${isGalleryError(error) || error instanceof Error ? error.message : String(error)}\n`,
-    )
-    process.exit(1)
-  },
-)
+exitWith('Import failed', main)

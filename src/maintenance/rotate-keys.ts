@@ -4,11 +4,9 @@
  * Reads DATABASE_URL and the keys like the service. Exit code 0, or 2 when some tokens no
  * configured key can read (reported, left untouched), 1 when it could not run.
  */
-import { loadConfig } from '../config/load-config.ts'
-import { isGalleryError } from '../errors.ts'
 import { FernetKeyRing } from '../crypto/fernet.ts'
-import { openStore } from '../store/open-store.ts'
 import { reencryptTokens } from './reencrypt-tokens.ts'
+import { exitWith, withStore } from './command.ts'
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
@@ -16,33 +14,18 @@ async function main(): Promise<number> {
     process.stderr.write('usage: npm run rotate-keys [-- --json]\n')
     return 1
   }
-  const config = loadConfig(process.env)
-  if (config.encryptionKeys === null) {
-    process.stderr.write(
-      'SOCIAL_TOKEN_ENCRYPTION_KEY must be set: new key first, then the old ones\n',
-    )
-    return 1
-  }
-  const store = await openStore(config.database)
-  try {
-    const report = await reencryptTokens(store, new FernetKeyRing(config.encryptionKeys), Date.now)
-    process.stdout.write(
-      args.includes('--json')
-        ? `${JSON.stringify(report)}\n`
-        : `${report.reencrypted} tokens re-encrypted under the first key; ${report.current} already were; ${report.changed_meanwhile} changed by the service meanwhile (left as written); ${report.unreadable} unreadable with every configured key (left untouched; those accounts need reconnecting) — ${report.scanned} scanned\n`,
-    )
-    return report.unreadable > 0 ? 2 : 0
-  } finally {
-    await store.close()
-  }
+  return withStore(
+    'SOCIAL_TOKEN_ENCRYPTION_KEY must be set: new key first, then the old ones',
+    async (store, keys) => {
+      const report = await reencryptTokens(store, new FernetKeyRing(keys), Date.now)
+      process.stdout.write(
+        args.includes('--json')
+          ? `${JSON.stringify(report)}\n`
+          : `${report.reencrypted} tokens re-encrypted under the first key; ${report.current} already were; ${report.changed_meanwhile} changed by the service meanwhile (left as written); ${report.unreadable} unreadable with every configured key (left untouched; those accounts need reconnecting) — ${report.scanned} scanned\n`,
+      )
+      return report.unreadable > 0 ? 2 : 0
+    },
+  )
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `Key rotation failed: ${isGalleryError(error) || error instanceof Error ? error.message : String(error)}\n`,
-    )
-    process.exit(1)
-  },
-)
+exitWith('Key rotation failed', main)
