@@ -961,12 +961,20 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
             .onConflict((oc) => oc.column('scope').doNothing())
             .execute()
         }
-        let read = trx
-          .selectFrom('api_budgets')
-          .selectAll()
-          .where('scope', 'in', [r.scope, ...r.blockedBy])
-        if (options.lockRows === true) read = read.forUpdate()
-        const rows = await read.execute()
+        // only this scope's row is locked: the blockers (the app-wide row every call reads) are
+        // read without a lock, so calls for different accounts never queue behind each other
+        let ownRow = trx.selectFrom('api_budgets').selectAll().where('scope', '=', r.scope)
+        if (options.lockRows === true) ownRow = ownRow.forUpdate()
+        const rows = [
+          ...(await ownRow.execute()),
+          ...(r.blockedBy.length === 0
+            ? []
+            : await trx
+                .selectFrom('api_budgets')
+                .selectAll()
+                .where('scope', 'in', [...r.blockedBy])
+                .execute()),
+        ]
         const blockedUntil = Math.max(0, ...rows.map((row) => row.blocked_until ?? 0))
         if (blockedUntil > r.now)
           return { allowed: false, reason: 'blocked', retryAt: blockedUntil }
