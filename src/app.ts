@@ -22,6 +22,7 @@ import { createSyncService } from './socials/sync-service.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { checkSameOrigin, createSessionManager } from './http/session.ts'
 import { createThrottle } from './http/throttle.ts'
+import { createFirebaseIdentity } from './identity/firebase.ts'
 import type { AppContext } from './http/context.ts'
 import { authRoutes } from './http/routes/auth.ts'
 import { socialsRoutes } from './http/routes/socials.ts'
@@ -117,6 +118,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const secure = config.publicUrl.startsWith('https:')
   const sessions = createSessionManager({ store, clock, secure })
+  // Firebase mode: API calls carry a Firebase ID token; the OAuth callback (a top-level navigation
+  // without it) finds its user through the state record and the browser-binding cookie
+  const identity =
+    config.auth.mode === 'firebase'
+      ? createFirebaseIdentity({
+          projectId: config.auth.projectId,
+          jwksUrl: config.auth.jwksUrl,
+          clock,
+          store,
+        })
+      : sessions.identity
   const ctx: AppContext = {
     config,
     store,
@@ -150,7 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks,
     throttle: createThrottle(store, clock),
     async requireUser(request) {
-      const principal = await sessions.identity.authenticate(request)
+      const principal = await identity.authenticate(request)
       if (principal === null) throw new GalleryError('ERR_UNAUTHENTICATED', 'Sign in first')
       return principal
     },

@@ -92,6 +92,10 @@ export interface Config {
    * proxy addresses / CIDR ranges.
    */
   readonly trustProxy: boolean | string
+  /** Who signs people in: local accounts (the default) or Firebase ID tokens. */
+  readonly auth:
+    | { readonly mode: 'local' }
+    | { readonly mode: 'firebase'; readonly projectId: string; readonly jwksUrl: string }
   /** Outgoing signed webhooks; `null` when `WEBHOOK_URL` is unset. */
   readonly webhook: { readonly url: string; readonly secret: string } | null
 }
@@ -315,6 +319,21 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       `TRUST_PROXY must be true, false or proxy addresses/CIDR ranges (got "${trustRaw}")`,
     )
 
+  let auth: Config['auth'] = { mode: 'local' }
+  const authMode = read('AUTH_MODE') ?? 'local'
+  if (authMode === 'firebase') {
+    const projectId = read('FIREBASE_PROJECT_ID')
+    const jwksUrl = url(
+      'FIREBASE_JWKS_URL',
+      'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com',
+    )
+    if (projectId === undefined || !/^[a-z][a-z0-9-]{4,29}$/.test(projectId))
+      problems.push('AUTH_MODE=firebase needs FIREBASE_PROJECT_ID (your Firebase project id)')
+    else auth = { mode: 'firebase', projectId, jwksUrl }
+  } else if (authMode !== 'local') {
+    problems.push(`AUTH_MODE must be local or firebase (got "${authMode}")`)
+  }
+
   let webhook: Config['webhook'] = null
   const webhookSecret = read('WEBHOOK_SECRET')
   if (read('WEBHOOK_URL') !== undefined) {
@@ -356,6 +375,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     jobs,
     rateLimits,
     trustProxy,
+    auth,
     webhook,
   })
 }

@@ -316,6 +316,11 @@ export interface Store {
   createUser(input: { email: string; password_hash: string; now: number }): Promise<UserRecord>
   findUserByEmail(email: string): Promise<UserRecord | null>
   findUserById(id: string): Promise<UserRecord | null>
+  /**
+   * Makes sure a user signed in elsewhere (Firebase) exists under that id: no password, a
+   * reserved-domain placeholder e-mail. Returns whether it was created.
+   */
+  ensureExternalUser(id: string, now: number): Promise<boolean>
 
   createSession(record: SessionRecord): Promise<void>
   /** The session if it exists and neither expiry has passed at `now`. */

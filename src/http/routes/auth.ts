@@ -32,11 +32,21 @@ export function authRoutes(ctx: AppContext) {
   // A real hash to compare against when the email is unknown, so timing does not tell.
   const dummyHash = hashPassword('not-a-real-password', ctx.passwordCost)
 
+  /** In Firebase mode people sign in with Firebase, never with a local password. */
+  const refuseInFirebaseMode = (): void => {
+    if (ctx.config.auth.mode === 'firebase')
+      throw new GalleryError(
+        'ERR_FORBIDDEN',
+        'This server signs people in with Firebase: sign in there and send the ID token as Authorization: Bearer',
+      )
+  }
+
   return async function register(app: FastifyInstance): Promise<void> {
     app.post<{ Body: Credentials }>(
       '/api/auth/register',
       { schema: { body: credentialsSchema } },
       async (request, reply) => {
+        refuseInFirebaseMode()
         await ctx.throttle.hit('register', request.ip)
         const email = request.body.email.trim().toLowerCase()
         const password = request.body.password
@@ -81,6 +91,7 @@ export function authRoutes(ctx: AppContext) {
       '/api/auth/login',
       { schema: { body: credentialsSchema } },
       async (request, reply) => {
+        refuseInFirebaseMode()
         const email = request.body.email.trim().toLowerCase()
         await ctx.throttle.hit('loginIp', request.ip)
         await ctx.throttle.hit('loginAccount', email, request.ip)

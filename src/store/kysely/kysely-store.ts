@@ -82,8 +82,18 @@ const NEW_ACCOUNT_JOB_STATE = {
   media_urls_expire_at: null,
   import_fingerprint: null,
 } as const
-/** The password hash of users created by an import: matches no password (not `scrypt$…`). */
-const EXTERNAL_USER_PASSWORD = '!external'
+/**
+ * A user signed in elsewhere (Firebase): its own id, a reserved-domain placeholder e-mail and a
+ * password hash that matches no password (not `scrypt$…`).
+ */
+function externalUser(id: string, now: number) {
+  return {
+    id,
+    email: `${id}@users.firebase.invalid`,
+    password_hash: '!external',
+    created_at: now,
+  }
+}
 
 /** Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535. */
 const CHUNK = 500
@@ -333,6 +343,15 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       )
     },
 
+    async ensureExternalUser(id, now) {
+      const result = await db
+        .insertInto('users')
+        .values(externalUser(id, now))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+    },
+
     async createSession(record) {
       await db.insertInto('sessions').values(record).execute()
     },
@@ -472,18 +491,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           .select('id')
           .where('id', '=', input.user_id)
           .executeTakeFirst()
-        if (user === undefined && !dryRun) {
-          await trx
-            .insertInto('users')
-            .values({
-              id: input.user_id,
-              // signed in elsewhere (Firebase): a reserved-domain placeholder and no password
-              email: `${input.user_id}@users.firebase.invalid`,
-              password_hash: EXTERNAL_USER_PASSWORD,
-              created_at: input.now,
-            })
-            .execute()
-        }
+        if (user === undefined && !dryRun)
+          await trx.insertInto('users').values(externalUser(input.user_id, input.now)).execute()
         let match = trx
           .selectFrom('user_social_accounts')
           .selectAll()
