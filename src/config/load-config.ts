@@ -8,6 +8,7 @@ import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { GalleryError } from '../errors.ts'
 import { FernetKey } from '../crypto/fernet.ts'
+import { GOOGLE_SECURETOKEN_JWKS } from '../identity/firebase.ts'
 
 export const INSTAGRAM_SCOPES = [
   'instagram_business_basic',
@@ -323,10 +324,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const authMode = read('AUTH_MODE') ?? 'local'
   if (authMode === 'firebase') {
     const projectId = read('FIREBASE_PROJECT_ID')
-    const jwksUrl = url(
-      'FIREBASE_JWKS_URL',
-      'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com',
-    )
+    const jwksUrl = url('FIREBASE_JWKS_URL', GOOGLE_SECURETOKEN_JWKS)
     if (projectId === undefined || !/^[a-z][a-z0-9-]{4,29}$/.test(projectId))
       problems.push('AUTH_MODE=firebase needs FIREBASE_PROJECT_ID (your Firebase project id)')
     else auth = { mode: 'firebase', projectId, jwksUrl }

@@ -19,7 +19,7 @@ import type { Emulator } from '../../src/emulator/emulator.ts'
 import type { Fault } from '../../src/emulator/state.ts'
 import type { FetchLike } from '../../src/providers/instagram/client.ts'
 import { tempDir } from './temp.ts'
-import { freshPostgresStore, testPostgresUrl } from './postgres.ts'
+import { freshPostgresStore, testPostgresUrl, testStoreOptions } from './postgres.ts'
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.ts'
 
 export const ORIGIN = 'http://localhost:8080'
@@ -39,13 +39,7 @@ interface TestDatabase {
 }
 
 async function joinPostgresSchema(schema: string): Promise<TestDatabase> {
-  const store = await createPostgresStore({
-    url: await testPostgresUrl(),
-    poolSize: 5,
-    connectTimeoutMs: 5_000,
-    statementTimeoutMs: 30_000,
-    schema,
-  })
+  const store = await createPostgresStore(testStoreOptions(await testPostgresUrl(), schema))
   return {
     store,
     pgSchema: schema,

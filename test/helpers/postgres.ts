@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import type pg from 'pg'
-import { createPostgresPool, createPostgresStore } from '../../src/store/postgres/postgres-store.ts'
+import {
+  createPostgresPool,
+  createPostgresStore,
+  type PostgresStoreOptions,
+} from '../../src/store/postgres/postgres-store.ts'
 import type { Store } from '../../src/store/types.ts'
 import { freePort } from './net.ts'
 
@@ -101,17 +105,16 @@ function numbered(sqlText: string): string {
   return sqlText.replace(/\?/g, () => `$${++n}`)
 }
 
+/** How tests connect a store to `schema` on the server at `url` (each instance its own pool). */
+export function testStoreOptions(url: string, schema: string): PostgresStoreOptions {
+  return { url, poolSize: 5, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000, schema }
+}
+
 /** A store in a new schema, on the tests' server or on the one at `serverUrl`. */
 export async function freshPostgresStore(serverUrl?: string): Promise<PostgresHarness> {
   const url = serverUrl ?? (await testPostgresUrl())
   const schema = `t_${randomBytes(8).toString('hex')}`
-  const options = {
-    url,
-    poolSize: 5,
-    connectTimeoutMs: 5_000,
-    statementTimeoutMs: 30_000,
-    schema,
-  }
+  const options = testStoreOptions(url, schema)
   const store = await createPostgresStore(options)
   const reader: pg.Pool = createPostgresPool({ ...options, poolSize: 2 })
   return {
