@@ -14,8 +14,13 @@ import type { Store } from '../store/types.ts'
 
 export const SESSION_ABSOLUTE_MS = 30 * 86_400_000
 export const SESSION_IDLE_MS = 7 * 86_400_000
+/** A browser not used to sign in for this long is no longer a known device. */
+export const KNOWN_DEVICE_LIFETIME_MS = 365 * 86_400_000
 
 /** Who made a request: resolved by an identity provider (local sessions now, Firebase later). */
+/** What `randomToken(32)` gives: cookies of any other shape are ignored without a lookup. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/
+
 export interface Principal {
   readonly userId: string
   readonly via: 'session-cookie' | 'bearer'
@@ -28,12 +33,18 @@ export interface IdentityProvider {
 export interface CookieNames {
   readonly session: string
   readonly oauthBinding: string
+  /** Marks a browser its user signed in from before (see `SessionManager.knownDevice`). */
+  readonly device: string
 }
 
 export function cookieNames(secure: boolean): CookieNames {
   return secure
-    ? { session: '__Host-psg_session', oauthBinding: '__Host-psg_oauth' }
-    : { session: 'psg_session', oauthBinding: 'psg_oauth' }
+    ? {
+        session: '__Host-psg_session',
+        oauthBinding: '__Host-psg_oauth',
+        device: '__Host-psg_device',
+      }
+    : { session: 'psg_session', oauthBinding: 'psg_oauth', device: 'psg_device' }
 }
 
 export interface SessionManager {
@@ -45,6 +56,14 @@ export interface SessionManager {
   end(request: FastifyRequest, reply: FastifyReply): Promise<void>
   setBinding(reply: FastifyReply, value: string, maxAgeSeconds: number): void
   clearBinding(reply: FastifyReply): void
+  /**
+   * The digest of the request's device cookie when this browser signed in as `userId` before,
+   * else null. Known devices skip the per-account sign-in limit, so someone guessing passwords
+   * from elsewhere cannot lock the owner out.
+   */
+  knownDevice(request: FastifyRequest, userId: string): Promise<string | null>
+  /** After a successful sign-in: marks this browser as one `userId` uses (a year, renewed). */
+  rememberDevice(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void>
 }
 
 export function createSessionManager(options: {
@@ -59,7 +78,7 @@ export function createSessionManager(options: {
   const identity: IdentityProvider = {
     async authenticate(request) {
       const raw = request.cookies[names.session]
-      if (raw === undefined || !/^[A-Za-z0-9_-]{43}$/.test(raw)) return null
+      if (raw === undefined || !TOKEN_SHAPE.test(raw)) return null
       const idHash = sha256(raw)
       const now = clock.now()
       const session = await store.findSession(idHash, now)
@@ -96,6 +115,21 @@ export function createSessionManager(options: {
       const raw = request.cookies[names.session]
       if (raw !== undefined && raw.length < 200) await store.deleteSession(sha256(raw))
       void reply.clearCookie(names.session, baseCookie)
+    },
+    async knownDevice(request, userId) {
+      const raw = request.cookies[names.device]
+      if (raw === undefined || !TOKEN_SHAPE.test(raw)) return null
+      const digest = sha256(raw)
+      return (await store.isKnownDevice(digest, userId)) ? digest : null
+    },
+    async rememberDevice(request, reply, userId) {
+      const known = await this.knownDevice(request, userId)
+      const raw = known === null ? randomToken(32) : (request.cookies[names.device] ?? '')
+      await store.rememberDevice({ digest: sha256(raw), user_id: userId, now: clock.now() })
+      void reply.setCookie(names.device, raw, {
+        ...baseCookie,
+        maxAge: KNOWN_DEVICE_LIFETIME_MS / 1000,
+      })
     },
     setBinding(reply: FastifyReply, value: string, maxAgeSeconds: number): void {
       void reply.setCookie(names.oauthBinding, value, {

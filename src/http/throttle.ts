@@ -6,8 +6,10 @@
  * Counters are sliding windows kept in the store (`api_budgets`, scopes `http:<rule>:<key>`), so
  * they hold across restarts and instances. Keys are hashed: no e-mail address or IP is stored.
  *
- * Sign-in is limited per IP and per account *and* IP, never per account alone: someone hammering
- * an account from elsewhere cannot lock its owner out (the owner signs in from another address).
+ * Sign-in from a browser the account has not signed in from before is limited per IP, per account
+ * and IP, and per account: that last one slows password guessing spread over many addresses. A
+ * browser the owner signed in from before (a device cookie, `SessionManager.knownDevice`) skips
+ * those and has its own limit, so someone hammering the account cannot lock its owner out.
  */
 import { createHash } from 'node:crypto'
 import { GalleryError } from '../errors.ts'
@@ -30,6 +32,16 @@ export const THROTTLE_RULES = {
     limit: 10,
     windowMs: 15 * MINUTE,
     what: 'sign-in attempts for this account from this address',
+  },
+  loginUnknownDevices: {
+    limit: 30,
+    windowMs: 60 * MINUTE,
+    what: 'sign-in attempts for this account from browsers it has not signed in from before; a browser you signed in from before still works',
+  },
+  loginKnownDevice: {
+    limit: 10,
+    windowMs: 15 * MINUTE,
+    what: 'sign-in attempts from this browser',
   },
   connect: { limit: 20, windowMs: 10 * MINUTE, what: 'connection attempts' },
   oauthCallback: { limit: 60, windowMs: 10 * MINUTE, what: 'OAuth callbacks from this address' },

@@ -14,6 +14,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
+import { KNOWN_DEVICE_LIFETIME_MS } from '../http/session.ts'
 import type { PurgeReport, Store } from '../store/types.ts'
 import type { DeliveryReport, WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { RenewalReport, RenewalService } from './renewal-service.ts'
@@ -123,6 +124,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         revoked_accounts: 0,
         webhook_deliveries: 0,
         api_budgets: 0,
+        known_devices: 0,
       }
     }
     lastPurge = now
@@ -133,6 +135,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       revokedBefore: now - deps.revokedRetentionMs,
       webhooksBefore: now - 7 * DAY,
       budgetsBefore: now - 2 * HOUR,
+      devicesBefore: now - KNOWN_DEVICE_LIFETIME_MS,
     })
     return { sessions, oauth_states: oauthStates, ...rest }
   }

@@ -249,12 +249,15 @@ export interface PurgeInput {
   readonly webhooksBefore: number
   /** Budget rows neither blocked nor updated since this time are deleted. */
   readonly budgetsBefore: number
+  /** Known devices not seen since this time are forgotten. */
+  readonly devicesBefore: number
 }
 
 export interface PurgeReport {
   readonly revoked_accounts: number
   readonly webhook_deliveries: number
   readonly api_budgets: number
+  readonly known_devices: number
 }
 
 export type MediaType = 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
@@ -329,6 +332,15 @@ export interface Store {
   deleteSession(idHash: string): Promise<void>
   /** Deletes sessions past either expiry at `now`; returns how many. */
   deleteExpiredSessions(now: number): Promise<number>
+
+  /**
+   * Records that `userId` signed in from the browser holding a device cookie with this digest
+   * (SHA-256; the cookie value is never stored). Seen again: `last_seen_at` moves. A digest
+   * already recorded for another user is left with that user.
+   */
+  rememberDevice(input: { digest: string; user_id: string; now: number }): Promise<void>
+  /** Whether this device digest belongs to `userId`. */
+  isKnownDevice(digest: string, userId: string): Promise<boolean>
 
   createOAuthState(record: OAuthStateRecord): Promise<void>
   /** Deletes and returns the state in one atomic step: of two concurrent calls, one gets it. */

@@ -25,7 +25,7 @@ function assertThrottled(response: {
   assert.equal((response.json() as { error: { code: string } }).error.code, 'ERR_RATE_LIMITED')
 }
 
-test('sign-in: limited per account and address, and per address — the owner elsewhere is never locked out', async (t) => {
+test('sign-in: limited per account and address, and per address — the owner elsewhere is not locked out', async (t) => {
   const app = await buildTestApp(t)
   const owner = new Browser(app)
   const { email } = await owner.register(undefined, PASSWORD)
@@ -56,6 +56,51 @@ test('sign-in: limited per account and address, and per address — the owner el
     (await login(app, 'victim0@example.com', 'guess guess guess', sprayer)).statusCode,
     401,
   )
+})
+
+test('sign-in: guessing from many addresses is limited per account, but a browser the owner used before still signs in', async (t) => {
+  const app = await buildTestApp(t)
+  const owner = new Browser(app)
+  const { email } = await owner.register(undefined, PASSWORD)
+  assert.ok(owner.cookies.has('psg_device'), 'registering marks the browser as known')
+  const other = new Browser(app)
+  await other.register(undefined, PASSWORD)
+  const deviceOf = (browser: Browser) => `psg_device=${browser.cookies.get('psg_device') ?? ''}`
+
+  // a botnet: 30 addresses, one guess each, none of them anywhere near the per-address limits
+  for (let i = 0; i < 30; i++)
+    assert.equal((await login(app, email, `guess ${i}`, `203.0.113.${i + 1}`)).statusCode, 401)
+  // the 31st unknown browser is refused, even from a fresh address with the right password
+  const refused = await login(app, email, PASSWORD, '198.51.100.200')
+  assertThrottled(refused)
+  assert.match(
+    refused.json<{ error: { message: string } }>().error.message,
+    /browsers it has not signed in from before; a browser you signed in from before still works/,
+  )
+  assert.equal(refused.cookies.length, 0, 'no session')
+  // neither a made-up device cookie nor another user's known device gets past it
+  for (const cookie of [`psg_device=${'A'.repeat(43)}`, deviceOf(other), 'psg_device=short'])
+    assertThrottled(await login(app, email, PASSWORD, '198.51.100.201', { cookie }))
+
+  // the owner's own browser signs in: its known-device cookie skips the per-account limit
+  const ok = await login(app, email, PASSWORD, '198.51.100.202', { cookie: deviceOf(owner) })
+  assert.equal(ok.statusCode, 200, ok.body)
+  assert.ok(ok.cookies.some((c) => c.name === 'psg_session'))
+  assert.equal(
+    ok.cookies.find((c) => c.name === 'psg_device')?.value,
+    owner.cookies.get('psg_device'),
+    'the same device value is kept (and its lifetime renewed)',
+  )
+  // a stolen device cookie is no skeleton key: the known browser has its own limit
+  let status = 0
+  for (let i = 0; i < 9 && status !== 429; i++)
+    status = (await login(app, email, `guess ${i}`, '198.51.100.203', { cookie: deviceOf(owner) }))
+      .statusCode
+  assert.equal(status, 401, 'ten tries (with the sign-in above) from the known browser are allowed')
+  assertThrottled(await login(app, email, PASSWORD, '198.51.100.203', { cookie: deviceOf(owner) }))
+  // an hour later unknown browsers may try again
+  app.clock.advance(61 * 60_000)
+  assert.equal((await login(app, email, PASSWORD, '198.51.100.204')).statusCode, 200)
 })
 
 test('behind a trusted proxy the forwarded client address is the one limited; otherwise the header is ignored', async (t) => {

@@ -40,6 +40,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0003_token_renewal.sql',
       '0004_scheduled_sync.sql',
       '0005_import.sql',
+      '0006_known_devices.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -48,6 +49,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 3, name: '0003_token_renewal.sql' },
       { version: 4, name: '0004_scheduled_sync.sql' },
       { version: 5, name: '0005_import.sql' },
+      { version: 6, name: '0006_known_devices.sql' },
     ])
     db.close()
   } finally {

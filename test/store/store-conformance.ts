@@ -126,6 +126,21 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.deepEqual(await h.raw('SELECT id_hash FROM sessions'), [{ id_hash: 'live' }])
     })
 
+    test('known devices: remembered per user, seen again moves last_seen_at, never changes owner', async () => {
+      const alice = await user()
+      const bob = await user('b@example.com')
+      assert.equal(await h.store.isKnownDevice('d1', alice), false)
+      await h.store.rememberDevice({ digest: 'd1', user_id: alice, now: NOW })
+      assert.equal(await h.store.isKnownDevice('d1', alice), true)
+      assert.equal(await h.store.isKnownDevice('d1', bob), false, 'another user’s device')
+      await h.store.rememberDevice({ digest: 'd1', user_id: alice, now: NOW + 10 })
+      await h.store.rememberDevice({ digest: 'd1', user_id: bob, now: NOW + 20 })
+      assert.deepEqual(await h.raw('SELECT user_id, created_at, last_seen_at FROM known_devices'), [
+        { user_id: alice, created_at: NOW, last_seen_at: NOW + 10 },
+      ])
+      assert.equal(await h.store.isKnownDevice('d1', bob), false)
+    })
+
     test('oauth states: consumed once, even by concurrent callers; expired ones purged', async () => {
       const userId = await user()
       const record = {
@@ -822,6 +837,8 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
         now: NOW,
       })
       await h.store.enqueueWebhook({ id: 'evt_2', event_type: 'x', payload: '{}', now: NOW })
+      await h.store.rememberDevice({ digest: 'old-device', user_id: alice, now: NOW })
+      await h.store.rememberDevice({ digest: 'recent-device', user_id: alice, now: NOW + 1 })
       await h.store.recordApiUsage({
         scope: 'idle',
         usagePercent: 10,
@@ -840,8 +857,9 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
           revokedBefore: NOW - 1,
           webhooksBefore: NOW - 1,
           budgetsBefore: NOW - 1,
+          devicesBefore: NOW - 1,
         }),
-        { revoked_accounts: 0, webhook_deliveries: 0, api_budgets: 0 },
+        { revoked_accounts: 0, webhook_deliveries: 0, api_budgets: 0, known_devices: 0 },
         'nothing old enough yet',
       )
       assert.deepEqual(
@@ -850,8 +868,9 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
           revokedBefore: NOW,
           webhooksBefore: NOW,
           budgetsBefore: NOW,
+          devicesBefore: NOW,
         }),
-        { revoked_accounts: 1, webhook_deliveries: 1, api_budgets: 1 },
+        { revoked_accounts: 1, webhook_deliveries: 1, api_budgets: 1, known_devices: 1 },
       )
       assert.deepEqual(
         (await h.raw('SELECT id FROM user_social_accounts')).map((r) => r.id),
@@ -867,6 +886,10 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
         (await h.raw('SELECT scope FROM api_budgets')).map((r) => r.scope),
         ['blocked'],
         'a block in force is kept',
+      )
+      assert.deepEqual(
+        (await h.raw('SELECT digest FROM known_devices')).map((r) => r.digest),
+        ['recent-device'],
       )
     })
 

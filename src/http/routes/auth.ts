@@ -82,6 +82,7 @@ export function authRoutes(ctx: AppContext) {
           throw error
         }
         await ctx.sessions.start(request, reply, user.id)
+        await ctx.sessions.rememberDevice(request, reply, user.id)
         request.log.info({ userId: user.id }, 'user registered')
         return reply.code(201).send({ user: { id: user.id, email: user.email } })
       },
@@ -93,9 +94,15 @@ export function authRoutes(ctx: AppContext) {
       async (request, reply) => {
         refuseInFirebaseMode()
         const email = request.body.email.trim().toLowerCase()
-        await ctx.throttle.hit('loginIp', request.ip)
-        await ctx.throttle.hit('loginAccount', email, request.ip)
         const user = await ctx.store.findUserByEmail(email)
+        const device = user === null ? null : await ctx.sessions.knownDevice(request, user.id)
+        if (device !== null) {
+          await ctx.throttle.hit('loginKnownDevice', device)
+        } else {
+          await ctx.throttle.hit('loginIp', request.ip)
+          await ctx.throttle.hit('loginAccount', email, request.ip)
+          await ctx.throttle.hit('loginUnknownDevices', email)
+        }
         const ok = await verifyPassword(
           request.body.password,
           user?.password_hash ?? (await dummyHash),
@@ -105,7 +112,8 @@ export function authRoutes(ctx: AppContext) {
           throw new GalleryError('ERR_UNAUTHENTICATED', 'Invalid email or password')
         }
         await ctx.sessions.start(request, reply, user.id)
-        request.log.info({ userId: user.id }, 'signed in')
+        await ctx.sessions.rememberDevice(request, reply, user.id)
+        request.log.info({ userId: user.id, knownDevice: device !== null }, 'signed in')
         return { user: { id: user.id, email: user.email } }
       },
     )

@@ -384,6 +384,34 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return Number(result.numDeletedRows)
     },
 
+    async rememberDevice(input) {
+      await db
+        .insertInto('known_devices')
+        .values({
+          digest: input.digest,
+          user_id: input.user_id,
+          created_at: input.now,
+          last_seen_at: input.now,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('digest')
+            .doUpdateSet({ last_seen_at: input.now })
+            .where('known_devices.user_id', '=', input.user_id),
+        )
+        .execute()
+    },
+
+    async isKnownDevice(digest, userId) {
+      const row = await db
+        .selectFrom('known_devices')
+        .select('user_id')
+        .where('digest', '=', digest)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return row !== undefined
+    },
+
     async createOAuthState(record) {
       await db.insertInto('oauth_states').values(record).execute()
     },
@@ -1130,10 +1158,17 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
           )
           .executeTakeFirst(),
       )
+      const devices = deleted(
+        await db
+          .deleteFrom('known_devices')
+          .where('last_seen_at', '<=', input.devicesBefore)
+          .executeTakeFirst(),
+      )
       return {
         revoked_accounts: revoked,
         webhook_deliveries: webhooks,
         api_budgets: budgets,
+        known_devices: devices,
       }
     },
 

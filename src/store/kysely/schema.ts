@@ -106,7 +106,14 @@ export interface WebhookDeliveriesTable {
   created_at: number
   updated_at: number
 }
+export interface KnownDevicesTable {
+  digest: string
+  user_id: string
+  created_at: number
+  last_seen_at: number
+}
 export interface Database {
+  known_devices: KnownDevicesTable
   api_budgets: ApiBudgetsTable
   webhook_deliveries: WebhookDeliveriesTable
   data_deletion_requests: DataDeletionRequestsTable
