@@ -96,7 +96,18 @@ export interface Config {
   /** Who signs people in: local accounts (the default) or Firebase ID tokens. */
   readonly auth:
     | { readonly mode: 'local' }
-    | { readonly mode: 'firebase'; readonly projectId: string; readonly jwksUrl: string }
+    | {
+        readonly mode: 'firebase'
+        readonly projectId: string
+        readonly jwksUrl: string
+        /** What the web page needs for Firebase's JS SDK; `apiKey` null: the page says how to set it. */
+        readonly web: {
+          readonly apiKey: string | null
+          readonly authDomain: string
+          /** Firebase Auth emulator for the page's SDK (development and tests); null: Google's. */
+          readonly emulatorUrl: string | null
+        }
+      }
   /** Outgoing signed webhooks; `null` when `WEBHOOK_URL` is unset. */
   readonly webhook: { readonly url: string; readonly secret: string } | null
 }
@@ -325,9 +336,28 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (authMode === 'firebase') {
     const projectId = read('FIREBASE_PROJECT_ID')
     const jwksUrl = url('FIREBASE_JWKS_URL', GOOGLE_SECURETOKEN_JWKS)
+    const apiKey = read('FIREBASE_WEB_API_KEY') ?? null
+    if (apiKey !== null && !/^[A-Za-z0-9_-]{20,100}$/.test(apiKey))
+      problems.push(
+        'FIREBASE_WEB_API_KEY must be the Web API key of your Firebase project (Project settings → General)',
+      )
+    const authDomain = read('FIREBASE_AUTH_DOMAIN')
+    if (authDomain !== undefined && !/^[a-z0-9.-]{3,253}(:\d{1,5})?$/i.test(authDomain))
+      problems.push(`FIREBASE_AUTH_DOMAIN must be a host name such as my-project.firebaseapp.com`)
+    // on a bad value `url` records the problem and returns the (valid) fallback
+    const emulatorUrl =
+      read('FIREBASE_AUTH_EMULATOR_URL') === undefined
+        ? null
+        : new URL(url('FIREBASE_AUTH_EMULATOR_URL', 'http://127.0.0.1:9099')).origin
     if (projectId === undefined || !/^[a-z][a-z0-9-]{4,29}$/.test(projectId))
       problems.push('AUTH_MODE=firebase needs FIREBASE_PROJECT_ID (your Firebase project id)')
-    else auth = { mode: 'firebase', projectId, jwksUrl }
+    else
+      auth = {
+        mode: 'firebase',
+        projectId,
+        jwksUrl,
+        web: { apiKey, authDomain: authDomain ?? `${projectId}.firebaseapp.com`, emulatorUrl },
+      }
   } else if (authMode !== 'local') {
     problems.push(`AUTH_MODE must be local or firebase (got "${authMode}")`)
   }

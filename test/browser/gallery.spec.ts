@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import {
+  connectThroughPopup,
   launchChromium,
   openContext,
   serveTestApp,
@@ -65,22 +66,6 @@ async function register(
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
   await page.getByRole('button', { name: 'Create account' }).click()
   await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
-}
-
-/** Clicks Connect, answers the consent popup, and waits for it to close. */
-async function connectThroughPopup(
-  page: Page,
-  decision: 'Allow' | 'Deny',
-  account = 'sandbox_creator',
-): Promise<void> {
-  const popupPromise = page.waitForEvent('popup')
-  await page.getByRole('button', { name: 'Connect Instagram' }).click()
-  const popup = await popupPromise
-  await popup.waitForURL(/\/sandbox\/instagram\/oauth\/authorize/)
-  await popup.getByText(`@${account}`).click()
-  const closed = popup.waitForEvent('close')
-  await popup.getByRole('button', { name: decision }).click()
-  await closed
 }
 
 async function tilesWithImages(page: Page): Promise<number> {

@@ -169,3 +169,51 @@ test('development key: generated once with mode 0600, then reused', () => {
     dir.cleanup()
   }
 })
+
+test('AUTH_MODE=firebase: project id required; the page settings (Web API key, auth domain, emulator) validated', () => {
+  assert.deepEqual(loadConfig({}, '/srv/app').auth, { mode: 'local' })
+  assert.throws(() => loadConfig({ AUTH_MODE: 'firebase' }, '/srv/app'), /FIREBASE_PROJECT_ID/)
+  assert.throws(() => loadConfig({ AUTH_MODE: 'ldap' }, '/srv/app'), /AUTH_MODE must be/)
+  assert.deepEqual(
+    loadConfig({ AUTH_MODE: 'firebase', FIREBASE_PROJECT_ID: 'my-project' }, '/srv/app').auth,
+    {
+      mode: 'firebase',
+      projectId: 'my-project',
+      jwksUrl:
+        'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com',
+      web: { apiKey: null, authDomain: 'my-project.firebaseapp.com', emulatorUrl: null },
+    },
+  )
+  const full = loadConfig(
+    {
+      AUTH_MODE: 'firebase',
+      FIREBASE_PROJECT_ID: 'my-project',
+      FIREBASE_WEB_API_KEY: 'AIzaSyA-valid_key_0123456789',
+      FIREBASE_AUTH_DOMAIN: 'login.example.com',
+      FIREBASE_AUTH_EMULATOR_URL: 'http://127.0.0.1:9099/',
+    },
+    '/srv/app',
+  ).auth
+  assert.deepEqual(full.mode === 'firebase' && full.web, {
+    apiKey: 'AIzaSyA-valid_key_0123456789',
+    authDomain: 'login.example.com',
+    emulatorUrl: 'http://127.0.0.1:9099',
+  })
+  assert.throws(
+    () =>
+      loadConfig(
+        {
+          AUTH_MODE: 'firebase',
+          FIREBASE_PROJECT_ID: 'my-project',
+          FIREBASE_WEB_API_KEY: 'key with spaces"<',
+          FIREBASE_AUTH_DOMAIN: 'evil.example/"; script-src *',
+          FIREBASE_AUTH_EMULATOR_URL: 'http://auth.example.com:9099',
+        },
+        '/srv/app',
+      ),
+    (error: Error) =>
+      /FIREBASE_WEB_API_KEY/.test(error.message) &&
+      /FIREBASE_AUTH_DOMAIN/.test(error.message) &&
+      /FIREBASE_AUTH_EMULATOR_URL must use https/.test(error.message),
+  )
+})

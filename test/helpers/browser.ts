@@ -89,3 +89,19 @@ export async function withScreenshots(
     throw error
   }
 }
+
+/** Clicks Connect, answers the consent popup, and waits for it to close. */
+export async function connectThroughPopup(
+  page: Page,
+  decision: 'Allow' | 'Deny',
+  account = 'sandbox_creator',
+): Promise<void> {
+  const popupPromise = page.waitForEvent('popup')
+  await page.getByRole('button', { name: 'Connect Instagram' }).click()
+  const popup = await popupPromise
+  await popup.waitForURL(/\/sandbox\/instagram\/oauth\/authorize/)
+  await popup.getByText(`@${account}`).click()
+  const closed = popup.waitForEvent('close')
+  await popup.getByRole('button', { name: decision }).click()
+  await closed
+}

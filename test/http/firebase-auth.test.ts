@@ -1,57 +1,18 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose'
+import { generateKeyPair, type CryptoKey } from 'jose'
+import {
+  FIREBASE_TEST_PROJECT,
+  localJwks,
+  mintIdToken,
+  type IdTokenClaims,
+} from '../helpers/firebase.ts'
 import { ORIGIN, buildTestApp, consent, type TestApp } from '../helpers/build-app.ts'
 
-const PROJECT = 'phoenix-test'
+const PROJECT = FIREBASE_TEST_PROJECT
 
-/** A JWKS endpoint on loopback, standing in for Google's, with a key we can sign with. */
-async function localJwks(t: TestContext) {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true })
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' }
-  let fetched = 0
-  const server = createServer((_request, response) => {
-    fetched++
-    response.setHeader('content-type', 'application/json')
-    response.end(JSON.stringify({ keys: [jwk] }))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}/jwks`, privateKey, fetches: () => fetched }
-}
-
-interface Claims {
-  sub?: string
-  iss?: string
-  aud?: string
-  iat?: number
-  exp?: number
-  auth_time?: number
-}
-
-function mint(app: TestApp, key: CryptoKey, claims: Claims = {}, kid = 'test-key-1') {
-  const now = Math.floor(app.clock.now() / 1000)
-  const body = {
-    iss: `https://securetoken.google.com/${PROJECT}`,
-    aud: PROJECT,
-    sub: 'firebase-uid-alice',
-    iat: now - 10,
-    exp: now + 3600,
-    auth_time: now - 60,
-    ...claims,
-  }
-  return new SignJWT({ auth_time: body.auth_time, email: 'alice@example.com' })
-    .setProtectedHeader({ alg: 'RS256', kid })
-    .setIssuer(body.iss)
-    .setAudience(body.aud)
-    .setSubject(body.sub)
-    .setIssuedAt(body.iat)
-    .setExpirationTime(body.exp)
-    .sign(key)
-}
+const mint = (app: TestApp, key: CryptoKey, claims: IdTokenClaims = {}, kid?: string) =>
+  mintIdToken(key, app.clock.now(), claims, kid)
 
 async function firebaseApp(t: TestContext) {
   const jwks = await localJwks(t)
@@ -178,4 +139,28 @@ test('AUTH_MODE=firebase needs a project id', async (t) => {
     buildTestApp(t, { AUTH_MODE: 'ldap' }),
     /AUTH_MODE must be local or firebase/,
   )
+})
+
+test('Firebase mode: the page carries the SDK settings and a CSP that lets only Firebase’s endpoints in', async (t) => {
+  const { app } = await firebaseApp(t)
+  const page = await app.request({ method: 'GET', url: '/gallery' })
+  const csp = String(page.headers['content-security-policy'])
+  assert.match(
+    csp,
+    /connect-src 'self' https:\/\/identitytoolkit\.googleapis\.com https:\/\/securetoken\.googleapis\.com(;|$)/,
+  )
+  assert.match(csp, /frame-src https:\/\/phoenix-test\.firebaseapp\.com(;|$)/)
+  const meta = /<meta name="psg-auth" content="([^"]*)"/.exec(page.body)?.[1]
+  assert.ok(meta !== undefined)
+  assert.deepEqual(JSON.parse(meta.replaceAll('&#34;', '"')), {
+    mode: 'firebase',
+    projectId: PROJECT,
+    apiKey: null,
+    authDomain: 'phoenix-test.firebaseapp.com',
+    emulatorUrl: null,
+  })
+  const local = await buildTestApp(t)
+  const localPage = await local.request({ method: 'GET', url: '/gallery' })
+  assert.doesNotMatch(String(localPage.headers['content-security-policy']), /googleapis|frame-src/)
+  assert.match(localPage.body, /<meta name="psg-auth" content="\{&#34;mode&#34;:&#34;local&#34;\}"/)
 })

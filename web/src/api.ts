@@ -18,13 +18,23 @@ export class ApiError extends Error {
   }
 }
 
+/** In Firebase mode: the current ID token, sent as `Authorization: Bearer` with every call. */
+let bearerToken: (() => Promise<string | null>) | null = null
+export function useBearerToken(source: () => Promise<string | null>): void {
+  bearerToken = source
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> =
+    body === undefined ? {} : { 'content-type': 'application/json' }
+  const token = bearerToken === null ? null : await bearerToken()
+  if (token !== null) headers.authorization = `Bearer ${token}`
   let response: Response
   try {
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
   } catch {

@@ -4,16 +4,72 @@
  */
 import './styles.css'
 import { AccountsPanel } from './accounts.ts'
-import { api, ApiError, type AccountJson, type MediaPage } from './api.ts'
-import { authView } from './auth.ts'
+import { api, ApiError, useBearerToken, type AccountJson, type MediaPage } from './api.ts'
+import { authView, firebaseNotConfiguredView, type SignInMethods } from './auth.ts'
 import { startConnect } from './connect.ts'
 import { byId, h } from './dom.ts'
 import { Gallery, PAGE_SIZE } from './gallery.ts'
 import { notify, showCallbackOutcome } from './notices.ts'
 
+import type { PublicAuthConfig } from '../../src/http/routes/pages.ts'
+import type { FirebaseSession } from './firebase.ts'
+
 const app = byId('app')
 const who = byId('who')
 const banner = byId('banner')
+
+/** How this server signs people in: written into the page by the server. */
+function authConfig(): PublicAuthConfig {
+  const raw = document.querySelector<HTMLMetaElement>('meta[name="psg-auth"]')?.content
+  try {
+    return raw === undefined ? { mode: 'local' } : (JSON.parse(raw) as PublicAuthConfig)
+  } catch {
+    return { mode: 'local' }
+  }
+}
+
+/** Local accounts, or Firebase's SDK (loaded only then). */
+interface Identity {
+  readonly methods: SignInMethods | null
+  /** False when surely signed out (Firebase without a user): no need to ask the server. */
+  mayBeSignedIn(): boolean
+  signOut(): Promise<void>
+  email(fromServer: string): string
+}
+
+async function startIdentity(): Promise<Identity> {
+  const config = authConfig()
+  if (config.mode === 'local') {
+    return {
+      methods: {
+        login: async (email, password) => void (await api.login(email, password)),
+        register: async (email, password) => void (await api.register(email, password)),
+      },
+      mayBeSignedIn: () => true,
+      signOut: () => api.logout(),
+      email: (fromServer) => fromServer,
+    }
+  }
+  const { apiKey } = config
+  if (apiKey === null)
+    return {
+      methods: null,
+      mayBeSignedIn: () => false,
+      signOut: async () => undefined,
+      email: (fromServer) => fromServer,
+    }
+  const { startFirebase } = await import('./firebase.ts')
+  const firebase: FirebaseSession = await startFirebase({ ...config, apiKey })
+  useBearerToken(() => firebase.token())
+  return {
+    methods: firebase,
+    mayBeSignedIn: () => firebase.signedIn(),
+    signOut: () => firebase.signOut(),
+    // the server knows Firebase users by id only; the SDK knows their address
+    email: (fromServer) => firebase.email() ?? fromServer,
+  }
+}
+const identity = startIdentity()
 
 /** What the first screen needs, requested together at boot rather than one after another. */
 interface Prefetched {
@@ -30,16 +86,20 @@ async function showProviders(): Promise<void> {
   }
 }
 
-function signedOut(): void {
+function signedOut(methods: SignInMethods | null): void {
   who.replaceChildren()
-  app.replaceChildren(authView(() => void boot()))
+  if (methods === null) {
+    app.replaceChildren(firebaseNotConfiguredView())
+    return
+  }
+  app.replaceChildren(authView(methods, () => void boot()))
   byId<HTMLInputElement>('email').focus()
 }
 
-function signedIn(email: string, prefetched: Prefetched): void {
+function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): void {
   const signOut = h('button', { type: 'button' }, 'Sign out')
   signOut.addEventListener('click', () => {
-    void api.logout().then(signedOut)
+    void signedInAs.signOut().then(() => signedOut(signedInAs.methods))
   })
   who.replaceChildren(h('span', { class: 'who-email' }, email), signOut)
 
@@ -85,18 +145,33 @@ function signedIn(email: string, prefetched: Prefetched): void {
 
 async function boot(): Promise<void> {
   void showProviders().catch(() => undefined)
+  let current: Identity
+  try {
+    current = await identity
+  } catch (error) {
+    notify(
+      'error',
+      'Sign-in could not start',
+      error instanceof Error ? error.message : String(error),
+    )
+    return
+  }
+  if (!current.mayBeSignedIn()) {
+    signedOut(current.methods)
+    return
+  }
   const prefetched: Prefetched = { accounts: api.accounts(), media: api.media({}, null, PAGE_SIZE) }
   // signed out, these fail with 401: that answer comes from /api/auth/me below
   prefetched.accounts.catch(() => undefined)
   prefetched.media.catch(() => undefined)
   try {
     const me = await api.me()
-    signedIn(me.user.email, prefetched)
+    signedIn(current.email(me.user.email), prefetched, current)
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       const params = new URLSearchParams(window.location.search)
       if (showCallbackOutcome(params)) history.replaceState(null, '', '/gallery')
-      signedOut()
+      signedOut(current.methods)
     } else {
       notify(
         'error',

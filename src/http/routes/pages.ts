@@ -56,6 +56,42 @@ export function outcomeNotice(query: unknown): string {
   return `<div class="notice ${reason === 'access_denied' ? 'info' : 'error'}" role="alert" data-reason="${reason}"><div><strong>${escapeHtml(title)}</strong><p>${escapeHtml(outcome.next)}</p></div></div>`
 }
 
+/** How the page signs people in, as the page reads it from `<meta name="psg-auth">`. */
+export type PublicAuthConfig =
+  | { readonly mode: 'local' }
+  | {
+      readonly mode: 'firebase'
+      readonly apiKey: string | null
+      readonly authDomain: string
+      readonly projectId: string
+      readonly emulatorUrl: string | null
+    }
+
+export function publicAuthConfig(auth: AppContext['config']['auth']): PublicAuthConfig {
+  return auth.mode === 'local'
+    ? { mode: 'local' }
+    : { mode: 'firebase', projectId: auth.projectId, ...auth.web }
+}
+
+/**
+ * What Firebase's JS SDK needs past `'self'`: its REST endpoints (or the emulator), and for
+ * "Sign in with Google" the Google API loader and the auth domain's helper frame.
+ * @see https://firebase.google.com/docs/auth/web/redirect-best-practices
+ */
+function firebaseSources(auth: AppContext['config']['auth']): {
+  script: string
+  connect: string
+  frame: string
+} {
+  if (auth.mode !== 'firebase') return { script: '', connect: '', frame: '' }
+  const emulator = auth.web.emulatorUrl === null ? '' : ` ${auth.web.emulatorUrl}`
+  return {
+    script: ' https://apis.google.com',
+    connect: ` https://identitytoolkit.googleapis.com https://securetoken.googleapis.com${emulator}`,
+    frame: ` https://${auth.web.authDomain}${emulator}`,
+  }
+}
+
 export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT) {
   const read = (name: string): string => {
     const path = resolve(webRoot, name)
@@ -76,13 +112,15 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     if (type !== undefined) assets.set(name, { body: readFileSync(resolve(assetDir, name)), type })
   }
   const mediaSources = ctx.instagramMode === 'real' ? `'self' ${INSTAGRAM_MEDIA_HOSTS}` : "'self'"
+  const firebase = firebaseSources(ctx.config.auth)
   const csp = [
     "default-src 'self'",
-    "script-src 'self'",
+    `script-src 'self'${firebase.script}`,
     "style-src 'self'",
     `img-src ${mediaSources}`,
     `media-src ${mediaSources}`,
-    "connect-src 'self'",
+    `connect-src 'self'${firebase.connect}`,
+    ...(firebase.frame === '' ? [] : [`frame-src${firebase.frame}`]),
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
@@ -111,12 +149,15 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
       .send(html)
   }
 
+  const authMeta = `<meta name="psg-auth" content="${escapeHtml(JSON.stringify(publicAuthConfig(ctx.config.auth)))}" />`
+
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/', async (_request, reply) => reply.redirect('/gallery', 302))
     app.get('/gallery', async (request, reply) =>
       page(
         reply,
         galleryHtml
+          .replace('</head>', `${authMeta}</head>`)
           .replace('<div id="banner" class="sandbox" role="note" hidden></div>', banner)
           .replace(
             '<div id="notices" class="notices" aria-live="polite"></div>',
