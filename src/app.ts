@@ -19,7 +19,7 @@ import {
 import { createInstagramClient, type FetchLike } from './providers/instagram/client.ts'
 import { createOAuthService } from './socials/oauth-service.ts'
 import { createSyncService } from './socials/sync-service.ts'
-import { registerErrorHandling } from './http/error-handler.ts'
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
 import { checkSameOrigin, createSessionManager } from './http/session.ts'
 import { createThrottle } from './http/throttle.ts'
 import { createFirebaseIdentity } from './identity/firebase.ts'
@@ -68,6 +68,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
+    clientErrorHandler,
+    frameworkErrors,
+    // a request whose body trickles in is cut off rather than holding a connection forever
+    requestTimeout: 30_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   })
   registerErrorHandling(app)

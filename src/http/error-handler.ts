@@ -2,7 +2,8 @@
  * @module http/error-handler — every error leaves as the one JSON envelope
  * `{ "error": { "code", "message", "errors"? } }`. 5xx details are logged, never returned.
  */
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { Duplex } from 'node:stream'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GalleryError, isGalleryError, toEnvelope } from '../errors.ts'
 
 function fromFastify(error: FastifyError): GalleryError | null {
@@ -78,4 +79,46 @@ export function registerErrorHandling(app: FastifyInstance): void {
         ),
       )
   })
+}
+
+/**
+ * Requests Node's HTTP parser refuses (malformed framing, headers over 16 KB) never reach a route:
+ * they get the same JSON envelope (400 `ERR_VALIDATION`), then the connection is closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  // as Node itself: nothing more is written once a response on this socket has begun
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent === true) {
+    socket.destroy()
+    return
+  }
+  const message =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'Request headers are too large (16 KB at most)'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'The request took too long to arrive'
+        : 'Malformed HTTP request'
+  const body = JSON.stringify(toEnvelope(new GalleryError('ERR_VALIDATION', message)))
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
+/** Fastify's own refusals before routing (a URL that does not decode): the same envelope. */
+export function frameworkErrors(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  void reply
+    .code(400)
+    .header('cache-control', 'no-store')
+    .send(
+      toEnvelope(
+        new GalleryError(
+          'ERR_VALIDATION',
+          error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly encoded' : 'Malformed request',
+        ),
+      ),
+    )
 }
