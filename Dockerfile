@@ -14,13 +14,14 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json vite.config.ts ./
+COPY scripts/build-server.mjs ./scripts/
 COPY web ./web
 COPY src ./src
-RUN npm run build:web \
+RUN npm run build \
  && npm prune --omit=dev \
  && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 
-# --- runtime: production dependencies, the sources (run by tsx) and the built web app ------
+# --- runtime: production dependencies, the bundled server, its migrations and the web app --
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -29,11 +30,14 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-COPY --chown=root:root package.json tsconfig.json ./
-COPY --chown=root:root src ./src
+COPY --chown=root:root package.json ./
+# the SQL migrations are read at start (the bundle finds them from package.json's folder)
+COPY --chown=root:root src/store/sqlite/migrations ./src/store/sqlite/migrations
+COPY --chown=root:root src/store/postgres/migrations ./src/store/postgres/migrations
 # the app cannot change its own code; only /data (SQLite, when used) is writable
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# plain JavaScript (npm run build:server): no TypeScript loader at run time
+CMD ["node", "--enable-source-maps", "dist/server/main.mjs"]

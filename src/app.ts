@@ -2,7 +2,13 @@
  * @module app — `buildApp(deps)`: the whole HTTP service as a Fastify instance. It never listens
  * and never reads the environment; `main.ts` does both. Tests build it and `inject` into it.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import cookie from '@fastify/cookie'
 import { GalleryError } from './errors.ts'
 import { systemClock, type Clock } from './clock.ts'
@@ -60,6 +66,20 @@ declare module 'fastify' {
   }
 }
 
+/** One access-log line per request, when it completes (Fastify writes two: incoming and completed). */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = { req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 10) / 10 }
+    if (error) reply.log.error({ ...line, err: error }, 'request errored')
+    else reply.log.info(line, 'request completed')
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps
   const clock = deps.clock ?? systemClock
@@ -68,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
+    logController: new AccessLog(),
     clientErrorHandler,
     frameworkErrors,
     // a request whose body trickles in is cut off rather than holding a connection forever

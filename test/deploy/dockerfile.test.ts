@@ -35,13 +35,13 @@ test('Dockerfile: current LTS Node, multi-stage, production dependencies only, n
   assert.match(dockerfile, /npm prune --omit=dev/)
   assert.match(dockerfile, /^USER node$/m)
   const cmd = /^CMD \[(.+)\]$/m.exec(dockerfile)?.[1] ?? ''
-  const entry = /"(src\/[^"]+\.ts)"/.exec(cmd)?.[1]
-  assert.ok(entry !== undefined && existsSync(join(repoRoot, entry)), `entry ${entry}`)
+  const entry = /"(dist\/server\/[^"]+\.mjs)"/.exec(cmd)?.[1]
+  assert.equal(entry, 'dist/server/main.mjs', 'the production bundle')
+  assert.match(dockerfile, /^RUN npm run build /m, 'the image builds the bundle and the web pages')
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     dependencies: Record<string, string>
     scripts: Record<string, string>
   }
-  assert.ok('tsx' in pkg.dependencies, 'tsx runs the sources in production')
   assert.ok('pg' in pkg.dependencies && 'better-sqlite3' in pkg.dependencies)
-  assert.ok('build:web' in pkg.scripts)
+  assert.match(pkg.scripts.build ?? '', /build:web.*build:server/)
 })

@@ -13,7 +13,9 @@ export interface Proc {
 
 export function start(t: TestContext, script: string, env: Record<string, string>): Proc {
   let output = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // TypeScript sources through tsx, as `npm start`; the production bundle (.mjs) with plain node
+  const args = script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

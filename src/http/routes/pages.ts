@@ -7,8 +7,8 @@
  * so a person sees them even before (or without) the script.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import { PACKAGE_ROOT } from '../../paths.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { GalleryError } from '../../errors.ts'
 import {
@@ -20,10 +20,7 @@ import {
 import type { AppContext } from '../context.ts'
 import { escapeHtml } from '../../html.ts'
 
-export const DEFAULT_WEB_ROOT = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../dist/web',
-)
+export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'dist/web')
 const ASSET_TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',

@@ -8,8 +8,8 @@
  * as numbers (every BIGINT here is a time or a count, far below 2^53).
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import { PACKAGE_ROOT } from '../../paths.ts'
 import pg from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
 import { GalleryError } from '../../errors.ts'
@@ -17,7 +17,7 @@ import type { Store } from '../types.ts'
 import type { Database } from '../kysely/schema.ts'
 import { createKyselyStore } from '../kysely/kysely-store.ts'
 
-const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'migrations')
+const MIGRATIONS_DIR = resolve(PACKAGE_ROOT, 'src/store/postgres/migrations')
 /** `pg_advisory_lock` key of the migration runner (any constant; this one spells "PSGM"). */
 const MIGRATION_LOCK = 0x5053474d
 const INT8_OID = 20

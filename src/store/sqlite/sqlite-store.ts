@@ -4,14 +4,14 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { PACKAGE_ROOT } from '../../paths.ts'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
 import type { Store } from '../types.ts'
 import type { Database } from '../kysely/schema.ts'
 import { createKyselyStore } from '../kysely/kysely-store.ts'
 
-const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'migrations')
+const MIGRATIONS_DIR = resolve(PACKAGE_ROOT, 'src/store/sqlite/migrations')
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
