@@ -241,6 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     instagramClient: makeClient,
     webhooks,
     marginMs: renewMarginMs,
+    concurrency: config.jobs.renewalConcurrency,
   })
   const runner = createJobRunner({
     store,

@@ -76,6 +76,8 @@ export interface Config {
     readonly mediaUrlRefreshMarginHours: number
     /** Accounts synced at the same time by one runner. */
     readonly syncConcurrency: number
+    /** Token renewals in flight at the same time in one runner. */
+    readonly renewalConcurrency: number
     /** Days a revoked account (and its media) is kept for its owner to reconnect. */
     readonly revokedRetentionDays: number
   }
@@ -305,6 +307,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     fullSyncIntervalHours: integer('SYNC_FULL_INTERVAL_HOURS', 24, 1, 720),
     mediaUrlRefreshMarginHours: integer('MEDIA_URL_REFRESH_MARGIN_HOURS', 24, 1, 168),
     syncConcurrency: integer('SYNC_CONCURRENCY', 4, 1, 64),
+    renewalConcurrency: integer('RENEWAL_CONCURRENCY', 4, 1, 64),
     revokedRetentionDays: integer('REVOKED_ACCOUNT_RETENTION_DAYS', 30, 0, 3650),
   }
   if (jobs.syncIntervalMinutes > 0 && jobs.syncIntervalMinutes < 5) {

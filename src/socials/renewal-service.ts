@@ -35,6 +35,8 @@ export interface RenewalServiceDeps {
   /** How long a claimed renewal is held before another worker may take it over. */
   readonly leaseMs?: number
   readonly batchSize?: number
+  /** Renewals in flight at the same time (default 1). */
+  readonly concurrency?: number
 }
 
 export interface RenewalReport {
@@ -54,6 +56,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   const inFlight = new Set<string>()
   const leaseMs = deps.leaseMs ?? 2 * 60_000
   const batchSize = deps.batchSize ?? 50
+  const concurrency = Math.max(1, deps.concurrency ?? 1)
 
   async function renewOne(
     makeClient: InstagramClientFactory,
@@ -141,18 +144,22 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
           limit: batchSize,
         })
         if (claimed.length === 0) break
-        for (const account of claimed) {
-          if (inFlight.has(account.id)) continue
-          inFlight.add(account.id)
-          try {
-            const outcome = await renewOne(makeClient, account, onCall)
-            if (outcome === 'renewed') renewed++
-            else if (outcome === 'reauth_required') reauth++
-            else failed++
-          } finally {
-            inFlight.delete(account.id)
+        // the batch is leased to this runner: `concurrency` workers take its accounts in turn
+        const queue = claimed.filter((account) => !inFlight.has(account.id))
+        const worker = async (): Promise<void> => {
+          for (let account = queue.shift(); account !== undefined; account = queue.shift()) {
+            inFlight.add(account.id)
+            try {
+              const outcome = await renewOne(makeClient, account, onCall)
+              if (outcome === 'renewed') renewed++
+              else if (outcome === 'reauth_required') reauth++
+              else failed++
+            } finally {
+              inFlight.delete(account.id)
+            }
           }
         }
+        await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
         if (claimed.length < batchSize) break
       }
       return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }

@@ -31,6 +31,7 @@ test('defaults: port 8080, sqlite in ./data, sandbox in development, Meta endpoi
     fullSyncIntervalHours: 24,
     mediaUrlRefreshMarginHours: 24,
     syncConcurrency: 4,
+    renewalConcurrency: 4,
     revokedRetentionDays: 30,
   })
   assert.deepEqual(config.rateLimits, {

@@ -1,11 +1,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
+  Browser,
   buildTestApp,
+  connectAccount,
   connectedApp,
   type TestApp,
   passwordChangedFault,
 } from '../helpers/build-app.ts'
+import { createRenewalService } from '../../src/socials/renewal-service.ts'
+import type { InstagramClient } from '../../src/providers/instagram/client.ts'
 
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
@@ -147,4 +151,41 @@ test('the jobs endpoint needs its bearer secret', async (t) => {
   const off = await buildTestApp(t)
   assert.equal((await runDue(off)).statusCode, 503)
   assert.equal(app.logs.join('\n').includes(SECRET), false)
+})
+
+test('renewals run RENEWAL_CONCURRENCY at a time, each due token once', async (t) => {
+  const app = await buildTestApp(t)
+  for (let i = 0; i < 6; i++) {
+    const browser = new Browser(app)
+    await browser.register()
+    await connectAccount(app, browser)
+  }
+  app.clock.advance(40 * DAY)
+  let inFlight = 0
+  let most = 0
+  const renewedTokens: string[] = []
+  const client = {
+    async refreshLongLived(token: string) {
+      inFlight++
+      most = Math.max(most, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      inFlight--
+      renewedTokens.push(token)
+      return { accessToken: `IGAArenewed${renewedTokens.length}`, expiresInSeconds: 60 * 86_400 }
+    },
+  } as unknown as InstagramClient
+  const renewal = createRenewalService({
+    store: app.store,
+    vault: app.vault,
+    clock: app.clock,
+    logger: app.app.log,
+    instagramClient: () => client,
+    webhooks: app.app.jobs.webhooks,
+    marginMs: 30 * DAY,
+    concurrency: 4,
+  })
+  const report = await renewal.runDue()
+  assert.equal(report.renewed, 6)
+  assert.equal(most, 4, 'four at a time, never more')
+  assert.equal(new Set(renewedTokens).size, 6, 'each token once')
 })
