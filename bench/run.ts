@@ -1,0 +1,55 @@
+/**
+ * `npm run bench` (full) and `npm run bench:quick` (smaller sizes, under a minute): every
+ * benchmark of issue 7, one summary line per figure, goals marked PASS or MISS. PostgreSQL is a
+ * throw-away embedded server (or TEST_DATABASE_URL). Results and their reading: BENCHMARKS.md.
+ */
+import pg from 'pg'
+import { randomBytes } from 'node:crypto'
+import { startEmbeddedPostgres } from '../test/helpers/postgres.ts'
+import { QUICK, buildBenchBundles, line, machine } from './lib.ts'
+import { readPathBenchmark } from './read-path.ts'
+import { renewalBenchmark } from './renewal.ts'
+import { startupBenchmark } from './startup.ts'
+import { syncBenchmark } from './sync.ts'
+import { vaultBenchmark } from './vault.ts'
+
+const started = performance.now()
+console.log(
+  `# benchmarks (${QUICK ? 'quick' : 'full'}) on ${machine()}, ${new Date().toISOString()}`,
+)
+await buildBenchBundles()
+
+const server = process.env.TEST_DATABASE_URL ? null : await startEmbeddedPostgres()
+const serverUrl = process.env.TEST_DATABASE_URL ?? server?.url ?? ''
+/** A fresh database on the PostgreSQL server for one benchmark. */
+async function database(): Promise<string> {
+  const name = `bench_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+try {
+  vaultBenchmark()
+  await syncBenchmark()
+  const { bundleRssMB } = await startupBenchmark()
+  let peak = bundleRssMB
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    const memory = await readPathBenchmark(backend, backend === 'sqlite' ? null : await database())
+    peak = Math.max(peak, memory.rssPeakMB)
+    line(
+      `memory ${backend}: production bundle`,
+      `${memory.rssAfterStartMB.toFixed(0)} MB after start, ${memory.rssPeakMB.toFixed(0)} MB at peak under the read-path load`,
+      { text: '≤ 150 MB', met: memory.rssPeakMB <= 150 },
+    )
+  }
+  for (const backend of ['sqlite', 'postgres'] as const)
+    await renewalBenchmark(backend, backend === 'sqlite' ? null : await database())
+} finally {
+  await server?.stop()
+}
+console.log(`# done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
