@@ -339,6 +339,12 @@ export interface Store {
    * already recorded for another user is left with that user.
    */
   rememberDevice(input: { digest: string; user_id: string; now: number }): Promise<void>
+  /**
+   * A number that changes, in the same transaction, with any change to the user's media or
+   * accounts (database triggers): a media page rendered at a version is current while it stays.
+   * 0 for an unknown user.
+   */
+  getGalleryVersion(userId: string): Promise<number>
   /** Whether this device digest belongs to `userId`. */
   isKnownDevice(digest: string, userId: string): Promise<boolean>
 

@@ -41,6 +41,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0004_scheduled_sync.sql',
       '0005_import.sql',
       '0006_known_devices.sql',
+      '0007_gallery_version.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -50,6 +51,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 4, name: '0004_scheduled_sync.sql' },
       { version: 5, name: '0005_import.sql' },
       { version: 6, name: '0006_known_devices.sql' },
+      { version: 7, name: '0007_gallery_version.sql' },
     ])
     db.close()
   } finally {

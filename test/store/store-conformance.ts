@@ -126,6 +126,37 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.deepEqual(await h.raw('SELECT id_hash FROM sessions'), [{ id_hash: 'live' }])
     })
 
+    test('gallery version: moves with every change to the user’s media or accounts, only theirs', async () => {
+      const alice = await user()
+      const bob = await user('b@example.com')
+      const version = () => h.store.getGalleryVersion(alice)
+      const moved = async (what: string, change: () => Promise<unknown>) => {
+        const before = await version()
+        const bobBefore = await h.store.getGalleryVersion(bob)
+        await change()
+        assert.ok((await version()) > before, `${what} moves the version`)
+        assert.equal(await h.store.getGalleryVersion(bob), bobBefore, `${what}: not Bob's`)
+      }
+      assert.equal(await h.store.getGalleryVersion('nobody'), 0)
+      let id = ''
+      await moved('connecting an account', async () => {
+        id = await account(alice)
+      })
+      const owner = { id, user_id: alice }
+      await moved('new media', () => h.store.upsertMediaPage(owner, 's1', [media('1', NOW)], NOW))
+      await moved('a changed caption', () =>
+        h.store.upsertMediaPage(owner, 's2', [{ ...media('1', NOW), caption: 'new' }], NOW),
+      )
+      await moved('a deleted post', () => h.store.removeMediaNotSeen(id, 's3'))
+      await h.store.upsertMediaPage(owner, 's4', [media('2', NOW)], NOW)
+      await moved('a disconnected account (its media go with it)', () =>
+        h.store.deleteAccount(alice, id),
+      )
+      const again = await account(alice)
+      await h.store.upsertMediaPage({ id: again, user_id: alice }, 's5', [media('3', NOW)], NOW)
+      await moved('"delete all my data"', () => h.store.deleteUserSocialData(alice))
+    })
+
     test('known devices: remembered per user, seen again moves last_seen_at, never changes owner', async () => {
       const alice = await user()
       const bob = await user('b@example.com')

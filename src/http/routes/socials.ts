@@ -7,6 +7,7 @@ import { GalleryError } from '../../errors.ts'
 import { STATE_TTL_MS } from '../../socials/oauth-service.ts'
 import { SANDBOX_NOTICE } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
+import { PageCache } from '../page-cache.ts'
 import type { MediaType } from '../../store/types.ts'
 import { decodeCursor, encodeCursor, presentAccount, presentMedia } from '../presenters.ts'
 
@@ -28,8 +29,12 @@ function notFound(): GalleryError {
   return new GalleryError('ERR_NOT_FOUND', 'Account not found')
 }
 
+/** Rendered media pages kept per instance (about 600 pages of 50 items). */
+const PAGE_CACHE_BYTES = 16 * 1024 * 1024
+
 export function socialsRoutes(ctx: AppContext) {
   const sandbox = ctx.instagramMode === 'sandbox'
+  const pages = new PageCache(PAGE_CACHE_BYTES)
 
   function landing(
     reply: FastifyReply,
@@ -215,6 +220,16 @@ export function socialsRoutes(ctx: AppContext) {
               details: [{ path: 'querystring.cursor', message: 'is not a cursor from this API' }],
             })
         }
+        // read before the media: a page rendered from newer data is then only filed under an
+        // older version, never the reverse
+        const version = await ctx.store.getGalleryVersion(principal.userId)
+        const key = `${principal.userId}\n${account_id ?? ''}\n${media_type ?? ''}\n${limit}\n${cursor ?? ''}`
+        const cached = pages.get(key, version)
+        if (cached !== undefined)
+          return reply
+            .type('application/json; charset=utf-8')
+            .header('cache-control', 'no-store')
+            .send(cached)
         if (
           account_id !== undefined &&
           (await ctx.store.getAccount(principal.userId, account_id)) === null
@@ -229,10 +244,15 @@ export function socialsRoutes(ctx: AppContext) {
         })
         const page = rows.slice(0, limit)
         const last = page[page.length - 1]
-        return reply.header('cache-control', 'no-store').send({
+        const body = JSON.stringify({
           items: page.map(presentMedia),
           next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
         })
+        pages.set(key, version, body)
+        return reply
+          .type('application/json; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send(body)
       },
     )
   }

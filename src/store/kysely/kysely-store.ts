@@ -402,6 +402,15 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         .execute()
     },
 
+    async getGalleryVersion(userId) {
+      const row = await db
+        .selectFrom('users')
+        .select('gallery_version')
+        .where('id', '=', userId)
+        .executeTakeFirst()
+      return row === undefined ? 0 : Number(row.gallery_version)
+    },
+
     async isKnownDevice(digest, userId) {
       const row = await db
         .selectFrom('known_devices')

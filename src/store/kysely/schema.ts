@@ -2,11 +2,14 @@
  * @module store/kysely/schema — table types for the shared Kysely query layer.
  * Booleans are stored as 0/1 integers so that SQLite and PostgreSQL share the same queries.
  */
+import type { Generated } from 'kysely'
 export interface UsersTable {
   id: string
   email: string
   password_hash: string
   created_at: number
+  /** Bumped by triggers on every change to the user's media or accounts (migration 0007). */
+  gallery_version: Generated<number>
 }
 export interface SessionsTable {
   id_hash: string
