@@ -19,6 +19,7 @@ import { QUICK, firstOk, fmt, line, median, seedGallery, startNode } from './lib
 
 const MEDIA = 5_000
 const SECONDS = QUICK ? 2 : 10
+const WARM_UP_SECONDS = QUICK ? 0.5 : 2
 const ROUNDS = QUICK ? 1 : 3
 const CONNECTIONS = 10
 
@@ -103,8 +104,8 @@ export async function readPathBenchmark(
     try {
       for (const [name, path] of Object.entries(routes)) {
         // warm both up (JIT, statement caches), then alternate
-        await load(`${base}${path}`, headers, 1)
-        await load(`http://127.0.0.1:${barePort}${path}`, {}, 1)
+        await load(`${base}${path}`, headers, WARM_UP_SECONDS)
+        await load(`http://127.0.0.1:${barePort}${path}`, {}, WARM_UP_SECONDS)
         const ours: Load[] = []
         const theirs: Load[] = []
         for (let round = 0; round < ROUNDS; round++) {

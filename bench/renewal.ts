@@ -13,8 +13,8 @@ import { MIN_TOKEN_AGE_MS } from '../src/socials/renewal-service.ts'
 import { QUICK, addEmulatorUser, benchApp, fmt, line, median } from './lib.ts'
 
 const DAY = 86_400_000
-const ACCOUNTS = QUICK ? 10_000 : 100_000
-const DUE = QUICK ? 200 : 10_000
+const ACCOUNTS = QUICK ? 5_000 : 100_000
+const DUE = QUICK ? 100 : 10_000
 const LATENCY_MS = 50
 const USERS = ACCOUNTS / 10
 

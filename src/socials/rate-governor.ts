@@ -58,6 +58,29 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   /** Latest usage seen by this process, per scope, for pacing without a database read. */
   const recent = new Map<string, { percent: number; at: number }>()
 
+  /** What this process last wrote per scope: unchanged usage is not written again and again. */
+  const written = new Map<string, { percent: number; at: number }>()
+  /**
+   * Whether a reported usage is news for the store: a block, a first report, a move of 5 points or
+   * across the slow-down threshold, or 30 s since the last write (every call from every worker
+   * writing the app's row made it the busiest row in the database).
+   */
+  const worthWriting = (scope: string, percent: number | null, blocked: boolean, now: number) => {
+    const last = written.get(scope)
+    const news =
+      blocked ||
+      percent === null ||
+      last === undefined ||
+      Math.abs(percent - last.percent) >= 5 ||
+      percent >= options.slowDownPercent !== last.percent >= options.slowDownPercent ||
+      now - last.at >= 30_000
+    if (news && percent !== null) {
+      if (written.size >= 10_000) written.clear() // one entry per account: kept bounded
+      written.set(scope, { percent, at: now })
+    }
+    return news
+  }
+
   const recentPercent = (scope: string, now: number): number => {
     const seen = recent.get(scope)
     return seen === undefined || now - seen.at > HOUR ? 0 : seen.percent
@@ -108,23 +131,27 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       if (info.usage.appPercent !== null || appBlocked) {
         if (info.usage.appPercent !== null)
           recent.set(APP_SCOPE, { percent: info.usage.appPercent, at: now })
-        await store.recordApiUsage({
-          scope: APP_SCOPE,
-          usagePercent: info.usage.appPercent,
-          blockedUntil: appBlocked ? regainAt : null,
-          now,
-        })
+        if (worthWriting(APP_SCOPE, info.usage.appPercent, appBlocked, now))
+          await store.recordApiUsage({
+            scope: APP_SCOPE,
+            usagePercent: info.usage.appPercent,
+            blockedUntil: appBlocked ? regainAt : null,
+            now,
+          })
       }
       if (accountId !== null && (info.usage.businessPercent !== null || accountBlocked)) {
         const scope = accountScope(accountId)
-        if (info.usage.businessPercent !== null)
+        if (info.usage.businessPercent !== null) {
+          if (recent.size >= 10_000) recent.clear() // one entry per account: kept bounded
           recent.set(scope, { percent: info.usage.businessPercent, at: now })
-        await store.recordApiUsage({
-          scope,
-          usagePercent: info.usage.businessPercent,
-          blockedUntil: accountBlocked ? regainAt : null,
-          now,
-        })
+        }
+        if (worthWriting(scope, info.usage.businessPercent, accountBlocked, now))
+          await store.recordApiUsage({
+            scope,
+            usagePercent: info.usage.businessPercent,
+            blockedUntil: accountBlocked ? regainAt : null,
+            now,
+          })
       }
       if (appBlocked || accountBlocked) {
         options.logger.warn(
