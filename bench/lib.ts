@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
-import type { InjectOptions } from 'fastify'
+import type { FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.ts'
 import { systemClock, type Clock } from '../src/clock.ts'
-import { loadConfig } from '../src/config/load-config.ts'
+import { loadConfig, type Config } from '../src/config/load-config.ts'
 import { sha256 } from '../src/crypto/random.ts'
 import { FernetKey, FernetKeyRing } from '../src/crypto/fernet.ts'
 import { generateMedia } from '../src/emulator/demo-data.ts'
@@ -191,11 +191,21 @@ export async function firstOk(child: Child, url: string, timeoutMs = 30_000): Pr
  * on a fresh SQLite file or the given PostgreSQL database, logging off. `asTestApp` lets the
  * tests' OAuth helpers (register, connect, consent) drive it through `inject`.
  */
+export interface BenchApp {
+  readonly app: FastifyInstance
+  readonly store: Store
+  readonly vault: FernetKeyRing
+  readonly emulator: Emulator
+  readonly config: Config
+  readonly asTestApp: TestApp
+  close(): Promise<void>
+}
+
 export async function benchApp(options: {
   databaseUrl?: string
   env?: Record<string, string>
   clock?: Clock
-}) {
+}): Promise<BenchApp> {
   const dir = mkdtempSync(join(tmpdir(), 'psg-bench-app-'))
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -262,7 +272,7 @@ export async function addEmulatorUser(
  * to the store with a token the emulator issued (what a completed OAuth connection leaves).
  */
 export async function seedConnectedAccount(
-  bench: Awaited<ReturnType<typeof benchApp>>,
+  bench: BenchApp,
   index: number,
   options: { userId?: string; issuedAt?: number; expiresAt?: number } = {},
 ): Promise<SocialAccountRecord> {
