@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
-import { build } from 'esbuild'
+import { bundleServer } from '../scripts/build-server.mjs'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.ts'
@@ -56,7 +56,8 @@ export async function seedGallery(
   store: Store,
   vault: FernetKeyRing,
   n: number,
-  mediaBase: string,
+  /** The picture URL of item `j` (`kind`: m main, t video thumbnail, c album child). */
+  mediaUrl: (j: number, kind: 'm' | 't' | 'c') => string,
 ): Promise<{ userId: string; sessionCookie: string; account: SocialAccountRecord }> {
   const now = Date.now()
   const user = await store.createUser({
@@ -94,8 +95,8 @@ export async function seedGallery(
         platform_media_id: `179${String(j).padStart(14, '0')}`,
         media_type: j % 7 === 3 ? 'CAROUSEL_ALBUM' : j % 5 === 2 ? 'VIDEO' : 'IMAGE',
         media_product_type: 'FEED',
-        media_url: `${mediaBase}/m/${j}.jpg`,
-        thumbnail_url: j % 5 === 2 ? `${mediaBase}/t/${j}.jpg` : null,
+        media_url: mediaUrl(j, 'm'),
+        thumbnail_url: j % 5 === 2 ? mediaUrl(j, 't') : null,
         url_expires_at: null,
         permalink: `https://www.instagram.com/p/x${j}/`,
         caption: `Caption ${j}: a day at the sea with friends #bench`,
@@ -106,7 +107,7 @@ export async function seedGallery(
                 platform_media_id: `178${String(j).padStart(12, '0')}${c}0`,
                 media_type: 'IMAGE' as const,
                 media_product_type: null,
-                media_url: `${mediaBase}/c/${j}-${c}.jpg`,
+                media_url: `${mediaUrl(j, 'c')}-${c}`,
                 thumbnail_url: null,
                 url_expires_at: null,
                 permalink: null,
@@ -130,14 +131,30 @@ export interface Child {
   stop(): Promise<void>
 }
 
-/** TypeScript through `node --import tsx` (as `npm start`); bundles (.mjs) with plain node. */
+/** The node flags of the Docker image's CMD (before the script): production's, measured as is. */
+export function productionNodeFlags(): string[] {
+  const cmd = /^CMD \[(.+)\]$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1]
+  const words = (JSON.parse(`[${cmd ?? ''}]`) as string[]).slice(1)
+  return words.filter((word) => word.startsWith('--'))
+}
+
+/**
+ * TypeScript through `node --import tsx` (as `npm start`); bundles (.mjs) with plain node and the
+ * production image's flags.
+ */
 export function startNode(script: string, env: Record<string, string>): Child {
   let output = ''
   const startedAt = performance.now()
-  const args = script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]
+  const args = script.endsWith('.ts')
+    ? ['--import', 'tsx', script]
+    : [...productionNodeFlags(), script]
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   // keep the last bit of output for error messages; the rest is discarded like a log shipper would
@@ -312,18 +329,8 @@ export async function seedConnectedAccount(
  * bundled the same way, in dist/bench/: both then run with plain node.
  */
 export async function buildBenchBundles(): Promise<void> {
-  await build({
-    entryPoints: {
-      main: join(repoRoot, 'src/main.ts'),
-      'bare-server': join(repoRoot, 'bench/servers/bare-server.ts'),
-    },
-    outdir: join(repoRoot, 'dist/bench'),
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  })
+  await bundleServer(
+    { main: 'src/main.ts', 'bare-server': 'bench/servers/bare-server.ts' },
+    'dist/bench',
+  )
 }

@@ -52,7 +52,12 @@ export async function readPathBenchmark(
   const base = `http://127.0.0.1:${port}`
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DATABASE_URL: url })
   const store = await openStore(config.database)
-  const { sessionCookie } = await seedGallery(store, new FernetKeyRing([key]), MEDIA, base)
+  const { sessionCookie } = await seedGallery(
+    store,
+    new FernetKeyRing([key]),
+    MEDIA,
+    (j, kind) => `${base}/${kind}/${j}.jpg`,
+  )
   await store.close()
 
   const app = startNode('dist/bench/main.mjs', {

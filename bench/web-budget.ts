@@ -14,10 +14,10 @@ import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config/load-config.ts'
 import { FernetKey, FernetKeyRing } from '../src/crypto/fernet.ts'
 import { openStore } from '../src/store/open-store.ts'
-import type { MediaInput } from '../src/store/types.ts'
 import type { Page } from 'playwright-core'
 import { launchChromium } from '../test/helpers/browser.ts'
 import { freePort } from '../test/helpers/net.ts'
+import { seedGallery } from './lib.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const root = resolve(import.meta.dirname, '..')
@@ -59,47 +59,13 @@ async function server(n: number) {
     passwordCost: 10,
   })
   await app.listen({ port, host: '127.0.0.1' })
-  const reg = await fetch(`${base}/api/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: base },
-    body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery' }),
-  })
-  const cookie = /psg_session=([^;]+)/.exec(reg.headers.get('set-cookie') ?? '')?.[1] ?? ''
-  const user = ((await reg.json()) as { user: { id: string } }).user
-  const now = Date.now()
-  const { account } = await store.upsertOAuthAccount({
-    user_id: user.id,
-    platform: 'instagram',
-    username: 'bench',
-    instagram_user_id: '17841400000000001',
-    instagram_scoped_id: '1',
-    instagram_account_type: 'BUSINESS',
-    encrypted_access_token: vault.encrypt('IGAAbench'),
-    token_expires_at: now + 50 * 86_400_000,
-    token_issued_at: now,
-    posts_count: n,
-    profile_url: 'https://www.instagram.com/bench/',
-    profile_picture_url: null,
-    now,
-  })
-  for (let i = 0; i < n; i += 500) {
-    const page: MediaInput[] = []
-    for (let j = i; j < Math.min(n, i + 500); j++) {
-      page.push({
-        platform_media_id: `179${String(j).padStart(14, '0')}`,
-        media_type: j % 5 === 2 ? 'VIDEO' : 'IMAGE',
-        media_product_type: 'FEED',
-        media_url: `${base}/favicon.svg?m=${j}`,
-        thumbnail_url: `${base}/favicon.svg?t=${j}`,
-        url_expires_at: null,
-        permalink: `https://www.instagram.com/p/x${j}/`,
-        caption: `Caption ${j}`,
-        timestamp: now - j * 60_000,
-        children: [],
-      })
-    }
-    await store.upsertMediaPage(account, 'bench', page, now)
-  }
+  // a signed-in user and one account with n media (pictures: the favicon, a distinct URL each)
+  const { sessionCookie: cookie } = await seedGallery(
+    store,
+    vault,
+    n,
+    (j, kind) => `${base}/favicon.svg?${kind}=${j}`,
+  )
   return {
     base,
     cookie,
