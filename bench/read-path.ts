@@ -18,7 +18,7 @@ import { freePort } from '../test/helpers/net.ts'
 import { QUICK, firstOk, fmt, line, median, seedGallery, startNode } from './lib.ts'
 
 const MEDIA = 5_000
-const SECONDS = QUICK ? 2 : 10
+const SECONDS = QUICK ? 1.5 : 10
 const WARM_UP_SECONDS = QUICK ? 0.5 : 2
 const ROUNDS = QUICK ? 1 : 3
 const CONNECTIONS = 10

@@ -33,13 +33,22 @@ async function database(): Promise<string> {
   return url.toString()
 }
 
+/** Runs one benchmark and says how long it took (what a quick run's minute is spent on). */
+async function timed<T>(name: string, work: () => T | Promise<T>): Promise<T> {
+  const t0 = performance.now()
+  const result = await work()
+  console.log(`# ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  return result
+}
+
 try {
-  vaultBenchmark()
-  await syncBenchmark()
-  const { bundleRssMB } = await startupBenchmark()
+  await timed('vault', vaultBenchmark)
+  await timed('sync', syncBenchmark)
+  const { bundleRssMB } = await timed('start-up', startupBenchmark)
   let peak = bundleRssMB
   for (const backend of ['sqlite', 'postgres'] as const) {
-    const memory = await readPathBenchmark(backend, backend === 'sqlite' ? null : await database())
+    const url = backend === 'sqlite' ? null : await database()
+    const memory = await timed(`read path ${backend}`, () => readPathBenchmark(backend, url))
     peak = Math.max(peak, memory.rssPeakMB)
     line(
       `memory ${backend}: production bundle`,
@@ -47,8 +56,10 @@ try {
       { text: '≤ 150 MB', met: memory.rssPeakMB <= 150 },
     )
   }
-  for (const backend of ['sqlite', 'postgres'] as const)
-    await renewalBenchmark(backend, backend === 'sqlite' ? null : await database())
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    const url = backend === 'sqlite' ? null : await database()
+    await timed(`renewal ${backend}`, () => renewalBenchmark(backend, url))
+  }
 } finally {
   await server?.stop()
 }
