@@ -17,10 +17,10 @@ export const SESSION_IDLE_MS = 7 * 86_400_000
 /** A browser not used to sign in for this long is no longer a known device. */
 export const KNOWN_DEVICE_LIFETIME_MS = 365 * 86_400_000
 
-/** Who made a request: resolved by an identity provider (local sessions now, Firebase later). */
 /** What `randomToken(32)` gives: cookies of any other shape are ignored without a lookup. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/
 
+/** Who made a request: resolved by an identity provider (local sessions now, Firebase later). */
 export interface Principal {
   readonly userId: string
   readonly via: 'session-cookie' | 'bearer'
@@ -62,8 +62,16 @@ export interface SessionManager {
    * from elsewhere cannot lock the owner out.
    */
   knownDevice(request: FastifyRequest, userId: string): Promise<string | null>
-  /** After a successful sign-in: marks this browser as one `userId` uses (a year, renewed). */
-  rememberDevice(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void>
+  /**
+   * After a successful sign-in: marks this browser as one `userId` uses (a year, renewed).
+   * `known` is what `knownDevice` said for this request (null: a new device cookie is issued).
+   */
+  rememberDevice(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    userId: string,
+    known: string | null,
+  ): Promise<void>
 }
 
 export function createSessionManager(options: {
@@ -122,8 +130,7 @@ export function createSessionManager(options: {
       const digest = sha256(raw)
       return (await store.isKnownDevice(digest, userId)) ? digest : null
     },
-    async rememberDevice(request, reply, userId) {
-      const known = await this.knownDevice(request, userId)
+    async rememberDevice(request, reply, userId, known) {
       const raw = known === null ? randomToken(32) : (request.cookies[names.device] ?? '')
       await store.rememberDevice({ digest: sha256(raw), user_id: userId, now: clock.now() })
       void reply.setCookie(names.device, raw, {

@@ -82,7 +82,8 @@ export function authRoutes(ctx: AppContext) {
           throw error
         }
         await ctx.sessions.start(request, reply, user.id)
-        await ctx.sessions.rememberDevice(request, reply, user.id)
+        // a brand-new user: this browser cannot be one of theirs yet
+        await ctx.sessions.rememberDevice(request, reply, user.id, null)
         request.log.info({ userId: user.id }, 'user registered')
         return reply.code(201).send({ user: { id: user.id, email: user.email } })
       },
@@ -112,7 +113,7 @@ export function authRoutes(ctx: AppContext) {
           throw new GalleryError('ERR_UNAUTHENTICATED', 'Invalid email or password')
         }
         await ctx.sessions.start(request, reply, user.id)
-        await ctx.sessions.rememberDevice(request, reply, user.id)
+        await ctx.sessions.rememberDevice(request, reply, user.id, device)
         request.log.info({ userId: user.id, knownDevice: device !== null }, 'signed in')
         return { user: { id: user.id, email: user.email } }
       },

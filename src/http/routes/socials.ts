@@ -224,12 +224,13 @@ export function socialsRoutes(ctx: AppContext) {
         // older version, never the reverse
         const version = await ctx.store.getGalleryVersion(principal.userId)
         const key = `${principal.userId}\n${account_id ?? ''}\n${media_type ?? ''}\n${limit}\n${cursor ?? ''}`
-        const cached = pages.get(key, version)
-        if (cached !== undefined)
-          return reply
+        const send = (body: string) =>
+          reply
             .type('application/json; charset=utf-8')
             .header('cache-control', 'no-store')
-            .send(cached)
+            .send(body)
+        const cached = pages.get(key, version)
+        if (cached !== undefined) return send(cached)
         if (
           account_id !== undefined &&
           (await ctx.store.getAccount(principal.userId, account_id)) === null
@@ -249,10 +250,7 @@ export function socialsRoutes(ctx: AppContext) {
           next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
         })
         pages.set(key, version, body)
-        return reply
-          .type('application/json; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .send(body)
+        return send(body)
       },
     )
   }
