@@ -26,7 +26,8 @@ import { createInstagramClient, type FetchLike } from './providers/instagram/cli
 import { createOAuthService } from './socials/oauth-service.ts'
 import { createSyncService } from './socials/sync-service.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
-import { checkSameOrigin, createSessionManager } from './http/session.ts'
+import { checkSameOrigin, cookieNames, createSessionManager } from './http/session.ts'
+import { checkHost } from './http/host-check.ts'
 import { createThrottle } from './http/throttle.ts'
 import { createFirebaseIdentity } from './identity/firebase.ts'
 import type { AppContext } from './http/context.ts'
@@ -34,12 +35,15 @@ import { authRoutes } from './http/routes/auth.ts'
 import { socialsRoutes } from './http/routes/socials.ts'
 import { pagesRoutes } from './http/routes/pages.ts'
 import { META_CALLBACK_PATHS, metaCallbackRoutes } from './http/routes/meta-callbacks.ts'
-import { jobsRoutes } from './http/routes/jobs.ts'
+import { JOBS_ROUTE, jobsRoutes } from './http/routes/jobs.ts'
 import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
 import { createRateGovernor } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
 import type { InstagramClientFactory } from './socials/client-factory.ts'
 import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
+
+/** Unsafe-method routes that skip the same-origin check (see the onRequest hook). */
+const CSRF_EXEMPT_ROUTES: ReadonlySet<string> = new Set([...META_CALLBACK_PATHS, JOBS_ROUTE])
 
 export interface AppDeps {
   readonly config: Config
@@ -80,13 +84,25 @@ class AccessLog extends LogController {
   }
 }
 
+/**
+ * Fastify's setting for TRUST_PROXY. A hop count becomes "the `n` nearest addresses are proxies"
+ * (proxy-addr walks the socket address, then X-Forwarded-For right to left), so the client address
+ * is the entry the outermost of our proxies appended, never one the client wrote.
+ */
+function trustedProxies(
+  setting: Config['trustProxy'],
+): false | string | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting
+  return (_address, hop) => hop < setting
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps
   const clock = deps.clock ?? systemClock
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 64 * 1024,
-    trustProxy: config.trustProxy,
+    trustProxy: trustedProxies(config.trustProxy),
     requestIdHeader: false,
     logController: new AccessLog(),
     clientErrorHandler,
@@ -96,9 +112,45 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   })
   registerErrorHandling(app)
+  const secure = config.publicUrl.startsWith('https:')
   // The API speaks JSON only: other bodies get 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain')
   await app.register(cookie)
+
+  // Decided from the route that matched (its pattern), never from the raw URL: `/%61pi/...` and
+  // absolute-form targets (`POST http://host/api/...`) reach the same routes as `/api/...`.
+  const allowedHosts = config.allowedHosts === null ? null : new Set(config.allowedHosts)
+  const cookies = cookieNames(secure)
+  app.addHook('onRequest', async (request) => {
+    checkHost(request, allowedHosts)
+    const route = request.routeOptions.url
+    // Platform callbacks (server-to-server, no cookie, no Origin: signed_request is their proof)
+    // and the jobs endpoint (a bearer secret) are the only unsafe routes without the check.
+    if (route !== undefined && CSRF_EXEMPT_ROUTES.has(route)) return
+    checkSameOrigin(
+      request,
+      config.publicUrl,
+      request.cookies[cookies.session] !== undefined,
+      route === '/api/auth/login' || route === '/api/auth/register',
+    )
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff')
+    // personal data, job reports and error answers are never cached unless a route says otherwise
+    const route = request.routeOptions.url
+    if (
+      !reply.hasHeader('cache-control') &&
+      (route === undefined || route.startsWith('/api/') || route.startsWith('/internal/'))
+    )
+      reply.header('cache-control', 'no-store')
+    if (!reply.hasHeader('referrer-policy'))
+      reply.header('referrer-policy', 'strict-origin-when-cross-origin')
+    reply.header('x-frame-options', 'DENY')
+    if (!reply.hasHeader('cross-origin-opener-policy'))
+      reply.header('cross-origin-opener-policy', 'same-origin')
+    if (secure) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains')
+    return payload
+  })
 
   // Instagram: real, sandbox (emulator mounted here, reached in-process) or unconfigured.
   let instagramConfig: InstagramConfig | null = null
@@ -141,8 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   const renewMarginMs = config.jobs.renewMarginDays * 86_400_000
 
-  const secure = config.publicUrl.startsWith('https:')
-  const sessions = createSessionManager({ store, clock, secure })
+  const sessions = createSessionManager({
+    store,
+    clock,
+    secure,
+    outcomeKey: deps.vault.deriveKey('landing-outcome'),
+  })
   // Firebase mode: API calls carry a Firebase ID token; the OAuth callback (a top-level navigation
   // without it) finds its user through the state record and the browser-binding cookie
   const identity =
@@ -192,32 +248,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return principal
     },
   }
-
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return
-    const path = request.url.split('?')[0] ?? ''
-    // Meta's server-to-server callbacks carry no cookie and no Origin: signed_request is their proof
-    if (META_CALLBACK_PATHS.has(path)) return
-    checkSameOrigin(
-      request,
-      config.publicUrl,
-      request.cookies[sessions.names.session] !== undefined,
-      path === '/api/auth/login' || path === '/api/auth/register',
-    )
-  })
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff')
-    // personal data and job reports are never cached unless a route says otherwise
-    if (!reply.hasHeader('cache-control') && /^\/(api|internal)\//.test(request.url))
-      reply.header('cache-control', 'no-store')
-    if (!reply.hasHeader('referrer-policy'))
-      reply.header('referrer-policy', 'strict-origin-when-cross-origin')
-    reply.header('x-frame-options', 'DENY')
-    if (!reply.hasHeader('cross-origin-opener-policy'))
-      reply.header('cross-origin-opener-policy', 'same-origin')
-    if (secure) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains')
-    return payload
-  })
 
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   ERR_NOT_FOUND: 404,
   ERR_CONFLICT: 409,
   ERR_PAYLOAD_TOO_LARGE: 413,
+  /** The request's `Host` is not a name this server answers to (DNS-rebinding defence). */
+  ERR_MISDIRECTED: 421,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_RATE_LIMITED: 429,
   ERR_REAUTH_REQUIRED: 409,

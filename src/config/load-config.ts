@@ -91,10 +91,18 @@ export interface Config {
   }
   /**
    * Which proxies' `X-Forwarded-For` to believe for the client address (rate limits, logs):
-   * `false` (none, the default), `true` (all: Cloud Run, whose front end sets it), or a list of
-   * proxy addresses / CIDR ranges.
+   * `false` (none, the default), a hop count (the number of proxies in front of the service, each
+   * of which appends the address it saw: 1 on Cloud Run, 2 behind a Google load balancer), or a
+   * list of proxy addresses / CIDR ranges. "Trust every hop" is refused: it takes the left-most
+   * entry, which the client itself wrote.
    */
-  readonly trustProxy: boolean | string
+  readonly trustProxy: false | number | string
+  /**
+   * The `Host` names requests may carry (DNS-rebinding defence): PUBLIC_URL's host, the loopback
+   * names and `ALLOWED_HOSTS`; `null` turns the check off (production without ALLOWED_HOSTS, so
+   * platform health checks and extra domains keep working). Lower case, without ports.
+   */
+  readonly allowedHosts: readonly string[] | null
   /** Who signs people in: local accounts (the default) or Firebase ID tokens. */
   readonly auth:
     | { readonly mode: 'local' }
@@ -117,6 +125,10 @@ export interface Config {
 type Env = Readonly<Record<string, string | undefined>>
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+/** The names a browser on the same machine uses for the service (`Host` header spelling). */
+const LOOPBACK_HOST_NAMES = ['localhost', '127.0.0.1', '[::1]']
+const HOST_NAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/
 
 export function isLoopbackHost(hostname: string): boolean {
   if (LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost')) return true
@@ -321,8 +333,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const trustRaw = read('TRUST_PROXY') ?? 'false'
   let trustProxy: Config['trustProxy'] = false
-  if (trustRaw === 'true' || trustRaw === 'false') trustProxy = trustRaw === 'true'
-  else if (
+  if (trustRaw === 'false') trustProxy = false
+  else if (trustRaw === 'true')
+    problems.push(
+      'TRUST_PROXY=true would believe the left-most X-Forwarded-For entry, which any client can write: give the number of proxies in front of the service instead (1 on Cloud Run, 2 behind a Google Cloud load balancer), or their addresses',
+    )
+  else if (/^\d+$/.test(trustRaw)) {
+    const hops = Number(trustRaw)
+    if (hops >= 1 && hops <= 10) trustProxy = hops
+    else problems.push(`TRUST_PROXY as a hop count must be from 1 to 10 (got "${trustRaw}")`)
+  } else if (
     trustRaw
       .split(',')
       .map((part) => part.trim())
@@ -331,8 +351,29 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     trustProxy = trustRaw
   else
     problems.push(
-      `TRUST_PROXY must be true, false or proxy addresses/CIDR ranges (got "${trustRaw}")`,
+      `TRUST_PROXY must be false, a number of proxy hops (e.g. 1) or proxy addresses/CIDR ranges (got "${trustRaw}")`,
     )
+
+  const extraHosts: string[] = []
+  for (const name of (read('ALLOWED_HOSTS') ?? '').split(',')) {
+    const host = name.trim().toLowerCase()
+    if (host === '') continue
+    if (HOST_NAME.test(host) || isIP(host.replace(/^\[|\]$/g, '')) !== 0) extraHosts.push(host)
+    else
+      problems.push(
+        `ALLOWED_HOSTS: "${name.trim()}" is not a host name (give names such as gallery.example.com, without scheme or port)`,
+      )
+  }
+  const allowedHosts =
+    nodeEnv === 'production' && extraHosts.length === 0
+      ? null
+      : [
+          ...new Set([
+            new URL(publicUrl).hostname.toLowerCase(),
+            ...LOOPBACK_HOST_NAMES,
+            ...extraHosts,
+          ]),
+        ]
 
   let auth: Config['auth'] = { mode: 'local' }
   const authMode = read('AUTH_MODE') ?? 'local'
@@ -406,6 +447,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     jobs,
     rateLimits,
     trustProxy,
+    allowedHosts,
     auth,
     webhook,
   })

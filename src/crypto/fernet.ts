@@ -78,6 +78,15 @@ export class FernetKey {
     this.#encryptionKey = createSecretKey(bytes.subarray(16, 32))
   }
 
+  /**
+   * A 32-byte key for another purpose, derived from this key's signing half with HMAC-SHA256 over
+   * `label` (one label per purpose, so no two purposes share a key; rotating the Fernet key rotates
+   * it too).
+   */
+  deriveKey(label: string): Buffer {
+    return createHmac('sha256', this.#signingKey).update(`psg-derived-key:${label}`).digest()
+  }
+
   /** A fresh random key, as `Fernet.generate_key()` makes one. */
   static generate(): string {
     return encodeBase64UrlPadded(randomBytes(32))
@@ -166,6 +175,11 @@ export class FernetKeyRing {
 
   decrypt(token: string, ttlSeconds?: number): string {
     return this.#decryptWithAny(token, ttlSeconds).plaintext.toString('utf8')
+  }
+
+  /** A key for another purpose derived from the first (encrypting) key (`FernetKey.deriveKey`). */
+  deriveKey(label: string): Buffer {
+    return this.#primary().deriveKey(label)
   }
 
   /** Whether the first (encrypting) key reads this token: a rotation would not change it. */

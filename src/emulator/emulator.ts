@@ -2,28 +2,26 @@
  * @module emulator/emulator — a faithful, in-memory model of the Instagram API with Instagram
  * Login: the authorize page, the code exchange (api.instagram.com), long-lived tokens and refresh,
  * `/me`, `/me/media`, `/{id}/children`, signed CDN media URLs, Graph error shapes, usage headers,
- * throttling, and a control API to shape the world and inject faults.
+ * throttling, and a control interface to shape the world and inject faults.
  *
- * Routes, relative to where the plugin is mounted:
+ * Routes of `plugin`, relative to where it is mounted (all a person needs through the page):
  * - `GET  /oauth/authorize`, `POST /oauth/authorize` — Meta's consent window (www.instagram.com)
  * - `POST /oauth/access_token` — code exchange (api.instagram.com), flat error shape
  * - `GET  /graph/access_token`, `/graph/refresh_access_token`, `/graph/[vNN.N/]{node}[/{edge}]`
  * - `GET  /cdn/v/{media-id}.svg?oe=&oh=` — signed media URLs (403 "URL signature expired")
- * - `/_control/...` — tests and curious users shape the emulator
+ *
+ * The plugin has no control routes. The world is shaped through `emulator.control` (code, see
+ * `controller.ts`); only the standalone `npm run emulator` also serves it over HTTP, gated, as a
+ * separate plugin (`control.ts`). HTML answers are `text/html; charset=utf-8`.
  *
  * Facts and their sources: shared/reference/instagram-api.md.
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock, ManualClock } from '../clock.ts'
-import {
-  demoUsers,
-  generateMedia,
-  instagramUserId,
-  mediaId,
-  renderSvg,
-  scopedUserId,
-} from './demo-data.ts'
+import { demoUsers, instagramUserId, renderSvg } from './demo-data.ts'
+import { DEFAULT_LIMITS, type EmulatorLimits } from './bounds.ts'
+import { createController, type EmulatorControl } from './controller.ts'
 import { parseFields, serializeFields, type FieldTree } from './fields.ts'
 import { escapeHtml } from '../html.ts'
 import {
@@ -43,14 +41,22 @@ export interface EmulatorOptions extends Partial<EmulatorSettings> {
   readonly baseUrl: () => string
   /** Start with the demo accounts (default true). */
   readonly seedDemo?: boolean
+  /** Tighter (or looser) bounds than `DEFAULT_LIMITS`, e.g. for a test. */
+  readonly limits?: Partial<EmulatorLimits>
 }
 
 export interface Emulator {
   readonly state: EmulatorState
-  /** Registers the routes; mount with a prefix, e.g. `/sandbox/instagram`. */
+  /** Registers the Meta-facing routes; mount with a prefix, e.g. `/sandbox/instagram`. */
   readonly plugin: (app: FastifyInstance) => Promise<void>
   readonly baseUrl: () => string
+  /** Shapes the world (users, posts, faults, clock, settings), validated and bounded. */
+  readonly control: EmulatorControl
 }
+
+/** Every HTML answer names its charset (the pages also carry `<meta charset>`). */
+const HTML = 'text/html; charset=utf-8'
+const TEXT = 'text/plain; charset=utf-8'
 
 const KNOWN_SCOPES = new Set([
   'instagram_business_basic',
@@ -165,6 +171,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     settings,
     options.clock,
     options.seedDemo === false ? [] : demoUsers(),
+    { ...DEFAULT_LIMITS, ...options.limits },
   )
   const clock = options.clock
   const baseUrl = options.baseUrl
@@ -600,7 +607,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       if (!v.ok) {
         return reply
           .code(400)
-          .type('text/html')
+          .type(HTML)
           .send(
             page(
               'Error',
@@ -622,7 +629,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
             : `<input type="hidden" name="${n}" value="${escapeHtml(value)}">`
         })
         .join('')
-      return reply.type('text/html').send(
+      return reply.type(HTML).send(
         page(
           'Log in with Instagram — sandbox',
           `<span class="badge">SANDBOX · Instagram emulator</span><h1>Allow Phoenix Social Gallery to access your Instagram account?</h1>
@@ -639,7 +646,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       if (!v.ok)
         return reply
           .code(400)
-          .type('text/html')
+          .type(HTML)
           .send(page('Error', `<h1>Invalid request</h1><p>${escapeHtml(v.message)}</p>`))
       const target = new URL(v.redirectUri)
       if (one(body, 'decision') !== 'allow') {
@@ -651,7 +658,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       }
       const user = state.userByIndex(Number(one(body, 'user_index')))
       if (user === undefined)
-        return reply.code(400).type('text/html').send(page('Error', '<h1>Choose an account</h1>'))
+        return reply.code(400).type(HTML).send(page('Error', '<h1>Choose an account</h1>'))
       target.searchParams.set(
         'code',
         state.issueCode(user.index, v.clientId, v.redirectUri, v.scopes),
@@ -772,15 +779,14 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       const q = request.query as Record<string, unknown>
       const oe = one(q, 'oe') ?? ''
       const oh = one(q, 'oh') ?? ''
-      if (match === null) return reply.code(404).type('text/plain').send('Not found')
+      if (match === null) return reply.code(404).type(TEXT).send('Not found')
       const [, prefix = '', id = ''] = match
       const verdict = state.verifyCdnUrl(`${prefix}${id}`, oe, oh)
-      if (verdict === 'expired')
-        return reply.code(403).type('text/plain').send('URL signature expired')
-      if (verdict === 'bad') return reply.code(403).type('text/plain').send('Bad URL hash')
+      if (verdict === 'expired') return reply.code(403).type(TEXT).send('URL signature expired')
+      if (verdict === 'bad') return reply.code(403).type(TEXT).send('Bad URL hash')
       if (prefix === 'p') {
         const user = state.users.find((u) => u.user_id === id)
-        if (user === undefined) return reply.code(404).type('text/plain').send('Not found')
+        if (user === undefined) return reply.code(404).type(TEXT).send('Not found')
         return reply
           .type('image/svg+xml')
           .header('cache-control', 'public, max-age=86400')
@@ -792,168 +798,13 @@ export function createEmulator(options: EmulatorOptions): Emulator {
           )
       }
       const found = state.findMedia(id)
-      if (found === null) return reply.code(404).type('text/plain').send('Not found')
+      if (found === null) return reply.code(404).type(TEXT).send('Not found')
       return reply
         .type('image/svg+xml')
         .header('cache-control', 'public, max-age=86400')
         .send(renderSvg(found.media, found.media.media_type))
     })
-
-    registerControl(app)
   }
 
-  function summary(user: EmulatorUser): Record<string, unknown> {
-    return {
-      index: user.index,
-      id: user.id,
-      user_id: user.user_id,
-      username: user.username,
-      account_type: user.account_type,
-      media_count: user.media.length,
-    }
-  }
-
-  function registerControl(app: FastifyInstance): void {
-    const bad = (reply: FastifyReply, message: string): FastifyReply =>
-      reply.code(400).send({ error: { code: 'ERR_VALIDATION', message } })
-    app.get('/_control/state', async () => ({
-      users: state.users.map(summary),
-      faults: state.faults,
-      calls: state.calls.length,
-      now: new Date(clock.now()).toISOString(),
-      settings: {
-        token_response_shape: state.settings.tokenResponseShape,
-        calls_per_hour_per_user: state.settings.callsPerHourPerUser,
-        latency_ms: state.settings.latencyMs,
-        cdn_ttl_ms: state.settings.cdnTtlMs,
-      },
-    }))
-    app.get('/_control/calls', async () => ({ calls: state.calls }))
-    app.post('/_control/users', async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, unknown>
-      const username = body.username
-      const type = body.account_type ?? 'BUSINESS'
-      const count = body.media_count ?? 10
-      if (typeof username !== 'string' || !/^[a-z0-9._]{1,30}$/.test(username))
-        return bad(reply, 'username must be 1-30 of a-z 0-9 . _')
-      if (type !== 'BUSINESS' && type !== 'MEDIA_CREATOR' && type !== 'PERSONAL')
-        return bad(reply, 'account_type must be BUSINESS, MEDIA_CREATOR or PERSONAL')
-      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 10_000)
-        return bad(reply, 'media_count must be 0-10000')
-      if (state.users.some((u) => u.username === username))
-        return reply.code(409).send({ error: { code: 'ERR_CONFLICT', message: 'username taken' } })
-      const index = Math.max(0, ...state.users.map((u) => u.index)) + 1
-      const user: EmulatorUser = {
-        index,
-        id: scopedUserId(index),
-        user_id: instagramUserId(index),
-        username,
-        name: username,
-        account_type: type,
-        followers_count: 100,
-        follows_count: 10,
-        media: generateMedia(index, username, count),
-      }
-      state.users.push(user)
-      return reply.code(201).send(summary(user))
-    })
-    app.post('/_control/users/:index/media', async (request, reply) => {
-      const user = state.userByIndex(Number((request.params as { index: string }).index))
-      if (user === undefined)
-        return reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such user' } })
-      const body = (request.body ?? {}) as Record<string, unknown>
-      const [generated] = generateMedia(user.index, user.username, 1, user.media.length + 1000)
-      if (generated === undefined) return bad(reply, 'could not generate')
-      const n = state.calls.length + user.media.length
-      const item: EmulatorMedia = {
-        ...generated,
-        id: mediaId(user.index, 900_000 + n * 10),
-        timestamp: clock.now(),
-        caption: typeof body.caption === 'string' ? body.caption : generated.caption,
-      }
-      user.media.unshift(item)
-      return reply.code(201).send({ id: item.id })
-    })
-    app.patch('/_control/media/:id', async (request, reply) => {
-      const found = state.findMedia((request.params as { id: string }).id)
-      if (found === null)
-        return reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such media' } })
-      const body = (request.body ?? {}) as Record<string, unknown>
-      if (typeof body.caption === 'string') found.media.caption = body.caption
-      return { id: found.media.id }
-    })
-    app.delete('/_control/media/:id', async (request, reply) => {
-      const found = state.findMedia((request.params as { id: string }).id)
-      if (found === null || found.parent !== null)
-        return reply
-          .code(404)
-          .send({ error: { code: 'ERR_NOT_FOUND', message: 'no such top-level media' } })
-      found.owner.media = found.owner.media.filter((m) => m.id !== found.media.id)
-      return reply.code(204).send()
-    })
-    app.post('/_control/users/:index/invalidate', async (request, reply) => {
-      const user = state.userByIndex(Number((request.params as { index: string }).index))
-      if (user === undefined)
-        return reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such user' } })
-      const subcode = Number(((request.body ?? {}) as Record<string, unknown>).subcode ?? 460)
-      state.invalidations.set(user.index, { before: clock.now() + 1, subcode })
-      return { invalidated: user.index, subcode }
-    })
-    app.post('/_control/faults', async (request, reply) => {
-      const body = request.body as Fault | undefined
-      if (
-        typeof body !== 'object' ||
-        !['http_5xx', 'timeout', 'throttle', 'graph_error'].includes(body.kind) ||
-        !Number.isInteger(body.count) ||
-        body.count < 1
-      ) {
-        return bad(
-          reply,
-          'fault needs kind (http_5xx|timeout|throttle|graph_error) and a positive count',
-        )
-      }
-      state.faults.push(body)
-      return reply.code(201).send({ faults: state.faults.length })
-    })
-    app.delete('/_control/faults', async () => {
-      state.faults = []
-      return { faults: 0 }
-    })
-    app.post('/_control/clock', async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, unknown>
-      if (!('advance' in clock))
-        return reply.code(409).send({
-          error: { code: 'ERR_CONFLICT', message: 'this emulator runs on the system clock' },
-        })
-      if (typeof body.advance_ms === 'number' && Number.isFinite(body.advance_ms))
-        clock.advance(body.advance_ms)
-      else if (typeof body.now === 'string' && !Number.isNaN(Date.parse(body.now)))
-        clock.set(Date.parse(body.now))
-      else return bad(reply, 'give advance_ms (number) or now (ISO date)')
-      return { now: new Date(clock.now()).toISOString() }
-    })
-    app.post('/_control/settings', async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, unknown>
-      const next = { ...state.settings }
-      if (body.token_response_shape === 'flat' || body.token_response_shape === 'wrapped')
-        next.tokenResponseShape = body.token_response_shape
-      if (typeof body.latency_ms === 'number' && body.latency_ms >= 0 && body.latency_ms <= 60_000)
-        next.latencyMs = body.latency_ms
-      if (typeof body.calls_per_hour_per_user === 'number' && body.calls_per_hour_per_user >= 1)
-        next.callsPerHourPerUser = body.calls_per_hour_per_user
-      if (Object.keys(body).length === 0) return bad(reply, 'nothing to change')
-      state.settings = next
-      return { ok: true }
-    })
-    app.post('/_control/reset', async () => {
-      state.users = demoUsers()
-      state.codes.clear()
-      state.invalidations.clear()
-      state.faults = []
-      state.calls = []
-      return { ok: true }
-    })
-  }
-
-  return { state, plugin, baseUrl }
+  return { state, plugin, baseUrl, control: createController(state, clock) }
 }

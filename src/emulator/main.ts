@@ -1,14 +1,27 @@
 /**
  * @module emulator/main — `npm run emulator`: the Instagram emulator on its own port, so the app
  * (or anything else) can be pointed at it as if it were Meta's servers. It prints the variables
- * that point the app at it. The clock is movable through `POST /_control/clock`.
+ * that point the app at it, and the control token.
+ *
+ * It also serves the control API under `/_control` (users, media, invalidations, faults, clock,
+ * settings, reset, state; see `control.ts`), gated: a loopback `Host` only (else 421), no foreign
+ * `Origin` (403), `Authorization: Bearer <control token>` (401) and JSON bodies only (415), with
+ * the bounds of `bounds.ts`. The token is random per process (32 bytes, base64url) unless
+ * EMULATOR_CONTROL_TOKEN sets it. The app's mounted sandbox has no control API at all.
  *
  * Environment (all optional): EMULATOR_PORT (8081), EMULATOR_HOST (127.0.0.1),
  * EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_REDIRECT_URIS (comma-separated),
- * EMULATOR_TOKEN_SHAPE (flat | wrapped), EMULATOR_LATENCY_MS.
+ * EMULATOR_TOKEN_SHAPE (flat | wrapped), EMULATOR_LATENCY_MS, EMULATOR_CONTROL_TOKEN (at least
+ * 32 characters).
  */
 import Fastify from 'fastify'
 import { createManualClock } from '../clock.ts'
+import {
+  CONTROL_PREFIX,
+  MIN_CONTROL_TOKEN_LENGTH,
+  createControlToken,
+  standaloneEmulator,
+} from './control.ts'
 import { createEmulator } from './emulator.ts'
 import { createLogger } from '../log/logger.ts'
 
@@ -36,6 +49,9 @@ const redirectUris = (
   .split(',')
   .map((u) => u.trim())
   .filter((u) => u !== '')
+const controlToken = env.EMULATOR_CONTROL_TOKEN ?? createControlToken()
+if (controlToken.length < MIN_CONTROL_TOKEN_LENGTH || /\s/.test(controlToken))
+  fail(`EMULATOR_CONTROL_TOKEN must be at least ${MIN_CONTROL_TOKEN_LENGTH} characters, no spaces`)
 
 const app = Fastify({ loggerInstance: createLogger({ level: env.LOG_LEVEL ?? 'info' }) })
 let base = `http://${host}:${port}`
@@ -48,7 +64,7 @@ const emulator = createEmulator({
   tokenResponseShape: shape,
   latencyMs: latency,
 })
-await app.register(emulator.plugin)
+await app.register(standaloneEmulator(emulator, { token: controlToken }))
 const address = await app.listen({ port, host })
 base = address.replace('[::1]', 'localhost')
 process.stdout.write(
@@ -63,6 +79,10 @@ process.stdout.write(
     `  INSTAGRAM_TOKEN_URL=${base}/oauth/access_token`,
     `  INSTAGRAM_GRAPH_URL=${base}/graph`,
     `  (registered redirect URIs: ${redirectUris.join(', ')})`,
+    `Control API at ${base}${CONTROL_PREFIX} (loopback Host only, JSON only), with Authorization: Bearer <token>:`,
+    env.EMULATOR_CONTROL_TOKEN === undefined
+      ? `  EMULATOR_CONTROL_TOKEN=${controlToken}`
+      : '  EMULATOR_CONTROL_TOKEN=<your EMULATOR_CONTROL_TOKEN>',
     '',
   ].join('\n'),
 )

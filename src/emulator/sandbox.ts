@@ -2,6 +2,13 @@
  * @module emulator/sandbox — the emulator mounted inside the app for the embedded default
  * (development without Instagram credentials), and an in-process `fetch` that reaches it.
  * Never used in production: `loadConfig` only selects sandbox mode outside production.
+ *
+ * The mounted sandbox (`emulator.plugin` at `/sandbox/instagram`) serves only what a person needs
+ * through the page: the consent page and its form, the OAuth and token endpoints, the Graph API
+ * and the CDN. It has no control API: anyone who reaches the app could otherwise plant or remove
+ * posts in every user's gallery, invalidate every connection or exhaust memory. Tests shape the
+ * world in-process through `emulator.control`; the HTTP control API exists only in the standalone
+ * `npm run emulator`, gated (`control.ts`).
  */
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'

@@ -1,12 +1,15 @@
 /**
  * @module emulator/state — the Instagram emulator's in-memory world: users, media, codes, token
- * signing, call accounting and injected faults. Routes live in `emulator.ts`.
+ * signing, call accounting and injected faults. Routes live in `emulator.ts`, control operations
+ * in `controller.ts`.
  *
  * Tokens are signed, not stored, so that tokens kept by the app survive an emulator restart
- * (the sandbox keeps working after `npm start` is run again).
+ * (the sandbox keeps working after `npm start` is run again). Authorization codes are stored, and
+ * bounded: expired ones are dropped, and past `limits.codes` the oldest go first.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Clock } from '../clock.ts'
+import { DEFAULT_LIMITS, type EmulatorLimits } from './bounds.ts'
 
 export type EmulatorAccountType = 'BUSINESS' | 'MEDIA_CREATOR' | 'PERSONAL'
 
@@ -118,31 +121,51 @@ export const MIN_REFRESH_AGE_MS = 86_400_000
 export class EmulatorState {
   settings: EmulatorSettings
   readonly clock: Clock
+  readonly limits: EmulatorLimits
   users: EmulatorUser[] = []
+  /** Issued codes, oldest first (a `Map` keeps insertion order). */
   readonly codes = new Map<string, IssuedCode>()
   /** user index → tokens issued before this time are invalid, with the subcode to report. */
   readonly invalidations = new Map<number, { before: number; subcode: number }>()
   faults: Fault[] = []
   calls: CallRecord[] = []
+  /**
+   * Numbers the posts published through the control interface. It only grows (a reset keeps
+   * it), so a new media id never repeats one the app may still hold.
+   */
+  publishedMedia = 0
 
-  constructor(settings: EmulatorSettings, clock: Clock, users: EmulatorUser[]) {
+  constructor(
+    settings: EmulatorSettings,
+    clock: Clock,
+    users: EmulatorUser[],
+    limits: EmulatorLimits = DEFAULT_LIMITS,
+  ) {
     this.settings = settings
     this.clock = clock
     this.users = users
+    this.limits = limits
   }
 
   userByIndex(index: number): EmulatorUser | undefined {
     return this.users.find((u) => u.index === index)
   }
 
+  /** A new single-use code. Expired codes are dropped first, then the oldest beyond the cap. */
   issueCode(userIndex: number, clientId: string, redirectUri: string, scopes: string[]): string {
+    const now = this.clock.now()
+    for (const [key, issued] of this.codes) if (issued.expiresAt <= now) this.codes.delete(key)
+    for (const key of this.codes.keys()) {
+      if (this.codes.size < this.limits.codes) break
+      this.codes.delete(key)
+    }
     const code = `AQB${randomBytes(48).toString('base64url')}`
     this.codes.set(code, {
       userIndex,
       clientId,
       redirectUri,
       scopes,
-      expiresAt: this.clock.now() + CODE_TTL_MS,
+      expiresAt: now + CODE_TTL_MS,
       used: false,
     })
     return code

@@ -100,26 +100,46 @@ export function presentMedia(media: MediaWithChildren): MediaJson {
   }
 }
 
-/** Opaque keyset cursor: base64url of `[timestamp, id]`. */
-export function encodeCursor(media: { timestamp: number; id: string }): string {
-  return Buffer.from(JSON.stringify([media.timestamp, media.id])).toString('base64url')
+/** Opaque keyset cursor: base64url of `[number, id]` (the sort key and id of a page's last row). */
+function encodeKeyset(key: number, id: string): string {
+  return Buffer.from(JSON.stringify([key, id])).toString('base64url')
 }
 
-export function decodeCursor(cursor: string): { timestamp: number; id: string } | null {
+function decodeKeyset(cursor: string): [number, string] | null {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
     if (!Array.isArray(value) || value.length !== 2) return null
-    const [timestamp, id] = value as unknown[]
+    const [key, id] = value as unknown[]
     if (
-      typeof timestamp !== 'number' ||
-      !Number.isSafeInteger(timestamp) ||
+      typeof key !== 'number' ||
+      !Number.isSafeInteger(key) ||
       typeof id !== 'string' ||
       !/^[0-9a-f-]{36}$/.test(id)
     )
       return null
-    return { timestamp, id }
+    return [key, id]
   } catch {
     return null
   }
+}
+
+/** Media pages: newest first by `timestamp`. */
+export function encodeCursor(media: { timestamp: number; id: string }): string {
+  return encodeKeyset(media.timestamp, media.id)
+}
+
+export function decodeCursor(cursor: string): { timestamp: number; id: string } | null {
+  const keyset = decodeKeyset(cursor)
+  return keyset === null ? null : { timestamp: keyset[0], id: keyset[1] }
+}
+
+/** Account pages: oldest connection first. */
+export function encodeAccountCursor(account: { connected_at: number; id: string }): string {
+  return encodeKeyset(account.connected_at, account.id)
+}
+
+export function decodeAccountCursor(cursor: string): { connected_at: number; id: string } | null {
+  const keyset = decodeKeyset(cursor)
+  return keyset === null ? null : { connected_at: keyset[0], id: keyset[1] }
 }

@@ -3,14 +3,17 @@
  * same-origin check for state-changing requests.
  *
  * Sessions live server-side: the cookie holds 32 random bytes, the store holds their SHA-256.
- * Cookies are HttpOnly, SameSite=Lax (the OAuth return is a cross-site top-level GET), Secure
- * and `__Host-` prefixed when PUBLIC_URL is https.
+ * Cookies are HttpOnly, SameSite=Lax (the OAuth return is a cross-site top-level GET), and Secure
+ * when PUBLIC_URL is https, with the prefix browsers enforce (RFC 6265bis §4.1.3): `__Host-` (no
+ * Domain, `Path=/`) for the session and device cookies, `__Secure-` for the OAuth binding, whose
+ * path stays `/api/socials/oauth/` so that it travels to the callbacks only.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import { randomToken, sha256 } from '../crypto/random.ts'
 import type { Store } from '../store/types.ts'
+import { OUTCOME_TTL_MS, createOutcomeSeal, type LandingOutcome } from './landing-outcome.ts'
 
 export const SESSION_ABSOLUTE_MS = 30 * 86_400_000
 export const SESSION_IDLE_MS = 7 * 86_400_000
@@ -35,16 +38,25 @@ export interface CookieNames {
   readonly oauthBinding: string
   /** Marks a browser its user signed in from before (see `SessionManager.knownDevice`). */
   readonly device: string
+  /** Carries an OAuth callback's outcome to its landing page (`http/landing-outcome`). */
+  readonly outcome: string
 }
 
 export function cookieNames(secure: boolean): CookieNames {
   return secure
     ? {
         session: '__Host-psg_session',
-        oauthBinding: '__Host-psg_oauth',
+        // `__Host-` demands Path=/; `__Secure-` lets the binding reach the OAuth callbacks only
+        oauthBinding: '__Secure-psg_oauth',
         device: '__Host-psg_device',
+        outcome: '__Host-psg_outcome',
       }
-    : { session: 'psg_session', oauthBinding: 'psg_oauth', device: 'psg_device' }
+    : {
+        session: 'psg_session',
+        oauthBinding: 'psg_oauth',
+        device: 'psg_device',
+        outcome: 'psg_outcome',
+      }
 }
 
 export interface SessionManager {
@@ -56,6 +68,10 @@ export interface SessionManager {
   end(request: FastifyRequest, reply: FastifyReply): Promise<void>
   setBinding(reply: FastifyReply, value: string, maxAgeSeconds: number): void
   clearBinding(reply: FastifyReply): void
+  /** At the callback: what the landing page may tell this browser (and only this browser). */
+  setOutcome(reply: FastifyReply, outcome: LandingOutcome): void
+  /** On a landing page: the outcome the callback left for this browser, consumed; else null. */
+  takeOutcome(request: FastifyRequest, reply: FastifyReply): LandingOutcome | null
   /**
    * The digest of the request's device cookie when this browser signed in as `userId` before,
    * else null. Known devices skip the per-account sign-in limit, so someone guessing passwords
@@ -78,8 +94,11 @@ export function createSessionManager(options: {
   store: Store
   clock: Clock
   secure: boolean
+  /** Signs the landing-outcome cookie (derived from the encryption key, shared by instances). */
+  outcomeKey: Buffer
 }): SessionManager {
   const { store, clock, secure } = options
+  const outcomes = createOutcomeSeal(options.outcomeKey)
   const names = cookieNames(secure)
   const baseCookie = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/' }
 
@@ -147,6 +166,18 @@ export function createSessionManager(options: {
     },
     clearBinding(reply: FastifyReply): void {
       void reply.clearCookie(names.oauthBinding, { ...baseCookie, path: '/api/socials/oauth/' })
+    },
+    setOutcome(reply, outcome) {
+      void reply.setCookie(names.outcome, outcomes.seal(outcome, clock.now()), {
+        ...baseCookie,
+        maxAge: OUTCOME_TTL_MS / 1000,
+      })
+    },
+    takeOutcome(request, reply) {
+      const raw = request.cookies[names.outcome]
+      if (raw === undefined) return null
+      void reply.clearCookie(names.outcome, baseCookie)
+      return outcomes.open(raw, clock.now())
     },
   }
 }

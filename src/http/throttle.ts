@@ -4,7 +4,8 @@
  * `Retry-After` and the JSON envelope, and nothing else happens.
  *
  * Counters are sliding windows kept in the store (`api_budgets`, scopes `http:<rule>:<key>`), so
- * they hold across restarts and instances. Keys are hashed: no e-mail address or IP is stored.
+ * they hold across restarts and instances. Keys are hashed: no e-mail address or IP is stored. A key
+ * part that is an IP address counts as its network (`http/client-address`: an IPv6 /64).
  *
  * Sign-in from a browser the account has not signed in from before is limited per IP, per account
  * and IP, and per account: that last one slows password guessing spread over many addresses. A
@@ -15,6 +16,7 @@ import { createHash } from 'node:crypto'
 import { GalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { Store } from '../store/types.ts'
+import { addressBucket } from './client-address.ts'
 
 const MINUTE = 60_000
 
@@ -47,6 +49,7 @@ export const THROTTLE_RULES = {
   oauthCallback: { limit: 60, windowMs: 10 * MINUTE, what: 'OAuth callbacks from this address' },
   metaCallback: { limit: 120, windowMs: MINUTE, what: 'Meta callbacks from this address' },
   syncNow: { limit: 10, windowMs: 10 * MINUTE, what: '"Sync now" requests for this account' },
+  profileLink: { limit: 60, windowMs: 60 * MINUTE, what: 'profile links added' },
 } as const satisfies Record<string, ThrottleRule>
 
 export type ThrottleRuleName = keyof typeof THROTTLE_RULES
@@ -60,7 +63,11 @@ export function createThrottle(store: Store, clock: Clock): Throttle {
   return {
     async hit(name, ...keyParts) {
       const rule: ThrottleRule = THROTTLE_RULES[name]
-      const key = createHash('sha256').update(keyParts.join('\n')).digest('base64url').slice(0, 22)
+      // a client address counts as its network (IPv6 /64, IPv4-mapped as IPv4): see client-address
+      const key = createHash('sha256')
+        .update(keyParts.map(addressBucket).join('\n'))
+        .digest('base64url')
+        .slice(0, 22)
       const now = clock.now()
       const verdict = await store.reserveApiCall({
         scope: `http:${name}:${key}`,

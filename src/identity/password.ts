@@ -33,9 +33,18 @@ export async function hashPassword(password: string, logN = 15): Promise<string>
   return `scrypt$${logN}$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`
 }
 
+/**
+ * Whether `stored` is a password hash of ours. Users who sign in elsewhere (Firebase, imported
+ * from the original app) store a marker such as `!external` instead: no password opens them.
+ */
+export function isPasswordHash(stored: string): boolean {
+  const parts = stored.split('$')
+  return parts.length === 6 && parts[0] === 'scrypt'
+}
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$')
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false
+  if (!isPasswordHash(stored)) return false
   const [, logN, r, p, salt, hash] = parts
   const expected = Buffer.from(hash ?? '', 'base64url')
   const key = await derive(

@@ -5,7 +5,9 @@
  * 1. Renew due tokens (and mark expired ones).
  * 2. Sync the accounts whose next sync time has come, `concurrency` at a time. Each claim takes
  *    the account's database lease, so any number of runners — in one process or many — never
- *    sync one account twice at once.
+ *    sync one account twice at once. A next sync time further out than this version ever
+ *    schedules (`MAX_SYNC_DELAY_MS`: stored before the 24 h back-off bound, red team F4) counts
+ *    as due: the store's claim takes such accounts, and the sync writes a sane time.
  * 3. Deliver due webhooks.
  * 4. Purge what nobody needs (at most hourly): expired sessions and OAuth states, accounts
  *    revoked longer than the retention period, old webhook deliveries, idle budget rows.
@@ -19,6 +21,7 @@ import type { PurgeReport, Store } from '../store/types.ts'
 import type { DeliveryReport, WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { RenewalReport, RenewalService } from './renewal-service.ts'
 import { SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
+import { MAX_SYNC_DELAY_MS, logTime } from './platform-backoff.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -94,6 +97,12 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         })
         if (account === undefined) return
         started++
+        if (account.next_sync_at !== null && account.next_sync_at > now + MAX_SYNC_DELAY_MS) {
+          deps.logger.warn(
+            { accountId: account.id, storedNextSync: logTime(account.next_sync_at) },
+            'a next sync time beyond any this version schedules was ignored: syncing now',
+          )
+        }
         if (workers.size < Math.max(1, deps.concurrency)) spawn()
         try {
           // calls are counted as they happen, so failed runs are reported too

@@ -49,6 +49,37 @@ export function isCallbackOutcomeCode(value: string): value is CallbackOutcomeCo
   return Object.hasOwn(CALLBACK_OUTCOMES, value)
 }
 
+/**
+ * What an OAuth callback established, as its landing page learns it from the server (never from
+ * the landing URL): see `http/landing-outcome`.
+ */
+export type LandingOutcome =
+  | { readonly connect: 'success'; readonly platform: string; readonly account: string }
+  | {
+      readonly connect: 'error'
+      readonly platform: string
+      readonly reason: CallbackOutcomeCode
+      /** The provider's own words (at most 300 characters), from a genuine return only. */
+      readonly detail?: string
+    }
+
+/** The outcome in an untrusted value (a cookie's JSON, a page's meta tag), or null. */
+export function landingOutcomeOf(value: unknown): LandingOutcome | null {
+  if (typeof value !== 'object' || value === null) return null
+  const v = value as Record<string, unknown>
+  if (typeof v.platform !== 'string' || !/^[a-z]{1,20}$/.test(v.platform)) return null
+  if (v.connect === 'success')
+    return typeof v.account === 'string' && /^[0-9a-f-]{36}$/.test(v.account)
+      ? { connect: 'success', platform: v.platform, account: v.account }
+      : null
+  if (v.connect !== 'error' || typeof v.reason !== 'string' || !isCallbackOutcomeCode(v.reason))
+    return null
+  if (v.detail === undefined) return { connect: 'error', platform: v.platform, reason: v.reason }
+  return typeof v.detail === 'string'
+    ? { connect: 'error', platform: v.platform, reason: v.reason, detail: v.detail.slice(0, 300) }
+    : null
+}
+
 export const NOT_CONFIGURED_MESSAGE =
   'Instagram OAuth not configured: set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI'
 

@@ -8,7 +8,9 @@
  * - After every call: remember the usage Meta reports (`X-App-Usage` for the app,
  *   `X-Business-Use-Case-Usage` for the account); above 80 % the governor paces calls and the
  *   scheduler postpones routine syncs; a throttling code blocks the app (code 4) or the account
- *   (17, 32, 613, 80002) until `estimated_time_to_regain_access`.
+ *   (17, 32, 613, 80002) until `estimated_time_to_regain_access` — at most 24 hours
+ *   (`MAX_PLATFORM_BACKOFF_MS`, red team F4). A longer block already stored (written before that
+ *   bound existed) is cut to 24 hours from when it is first met.
  *
  * @see shared/reference/instagram-api.md §3, §4
  */
@@ -17,6 +19,7 @@ import { GalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_REGAIN_MINUTES, type CallInfo } from '../providers/instagram/client.ts'
+import { MAX_PLATFORM_BACKOFF_MS, clampPlatformBackoffMs, logTime } from './platform-backoff.ts'
 
 const HOUR = 3_600_000
 export const APP_SCOPE = 'instagram:app'
@@ -86,6 +89,41 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
     return seen === undefined || now - seen.at > HOUR ? 0 : seen.percent
   }
 
+  /**
+   * A stored block that ends further away than the bound (written before it existed, or by an
+   * older instance) is rewritten once to end at `now + MAX_PLATFORM_BACKOFF_MS`, and logged.
+   * Rewritten, not bounded at every read: a bound recomputed from `now` at each read would move
+   * with the clock and never end. Once rewritten, the row is within the bound and left alone, so
+   * two instances meeting it at nearly the same time agree. Returns when the blocks now end.
+   */
+  async function shortenStoredBlocks(
+    scopes: readonly string[],
+    retryAt: number,
+    now: number,
+  ): Promise<number> {
+    const limit = now + MAX_PLATFORM_BACKOFF_MS
+    if (retryAt <= limit) return retryAt
+    for (const budget of await store.getApiBudgets(scopes)) {
+      if (budget.blocked_until === null || budget.blocked_until <= limit) continue
+      options.logger.warn(
+        {
+          scope: budget.scope,
+          storedUntil: logTime(budget.blocked_until),
+          clampedTo: logTime(limit),
+        },
+        'a stored Instagram block ended beyond the 24 h bound: shortened',
+      )
+      // a scope that is blocked makes no calls, so nothing else writes this row meanwhile
+      await store.recordApiUsage({
+        scope: budget.scope,
+        usagePercent: null,
+        blockedUntil: limit,
+        now,
+      })
+    }
+    return limit
+  }
+
   return {
     async beforeCall(accountId) {
       const now = clock.now()
@@ -101,14 +139,22 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
             },
       )
       if (!verdict.allowed) {
-        const minutes = minutesUntil(verdict.retryAt, now)
+        const retryAt =
+          verdict.reason === 'blocked'
+            ? await shortenStoredBlocks(
+                accountId === null ? [APP_SCOPE] : [accountScope(accountId), APP_SCOPE],
+                verdict.retryAt,
+                now,
+              )
+            : verdict.retryAt
+        const minutes = minutesUntil(retryAt, now)
         const wait = `about ${minutes} minute${minutes === 1 ? '' : 's'}`
         throw new GalleryError(
           'ERR_RATE_LIMITED',
           verdict.reason === 'blocked'
             ? `Instagram rate limit reached; calls are paused for ${wait}`
             : `This account used its budget of ${options.callsPerHourPerAccount} Instagram calls per hour; syncing continues in ${wait}`,
-          { retryAfterSeconds: Math.ceil((verdict.retryAt - now) / 1000) },
+          { retryAfterSeconds: Math.ceil((retryAt - now) / 1000) },
         )
       }
       const percent = Math.max(
@@ -124,10 +170,29 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
 
     async afterCall(accountId, info) {
       const now = clock.now()
-      const regainAt = now + (info.usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES) * 60_000
       const code = info.errorCode
       const appBlocked = code !== null && APP_THROTTLE_CODES.has(code)
       const accountBlocked = code !== null && ACCOUNT_THROTTLE_CODES.has(code)
+      // the parser bounds Meta's regain time already; bounded again here for any other source
+      const pause = clampPlatformBackoffMs(
+        (info.usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES) * 60_000,
+      )
+      const regainAt = now + pause.ms
+      const askedMinutes =
+        info.usage.regainMinutesClampedFrom ?? (pause.clamped ? info.usage.regainMinutes : null)
+      if ((appBlocked || accountBlocked) && askedMinutes !== null) {
+        // once per answer: the only place an answer's clamp is logged
+        options.logger.warn(
+          {
+            accountId,
+            code,
+            endpoint: info.endpoint,
+            askedMinutes,
+            clampedMinutes: pause.ms / 60_000,
+          },
+          'Instagram asked for a pause beyond the 24 h bound: clamped',
+        )
+      }
       if (info.usage.appPercent !== null || appBlocked) {
         if (info.usage.appPercent !== null)
           recent.set(APP_SCOPE, { percent: info.usage.appPercent, at: now })

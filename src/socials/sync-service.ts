@@ -28,6 +28,7 @@ import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
 import { readAccountToken } from './account-token.ts'
 import { backoffMs, withJitter } from './account-health.ts'
+import { clampPlatformBackoffMs } from './platform-backoff.ts'
 
 export type SyncMode = 'incremental' | 'full' | 'resume'
 
@@ -135,9 +136,22 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     const now = clock.now()
     const status = STATUS_FOR_ERROR[error.code] ?? 'error'
     const failures = account.sync_failures + 1
+    // a throttled sync waits as long as Instagram said, but never beyond the 24 h bound (red team
+    // F4): the parser and the governor bound it already, this is the last word on next_sync_at
+    const asked = clampPlatformBackoffMs((error.retryAfterSeconds ?? 0) * 1000)
+    if (status === 'rate_limited' && asked.clamped) {
+      deps.logger.warn(
+        {
+          accountId: account.id,
+          retryAfterSeconds: error.retryAfterSeconds,
+          clampedSeconds: asked.ms / 1000,
+        },
+        'sync retry time beyond the 24 h bound: clamped',
+      )
+    }
     const retryAfterMs =
       status === 'rate_limited' && error.retryAfterSeconds !== undefined
-        ? error.retryAfterSeconds * 1000
+        ? asked.ms
         : backoffMs(failures)
     await release(account, {
       status,

@@ -166,6 +166,14 @@ export interface PublicAccountInput {
   readonly username: string
   readonly profile_url: string
   readonly now: number
+  /** The user may have at most this many public profile links (checked in the same transaction). */
+  readonly max_per_user: number
+}
+
+/** A keyset page of a user's accounts (ordered by `connected_at`, then `id`). */
+export interface AccountPage {
+  readonly limit: number
+  readonly after?: { readonly connected_at: number; readonly id: string }
 }
 
 export type AccountPatch = Partial<
@@ -353,7 +361,11 @@ export interface Store {
   consumeOAuthState(stateHash: string): Promise<OAuthStateRecord | null>
   deleteExpiredOAuthStates(now: number): Promise<number>
 
-  listAccounts(userId: string): Promise<SocialAccountRecord[]>
+  /**
+   * The user's accounts, oldest connection first. With `page`, at most `limit` of them after the
+   * keyset `after` (the last one of the previous page); without it, all of them.
+   */
+  listAccounts(userId: string, page?: AccountPage): Promise<SocialAccountRecord[]>
   /** The account if it belongs to `userId`; another user's account is `null`. */
   getAccount(userId: string, accountId: string): Promise<SocialAccountRecord | null>
   /** Creates, or updates the same user's record for the same Instagram account (no duplicate). */
@@ -369,7 +381,10 @@ export interface Store {
    * nothing is written; the outcome says what would happen.
    */
   importAccount(input: ImportedAccountInput, dryRun: boolean): Promise<ImportOutcome>
-  /** @throws ERR_CONFLICT when the user already lists that public profile. */
+  /**
+   * @throws ERR_CONFLICT when the user already lists that public profile, or already has
+   * `max_per_user` public profile links.
+   */
   createPublicAccount(input: PublicAccountInput): Promise<SocialAccountRecord>
   /** Applies the patch; a `revoked` account keeps its status and message (only a reconnect clears it). */
   updateAccount(accountId: string, patch: AccountPatch): Promise<void>
@@ -454,8 +469,9 @@ export interface Store {
   markRefreshDue(dueBefore: number, now: number): Promise<number>
 
   /**
-   * Atomically leases up to `limit` OAuth accounts due for a scheduled sync (`next_sync_at` passed
-   * or unset, token present, not revoked or awaiting reconnection, lease free); returns them.
+   * Atomically leases up to `limit` OAuth accounts due for a scheduled sync (`next_sync_at` passed,
+   * unset, or further out than `MAX_SYNC_DELAY_MS` — stored before platform back-off was bounded —,
+   * token present, not revoked or awaiting reconnection, lease free); returns them.
    */
   claimDueSyncs(claim: SyncClaim): Promise<SocialAccountRecord[]>
   /** Takes the sync lease of one account if nobody holds it; `false` when it is held. */

@@ -218,3 +218,50 @@ test('AUTH_MODE=firebase: project id required; the page settings (Web API key, a
       /FIREBASE_AUTH_EMULATOR_URL must use https/.test(error.message),
   )
 })
+
+test('TRUST_PROXY: false, a hop count or proxy addresses; "true" is refused with the reason', () => {
+  const key = FernetKey.generate()
+  const base = { SOCIAL_TOKEN_ENCRYPTION_KEY: key }
+  assert.equal(loadConfig({ ...base, TRUST_PROXY: '1' }).trustProxy, 1)
+  assert.equal(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy, 2)
+  assert.equal(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8' }).trustProxy, '10.0.0.0/8')
+  assert.throws(
+    () => loadConfig({ ...base, TRUST_PROXY: 'true' }),
+    (error: Error) =>
+      /TRUST_PROXY=true would believe the left-most X-Forwarded-For entry, which any client can write: give the number of proxies/.test(
+        error.message,
+      ),
+  )
+  for (const bad of ['0', '11', 'yes', '10.0.0.1, nope'])
+    assert.throws(() => loadConfig({ ...base, TRUST_PROXY: bad }), /TRUST_PROXY/, bad)
+})
+
+test('ALLOWED_HOSTS: the Host check is on outside production, and in production once names are given', () => {
+  const dev = loadConfig({ PUBLIC_URL: 'http://localhost:8080' })
+  assert.deepEqual(dev.allowedHosts, ['localhost', '127.0.0.1', '[::1]'])
+  const extra = loadConfig({
+    PUBLIC_URL: 'http://localhost:8080',
+    ALLOWED_HOSTS: 'Dev.Example.test, 192.168.1.5',
+  })
+  assert.deepEqual(extra.allowedHosts, [
+    'localhost',
+    '127.0.0.1',
+    '[::1]',
+    'dev.example.test',
+    '192.168.1.5',
+  ])
+  const production = {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://gallery.example.com',
+    SOCIAL_TOKEN_ENCRYPTION_KEY: FernetKey.generate(),
+  }
+  assert.equal(loadConfig(production).allowedHosts, null)
+  assert.deepEqual(
+    loadConfig({ ...production, ALLOWED_HOSTS: 'www.gallery.example.com' }).allowedHosts,
+    ['gallery.example.com', 'localhost', '127.0.0.1', '[::1]', 'www.gallery.example.com'],
+  )
+  assert.throws(
+    () => loadConfig({ ALLOWED_HOSTS: 'https://gallery.example.com' }),
+    /ALLOWED_HOSTS: "https:\/\/gallery.example.com" is not a host name/,
+  )
+})

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createManualClock, type ManualClock } from '../../src/clock.ts'
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.ts'
 import { parseFields, serializeFields } from '../../src/emulator/fields.ts'
+import { ControlError } from '../../src/emulator/bounds.ts'
 
 const REDIRECT = 'https://app.example/api/socials/oauth/instagram/callback'
 
@@ -273,12 +274,7 @@ test('faults and limits: 5xx, throttling with usage headers, invalidated tokens,
     /"estimated_time_to_regain_access":9/,
   )
   assert.equal((await get()).statusCode, 200, 'faults are consumed')
-  const invalidate = await app.inject({
-    method: 'POST',
-    url: '/_control/users/1/invalidate',
-    payload: { subcode: 460 },
-  })
-  assert.equal(invalidate.statusCode, 200)
+  assert.deepEqual(emu.control.invalidate(1, 460), { invalidated: 1, subcode: 460 })
   const invalid = (await get()).json<{ error: { code: number; error_subcode: number } }>().error
   assert.deepEqual([invalid.code, invalid.error_subcode], [190, 460])
   const fresh = await longToken(app)
@@ -293,40 +289,184 @@ test('faults and limits: 5xx, throttling with usage headers, invalidated tokens,
   assert.ok(results.includes(80002), `budget enforced: ${results.join(',')}`)
 })
 
-test('control API validates its input', async (t) => {
-  const { app } = await emulator(t)
-  assert.equal(
-    (
-      await app.inject({
-        method: 'POST',
-        url: '/_control/users',
-        payload: { username: 'BAD NAME' },
-      })
-    ).statusCode,
-    400,
+test('control interface validates its input', async (t) => {
+  const { emu, clock } = await emulator(t)
+  const refused = (status: number, pattern: RegExp) => (error: unknown) =>
+    error instanceof ControlError && error.status === status && pattern.test(error.message)
+  assert.throws(() => emu.control.addUser({ username: 'BAD NAME' }), refused(400, /username/))
+  assert.throws(() => emu.control.addFault({ kind: 'meteor', count: 1 }), refused(400, /kind/))
+  assert.throws(() => emu.control.publish(99, {}), refused(404, /no such user/))
+  assert.throws(() => emu.control.deleteMedia('1'), refused(404, /no such top-level media/))
+  assert.throws(() => emu.control.updateSettings({}), refused(400, /nothing to change/))
+  assert.throws(
+    () => emu.control.addUser({ username: 'sandbox_shop' }),
+    refused(409, /username taken/),
   )
-  assert.equal(
-    (
-      await app.inject({
-        method: 'POST',
-        url: '/_control/faults',
-        payload: { kind: 'meteor', count: 1 },
-      })
-    ).statusCode,
-    400,
-  )
-  const created = await app.inject({
-    method: 'POST',
-    url: '/_control/users',
-    payload: { username: 'new_shop', account_type: 'BUSINESS', media_count: 3 },
+  const created = emu.control.addUser({
+    username: 'new_shop',
+    account_type: 'BUSINESS',
+    media_count: 3,
   })
-  assert.equal(created.statusCode, 201)
-  assert.equal(created.json<{ media_count: number }>().media_count, 3)
-  assert.equal(
-    (await app.inject({ method: 'POST', url: '/_control/clock', payload: { advance_ms: 1000 } }))
-      .statusCode,
-    200,
+  assert.equal(created.media_count, 3)
+  assert.equal(emu.state.userByIndex(created.index)?.media.length, 3)
+  const before = clock.now()
+  emu.control.moveClock({ advance_ms: 1000 })
+  assert.ok(clock.now() - before >= 1000)
+  const snapshot = emu.control.snapshot()
+  assert.equal(snapshot.users.length, 4)
+  assert.equal(snapshot.faults.length, 0)
+})
+
+test('the plugin serves no control routes: the world is shaped in-process only', async (t) => {
+  const { app } = await emulator(t)
+  for (const [method, url] of [
+    ['GET', '/_control/state'],
+    ['POST', '/_control/users'],
+    ['POST', '/_control/users/1/media'],
+    ['POST', '/_control/faults'],
+    ['POST', '/_control/reset'],
+  ] as const) {
+    const response = await app.inject({ method, url, payload: { username: 'planted' } })
+    assert.equal(response.statusCode, 404, `${method} ${url}`)
+  }
+})
+
+test('published media ids never repeat, even after a delete or a reset', async (t) => {
+  const { emu } = await emulator(t)
+  const ids = new Set<string>()
+  const all = (): string[] =>
+    emu.state.users.flatMap((u) => u.media.flatMap((m) => [m.id, ...m.children.map((c) => c.id)]))
+  for (const id of all()) ids.add(id)
+  const seen = ids.size
+  for (let round = 0; round < 3; round++) {
+    // the same number of posts and calls each round: an id derived from counts would repeat
+    for (let i = 0; i < 6; i++) {
+      const { id } = emu.control.publish(1, { caption: `round ${round}` })
+      const children = emu.state.findMedia(id)?.media.children.map((c) => c.id) ?? []
+      for (const fresh of [id, ...children]) {
+        assert.ok(!ids.has(fresh), `${fresh} was used before`)
+        ids.add(fresh)
+      }
+      emu.control.deleteMedia(id)
+    }
+    if (round === 1) emu.control.reset()
+  }
+  assert.ok(ids.size >= seen + 18)
+  assert.equal(new Set(all()).size, all().length, 'no two live media share an id')
+})
+
+test('bounds: captions, faults (known fields only), users, total media', async (t) => {
+  const { emu } = await emulator(t)
+  const bad = (pattern: RegExp) => (error: unknown) =>
+    error instanceof ControlError && error.status === 400 && pattern.test(error.message)
+  // Instagram's 2,200 characters, counted as characters (an emoji is one)
+  assert.ok(emu.control.publish(1, { caption: '📷'.repeat(2_200) }).id)
+  assert.throws(() => emu.control.publish(1, { caption: 'x'.repeat(2_201) }), bad(/2200/))
+  assert.throws(() => emu.control.publish(1, { caption: 42 }), bad(/caption/))
+  const [first] = emu.state.users[0]?.media ?? []
+  assert.throws(() => emu.control.editMedia(first?.id ?? '', { caption: 'y'.repeat(2_201) }))
+  emu.control.editMedia(first?.id ?? '', { caption: null })
+  assert.equal(emu.state.findMedia(first?.id ?? '')?.media.caption, null)
+
+  emu.control.addFault({
+    kind: 'graph_error',
+    code: 190,
+    subcode: 460,
+    message: 'Error validating access token',
+    count: 2,
+    path: '/me',
+    extra: 'dropped',
+  })
+  assert.deepEqual(emu.state.faults, [
+    {
+      kind: 'graph_error',
+      code: 190,
+      subcode: 460,
+      message: 'Error validating access token',
+      count: 2,
+      path: '/me',
+    },
+  ])
+  for (const [fault, pattern] of [
+    [{ kind: 'http_5xx', count: 0 }, /count/],
+    [{ kind: 'http_5xx', count: 10_001 }, /count/],
+    [{ kind: 'http_5xx', count: '1' }, /count/],
+    [{ kind: 'http_5xx', count: 1, status: 200 }, /status/],
+    [{ kind: 'http_5xx', count: 1, path: 'p'.repeat(501) }, /path/],
+    [{ kind: 'graph_error', count: 1, code: 100, message: 'm'.repeat(501) }, /message/],
+    [{ kind: 'graph_error', count: 1, code: 100 }, /message/],
+    [{ kind: 'timeout', count: 1, hang_ms: 3_600_000 }, /hang_ms/],
+    [{ kind: 'throttle', count: 1, code: 5 }, /code/],
+    [{ kind: 'throttle', count: 1, code: 4, minutes: 500_000_000 }, /minutes/],
+    [{ kind: 'throttle', count: 1, code: 4, minutes: [1] }, /minutes/],
+    [{ kind: 'http_5xx', count: 1, path: { a: { b: { c: { d: {} } } } } }, /nested/],
+  ] as const)
+    assert.throws(() => emu.control.addFault(fault), bad(pattern), JSON.stringify(fault))
+  // a throttle may still claim years, so that the app's own clamp can be tested
+  emu.control.addFault({ kind: 'throttle', count: 1, code: 4, minutes: 5_000_000 })
+  emu.control.clearFaults()
+  for (let i = 0; i < 100; i++) emu.control.addFault({ kind: 'http_5xx', count: 1 })
+  assert.throws(() => emu.control.addFault({ kind: 'http_5xx', count: 1 }), bad(/at most 100/))
+  assert.equal(emu.state.faults.length, 100)
+
+  const media = (): number => emu.state.users.reduce((n, u) => n + u.media.length, 0)
+  assert.throws(
+    () => emu.control.addUser({ username: 'too_big', media_count: 10_001 }),
+    bad(/media_count/),
   )
+  for (let i = 0; i < 4; i++) emu.control.addUser({ username: `big_${i}`, media_count: 10_000 })
+  const left = 50_000 - media()
+  assert.throws(
+    () => emu.control.addUser({ username: 'over', media_count: left + 1 }),
+    bad(new RegExp(`${left} left`)),
+  )
+  emu.control.addUser({ username: 'exact', media_count: left })
+  assert.equal(media(), 50_000)
+  assert.throws(() => emu.control.publish(1, {}), bad(/at most 50000 media/))
+  while (emu.state.users.length < 200)
+    emu.control.addUser({ username: `u${emu.state.users.length}`, media_count: 0 })
+  assert.throws(
+    () => emu.control.addUser({ username: 'one_more', media_count: 0 }),
+    bad(/at most 200 users/),
+  )
+  assert.equal(emu.state.users.length, 200)
+})
+
+test('authorization codes: expired ones are dropped, and at most 10,000 are kept', async (t) => {
+  const { app, emu, clock } = await emulator(t)
+  const stale = await code(app)
+  clock.advance(3_600_001)
+  await code(app)
+  assert.equal(emu.state.codes.size, 1, 'the expired code is gone')
+  assert.equal(emu.state.codes.has(stale), false)
+  const oldest = await code(app)
+  for (let i = emu.state.codes.size; i < 10_000; i++)
+    emu.state.issueCode(1, 'app-id', REDIRECT, ['instagram_business_basic'])
+  assert.equal(emu.state.codes.size, 10_000)
+  const newest = await code(app)
+  assert.equal(emu.state.codes.size, 10_000)
+  assert.equal(emu.state.codes.has(oldest), true, 'the second oldest survives')
+  assert.equal(emu.state.codes.has(newest), true)
+  assert.equal((await exchange(app, newest)).statusCode, 200)
+})
+
+test('HTML answers name their charset', async (t) => {
+  const { app } = await emulator(t)
+  for (const url of [
+    `/oauth/authorize?${authorizeQuery()}`,
+    `/oauth/authorize?${authorizeQuery({ client_id: 'other' })}`,
+  ]) {
+    const response = await app.inject({ method: 'GET', url })
+    assert.equal(response.headers['content-type'], 'text/html; charset=utf-8', url)
+  }
+  const refused = await app.inject({
+    method: 'POST',
+    url: '/oauth/authorize',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `${authorizeQuery({ client_id: 'other' })}&decision=allow&user_index=1`,
+  })
+  assert.equal(refused.statusCode, 400)
+  assert.equal(refused.headers['content-type'], 'text/html; charset=utf-8')
 })
 
 test('fields parser handles expansion and rejects malformed input', () => {
@@ -338,13 +478,8 @@ test('fields parser handles expansion and rejects malformed input', () => {
 })
 
 test('the documented wrapped token answer can be switched on', async (t) => {
-  const { app } = await emulator(t)
-  const set = await app.inject({
-    method: 'POST',
-    url: '/_control/settings',
-    payload: { token_response_shape: 'wrapped' },
-  })
-  assert.equal(set.statusCode, 200)
+  const { app, emu } = await emulator(t)
+  assert.deepEqual(emu.control.updateSettings({ token_response_shape: 'wrapped' }), { ok: true })
   const body = (await exchange(app, await code(app))).json<{
     data: { access_token: string; user_id: string; permissions: string }[]
   }>()

@@ -1,6 +1,7 @@
 /**
- * Helpers for job tests: run what is due, shape the emulator through its control API, and read
- * what the emulator saw.
+ * Helpers for job tests: run what is due, shape the emulator through its control interface
+ * (`emulator.control`, in-process: the mounted sandbox has no HTTP control API), and read what
+ * the emulator saw.
  */
 import type { JobsReport } from '../../src/socials/job-runner.ts'
 import type { TestApp } from './build-app.ts'
@@ -13,22 +14,6 @@ export function runDue(app: TestApp): Promise<JobsReport> {
   return app.app.jobs.runner.runDue()
 }
 
-async function control(
-  app: TestApp,
-  method: 'POST' | 'DELETE',
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
-  const response = await app.app.inject({
-    method,
-    url: `/sandbox/instagram/_control${path}`,
-    ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
-  })
-  if (response.statusCode >= 300)
-    throw new Error(`emulator control ${path}: ${response.statusCode} ${response.body}`)
-  return response.statusCode === 204 ? null : response.json()
-}
-
 /**
  * Publishes a new post on the emulated Instagram account; returns its id. The clock moves one
  * second first: Graph timestamps have one-second precision, and posts made in the same second
@@ -36,14 +21,11 @@ async function control(
  */
 export async function publish(app: TestApp, userIndex = 1, caption?: string): Promise<string> {
   app.clock.advance(1000)
-  const body = (await control(app, 'POST', `/users/${userIndex}/media`, {
-    ...(caption === undefined ? {} : { caption }),
-  })) as { id: string }
-  return body.id
+  return app.emulator.control.publish(userIndex, caption === undefined ? {} : { caption }).id
 }
 
 export async function unpublish(app: TestApp, mediaId: string): Promise<void> {
-  await control(app, 'DELETE', `/media/${mediaId}`)
+  app.emulator.control.deleteMedia(mediaId)
 }
 
 /** Graph and token calls the emulator received so far (paths only; never tokens). */

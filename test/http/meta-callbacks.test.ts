@@ -17,9 +17,13 @@ function post(app: TestApp, url: string, form: string) {
     payload: form,
   })
 }
+/** A signed_request form as Meta sends it: `issued_at` is now on the app's clock unless given. */
 function signed(app: TestApp, payload: Record<string, unknown>): string {
-  return `signed_request=${encodeURIComponent(signRequest(payload, app.emulator.state.settings.clientSecret))}`
+  const dated = { issued_at: Math.floor(app.clock.now() / 1000), ...payload }
+  return `signed_request=${encodeURIComponent(signRequest(dated, app.emulator.state.settings.clientSecret))}`
 }
+const accountStatus = async (app: TestApp) =>
+  (await app.raw('SELECT status FROM user_social_accounts'))[0]?.status
 async function connected(t: Parameters<typeof buildTestApp>[0]) {
   const app = await buildTestApp(t)
   const browser = new Browser(app)
@@ -40,12 +44,13 @@ test('signed_request: the SDK vector shape, padding on either part, and strict d
   const padded = body.replace(/\+/g, '-').replace(/\//g, '_')
   // the HMAC is over the payload segment exactly as received, padding included
   const sig = createHmac('sha256', secret).update(padded).digest('base64url')
-  assert.deepEqual(verifySignedRequest(`${sig}.${padded}`, secret), {
+  const then = 1291836800_000 + 1000 // when the vector was made: freshness is judged on that clock
+  assert.deepEqual(verifySignedRequest(`${sig}.${padded}`, secret, then), {
     userId: '218471',
     issuedAt: 1291836800,
   })
   assert.throws(
-    () => verifySignedRequest(`${sig}.${padded.replace(/=+$/, '')}`, secret),
+    () => verifySignedRequest(`${sig}.${padded.replace(/=+$/, '')}`, secret, then),
     /Invalid signed_request/,
     'another segment, another signature',
   )
@@ -56,7 +61,7 @@ test('deauthorize: valid request revokes the account and deletes its token; reco
   const response = await post(
     app,
     DEAUTH,
-    signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_SCOPED, issued_at: 1 }),
+    signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_SCOPED }),
   )
   assert.equal(response.statusCode, 200)
   const row = (
@@ -89,7 +94,10 @@ test('bad signed_request values answer 400, change nothing and are not logged', 
   const { app } = await connected(t)
   const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
   const secret = app.emulator.state.settings.clientSecret
-  const good = signRequest({ algorithm: 'HMAC-SHA256', user_id: IG_USER }, secret)
+  const good = signRequest(
+    { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: Math.floor(app.clock.now() / 1000) },
+    secret,
+  )
   const [sig = '', payload = ''] = good.split('.')
   const cases: Record<string, string> = {
     forged: `signed_request=${signRequest({ algorithm: 'HMAC-SHA256', user_id: IG_USER }, 'not-the-secret')}`,
@@ -129,7 +137,11 @@ test('data deletion: everything for that Instagram user goes; Meta gets a status
   const response = await post(
     app,
     DELETION,
-    signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: 1, expires: 2 }),
+    signed(app, {
+      algorithm: 'HMAC-SHA256',
+      user_id: IG_USER,
+      expires: Math.floor(app.clock.now() / 1000) + 3600,
+    }),
   )
   assert.equal(response.statusCode, 200)
   const body = response.json<{ url: string; confirmation_code: string }>()
@@ -212,4 +224,118 @@ test('callbacks in production without Instagram credentials answer 503', async (
   )
   assert.equal(response.statusCode, 503)
   assert.equal(response.json<{ error: { code: string } }>().error.code, 'ERR_NOT_CONFIGURED')
+})
+
+test('a stale, future or undated signed_request answers 400 saying why; nothing is revoked or deleted (F6)', async (t) => {
+  const { app } = await connected(t)
+  const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
+  const media = await count(app, 'media')
+  const secret = app.emulator.state.settings.clientSecret
+  const nowS = Math.floor(app.clock.now() / 1000)
+  const cases: [string, string, RegExp][] = [
+    [
+      'dated 2010-01-01 (the red team’s captured request)',
+      signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: 1262304000 }),
+      /^signed_request is too old \(issued more than 5 minutes ago\)$/,
+    ],
+    [
+      'six minutes old',
+      signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: nowS - 360 }),
+      /^signed_request is too old/,
+    ],
+    [
+      'two minutes ahead',
+      signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: nowS + 120 }),
+      /^signed_request is dated in the future \(more than 60 seconds ahead of this server's clock\)$/,
+    ],
+    [
+      'no issued_at',
+      `signed_request=${signRequest({ algorithm: 'HMAC-SHA256', user_id: IG_USER }, secret)}`,
+      /^signed_request has no issued_at time/,
+    ],
+    [
+      'issued_at as a string',
+      signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: String(nowS) }),
+      /^signed_request has no issued_at time/,
+    ],
+  ]
+  for (const [name, form, message] of cases) {
+    for (const url of [DEAUTH, DELETION]) {
+      const response = await post(app, url, form)
+      assert.equal(response.statusCode, 400, `${name} ${url}`)
+      const error = response.json<{ error: { code: string; message: string } }>().error
+      assert.equal(error.code, 'ERR_VALIDATION')
+      assert.match(error.message, message, `${name} ${url}`)
+      const value = decodeURIComponent(form.replace(/^signed_request=/, ''))
+      assert.equal(response.body.includes(value.split('.')[0] ?? ''), false, 'never echoed')
+    }
+  }
+  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), before)
+  assert.equal(await count(app, 'media'), media)
+  assert.equal(await count(app, 'data_deletion_requests'), 0)
+  assert.match(app.logs.join('\n'), /"reason":"signed_request is too old[^"]*".*callback refused/)
+
+  // the same request, dated now, is honoured
+  const fresh = await post(app, DEAUTH, signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_USER }))
+  assert.equal(fresh.statusCode, 200)
+  assert.deepEqual(fresh.json(), { revoked: 1 })
+})
+
+test('a captured deauthorize replayed after the user reconnected: refused once its 5 minutes are over (F6)', async (t) => {
+  const { app, browser, accountId } = await connected(t)
+  const captured = signed(app, { algorithm: 'HMAC-SHA256', user_id: IG_SCOPED })
+  assert.deepEqual((await post(app, DEAUTH, captured)).json(), { revoked: 1 })
+  assert.equal(await connectAccount(app, browser), accountId)
+  assert.equal(await accountStatus(app), 'active')
+
+  // Within its 5 minutes a replay is still honoured: no memory of seen requests is kept (the
+  // window is the defence, and a replay needs a request captured off Meta's TLS connection).
+  app.clock.advance(60_000)
+  assert.deepEqual((await post(app, DEAUTH, captured)).json(), { revoked: 1 })
+  assert.equal(await connectAccount(app, browser), accountId)
+
+  // after the window: refused, the new connection stands, and so does its token
+  app.clock.advance(4 * 60_000 + 1000)
+  const replay = await post(app, DEAUTH, captured)
+  assert.equal(replay.statusCode, 400)
+  assert.match(replay.json<{ error: { message: string } }>().error.message, /too old/)
+  const row = (await app.raw('SELECT status, encrypted_access_token FROM user_social_accounts'))[0]
+  assert.equal(row?.status, 'active')
+  assert.notEqual(row?.encrypted_access_token, null)
+  const deletion = await post(app, DELETION, captured)
+  assert.equal(deletion.statusCode, 400, 'nor can it be replayed as a data-deletion request')
+  assert.equal(await count(app, 'user_social_accounts'), 1)
+})
+
+test('other spellings of a genuine signed_request are refused: flipped low bits, bad padding (F10)', async (t) => {
+  const { app } = await connected(t)
+  const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
+  const secret = app.emulator.state.settings.clientSecret
+  const genuine = signRequest(
+    { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: Math.floor(app.clock.now() / 1000) },
+    secret,
+  )
+  const [signature = '', payload = ''] = genuine.split('.')
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const last = alphabet.indexOf(signature.at(-1) ?? '')
+  const flipped = [1, 2, 3].map((low) => `${signature.slice(0, -1)}${alphabet[last ^ low]}`)
+  for (const spelling of [...flipped, `${signature}==`, `${signature.slice(0, -1)}=`])
+    for (const url of [DEAUTH, DELETION]) {
+      const form = `signed_request=${encodeURIComponent(`${spelling}.${payload}`)}`
+      const response = await post(app, url, form)
+      assert.equal(response.statusCode, 400, `${spelling} ${url}`)
+      assert.equal(
+        response.json<{ error: { message: string } }>().error.message,
+        'Invalid signed_request',
+      )
+    }
+  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), before)
+  assert.equal(await count(app, 'data_deletion_requests'), 0)
+  // exact padding is a spelling Meta's tooling writes (the PHP SDK): still accepted
+  const padded = await post(
+    app,
+    DEAUTH,
+    `signed_request=${encodeURIComponent(`${signature}=.${payload}`)}`,
+  )
+  assert.deepEqual(padded.json(), { revoked: 1 })
 })

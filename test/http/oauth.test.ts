@@ -414,8 +414,17 @@ test('production without Instagram credentials: connect answers 503 naming the v
     body.error.message,
     /^Instagram OAuth not configured: set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI$/,
   )
-  const sandbox = await app.request({ method: 'GET', url: '/sandbox/instagram/_control/state' })
-  assert.equal(sandbox.statusCode, 404)
+  // the routes a mounted sandbox serves (its consent page, token endpoint, Graph, CDN) are absent
+  for (const [method, url] of [
+    ['GET', '/sandbox/instagram/oauth/authorize'],
+    ['POST', '/sandbox/instagram/oauth/access_token'],
+    ['GET', '/sandbox/instagram/graph/me'],
+    ['GET', '/sandbox/instagram/cdn/v/17900120912340654.svg'],
+  ] as const) {
+    const sandbox = await app.request({ method, url })
+    assert.equal(sandbox.statusCode, 404, `${method} ${url}`)
+    assert.equal(sandbox.json<{ error: { code: string } }>().error.code, 'ERR_NOT_FOUND')
+  }
   assert.equal(await count(app, 'oauth_states'), 0)
 })
 

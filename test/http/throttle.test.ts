@@ -104,8 +104,8 @@ test('sign-in: guessing from many addresses is limited per account, but a browse
 })
 
 test('behind a trusted proxy the forwarded client address is the one limited; otherwise the header is ignored', async (t) => {
-  for (const trusted of [true, false]) {
-    const app = await buildTestApp(t, { TRUST_PROXY: String(trusted) })
+  for (const trusted of ['1', 'false']) {
+    const app = await buildTestApp(t, { TRUST_PROXY: trusted })
     const proxy = '10.0.0.1'
     for (let i = 0; i < 30; i++)
       await login(app, `x${i}@example.com`, 'guess guess guess', proxy, {
@@ -115,8 +115,61 @@ test('behind a trusted proxy the forwarded client address is the one limited; ot
       'x-forwarded-for': '203.0.113.2',
     })
     // trusted: another client behind the same proxy is not affected; untrusted: all share the proxy's address
-    assert.equal(other.statusCode, trusted ? 401 : 429, `TRUST_PROXY=${trusted}`)
+    assert.equal(other.statusCode, trusted === '1' ? 401 : 429, `TRUST_PROXY=${trusted}`)
   }
+})
+
+test('with TRUST_PROXY as a hop count a client cannot choose its address by writing X-Forwarded-For', async (t) => {
+  // Cloud Run: the front end appends the address it saw to whatever the client sent
+  const app = await buildTestApp(t, { TRUST_PROXY: '1' })
+  for (let i = 0; i < 30; i++)
+    await login(app, `x${i}@example.com`, 'guess guess guess', '10.0.0.1', {
+      'x-forwarded-for': `198.51.100.${i}, 203.0.113.9`,
+    })
+  const spoofed = await login(app, 'y@example.com', 'guess guess guess', '10.0.0.1', {
+    'x-forwarded-for': '192.0.2.200, 203.0.113.9',
+  })
+  assertThrottled(spoofed)
+  // behind a load balancer too (two proxies append): the second entry from the right counts
+  const twoHops = await buildTestApp(t, { TRUST_PROXY: '2' })
+  for (let i = 0; i < 30; i++)
+    await login(twoHops, `x${i}@example.com`, 'guess guess guess', '10.0.0.1', {
+      'x-forwarded-for': `198.51.100.${i}, 203.0.113.9, 35.191.0.1`,
+    })
+  assertThrottled(
+    await login(twoHops, 'y@example.com', 'guess guess guess', '10.0.0.1', {
+      'x-forwarded-for': '192.0.2.200, 203.0.113.9, 35.191.0.1',
+    }),
+  )
+  assert.equal(
+    (
+      await login(twoHops, 'y@example.com', 'guess guess guess', '10.0.0.1', {
+        'x-forwarded-for': '203.0.113.10, 35.191.0.1',
+      })
+    ).statusCode,
+    401,
+    'another client behind the same load balancer has its own budget',
+  )
+})
+
+test('IPv6 clients count per /64 and IPv4-mapped addresses as their IPv4 address', async (t) => {
+  const app = await buildTestApp(t)
+  // thirty guesses, each from another address of one /64
+  for (let i = 0; i < 30; i++)
+    assert.equal(
+      (await login(app, `v6-${i}@example.com`, 'guess guess guess', `2001:db8:7:8::${i + 1}`))
+        .statusCode,
+      401,
+    )
+  assertThrottled(await login(app, 'next@example.com', 'guess guess guess', '2001:db8:7:8:ffff::1'))
+  assert.equal(
+    (await login(app, 'next@example.com', 'guess guess guess', '2001:db8:7:9::1')).statusCode,
+    401,
+    'the neighbouring /64 is another client',
+  )
+  for (let i = 0; i < 30; i++)
+    await login(app, `v4-${i}@example.com`, 'guess guess guess', '198.51.100.77')
+  assertThrottled(await login(app, 'next@example.com', 'guess guess guess', '::ffff:198.51.100.77'))
 })
 
 test('sign-up, connect, "Sync now" and both callbacks answer 429 with Retry-After over their limits', async (t) => {

@@ -90,7 +90,11 @@ test('webhooks: connect, reauth_required, revoked and deletion are delivered, si
   )
 
   const signed = signRequest(
-    { algorithm: 'HMAC-SHA256', user_id: instagramUserId(1), issued_at: 1 },
+    {
+      algorithm: 'HMAC-SHA256',
+      user_id: instagramUserId(1),
+      issued_at: Math.floor(app.clock.now() / 1000),
+    },
     app.emulator.state.settings.clientSecret,
   )
   const deauth = await app.request({

@@ -609,7 +609,14 @@ describe('Meta callback attacks', () => {
       [w.aliceAccount],
     )
     const igUser = String(accountRow?.instagram_user_id)
-    const good = signRequest({ algorithm: 'HMAC-SHA256', user_id: igUser, issued_at: 1 }, secret)
+    const good = signRequest(
+      {
+        algorithm: 'HMAC-SHA256',
+        user_id: igUser,
+        issued_at: Math.floor(w.app.clock.now() / 1000),
+      },
+      secret,
+    )
     const [signature = '', payload = ''] = good.split('.')
     const b64 = (value: unknown) =>
       Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')

@@ -236,6 +236,64 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
       assert.equal(again.account.status, 'active')
     })
 
+    test('public profile links stop at the per-user cap, even when created in parallel', async () => {
+      const alice = await user()
+      const bob = await user('b@example.com')
+      const link = (owner: string, i: number) =>
+        h.store.createPublicAccount({
+          user_id: owner,
+          platform: 'x',
+          username: `user${i}`,
+          profile_url: `https://x.com/user${i}`,
+          now: NOW + i,
+          max_per_user: 5,
+        })
+      // eight at once for a cap of five: exactly five get in (PostgreSQL runs them concurrently)
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => link(alice, i)))
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5)
+      for (const r of results)
+        if (r.status === 'rejected')
+          assert.match(String((r.reason as Error).message), /5 profile links/)
+      const rows = await h.raw(
+        "SELECT count(*) AS n FROM user_social_accounts WHERE user_id = ? AND account_type = 'public'",
+        [alice],
+      )
+      assert.equal(Number(rows[0]?.n), 5)
+      // the cap is per user, and OAuth connections do not count against it
+      await account(bob)
+      for (let i = 0; i < 5; i++) await link(bob, i)
+      await assert.rejects(link(bob, 9), { code: 'ERR_CONFLICT' })
+    })
+
+    test('accounts list in keyset pages, oldest connection first', async () => {
+      const alice = await user()
+      for (let i = 0; i < 5; i++)
+        await h.store.createPublicAccount({
+          user_id: alice,
+          platform: 'x',
+          username: `page${i}`,
+          // two share a timestamp: the id breaks the tie
+          profile_url: `https://x.com/page${i}`,
+          now: NOW + Math.min(i, 3),
+          max_per_user: 50,
+        })
+      const all = await h.store.listAccounts(alice)
+      assert.equal(all.length, 5)
+      const seen: string[] = []
+      let after: { connected_at: number; id: string } | undefined
+      for (;;) {
+        const page = await h.store.listAccounts(alice, { limit: 2, ...(after ? { after } : {}) })
+        seen.push(...page.map((a) => a.id))
+        const last = page[page.length - 1]
+        if (page.length < 2 || last === undefined) break
+        after = { connected_at: last.connected_at, id: last.id }
+      }
+      assert.deepEqual(
+        seen,
+        all.map((a) => a.id),
+      )
+    })
+
     test('accounts are scoped to their user; public duplicates conflict', async () => {
       const alice = await user()
       const bob = await user('b@example.com')
@@ -249,6 +307,7 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
         username: 'nasa',
         profile_url: 'https://www.instagram.com/nasa/',
         now: NOW,
+        max_per_user: 50,
       })
       assert.equal(pub.account_type, 'public')
       assert.equal(pub.encrypted_access_token, null)
@@ -259,6 +318,7 @@ export function runStoreConformance({ name, create }: ConformanceOptions): void 
           username: 'nasa',
           profile_url: 'x',
           now: NOW,
+          max_per_user: 50,
         }),
         { code: 'ERR_CONFLICT' },
       )

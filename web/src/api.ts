@@ -74,6 +74,11 @@ export interface Provider {
   sandbox: boolean
   notice: string | null
 }
+interface AccountsPage {
+  accounts: AccountJson[]
+  next_cursor: string | null
+  sandbox: boolean
+}
 export interface MediaPage {
   items: MediaJson[]
   next_cursor: string | null
@@ -110,8 +115,22 @@ export const api: Api = {
     request<{ user: Me['user'] }>('POST', '/api/auth/register', { email, password }),
   logout: () => request<undefined>('POST', '/api/auth/logout'),
   providers: () => request<{ providers: Provider[] }>('GET', '/api/socials/providers'),
-  accounts: () =>
-    request<{ accounts: AccountJson[]; sandbox: boolean }>('GET', '/api/socials/accounts'),
+  /** Every account, following the list's pages (a person has a few; the server pages by 100). */
+  async accounts() {
+    const accounts: AccountJson[] = []
+    let cursor: string | null = null
+    for (let pages = 0; pages < 50; pages++) {
+      const path: string =
+        cursor === null
+          ? '/api/socials/accounts'
+          : `/api/socials/accounts?cursor=${encodeURIComponent(cursor)}`
+      const page = await request<AccountsPage>('GET', path)
+      accounts.push(...page.accounts)
+      cursor = page.next_cursor
+      if (cursor === null) return { accounts, sandbox: page.sandbox }
+    }
+    throw new ApiError(500, 'ERR_INTERNAL', 'The account list did not end', null)
+  },
   connect: (mode: 'popup' | 'redirect') =>
     request<{ authorization_url: string }>('POST', '/api/socials/connect/instagram', { mode }),
   sync: (id: string) =>

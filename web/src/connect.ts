@@ -5,10 +5,14 @@
  */
 import { api, ApiError } from './api.ts'
 import { notify, showCallbackOutcome } from './notices.ts'
+import { landingOutcomeOf, type LandingOutcome } from '../../src/socials/messages.ts'
 
 const POPUP_FEATURES = 'popup=yes,width=520,height=720'
 
-export function startConnect(onDone: (params: URLSearchParams) => void): void {
+/** Called with the landing codes and the outcome the server verified for this browser. */
+export type ConnectDone = (params: URLSearchParams, verified: LandingOutcome | null) => void
+
+export function startConnect(onDone: ConnectDone): void {
   const popup = window.open('', 'psg-oauth', POPUP_FEATURES)
   if (popup === null) {
     void redirectConnect()
@@ -52,7 +56,7 @@ function reportConnectError(error: unknown): void {
   }
 }
 
-function watch(popup: Window, onDone: (params: URLSearchParams) => void): void {
+function watch(popup: Window, onDone: ConnectDone): void {
   let finished = false
   const onMessage = (event: MessageEvent<unknown>): void => {
     if (event.origin !== window.location.origin || event.source !== popup) return
@@ -65,11 +69,14 @@ function watch(popup: Window, onDone: (params: URLSearchParams) => void): void {
       return
     finished = true
     window.removeEventListener('message', onMessage)
+    const message = data as { params?: unknown; verified?: unknown }
     const params = new URLSearchParams()
-    for (const [key, value] of Object.entries(data))
-      if (key !== 'type' && typeof value === 'string') params.set(key, value)
-    showCallbackOutcome(params)
-    onDone(params)
+    if (typeof message.params === 'object' && message.params !== null)
+      for (const [key, value] of Object.entries(message.params))
+        if (typeof value === 'string') params.set(key, value)
+    const verified = landingOutcomeOf(message.verified)
+    showCallbackOutcome(params, verified)
+    onDone(params, verified)
   }
   window.addEventListener('message', onMessage)
   const timer = window.setInterval(() => {

@@ -9,7 +9,8 @@ import { authView, firebaseNotConfiguredView, type SignInMethods } from './auth.
 import { startConnect } from './connect.ts'
 import { byId, h } from './dom.ts'
 import { Gallery, PAGE_SIZE } from './gallery.ts'
-import { notify, showCallbackOutcome } from './notices.ts'
+import { notify, showCallbackOutcome, verifiedOutcome } from './notices.ts'
+import type { LandingOutcome } from '../../src/socials/messages.ts'
 
 import type { PublicAuthConfig } from '../../src/http/routes/pages.ts'
 import type { FirebaseSession } from './firebase.ts'
@@ -119,15 +120,22 @@ function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): 
     },
     onReconnect: () => connect(),
   })
-  /** After a connection (or at boot): refresh the accounts, and sync a newly connected one. */
-  const afterConnect = (params: URLSearchParams, accounts?: Prefetched['accounts']): void => {
+  /**
+   * After a connection (or at boot): refresh the accounts, and sync a newly connected one — only
+   * when the server verified that connection for this browser (a link cannot start a sync).
+   */
+  const afterConnect = (
+    verified: LandingOutcome | null,
+    accounts?: Prefetched['accounts'],
+  ): void => {
     void panel.load(accounts).then(async () => {
       gallery.setAccounts(panel.accounts)
-      const account = panel.accounts.find((a) => a.id === params.get('account'))
-      if (params.get('connect') === 'success' && account !== undefined) await panel.sync(account)
+      if (verified?.connect !== 'success') return
+      const account = panel.accounts.find((a) => a.id === verified.account)
+      if (account !== undefined) await panel.sync(account)
     })
   }
-  const connect = (): void => startConnect((params) => afterConnect(params))
+  const connect = (): void => startConnect((_params, verified) => afterConnect(verified))
   const connectButton = h(
     'button',
     { type: 'button', class: 'primary connect' },
@@ -137,10 +145,11 @@ function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): 
   app.replaceChildren(h('div', { class: 'toolbar' }, connectButton), panel.element, gallery.element)
 
   const params = new URLSearchParams(window.location.search)
-  if (showCallbackOutcome(params)) history.replaceState(null, '', '/gallery')
+  const verified = verifiedOutcome()
+  if (showCallbackOutcome(params, verified)) history.replaceState(null, '', '/gallery')
   gallery.prime(prefetched.media)
   void gallery.reload()
-  afterConnect(params, prefetched.accounts)
+  afterConnect(verified, prefetched.accounts)
 }
 
 async function boot(): Promise<void> {
@@ -170,7 +179,7 @@ async function boot(): Promise<void> {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       const params = new URLSearchParams(window.location.search)
-      if (showCallbackOutcome(params)) history.replaceState(null, '', '/gallery')
+      if (showCallbackOutcome(params, verifiedOutcome())) history.replaceState(null, '', '/gallery')
       signedOut(current.methods)
     } else {
       notify(

@@ -6,6 +6,8 @@ import {
   CALLBACK_OUTCOMES,
   CONNECTED_OUTCOME,
   isCallbackOutcomeCode,
+  landingOutcomeOf,
+  type LandingOutcome,
 } from '../../src/socials/messages.ts'
 import { byId, h } from './dom.ts'
 
@@ -32,8 +34,29 @@ export function notify(kind: NoticeKind, title: string, detail?: string): void {
   while (region.children.length > MAX_NOTICES) region.lastElementChild?.remove()
 }
 
-/** Shows the outcome of an OAuth callback (`connect`, `reason`, `detail` query parameters). */
-export function showCallbackOutcome(params: URLSearchParams): boolean {
+/**
+ * The outcome the server verified for this page (the callback's cookie, consumed when the page
+ * was served), or null. Only this may carry the provider's words or prove a fresh connection.
+ */
+export function verifiedOutcome(): LandingOutcome | null {
+  const content = document.querySelector('meta[name="psg-outcome"]')?.getAttribute('content')
+  if (content === null || content === undefined) return null
+  try {
+    return landingOutcomeOf(JSON.parse(content))
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Shows the outcome of an OAuth callback: the codes of the landing URL (`connect`, `reason`) pick
+ * one of our own texts; the provider's words come only from `verified` (never from the URL, which
+ * anyone can write).
+ */
+export function showCallbackOutcome(
+  params: URLSearchParams,
+  verified: LandingOutcome | null,
+): boolean {
   // the server may have written the same outcome into the page already
   byId('notices').replaceChildren()
   const connect = params.get('connect')
@@ -44,10 +67,11 @@ export function showCallbackOutcome(params: URLSearchParams): boolean {
   const reason = params.get('reason') ?? ''
   if (connect !== 'error' || !isCallbackOutcomeCode(reason)) return false
   const outcome = CALLBACK_OUTCOMES[reason]
-  const detail = params.get('detail')
+  const detail =
+    verified?.connect === 'error' && verified.reason === reason ? verified.detail : undefined
   notify(
     reason === 'access_denied' ? 'info' : 'error',
-    detail ? `${outcome.message}: ${detail.slice(0, 300)}` : outcome.message,
+    detail === undefined ? outcome.message : `${outcome.message}: ${detail}`,
     outcome.next,
   )
   return true

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { GalleryError } from '../../errors.ts'
-import { hashPassword, verifyPassword } from '../../identity/password.ts'
+import { hashPassword, isPasswordHash, verifyPassword } from '../../identity/password.ts'
 import type { AppContext } from '../context.ts'
 
 export const PASSWORD_MIN_LENGTH = 10
@@ -28,6 +28,30 @@ interface Credentials {
   password: string
 }
 
+/** Invisible and formatting characters (zero-width space, bidi controls, …: Unicode `Cf`). */
+const FORMAT_CHARACTERS = /\p{Cf}/u
+
+/**
+ * The one spelling of an e-mail address we store and look up: NFKC (fullwidth letters, the
+ * Kelvin sign and other compatibility forms become their plain letters), lower case, trimmed.
+ * Addresses holding invisible characters are refused, so look-alikes cannot become separate
+ * accounts. @throws ERR_VALIDATION
+ */
+export function normaliseEmail(raw: string): string {
+  const email = raw.normalize('NFKC').trim().toLowerCase()
+  if (FORMAT_CHARACTERS.test(email))
+    throw new GalleryError(
+      'ERR_VALIDATION',
+      'The e-mail address contains invisible or formatting characters; type it again',
+      { details: [{ path: 'body.email', message: 'contains invisible characters' }] },
+    )
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/u.test(email))
+    throw new GalleryError('ERR_VALIDATION', 'The e-mail address is not valid', {
+      details: [{ path: 'body.email', message: 'must be an e-mail address' }],
+    })
+  return email
+}
+
 export function authRoutes(ctx: AppContext) {
   // A real hash to compare against when the email is unknown, so timing does not tell.
   const dummyHash = hashPassword('not-a-real-password', ctx.passwordCost)
@@ -48,7 +72,7 @@ export function authRoutes(ctx: AppContext) {
       async (request, reply) => {
         refuseInFirebaseMode()
         await ctx.throttle.hit('register', request.ip)
-        const email = request.body.email.trim().toLowerCase()
+        const email = normaliseEmail(request.body.email)
         const password = request.body.password
         if ([...password].length < PASSWORD_MIN_LENGTH) {
           throw new GalleryError(
@@ -94,7 +118,7 @@ export function authRoutes(ctx: AppContext) {
       { schema: { body: credentialsSchema } },
       async (request, reply) => {
         refuseInFirebaseMode()
-        const email = request.body.email.trim().toLowerCase()
+        const email = normaliseEmail(request.body.email)
         const user = await ctx.store.findUserByEmail(email)
         const device = user === null ? null : await ctx.sessions.knownDevice(request, user.id)
         if (device !== null) {
@@ -104,11 +128,14 @@ export function authRoutes(ctx: AppContext) {
           await ctx.throttle.hit('loginAccount', email, request.ip)
           await ctx.throttle.hit('loginUnknownDevices', email)
         }
+        // users without a password of ours (Firebase, imported) cost the same scrypt as everyone,
+        // so timing tells no one which addresses exist
+        const hasPassword = user !== null && isPasswordHash(user.password_hash)
         const ok = await verifyPassword(
           request.body.password,
-          user?.password_hash ?? (await dummyHash),
+          hasPassword ? user.password_hash : await dummyHash,
         )
-        if (user === null || !ok) {
+        if (user === null || !hasPassword || !ok) {
           request.log.info('sign-in failed')
           throw new GalleryError('ERR_UNAUTHENTICATED', 'Invalid email or password')
         }

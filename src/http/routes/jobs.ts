@@ -12,10 +12,12 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
+export const JOBS_ROUTE = '/internal/jobs/run-due'
+
 export function jobsRoutes(secret: string | null, runner: JobRunner) {
   const expected = secret === null ? null : digest(secret)
   return async function register(app: FastifyInstance): Promise<void> {
-    app.post('/internal/jobs/run-due', async (request) => {
+    app.post(JOBS_ROUTE, async (request) => {
       if (expected === null)
         throw new GalleryError(
           'ERR_NOT_CONFIGURED',

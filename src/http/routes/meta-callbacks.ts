@@ -3,9 +3,11 @@
  * (server-to-server form POSTs carrying a `signed_request`), the public deletion status page,
  * and a user's own "delete all my social data".
  *
- * A bad `signed_request` answers 400 and is logged without the body. The deauthorize callback
- * revokes the matching accounts and deletes their tokens; the data-deletion callback deletes
- * everything held for that Instagram user and answers Meta's `{url, confirmation_code}`.
+ * A bad `signed_request` answers 400 and is logged without the body; a genuine one that is not
+ * fresh (older than 5 minutes or dated in the future, e.g. a replay) answers 400 saying so. The
+ * deauthorize callback revokes the matching accounts and deletes their tokens; the data-deletion
+ * callback deletes everything held for that Instagram user and answers Meta's
+ * `{url, confirmation_code}`.
  */
 import { randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
@@ -37,10 +39,14 @@ export function metaCallbackRoutes(ctx: AppContext, appSecret: string | null) {
         typeof body === 'object' && body !== null
           ? (body as Record<string, unknown>).signed_request
           : undefined
-      return verifySignedRequest(value, appSecret).userId
+      // the app's clock decides freshness (tests and the emulator move it)
+      return verifySignedRequest(value, appSecret, ctx.clock.now()).userId
     } catch (error) {
+      // the reason is one of the verifier's fixed sentences: it never holds the value
       request.log.warn(
-        { code: error instanceof GalleryError ? error.code : 'unknown' },
+        error instanceof GalleryError
+          ? { code: error.code, reason: error.message }
+          : { code: 'unknown' },
         `${callback} callback refused`,
       )
       throw error

@@ -19,6 +19,7 @@ import {
 } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
 import { escapeHtml } from '../../html.ts'
+import type { LandingOutcome } from '../landing-outcome.ts'
 
 export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'dist/web')
 const ASSET_TYPES: Record<string, string> = {
@@ -38,8 +39,12 @@ function one(query: unknown, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-/** The callback outcome carried in the landing URL, as an HTML notice (escaped). */
-export function outcomeNotice(query: unknown): string {
+/**
+ * The callback outcome of a landing page, as an HTML notice (escaped). The URL's codes pick one
+ * of our own texts; words of the provider are shown only from `verified` (the outcome the callback
+ * left in this browser's cookie), never from the URL, which anyone can write.
+ */
+export function outcomeNotice(query: unknown, verified: LandingOutcome | null): string {
   const connect = one(query, 'connect')
   if (connect === 'success') {
     return `<div class="notice ok" role="status"><div><strong>${CONNECTED_OUTCOME.message}</strong><p>${CONNECTED_OUTCOME.next}</p></div></div>`
@@ -47,10 +52,17 @@ export function outcomeNotice(query: unknown): string {
   const reason = one(query, 'reason')
   if (connect !== 'error' || reason === undefined || !isCallbackOutcomeCode(reason)) return ''
   const outcome = CALLBACK_OUTCOMES[reason]
-  const detail = one(query, 'detail')
-  const title =
-    detail === undefined ? outcome.message : `${outcome.message}: ${detail.slice(0, 300)}`
+  const detail =
+    verified?.connect === 'error' && verified.reason === reason ? verified.detail : undefined
+  const title = detail === undefined ? outcome.message : `${outcome.message}: ${detail}`
   return `<div class="notice ${reason === 'access_denied' ? 'info' : 'error'}" role="alert" data-reason="${reason}"><div><strong>${escapeHtml(title)}</strong><p>${escapeHtml(outcome.next)}</p></div></div>`
+}
+
+/** The verified outcome for the page's script (`web/src/notices.ts` reads it), or nothing. */
+function outcomeMeta(verified: LandingOutcome | null): string {
+  return verified === null
+    ? ''
+    : `<meta name="psg-outcome" content="${escapeHtml(JSON.stringify(verified))}" />`
 }
 
 /** How the page signs people in, as the page reads it from `<meta name="psg-auth">`. */
@@ -150,25 +162,37 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
 
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/', async (_request, reply) => reply.redirect('/gallery', 302))
-    app.get('/gallery', async (request, reply) =>
-      page(
+    app.get('/gallery', async (request, reply) => {
+      const verified = ctx.sessions.takeOutcome(request, reply)
+      return page(
         reply,
         galleryHtml
-          .replace('</head>', `${authMeta}</head>`)
+          .replace('</head>', `${authMeta}${outcomeMeta(verified)}</head>`)
           .replace('<div id="banner" class="sandbox" role="note" hidden></div>', banner)
           .replace(
             '<div id="notices" class="notices" aria-live="polite"></div>',
-            `<div id="notices" class="notices" aria-live="polite">${outcomeNotice(request.query)}</div>`,
+            `<div id="notices" class="notices" aria-live="polite">${outcomeNotice(request.query, verified)}</div>`,
           ),
         'same-origin-allow-popups',
-      ),
-    )
+      )
+    })
     for (const path of ['/favicon.svg', '/favicon.ico']) {
       app.get(path, async (_request, reply) =>
-        reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON),
+        reply
+          .type('image/svg+xml; charset=utf-8')
+          .header('cache-control', 'public, max-age=86400')
+          .send(FAVICON),
       )
     }
-    app.get('/oauth/popup-result', async (_request, reply) => page(reply, popupHtml, 'unsafe-none'))
+    // the popup hands the verified outcome to its opener (postMessage, our origin only)
+    app.get('/oauth/popup-result', async (request, reply) => {
+      const verified = ctx.sessions.takeOutcome(request, reply)
+      return page(
+        reply,
+        popupHtml.replace('</head>', `${outcomeMeta(verified)}</head>`),
+        'unsafe-none',
+      )
+    })
     app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
       const asset = assets.get(request.params.name)
       if (asset === undefined) throw new GalleryError('ERR_NOT_FOUND', 'No such file')

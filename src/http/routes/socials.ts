@@ -9,7 +9,15 @@ import { SANDBOX_NOTICE } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
 import { PageCache } from '../page-cache.ts'
 import type { MediaType } from '../../store/types.ts'
-import { decodeCursor, encodeCursor, presentAccount, presentMedia } from '../presenters.ts'
+import {
+  decodeAccountCursor,
+  decodeCursor,
+  encodeAccountCursor,
+  encodeCursor,
+  presentAccount,
+  presentMedia,
+} from '../presenters.ts'
+import type { LandingOutcome } from '../landing-outcome.ts'
 
 const idParams = {
   type: 'object',
@@ -29,6 +37,11 @@ function notFound(): GalleryError {
   return new GalleryError('ERR_NOT_FOUND', 'Account not found')
 }
 
+/** Public profile links one person may add (each is a row and a line in every listing). */
+export const MAX_PROFILE_LINKS_PER_USER = 50
+/** Accounts per page of `GET /api/socials/accounts` (and the default page size). */
+export const MAX_ACCOUNTS_PAGE = 100
+
 /** Rendered media pages kept per instance (about 600 pages of 50 items). */
 const PAGE_CACHE_BYTES = 16 * 1024 * 1024
 
@@ -36,14 +49,23 @@ export function socialsRoutes(ctx: AppContext) {
   const sandbox = ctx.instagramMode === 'sandbox'
   const pages = new PageCache(PAGE_CACHE_BYTES)
 
+  /**
+   * Sends the browser to its landing page. The URL carries only codes; the outcome itself (with
+   * the provider's words, and the proof of a success) goes in this browser's outcome cookie.
+   */
   function landing(
     reply: FastifyReply,
     mode: 'popup' | 'redirect',
-    params: Record<string, string>,
+    outcome: LandingOutcome,
   ): FastifyReply {
     const target = mode === 'popup' ? '/oauth/popup-result' : '/gallery'
-    const query = new URLSearchParams(params).toString()
+    const query = new URLSearchParams(
+      outcome.connect === 'success'
+        ? { connect: 'success', platform: outcome.platform, account: outcome.account }
+        : { connect: 'error', platform: outcome.platform, reason: outcome.reason },
+    ).toString()
     ctx.sessions.clearBinding(reply)
+    ctx.sessions.setOutcome(reply, outcome)
     // The popup comes back from instagram.com (another origin): a same-origin COOP here would
     // put it in a new browsing context group and cut it from its opener.
     void reply.header('cross-origin-opener-policy', 'unsafe-none')
@@ -119,21 +141,54 @@ export function socialsRoutes(ctx: AppContext) {
         })
       }
       request.log.warn({ outcome: result.code }, 'instagram callback refused')
-      return landing(reply, result.mode, {
-        connect: 'error',
-        platform: 'instagram',
-        reason: result.code,
-        ...(result.detail === undefined ? {} : { detail: result.detail }),
-      })
+      return landing(
+        reply,
+        result.mode,
+        result.detail === undefined
+          ? { connect: 'error', platform: 'instagram', reason: result.code }
+          : { connect: 'error', platform: 'instagram', reason: result.code, detail: result.detail },
+      )
     })
 
-    app.get('/api/socials/accounts', async (request, reply) => {
-      const principal = await ctx.requireUser(request)
-      const accounts = await ctx.store.listAccounts(principal.userId)
-      return reply
-        .header('cache-control', 'no-store')
-        .send({ accounts: accounts.map((a) => presentAccount(a, ctx.clock.now())), sandbox })
-    })
+    app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+      '/api/socials/accounts',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              limit: { type: 'integer', minimum: 1, maximum: MAX_ACCOUNTS_PAGE },
+              cursor: { type: 'string', maxLength: 200 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = await ctx.requireUser(request)
+        const limit = request.query.limit ?? MAX_ACCOUNTS_PAGE
+        let after
+        if (request.query.cursor !== undefined) {
+          after = decodeAccountCursor(request.query.cursor)
+          if (after === null)
+            throw new GalleryError('ERR_VALIDATION', 'Invalid cursor', {
+              details: [{ path: 'querystring.cursor', message: 'is not a cursor from this API' }],
+            })
+        }
+        const rows = await ctx.store.listAccounts(principal.userId, {
+          limit: limit + 1,
+          ...(after === undefined ? {} : { after }),
+        })
+        const page = rows.slice(0, limit)
+        const last = page[page.length - 1]
+        const now = ctx.clock.now()
+        return reply.header('cache-control', 'no-store').send({
+          accounts: page.map((a) => presentAccount(a, now)),
+          next_cursor: rows.length > limit && last !== undefined ? encodeAccountCursor(last) : null,
+          sandbox,
+        })
+      },
+    )
 
     app.post<{ Body: { platform: keyof typeof PUBLIC_PLATFORMS; username: string } }>(
       '/api/socials/accounts',
@@ -157,6 +212,7 @@ export function socialsRoutes(ctx: AppContext) {
       },
       async (request, reply) => {
         const principal = await ctx.requireUser(request)
+        await ctx.throttle.hit('profileLink', principal.userId)
         const username = request.body.username.replace(/^@/, '')
         const account = await ctx.store.createPublicAccount({
           user_id: principal.userId,
@@ -164,6 +220,7 @@ export function socialsRoutes(ctx: AppContext) {
           username,
           profile_url: PUBLIC_PLATFORMS[request.body.platform](encodeURIComponent(username)),
           now: ctx.clock.now(),
+          max_per_user: MAX_PROFILE_LINKS_PER_USER,
         })
         return reply.code(201).send({ account: presentAccount(account, ctx.clock.now()) })
       },
@@ -185,6 +242,9 @@ export function socialsRoutes(ctx: AppContext) {
       { schema: { params: idParams } },
       async (request) => {
         const principal = await ctx.requireUser(request)
+        // ownership first: a made-up id answers 404 and leaves no throttle row behind
+        if ((await ctx.store.getAccount(principal.userId, request.params.id)) === null)
+          throw notFound()
         await ctx.throttle.hit('syncNow', principal.userId, request.params.id)
         return ctx.sync.syncAccount(principal.userId, request.params.id)
       },

@@ -22,8 +22,10 @@ import {
   type LongLivedToken,
   type MediaPage,
   type ShortLivedToken,
+  type UrlPolicy,
   type UsageReport,
 } from './parse.ts'
+import { MAX_PLATFORM_BACKOFF_MINUTES } from '../../socials/platform-backoff.ts'
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
@@ -91,12 +93,16 @@ export function classifyFailure(
     )
   }
   if (info?.code != null && THROTTLE_CODES.has(info.code)) {
-    const minutes = usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES
+    // the parser already bounds Meta's regain time (red team F4); bounded here too for any caller
+    const minutes = Math.min(
+      usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES,
+      MAX_PLATFORM_BACKOFF_MINUTES,
+    )
     return new GalleryError(
       'ERR_RATE_LIMITED',
       `Instagram rate limit reached; try again in about ${minutes} minute${minutes === 1 ? '' : 's'}`,
       {
-        retryAfterSeconds: minutes * 60,
+        retryAfterSeconds: Math.ceil(minutes * 60),
       },
     )
   }
@@ -117,6 +123,11 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
   const { config } = options
   const graphOrigin = new URL(config.graphUrl)
   const graphBase = `${config.graphUrl}/${config.graphVersion}`
+  /**
+   * Stored URLs (permalinks, media, profile pictures) must be https — or come from the configured
+   * Graph origin: the sandbox emulator serves its media over plain http from there (PUBLIC_URL).
+   */
+  const urls: UrlPolicy = { extraOrigins: [graphOrigin.origin] }
 
   async function call(endpoint: string, url: string, init: RequestInit = {}): Promise<unknown> {
     await options.beforeCall?.(endpoint)
@@ -133,7 +144,12 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
       await options.onCall?.({
         endpoint,
         status: 0,
-        usage: { appPercent: null, businessPercent: null, regainMinutes: null },
+        usage: {
+          appPercent: null,
+          businessPercent: null,
+          regainMinutes: null,
+          regainMinutesClampedFrom: null,
+        },
         errorCode: null,
       })
       // `cause` is kept for the logs' error type only; its message may hold the URL, so no detail here.
@@ -248,16 +264,16 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
       const url = new URL(`${graphBase}/me`)
       url.searchParams.set('fields', PROFILE_FIELDS)
       url.searchParams.set('access_token', accessToken)
-      return parseProfile(await call('profile', url.toString()))
+      return parseProfile(await call('profile', url.toString()), urls)
     },
     async fetchFirstMediaPage(accessToken) {
-      return parseMediaPage(await call('media', mediaUrl(accessToken, null)))
+      return parseMediaPage(await call('media', mediaUrl(accessToken, null)), urls)
     },
     async fetchMediaPage(nextUrl) {
-      return parseMediaPage(await call('media', checkNextUrl(nextUrl)))
+      return parseMediaPage(await call('media', checkNextUrl(nextUrl)), urls)
     },
     async fetchMediaPageAfter(accessToken, cursor) {
-      return parseMediaPage(await call('media', mediaUrl(accessToken, cursor)))
+      return parseMediaPage(await call('media', mediaUrl(accessToken, cursor)), urls)
     },
   }
 }

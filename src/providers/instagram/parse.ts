@@ -6,6 +6,7 @@
  */
 import { GalleryError } from '../../errors.ts'
 import type { MediaInput, MediaType } from '../../store/types.ts'
+import { MAX_PLATFORM_BACKOFF_MINUTES } from '../../socials/platform-backoff.ts'
 
 type Json = Record<string, unknown>
 
@@ -39,6 +40,40 @@ function optStr(obj: Json, key: string): string | null {
   const value = obj[key]
   return typeof value === 'string' && value !== '' ? value : null
 }
+
+/**
+ * Which URLs from Instagram are stored. Permalinks, media and profile picture URLs end up in the
+ * page's `<a href>`, `<img src>` and `<video src>` (red team F10): only absolute `https:` URLs
+ * are kept, plus the origins in `extraOrigins` — the client adds its configured Graph origin,
+ * because the sandbox emulator serves its media over plain http from `PUBLIC_URL`
+ * (`http://localhost:8080/sandbox/instagram/cdn/...` in development and tests).
+ */
+export interface UrlPolicy {
+  /** Origins (`scheme://host[:port]`) accepted besides any https one. */
+  readonly extraOrigins: readonly string[]
+}
+
+/** The default: https URLs only. */
+export const HTTPS_ONLY: UrlPolicy = Object.freeze({ extraOrigins: [] })
+
+/**
+ * `value` as an absolute URL the policy accepts, normalised (what was checked is what is stored),
+ * or `null`: not a string, not a URL (`//x`, garbage), another scheme (`javascript:`, `data:`,
+ * `http:` outside the policy), or with credentials in it (`https://instagram.com@evil.example`).
+ */
+export function platformUrl(value: unknown, policy: UrlPolicy = HTTPS_ONLY): string | null {
+  if (typeof value !== 'string' || value === '') return null
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return null
+  }
+  if (url.username !== '' || url.password !== '' || url.hostname === '') return null
+  if (url.protocol !== 'https:' && !policy.extraOrigins.includes(url.origin)) return null
+  return url.href
+}
+
 function optInt(obj: Json, key: string): number | null {
   const value = obj[key]
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null
@@ -100,7 +135,7 @@ export interface InstagramProfile {
   readonly mediaCount: number | null
 }
 
-export function parseProfile(body: unknown): InstagramProfile {
+export function parseProfile(body: unknown, urls: UrlPolicy = HTTPS_ONLY): InstagramProfile {
   let obj = body
   if (isObject(obj) && Array.isArray(obj.data)) obj = obj.data[0]
   if (!isObject(obj)) throw unexpected('/me is not an object')
@@ -110,7 +145,7 @@ export function parseProfile(body: unknown): InstagramProfile {
     userId: optStr(obj, 'user_id') ?? id,
     username: str(obj, 'username', '/me'),
     accountType: (optStr(obj, 'account_type') ?? 'UNKNOWN').toUpperCase(),
-    profilePictureUrl: optStr(obj, 'profile_picture_url'),
+    profilePictureUrl: platformUrl(obj.profile_picture_url, urls),
     mediaCount: optInt(obj, 'media_count'),
   }
 }
@@ -148,6 +183,7 @@ function urlsExpireAt(...urls: (string | null)[]): number | null {
 function parseMediaItem(
   value: unknown,
   where: string,
+  urls: UrlPolicy,
 ): Omit<MediaInput, 'children'> & { rawChildren: unknown } {
   if (!isObject(value)) throw unexpected(`${where} is not an object`)
   const id = str(value, 'id', where)
@@ -157,8 +193,10 @@ function parseMediaItem(
     throw unexpected(`${where}.media_type is not IMAGE, VIDEO or CAROUSEL_ALBUM`)
   const ts = typeof value.timestamp === 'string' ? parseGraphTimestamp(value.timestamp) : null
   if (ts === null) throw unexpected(`${where}.timestamp is missing or not a date`)
-  const mediaUrl = optStr(value, 'media_url')
-  const thumbnailUrl = optStr(value, 'thumbnail_url')
+  // a URL the policy refuses is stored as null: the item keeps its row (the page shows a
+  // placeholder), it is never a reason to fail the page
+  const mediaUrl = platformUrl(value.media_url, urls)
+  const thumbnailUrl = platformUrl(value.thumbnail_url, urls)
   return {
     platform_media_id: id,
     media_type: mediaType,
@@ -166,7 +204,7 @@ function parseMediaItem(
     media_url: mediaUrl,
     thumbnail_url: thumbnailUrl,
     url_expires_at: urlsExpireAt(mediaUrl, thumbnailUrl),
-    permalink: optStr(value, 'permalink'),
+    permalink: platformUrl(value.permalink, urls),
     caption: optStr(value, 'caption'),
     timestamp: ts,
     rawChildren: value.children,
@@ -181,10 +219,10 @@ export interface MediaPage {
   readonly after: string | null
 }
 
-export function parseMediaPage(body: unknown): MediaPage {
+export function parseMediaPage(body: unknown, urls: UrlPolicy = HTTPS_ONLY): MediaPage {
   if (!isObject(body) || !Array.isArray(body.data)) throw unexpected('media page has no data array')
   const items = body.data.map((raw, index): MediaInput => {
-    const { rawChildren, ...item } = parseMediaItem(raw, `data[${index}]`)
+    const { rawChildren, ...item } = parseMediaItem(raw, `data[${index}]`, urls)
     let children: Omit<MediaInput, 'children'>[] = []
     if (isObject(rawChildren) && Array.isArray(rawChildren.data)) {
       children = rawChildren.data.map((child, c) => {
@@ -193,6 +231,7 @@ export function parseMediaPage(body: unknown): MediaPage {
             ? { timestamp: raw && isObject(raw) ? raw.timestamp : undefined, ...child }
             : child,
           `data[${index}].children[${c}]`,
+          urls,
         )
         return parsed
       })
@@ -246,8 +285,13 @@ export interface UsageReport {
   readonly appPercent: number | null
   /** Highest percentage in `X-Business-Use-Case-Usage`. */
   readonly businessPercent: number | null
-  /** Minutes until access is regained, when Meta says so. */
+  /**
+   * Minutes until access is regained, when Meta says so, at most `MAX_PLATFORM_BACKOFF_MINUTES`
+   * (24 hours: red team F4).
+   */
   readonly regainMinutes: number | null
+  /** What Meta said when it was more than that (`regainMinutes` then holds the bound), else null. */
+  readonly regainMinutesClampedFrom: number | null
 }
 
 function maxPercent(obj: Json): number | null {
@@ -289,5 +333,9 @@ export function parseUsageHeaders(
   } catch {
     // ignore a malformed header
   }
-  return { appPercent, businessPercent, regainMinutes }
+  // one absurd answer must not stop Instagram calls for centuries: the governor logs the clamp
+  const clampedFrom =
+    regainMinutes !== null && regainMinutes > MAX_PLATFORM_BACKOFF_MINUTES ? regainMinutes : null
+  if (clampedFrom !== null) regainMinutes = MAX_PLATFORM_BACKOFF_MINUTES
+  return { appPercent, businessPercent, regainMinutes, regainMinutesClampedFrom: clampedFrom }
 }

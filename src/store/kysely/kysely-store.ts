@@ -32,6 +32,7 @@ import type {
   WebhookStatus,
 } from '../types.ts'
 import { ACCOUNT_STATUSES } from '../types.ts'
+import { MAX_SYNC_DELAY_MS } from '../../socials/platform-backoff.ts'
 import type { Database, MediaTable, SocialAccountsTable, WebhookDeliveriesTable } from './schema.ts'
 
 export interface KyselyStoreOptions {
@@ -442,15 +443,23 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return Number(result.numDeletedRows)
     },
 
-    async listAccounts(userId) {
-      const rows = await db
+    async listAccounts(userId, page) {
+      let query = db
         .selectFrom('user_social_accounts')
         .selectAll()
         .where('user_id', '=', userId)
         .orderBy('connected_at', 'asc')
         .orderBy('id', 'asc')
-        .execute()
-      return rows.map(toAccount)
+      const after = page?.after
+      if (after !== undefined)
+        query = query.where((eb) =>
+          eb.or([
+            eb('connected_at', '>', after.connected_at),
+            eb.and([eb('connected_at', '=', after.connected_at), eb('id', '>', after.id)]),
+          ]),
+        )
+      if (page !== undefined) query = query.limit(page.limit)
+      return (await query.execute()).map(toAccount)
     },
     async getAccount(userId, accountId) {
       const row = await db
@@ -607,34 +616,57 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     async createPublicAccount(input: PublicAccountInput) {
       const id = randomUUID()
       try {
-        await db
-          .insertInto('user_social_accounts')
-          .values({
-            id,
-            user_id: input.user_id,
-            platform: input.platform,
-            account_type: 'public',
-            username: input.username,
-            display_name: `@${input.username}`,
-            instagram_user_id: null,
-            instagram_scoped_id: null,
-            instagram_account_type: null,
-            encrypted_access_token: null,
-            token_expires_at: null,
-            token_issued_at: null,
-            is_active: 1,
-            connected_at: input.now,
-            last_sync: null,
-            posts_count: null,
-            status: 'active',
-            status_message: null,
-            profile_url: input.profile_url,
-            profile_picture_url: null,
-            updated_at: input.now,
-            ...NEW_ACCOUNT_JOB_STATE,
-          })
-          .execute()
+        await db.transaction().execute(async (trx) => {
+          // one creation at a time per user (PostgreSQL: the user's row lock; SQLite: one writer),
+          // so that parallel requests cannot pass the count together
+          if (options.lockRows === true)
+            await trx
+              .selectFrom('users')
+              .select('id')
+              .where('id', '=', input.user_id)
+              .forUpdate()
+              .execute()
+          const { n } = await trx
+            .selectFrom('user_social_accounts')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', input.user_id)
+            .where('account_type', '=', 'public')
+            .executeTakeFirstOrThrow()
+          if (Number(n) >= input.max_per_user)
+            throw new GalleryError(
+              'ERR_CONFLICT',
+              `You already have ${input.max_per_user} profile links, the most one person can add; remove one first`,
+            )
+          await trx
+            .insertInto('user_social_accounts')
+            .values({
+              id,
+              user_id: input.user_id,
+              platform: input.platform,
+              account_type: 'public',
+              username: input.username,
+              display_name: `@${input.username}`,
+              instagram_user_id: null,
+              instagram_scoped_id: null,
+              instagram_account_type: null,
+              encrypted_access_token: null,
+              token_expires_at: null,
+              token_issued_at: null,
+              is_active: 1,
+              connected_at: input.now,
+              last_sync: null,
+              posts_count: null,
+              status: 'active',
+              status_message: null,
+              profile_url: input.profile_url,
+              profile_picture_url: null,
+              updated_at: input.now,
+              ...NEW_ACCOUNT_JOB_STATE,
+            })
+            .execute()
+        })
       } catch (error) {
+        if (error instanceof GalleryError) throw error
         conflict(error, 'This profile is already in your accounts')
       }
       const row = await db
@@ -973,7 +1005,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       return leaseAccounts('sync_lease_until', claim, (due) =>
         due
           .where((eb) =>
-            eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '<=', claim.now)]),
+            eb.or([
+              eb('next_sync_at', 'is', null),
+              eb('next_sync_at', '<=', claim.now),
+              // further out than the service ever schedules: stored before the 24 h back-off
+              // bound (red team F4, e.g. year 2977). Due: the sync then writes a sane time.
+              // Decided here, in the one query every scheduler runs, so no repair pass is needed.
+              eb('next_sync_at', '>', claim.now + MAX_SYNC_DELAY_MS),
+            ]),
           )
           .orderBy(sql`coalesce(next_sync_at, 0)`),
       )
