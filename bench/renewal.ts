@@ -9,8 +9,14 @@ import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { createManualClock } from '../src/clock.ts'
-import { MIN_TOKEN_AGE_MS } from '../src/socials/renewal-service.ts'
+import { INSTAGRAM_CAPABILITIES } from '../src/providers/instagram/client.ts'
 import { QUICK, addEmulatorUser, benchApp, fmt, line, median } from './lib.ts'
+
+/** Instagram renews a token only once it is this old (its renewal capability). */
+const MIN_TOKEN_AGE_MS =
+  INSTAGRAM_CAPABILITIES.renewal.kind === 'extend_access_token'
+    ? INSTAGRAM_CAPABILITIES.renewal.minAgeMs
+    : 0
 
 const DAY = 86_400_000
 const ACCOUNTS = QUICK ? 5_000 : 100_000

@@ -22,7 +22,8 @@ import {
   createSandbox,
   sandboxInstagramConfig,
 } from './emulator/sandbox.ts'
-import { createInstagramClient, type FetchLike } from './providers/instagram/client.ts'
+import { INSTAGRAM_CAPABILITIES, createInstagramClient } from './providers/instagram/client.ts'
+import type { FetchLike } from './providers/types.ts'
 import { createOAuthService } from './socials/oauth-service.ts'
 import { createSyncService } from './socials/sync-service.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
@@ -39,7 +40,7 @@ import { JOBS_ROUTE, jobsRoutes } from './http/routes/jobs.ts'
 import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
 import { createRateGovernor } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
-import type { InstagramClientFactory } from './socials/client-factory.ts'
+import type { ProviderClientFactory } from './socials/client-factory.ts'
 import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
 
 /** Unsafe-method routes that skip the same-origin check (see the onRequest hook). */
@@ -171,13 +172,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...config.rateLimits,
     ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
   })
-  const makeClient: InstagramClientFactory | null =
+  const makeClient: ProviderClientFactory | null =
     igConfig === null
       ? null
       : ({ accountId, onCall }) =>
           createInstagramClient({
             config: igConfig,
             fetch: fetchImpl,
+            now: () => clock.now(),
             beforeCall: () => governor.beforeCall(accountId),
             onCall: async (info) => {
               onCall?.()
@@ -269,6 +271,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     logger: deps.logger,
     instagramClient: makeClient,
+    renewal: INSTAGRAM_CAPABILITIES.renewal,
     webhooks,
     marginMs: renewMarginMs,
     concurrency: config.jobs.renewalConcurrency,

@@ -9,6 +9,7 @@ import { resolve } from 'node:path'
 import { GalleryError } from '../errors.ts'
 import { FernetKey } from '../crypto/fernet.ts'
 import { GOOGLE_SECURETOKEN_JWKS } from '../identity/firebase.ts'
+import { checkWebhookSecrets } from '../webhooks/secrets.ts'
 
 export const INSTAGRAM_SCOPES = [
   'instagram_business_basic',
@@ -118,8 +119,11 @@ export interface Config {
           readonly emulatorUrl: string | null
         }
       }
-  /** Outgoing signed webhooks; `null` when `WEBHOOK_URL` is unset. */
-  readonly webhook: { readonly url: string; readonly secret: string } | null
+  /**
+   * Outgoing signed webhooks; `null` when `WEBHOOK_URL` is unset. `secrets`: `WEBHOOK_SECRET` split
+   * on spaces, each a valid `whsec_<base64>` (24–64 bytes) or plain (≥ 32 characters) secret.
+   */
+  readonly webhook: { readonly url: string; readonly secrets: readonly string[] } | null
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -410,9 +414,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const webhookSecret = read('WEBHOOK_SECRET')
   if (read('WEBHOOK_URL') !== undefined) {
     const webhookUrl = url('WEBHOOK_URL', 'https://invalid.example')
-    if (webhookSecret === undefined || webhookSecret.length < 32)
-      problems.push('WEBHOOK_SECRET (at least 32 characters) is required when WEBHOOK_URL is set')
-    else webhook = { url: webhookUrl, secret: webhookSecret }
+    const checked = checkWebhookSecrets('WEBHOOK_SECRET', webhookSecret ?? '')
+    if (checked.secrets.length === 0)
+      problems.push(
+        'WEBHOOK_SECRET (at least 32 characters) is required when WEBHOOK_URL is set: whsec_<base64 of 24 to 64 random bytes>, or a plain secret',
+      )
+    else if (checked.problems.length > 0) problems.push(...checked.problems)
+    else webhook = { url: webhookUrl, secrets: checked.secrets }
   } else if (webhookSecret !== undefined) {
     problems.push('WEBHOOK_SECRET is set but WEBHOOK_URL is not')
   }

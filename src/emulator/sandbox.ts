@@ -14,7 +14,7 @@ import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config, InstagramConfig } from '../config/load-config.ts'
-import type { FetchLike } from '../providers/instagram/client.ts'
+import type { FetchLike } from '../providers/types.ts'
 import { createEmulator, type Emulator } from './emulator.ts'
 
 export const SANDBOX_PREFIX = '/sandbox/instagram'

@@ -125,7 +125,7 @@ export function createSessionManager(options: {
       await this.end(request, reply)
       const raw = randomToken(32)
       const now = clock.now()
-      await store.deleteExpiredSessions(now)
+      // expired sessions are removed by the hourly purge (job-runner), not at every sign-in
       await store.createSession({
         id_hash: sha256(raw),
         user_id: userId,

@@ -7,13 +7,14 @@
  * a token or a secret-bearing query parameter.
  */
 import { pino, type DestinationStream, type Logger } from 'pino'
+import { CONNECTABLE } from '../providers/registry.ts'
 
 const SECRET_QUERY =
   /\b(access_token|client_secret|code|state|token|signed_request|password)=[^&\s"'<>]*/gi
-const SECRET_SHAPES = [
-  /\bIG[A-Za-z0-9]{2}[A-Za-z0-9_\-.]{16,}/g, // Instagram access tokens (IGAA…, IGQV…)
-  /\bgAAAAA[A-Za-z0-9_\-=]{20,}/g, // Fernet tokens
-  /\bAQ[A-Za-z0-9_-]{40,}/g, // authorization codes
+/** Our own Fernet tokens, and the token and code shapes each platform's folder declares. */
+const SECRET_SHAPES: readonly RegExp[] = [
+  /\bgAAAAA[A-Za-z0-9_\-=]{20,}/g,
+  ...CONNECTABLE.flatMap((platform) => platform.secretShapes),
 ]
 
 /** Scrubs secret-looking substrings out of free text. */
@@ -29,21 +30,40 @@ export function pathOnly(url: string): string {
   return q < 0 ? url : `${url.slice(0, q)}?[REDACTED]`
 }
 
+/**
+ * Field names that always hold a secret, at the top level or one level down (`*.x` alone does not
+ * match a top-level `x`).
+ */
+const SECRET_FIELDS = [
+  'access_token',
+  'accessToken',
+  'token',
+  'client_secret',
+  'clientSecret',
+  'password',
+  'secret',
+  'encrypted_access_token',
+  'signed_request',
+]
+
+/**
+ * `code` and `state` are not redacted by name anywhere: pino runs serializers before redaction,
+ * so `*.code` censored every error's `code` (ECONNREFUSED, 23505, ERR_…) and `*.state` every
+ * harmless status field. An OAuth code or state only ever reaches the service in the callback's
+ * query string: request URLs are logged by path only (`pathOnly`), free text is scrubbed
+ * (`redactText`), and a query object logged as such is redacted by the `query.` paths below. No
+ * log call passes a code or state in any other field.
+ */
 const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',
   'res.headers["set-cookie"]',
-  '*.access_token',
-  '*.accessToken',
-  '*.token',
-  '*.code',
-  '*.state',
-  '*.client_secret',
-  '*.clientSecret',
-  '*.password',
-  '*.secret',
-  '*.encrypted_access_token',
-  '*.signed_request',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
+  'query.code',
+  'query.state',
+  '*.query.code',
+  '*.query.state',
 ]
 
 export interface LoggerOptions {

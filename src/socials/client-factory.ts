@@ -1,8 +1,8 @@
 /**
- * @module socials/client-factory — how services get an Instagram client: one per unit of work,
+ * @module socials/client-factory — how services get a platform's client: one per unit of work,
  * told which account it calls for (rate-limit budgets are per account) and counting its calls.
  */
-import type { InstagramClient } from '../providers/instagram/client.ts'
+import type { ProviderClient } from '../providers/types.ts'
 
 export interface ClientScope {
   /** The account the calls are made for; `null` while connecting (no account yet). */
@@ -11,4 +11,4 @@ export interface ClientScope {
   readonly onCall?: () => void
 }
 
-export type InstagramClientFactory = (scope: ClientScope) => InstagramClient
+export type ProviderClientFactory = (scope: ClientScope) => ProviderClient

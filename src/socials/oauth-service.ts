@@ -11,7 +11,7 @@ import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import { randomToken, sha256 } from '../crypto/random.ts'
 import type { OAuthReturnMode, SocialAccountRecord, Store } from '../store/types.ts'
-import { PROFESSIONAL_ACCOUNT_TYPES, type InstagramClient } from '../providers/instagram/client.ts'
+import type { ProviderClient } from '../providers/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE, type CallbackOutcomeCode } from './messages.ts'
 
@@ -39,7 +39,7 @@ export interface OAuthServiceDeps {
   readonly vault: FernetKeyRing
   readonly clock: Clock
   /** `null` when Instagram is not configured (production without credentials). */
-  readonly instagram: InstagramClient | null
+  readonly instagram: ProviderClient | null
   readonly webhooks: WebhookNotifier
 }
 
@@ -149,35 +149,38 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       const instagram = deps.instagram
       if (instagram === null) return fail('not_configured')
 
-      let shortLived
-      let longLived
+      let credentials
       try {
-        shortLived = await instagram.exchangeCode(code)
-        longLived = await instagram.exchangeForLongLived(shortLived.accessToken)
+        credentials = await instagram.exchangeCode(code)
       } catch (err) {
         return fail('token_exchange_failed', metaDetail(err))
       }
-      let profile
+      // the account record keeps the token's expiry (renewals are scheduled by it)
+      const expiresAt = credentials.accessTokenExpiresAt
+      if (expiresAt === null)
+        return fail('token_exchange_failed', 'the token came without a lifetime')
+      let identity
       try {
-        profile = await instagram.fetchProfile(longLived.accessToken)
+        identity = await instagram.fetchIdentity(credentials)
       } catch (err) {
         return fail('profile_failed', metaDetail(err))
       }
-      if (!PROFESSIONAL_ACCOUNT_TYPES.has(profile.accountType)) return fail('personal_account')
+      const eligible = instagram.checkEligible(identity)
+      if (!eligible.ok) return fail(eligible.outcome)
 
       const { account, created } = await store.upsertOAuthAccount({
         user_id: record.user_id,
         platform: 'instagram',
-        username: profile.username,
-        instagram_user_id: profile.userId,
-        instagram_scoped_id: profile.id,
-        instagram_account_type: profile.accountType,
-        encrypted_access_token: deps.vault.encrypt(longLived.accessToken),
-        token_expires_at: now + longLived.expiresInSeconds * 1000,
-        token_issued_at: now,
-        posts_count: profile.mediaCount,
-        profile_url: `https://www.instagram.com/${encodeURIComponent(profile.username)}/`,
-        profile_picture_url: profile.profilePictureUrl,
+        username: identity.username,
+        instagram_user_id: identity.providerAccountId,
+        instagram_scoped_id: identity.aliases[0] ?? identity.providerAccountId,
+        instagram_account_type: identity.attributes.account_type ?? 'UNKNOWN',
+        encrypted_access_token: deps.vault.encrypt(credentials.accessToken),
+        token_expires_at: expiresAt,
+        token_issued_at: credentials.issuedAt,
+        posts_count: identity.mediaCount,
+        profile_url: identity.profileUrl,
+        profile_picture_url: identity.avatarUrl,
         now,
       })
       await deps.webhooks.emitAccount('account.connected', account)

@@ -16,19 +16,21 @@ import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
-import type { InstagramClientFactory } from './client-factory.ts'
+import type { ProviderClientFactory } from './client-factory.ts'
+import type { ProviderCapabilities } from '../providers/types.ts'
 import { readAccountToken, TOKEN_EXPIRED_MESSAGE } from './account-token.ts'
 import { backoffMs } from './account-health.ts'
 
 const DAY = 86_400_000
-export const MIN_TOKEN_AGE_MS = DAY
 
 export interface RenewalServiceDeps {
   readonly store: Store
   readonly vault: FernetKeyRing
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
-  readonly instagramClient: InstagramClientFactory | null
+  readonly instagramClient: ProviderClientFactory | null
+  /** How the platform's connections stay alive (its capabilities). */
+  readonly renewal: ProviderCapabilities['renewal']
   readonly webhooks: WebhookNotifier
   /** Renew tokens expiring within this many milliseconds. */
   readonly marginMs: number
@@ -59,7 +61,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   const concurrency = Math.max(1, deps.concurrency ?? 1)
 
   async function renewOne(
-    makeClient: InstagramClientFactory,
+    makeClient: ProviderClientFactory,
     account: SocialAccountRecord,
     onCall: () => void,
   ): Promise<'renewed' | 'failed' | 'reauth_required'> {
@@ -70,9 +72,18 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
     ): Promise<'failed' | 'reauth_required'> => {
       const now = clock.now()
       const retryAt = now + backoffMs(account.renewal_failures + 1)
-      await store.failRenewal({ accountId: account.id, status, message, retryAt, now })
-      deps.logger.warn({ accountId: account.id, status }, 'token renewal failed')
-      if (status === 'reauth_required' && account.status !== 'reauth_required')
+      // a compare-and-swap on the token this renewal tried: a revocation or reconnection stands
+      const recorded = await store.failRenewal({
+        accountId: account.id,
+        previousToken: account.encrypted_access_token,
+        status,
+        message,
+        retryAt,
+        now,
+      })
+      deps.logger.warn({ accountId: account.id, status, recorded }, 'token renewal failed')
+      // nothing written (revoked or reconnected meanwhile): no event for a change not made
+      if (recorded && status === 'reauth_required' && account.status !== 'reauth_required')
         await deps.webhooks.emitAccount('account.reauth_required', {
           ...account,
           status,
@@ -89,14 +100,19 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
     }
     try {
       const client = makeClient({ accountId: account.id, onCall })
-      const renewed = await client.refreshLongLived(token.plaintext)
+      const renewed = await client.renew({
+        accessToken: token.plaintext,
+        accessTokenExpiresAt: account.token_expires_at,
+        issuedAt: account.token_issued_at ?? 0,
+      })
       const now = clock.now()
       const stored = await store.completeRenewal({
         accountId: account.id,
         previousToken: token.encrypted,
         encryptedToken: deps.vault.encrypt(renewed.accessToken),
-        expiresAt: now + renewed.expiresInSeconds * 1000,
-        issuedAt: now,
+        // a renewed token without a lifetime keeps the old expiry: renewal is tried again before it
+        expiresAt: renewed.accessTokenExpiresAt ?? account.token_expires_at ?? now,
+        issuedAt: renewed.issuedAt,
         now,
       })
       if (!stored) {
@@ -129,17 +145,19 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       let reauth = 0
       let calls = 0
       const makeClient = deps.instagramClient
-      if (makeClient === null)
+      if (makeClient === null || deps.renewal.kind === 'none')
         return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
       const onCall = (): void => {
         calls++
       }
+      // Instagram renews a token only once it is a day old
+      const minAgeMs = deps.renewal.minAgeMs
       for (let round = 0; round < 1000; round++) {
         const now = clock.now()
         const claimed = await store.claimDueRenewals({
           now,
           dueBefore: now + dueMargin,
-          issuedBefore: now - MIN_TOKEN_AGE_MS,
+          issuedBefore: now - minAgeMs,
           leaseUntil: now + leaseMs,
           limit: batchSize,
         })

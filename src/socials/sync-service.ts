@@ -21,8 +21,8 @@ import { GalleryError, isGalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import type { AccountPatch, AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
-import type { MediaPage } from '../providers/instagram/parse.ts'
-import type { InstagramClientFactory } from './client-factory.ts'
+import type { ProviderClientFactory } from './client-factory.ts'
+import type { Credentials, ProviderMediaPage } from '../providers/types.ts'
 import type { RateGovernor } from './rate-governor.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
@@ -62,7 +62,7 @@ export interface SyncServiceDeps {
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
   /** `null` when Instagram is not configured. */
-  readonly instagramClient: InstagramClientFactory | null
+  readonly instagramClient: ProviderClientFactory | null
   readonly governor: RateGovernor
   readonly webhooks: WebhookNotifier
   readonly schedule: SyncSchedule
@@ -194,9 +194,13 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         'Access to this account was removed on Instagram; reconnect it',
       )
     }
-    let token: string
+    let credentials: Credentials
     try {
-      token = readAccountToken(deps.vault, account, clock.now()).plaintext
+      credentials = {
+        accessToken: readAccountToken(deps.vault, account, clock.now()).plaintext,
+        accessTokenExpiresAt: account.token_expires_at,
+        issuedAt: account.token_issued_at ?? 0,
+      }
     } catch (error) {
       if (!isGalleryError(error)) throw error
       return fail(account, error, { calls, keepRun: true })
@@ -221,6 +225,8 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     })
     const runId = mode === 'resume' ? (account.sync_run_id ?? randomUUID()) : randomUUID()
     const fullRun = mode !== 'incremental'
+    // a listing that sees only a window of posts cannot tell deleted ones from old ones
+    const reconciles = fullRun && client.capabilities.listingCoverage === 'complete'
     let added = 0
     let updated = 0
     let refreshed = 0
@@ -234,41 +240,41 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
           now: clock.now(),
         })
       }
-      const profile = await client.fetchProfile(token)
-      const cursor = mode === 'resume' ? account.sync_cursor : null
-      let page: MediaPage =
-        cursor === null
-          ? await client.fetchFirstMediaPage(token)
-          : await client.fetchMediaPageAfter(token, cursor)
+      const identity = await client.fetchIdentity(credentials)
+      let page: ProviderMediaPage = await client.listMedia(
+        credentials,
+        mode === 'resume' ? account.sync_cursor : null,
+      )
       for (;;) {
         pages++
         const result = await store.upsertMediaPage(account, runId, page.items, clock.now())
         added += result.added
         updated += result.updated
         refreshed += result.refreshed
-        const more = page.next !== null && (fullRun || result.known === 0)
+        const next = page.nextCursor
+        const more = next !== null && (fullRun || result.known === 0)
         // progress and the lease: a run interrupted after this point resumes after this page
         await store.updateAccount(account.id, {
           sync_lease_until: clock.now() + leaseMs,
-          ...(fullRun && more ? { sync_cursor: page.after } : {}),
+          ...(fullRun && more ? { sync_cursor: next } : {}),
           now: clock.now(),
         })
-        if (!more || page.next === null) break
+        if (!more || next === null) break
         if (pages >= maxPages)
           throw new GalleryError(
             'ERR_PROVIDER_RESPONSE',
             `Instagram returned more than ${maxPages} pages of media; sync stopped`,
           )
-        page = await client.fetchMediaPage(page.next)
+        page = await client.listMedia(credentials, next)
       }
-      const removed = fullRun ? await store.removeMediaNotSeen(account.id, runId) : 0
+      const removed = reconciles ? await store.removeMediaNotSeen(account.id, runId) : 0
       const summary = await store.summarizeMedia(account.id)
       const now = clock.now()
       let lastFullSync = fullRun ? now : account.last_full_sync
       if (
         !fullRun &&
-        profile.mediaCount !== null &&
-        profile.mediaCount !== summary.count &&
+        identity.mediaCount !== null &&
+        identity.mediaCount !== summary.count &&
         lastFullSync !== null &&
         now - lastFullSync >= schedule.fullIntervalMs / 4
       ) {
@@ -282,7 +288,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       await release(account, {
         last_sync: now,
         last_full_sync: lastFullSync,
-        posts_count: profile.mediaCount ?? summary.count,
+        posts_count: identity.mediaCount ?? summary.count,
         media_urls_expire_at: summary.urlsExpireAt,
         next_sync_at: nextSyncAt(now, summary.urlsExpireAt),
         sync_failures: 0,

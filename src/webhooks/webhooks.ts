@@ -8,22 +8,35 @@
  * Retries back off (1 min, 5 min, 30 min, 2 h, 6 h, 12 h); after 7 failed attempts the delivery is
  * marked `failed`. Deliveries are at-least-once: receivers deduplicate on the event `id`.
  *
- * Signature (like Stripe's): header `X-Phoenix-Signature: t=<unix seconds>,v1=<hex>` where
- * `v1 = HMAC-SHA256(WEBHOOK_SECRET, "<t>.<raw body>")`. Receivers recompute it over the raw body,
- * compare in constant time and reject old `t` values (replays). Payloads never hold tokens.
+ * Signature: Standard Webhooks (https://www.standardwebhooks.com), signed with the
+ * `standardwebhooks` package. `webhook-id` is the event id (the same on every retry),
+ * `webhook-timestamp` the Unix seconds of this attempt, and `webhook-signature` holds one
+ * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>">` per configured secret, separated by
+ * spaces, so secrets can be rotated. Key of each secret: see `./secrets.ts`. Payloads never hold
+ * tokens.
+ *
+ * Deprecated, sent for one more release: `X-Phoenix-Event`, `X-Phoenix-Delivery` (the event id,
+ * unsigned) and the Stripe-like `X-Phoenix-Signature: t=<unix seconds>,v1=<hex>` where
+ * `v1 = HMAC-SHA256(<first secret, as written>, "<t>.<raw body>")`.
  */
 import { createHmac, randomUUID } from 'node:crypto'
+import { Webhook } from 'standardwebhooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { SocialAccountRecord, Store } from '../store/types.ts'
-import type { FetchLike } from '../providers/instagram/client.ts'
+import { toWhsec } from './secrets.ts'
+import type { FetchLike } from '../providers/types.ts'
 
 export type WebhookEventType =
   'account.connected' | 'account.reauth_required' | 'account.revoked' | 'data.deleted'
 
 export interface WebhookTarget {
   readonly url: string
-  readonly secret: string
+  /**
+   * Validated secrets (`whsec_<base64>` or plain, see `./secrets.ts`), at least one: each signs
+   * every delivery; the first also signs the deprecated `X-Phoenix-Signature`.
+   */
+  readonly secrets: readonly string[]
 }
 
 /** Minutes to wait after the 1st, 2nd, ... failed attempt; one more failure ends the retries. */
@@ -57,20 +70,46 @@ export interface WebhookNotifier {
   idle(): Promise<void>
 }
 
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, keyed with the secret's text.
+ * @deprecated The `X-Phoenix-Signature` value, kept for one release; use {@link webhookSigner}.
+ */
 export function signWebhook(secret: string, body: string, unixSeconds: number): string {
   const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')
   return `t=${unixSeconds},v1=${mac}`
 }
 
+/**
+ * The signing headers of one attempt for these secrets (at least one): the Standard Webhooks
+ * `webhook-id`, `webhook-timestamp` and `webhook-signature` (one `v1,<base64>` per secret), and the
+ * deprecated `x-phoenix-delivery` and `x-phoenix-signature` (first secret).
+ */
+export function webhookSigner(
+  secrets: readonly string[],
+): (id: string, body: string, unixSeconds: number) => Record<string, string> {
+  const [first] = secrets
+  if (first === undefined) throw new Error('webhookSigner needs at least one secret')
+  const signers = secrets.map((secret) => new Webhook(toWhsec(secret)))
+  return (id, body, unixSeconds) => {
+    const at = new Date(unixSeconds * 1000)
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': String(unixSeconds),
+      'webhook-signature': signers.map((signer) => signer.sign(id, at, body)).join(' '),
+      'x-phoenix-delivery': id,
+      'x-phoenix-signature': signWebhook(first, body, unixSeconds),
+    }
+  }
+}
+
 export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookNotifier {
   const { store, clock, logger, target } = options
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init))
+  const sign = target === null ? null : webhookSigner(target.secrets)
   let running: Promise<DeliveryReport> | null = null
   let rerun = false
 
-  async function attempt(url: string, secret: string, id: string, type: string, body: string) {
-    const signature = signWebhook(secret, body, Math.floor(clock.now() / 1000))
+  async function attempt(url: string, type: string, body: string, signed: Record<string, string>) {
     try {
       const response = await fetchImpl(url, {
         method: 'POST',
@@ -80,8 +119,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           'content-type': 'application/json',
           'user-agent': 'PhoenixSocialGallery-Webhooks/1',
           'x-phoenix-event': type,
-          'x-phoenix-delivery': id,
-          'x-phoenix-signature': signature,
+          ...signed,
         },
         body,
       })
@@ -97,7 +135,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     let delivered = 0
     let retrying = 0
     let failed = 0
-    if (target === null) return { delivered, retrying, failed }
+    if (target === null || sign === null) return { delivered, retrying, failed }
     for (let round = 0; round < 100; round++) {
       const now = clock.now()
       const due = await store.claimDueWebhooks({
@@ -107,13 +145,8 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
       })
       if (due.length === 0) break
       for (const delivery of due) {
-        const error = await attempt(
-          target.url,
-          target.secret,
-          delivery.id,
-          delivery.event_type,
-          delivery.payload,
-        )
+        const signed = sign(delivery.id, delivery.payload, Math.floor(clock.now() / 1000))
+        const error = await attempt(target.url, delivery.event_type, delivery.payload, signed)
         const attempts = delivery.attempts + 1
         const delay = RETRY_DELAYS_MINUTES[attempts - 1]
         const finishedAt = clock.now()

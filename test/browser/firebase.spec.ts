@@ -3,14 +3,14 @@
  * at a local Firebase Auth emulator that issues RS256 ID tokens), the API is called with the
  * bearer token and verified against the local JWKS, and the whole connect → gallery flow works.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Browser } from 'playwright-core'
 import {
   connectThroughPopup,
-  launchChromium,
   openContext,
   serveTestApp,
+  signUpInPage,
+  useChromium,
   withScreenshots,
 } from '../helpers/browser.ts'
 import { FIREBASE_TEST_PROJECT, fakeFirebaseAuth, localJwks } from '../helpers/firebase.ts'
@@ -18,13 +18,7 @@ import { FIREBASE_TEST_PROJECT, fakeFirebaseAuth, localJwks } from '../helpers/f
 const PASSWORD = 'correct horse battery'
 const WEB_API_KEY = 'AIzaSyTest-local-web-api-key-0000000'
 
-let browser: Browser
-before(async () => {
-  browser = await launchChromium()
-})
-after(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 test('Firebase mode: sign up with the Firebase SDK, connect Instagram, see the gallery, stay signed in, sign out', async (t) => {
   const jwks = await localJwks(t)
@@ -36,7 +30,7 @@ test('Firebase mode: sign up with the Firebase SDK, connect Instagram, see the g
     FIREBASE_WEB_API_KEY: WEB_API_KEY,
     FIREBASE_AUTH_EMULATOR_URL: firebase.url,
   })
-  const { context, page, errors } = await openContext(t, browser)
+  const { context, page, errors } = await openContext(t, browser())
   const bearerCalls: string[] = []
   page.on('request', (request) => {
     const url = new URL(request.url())
@@ -44,11 +38,7 @@ test('Firebase mode: sign up with the Firebase SDK, connect Instagram, see the g
       bearerCalls.push(url.pathname)
   })
   await withScreenshots(t, context, async () => {
-    await page.goto(`${app.base}/gallery`)
-    await page.getByLabel('Email').fill('carol@example.com')
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
-    await page.getByRole('button', { name: 'Create account' }).click()
-    await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
+    await signUpInPage(page, app.base, PASSWORD, 'carol@example.com')
     assert.ok(
       firebase.calls.some((c) => c.endsWith('/accounts:signUp')),
       'signed up with Firebase',
@@ -106,7 +96,7 @@ test('Firebase mode without a Web API key: the page says what to set', async (t)
     FIREBASE_PROJECT_ID: FIREBASE_TEST_PROJECT,
     FIREBASE_JWKS_URL: jwks.url,
   })
-  const { page } = await openContext(t, browser)
+  const { page } = await openContext(t, browser())
   await page.goto(`${app.base}/gallery`)
   await page.getByText('Firebase sign-in is not configured').waitFor()
   assert.match(await page.locator('#app').innerText(), /FIREBASE_WEB_API_KEY/)

@@ -2,31 +2,25 @@
  * The web app in real Chromium against the real server (in-process, on a loopback port) and the
  * sandbox emulator: what a person does, with the mouse and with the keyboard alone.
  */
-import { after, before, describe, test, type TestContext } from 'node:test'
+import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import {
   connectThroughPopup,
-  launchChromium,
   openContext,
   serveTestApp,
+  signUpInPage,
+  useChromium,
   withScreenshots,
-  type ServedApp,
 } from '../helpers/browser.ts'
 
 const require = createRequire(import.meta.url)
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
 const PASSWORD = 'correct horse battery'
 
-let browser: Browser
-before(async () => {
-  browser = await launchChromium()
-})
-after(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 interface AxeViolation {
   id: string
@@ -56,18 +50,6 @@ async function assertAccessible(page: Page, where: string): Promise<void> {
   assert.deepEqual(serious, [], `${where}: ${JSON.stringify(serious, null, 1)}`)
 }
 
-async function register(
-  page: Page,
-  app: ServedApp,
-  email = `u${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`,
-): Promise<void> {
-  await page.goto(`${app.base}/gallery`)
-  await page.getByLabel('Email').fill(email)
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
-}
-
 async function tilesWithImages(page: Page): Promise<number> {
   return page
     .locator('.tile img')
@@ -94,9 +76,9 @@ describe('gallery in Chromium', () => {
     const big = app.emulator.state.userByIndex(9)!
     const { generateMedia } = await import('../../src/emulator/demo-data.ts')
     big.media = generateMedia(9, 'big_creator', 150)
-    const { context, page, errors } = await openContext(t, browser)
+    const { context, page, errors } = await openContext(t, browser())
     await withScreenshots(t, context, async () => {
-      await register(page, app)
+      await signUpInPage(page, app.base, PASSWORD)
       await assert.doesNotReject(page.getByText('Sandbox.').waitFor())
       await assertAccessible(page, 'empty gallery')
       await connectThroughPopup(page, 'Allow', 'big_creator')
@@ -174,9 +156,9 @@ describe('gallery in Chromium', () => {
 
   test('denying in the popup, and a personal account, explain what happened', async (t) => {
     const app = await serveTestApp(t)
-    const { context, page } = await openContext(t, browser)
+    const { context, page } = await openContext(t, browser())
     await withScreenshots(t, context, async () => {
-      await register(page, app)
+      await signUpInPage(page, app.base, PASSWORD)
       await connectThroughPopup(page, 'Deny')
       await page.getByText('You cancelled the Instagram authorization').waitFor()
       await connectThroughPopup(page, 'Allow', 'sandbox_personal')
@@ -188,12 +170,12 @@ describe('gallery in Chromium', () => {
 
   test('when popups are blocked, connecting falls back to a full-page redirect', async (t) => {
     const app = await serveTestApp(t)
-    const { context, page } = await openContext(t, browser)
+    const { context, page } = await openContext(t, browser())
     await withScreenshots(t, context, async () => {
       await page.addInitScript(() => {
         window.open = () => null
       })
-      await register(page, app)
+      await signUpInPage(page, app.base, PASSWORD)
       await page.getByRole('button', { name: 'Connect Instagram' }).click()
       await page.waitForURL(/\/sandbox\/instagram\/oauth\/authorize/)
       await page.getByRole('button', { name: 'Allow' }).click()
@@ -211,9 +193,9 @@ describe('gallery in Chromium', () => {
 
   test('expired media URLs show a placeholder, never a broken image, and are refreshed', async (t) => {
     const app = await serveTestApp(t)
-    const { context, page } = await openContext(t, browser)
+    const { context, page } = await openContext(t, browser())
     await withScreenshots(t, context, async () => {
-      await register(page, app)
+      await signUpInPage(page, app.base, PASSWORD)
       await connectThroughPopup(page, 'Allow')
       await page.getByText('Synced @sandbox_creator').waitFor({ timeout: 20_000 })
       await page.locator('.tile img').first().waitFor()
@@ -224,7 +206,7 @@ describe('gallery in Chromium', () => {
       app.clock.advance(4 * 86_400_000)
       // The browser's caches live in real time, not in the emulator's: come back the next day
       // in a fresh browser context (no HTTP or memory cache), signed in with the same session.
-      const later = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+      const later = await browser().newContext({ viewport: { width: 1100, height: 800 } })
       t.after(() => later.close())
       await later.addCookies(await context.cookies())
       const next = await later.newPage()
@@ -269,7 +251,7 @@ describe('gallery in Chromium', () => {
 
   test('keyboard only: sign up, connect, browse with arrows, open and close the viewer', async (t) => {
     const app = await serveTestApp(t)
-    const { context, page } = await openContext(t, browser)
+    const { context, page } = await openContext(t, browser())
     await withScreenshots(t, context, async () => {
       await page.goto(`${app.base}/gallery`)
       await page.getByLabel('Email').waitFor()

@@ -5,11 +5,11 @@
  * Chromium enforces the cookie prefixes: a binding cookie that breaks them is dropped and the
  * callback ends in `invalid_state`, which no simulated browser ever noticed.
  */
-import { after, before, describe, test, type TestContext } from 'node:test'
+import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
-import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core'
-import { launchChromium, withScreenshots } from '../helpers/browser.ts'
+import type { BrowserContext, Cookie, Page } from 'playwright-core'
+import { signUpInPage, useChromium, withScreenshots } from '../helpers/browser.ts'
 import { buildTestApp, count, type TestApp } from '../helpers/build-app.ts'
 import { startTlsProxy } from '../helpers/tls.ts'
 import { cookieNames } from '../../src/http/session.ts'
@@ -17,13 +17,7 @@ import { cookieNames } from '../../src/http/session.ts'
 const PASSWORD = 'correct horse battery'
 const NAMES = cookieNames(true)
 
-let browser: Browser
-before(async () => {
-  browser = await launchChromium()
-})
-after(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 /** The app on http loopback behind a TLS terminator; `base` is the https origin. */
 async function httpsApp(t: TestContext): Promise<TestApp & { base: string }> {
@@ -37,7 +31,7 @@ async function httpsApp(t: TestContext): Promise<TestApp & { base: string }> {
 async function httpsContext(
   t: TestContext,
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({
+  const context = await browser().newContext({
     ignoreHTTPSErrors: true,
     viewport: { width: 1100, height: 800 },
   })
@@ -52,16 +46,6 @@ async function httpsContext(
     })
   })
   return { context, page: await context.newPage(), errors }
-}
-
-async function register(page: Page, base: string): Promise<void> {
-  await page.goto(`${base}/gallery`)
-  await page
-    .getByLabel('Email')
-    .fill(`u${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`)
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
 }
 
 function describeJar(jar: Cookie[]): string {
@@ -117,7 +101,7 @@ describe('connecting Instagram on https in Chromium', () => {
     const app = await httpsApp(t)
     const { context, page, errors } = await httpsContext(t)
     await withScreenshots(t, context, async () => {
-      await register(page, app.base)
+      await signUpInPage(page, app.base, PASSWORD)
       const popupPromise = page.waitForEvent('popup')
       await page.getByRole('button', { name: 'Connect Instagram' }).click()
       const popup = await popupPromise
@@ -139,7 +123,7 @@ describe('connecting Instagram on https in Chromium', () => {
       await page.addInitScript(() => {
         window.open = () => null
       })
-      await register(page, app.base)
+      await signUpInPage(page, app.base, PASSWORD)
       await page.getByRole('button', { name: 'Connect Instagram' }).click()
       await page.waitForURL(/^https:\/\/localhost:\d+\/sandbox\/instagram\/oauth\/authorize/)
       await page.getByRole('button', { name: 'Allow' }).waitFor()

@@ -2,33 +2,24 @@
  * Landing-page links in real Chromium (issue 12 item 6): a link someone else wrote can neither put
  * its words on our page nor start a sync; the page's own connection still does both.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Browser } from 'playwright-core'
 import {
   connectThroughPopup,
-  launchChromium,
   openContext,
   serveTestApp,
+  signUpInPage,
+  useChromium,
   withScreenshots,
 } from '../helpers/browser.ts'
 
-let browser: Browser
-before(async () => {
-  browser = await launchChromium()
-})
-after(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 test('a crafted landing link shows only our own text and starts no sync', async (t) => {
   const app = await serveTestApp(t)
-  const { context, page } = await openContext(t, browser)
+  const { context, page } = await openContext(t, browser())
   await withScreenshots(t, context, async () => {
-    await page.goto(`${app.base}/gallery`)
-    await page.getByLabel('Email').fill('owner@example.com')
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery')
-    await page.getByRole('button', { name: 'Create account' }).click()
+    await signUpInPage(page, app.base, 'correct horse battery', 'owner@example.com')
     await connectThroughPopup(page, 'Allow')
     // the page's own connection syncs at once
     await page.getByText('Synced @sandbox_creator').waitFor({ timeout: 20_000 })

@@ -5,29 +5,23 @@
  * `no-cors` POSTs and a form post to the API under percent-encoded paths (`/%61pi/...`), which the
  * router decodes to the `/api` routes. The same-origin check must refuse every one of them.
  */
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Browser } from 'playwright-core'
 import {
   connectThroughPopup,
-  launchChromium,
   openContext,
   serveTestApp,
+  signUpInPage,
+  useChromium,
   withScreenshots,
 } from '../helpers/browser.ts'
 import { count, type TestApp } from '../helpers/build-app.ts'
 
 const PASSWORD = 'correct horse battery'
 
-let browser: Browser
-before(async () => {
-  browser = await launchChromium()
-})
-after(async () => {
-  await browser.close()
-})
+const browser = useChromium()
 
 interface Completed {
   readonly method: string
@@ -79,15 +73,11 @@ test('a page on another loopback port (same site) cannot sync, sign out or add a
   const evilBase = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`
   assert.notEqual(evilBase, app.base)
 
-  const { context, page } = await openContext(t, browser)
+  const { context, page } = await openContext(t, browser())
   context.setDefaultTimeout(15_000)
   await withScreenshots(t, context, async () => {
     // the victim: signed in, one connected account, its first sync done
-    await page.goto(`${app.base}/gallery`)
-    await page.getByLabel('Email').fill('victim@example.com')
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
-    await page.getByRole('button', { name: 'Create account' }).click()
-    await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
+    await signUpInPage(page, app.base, PASSWORD, 'victim@example.com')
     await connectThroughPopup(page, 'Allow')
     await page.getByText('Synced @sandbox_creator').waitFor({ timeout: 20_000 })
     await page.waitForLoadState('networkidle')

@@ -265,3 +265,59 @@ test('ALLOWED_HOSTS: the Host check is on outside production, and in production 
     /ALLOWED_HOSTS: "https:\/\/gallery.example.com" is not a host name/,
   )
 })
+
+test('WEBHOOK_SECRET: whsec_<base64> (24 to 64 bytes) or plain (≥ 32 characters), several separated by spaces', () => {
+  const whsec = (bytes: number, fill = 1) => `whsec_${Buffer.alloc(bytes, fill).toString('base64')}`
+  const plain = 'a-plain-secret-of-at-least-32-characters'
+  const secrets = (value: string) =>
+    loadConfig({ WEBHOOK_URL: 'https://hooks.example/phoenix', WEBHOOK_SECRET: value }).webhook
+  assert.deepEqual(secrets(whsec(32)), {
+    url: 'https://hooks.example/phoenix',
+    secrets: [whsec(32)],
+  })
+  assert.deepEqual(secrets(plain)?.secrets, [plain])
+  assert.deepEqual(secrets(` ${whsec(24)}   ${whsec(64, 2)}  ${plain} `)?.secrets, [
+    whsec(24),
+    whsec(64, 2),
+    plain,
+  ])
+  assert.deepEqual(secrets('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')?.secrets, [
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  ])
+})
+
+test('WEBHOOK_SECRET: bad base64, a key size outside 24–64 bytes, a short or repeated secret: named, never shown', () => {
+  const whsec = (bytes: number, fill = 1) => `whsec_${Buffer.alloc(bytes, fill).toString('base64')}`
+  const refused = (value: string, message: RegExp) =>
+    assert.throws(
+      () => loadConfig({ WEBHOOK_URL: 'https://hooks.example/phoenix', WEBHOOK_SECRET: value }),
+      (error: Error) => {
+        assert.match(error.message, message, value)
+        for (const secret of value.split(' '))
+          if (secret.length > 12) assert.equal(error.message.includes(secret), false, 'no secret')
+        return true
+      },
+    )
+  const notBase64 = /WEBHOOK_SECRET starts with whsec_ but the rest is not valid base64/
+  refused('whsec_this*is!not~base64-at-all-0123456789', notBase64)
+  refused(`whsec_${Buffer.alloc(32, 0xfb).toString('base64url')}`, notBase64) // -/_ alphabet
+  refused(whsec(32).replace(/=+$/, ''), notBase64) // padding left off
+  refused(whsec(25).replace(/=+$/, ''), notBase64)
+  refused('whsec_', /WEBHOOK_SECRET is a whsec_ secret of 0 bytes; it must decode to 24 to 64/)
+  refused(whsec(23), /WEBHOOK_SECRET is a whsec_ secret of 23 bytes; it must decode to 24 to 64/)
+  refused(whsec(65), /WEBHOOK_SECRET is a whsec_ secret of 65 bytes; it must decode to 24 to 64/)
+  refused(
+    `${whsec(32)} whsec_!!!`,
+    /WEBHOOK_SECRET \(secret #2\) starts with whsec_ but the rest is not valid base64/,
+  )
+  refused(
+    `${whsec(32)} too-short`,
+    /WEBHOOK_SECRET \(at least 32 characters\) is required when WEBHOOK_URL is set: secret #2 is a plain secret shorter/,
+  )
+  refused(`${whsec(32)} ${whsec(32)}`, /WEBHOOK_SECRET \(secret #2\) repeats secret #1/)
+  refused('   ', /WEBHOOK_SECRET \(at least 32 characters\) is required when WEBHOOK_URL is set/)
+  assert.throws(
+    () => loadConfig({ WEBHOOK_SECRET: whsec(32) }),
+    /WEBHOOK_SECRET is set but WEBHOOK_URL is not/,
+  )
+})

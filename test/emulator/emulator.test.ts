@@ -368,25 +368,16 @@ test('bounds: captions, faults (known fields only), users, total media', async (
   emu.control.editMedia(first?.id ?? '', { caption: null })
   assert.equal(emu.state.findMedia(first?.id ?? '')?.media.caption, null)
 
-  emu.control.addFault({
+  const fault = {
     kind: 'graph_error',
     code: 190,
     subcode: 460,
     message: 'Error validating access token',
     count: 2,
     path: '/me',
-    extra: 'dropped',
-  })
-  assert.deepEqual(emu.state.faults, [
-    {
-      kind: 'graph_error',
-      code: 190,
-      subcode: 460,
-      message: 'Error validating access token',
-      count: 2,
-      path: '/me',
-    },
-  ])
+  }
+  emu.control.addFault({ ...fault, extra: 'dropped' })
+  assert.deepEqual(emu.state.faults, [fault])
   for (const [fault, pattern] of [
     [{ kind: 'http_5xx', count: 0 }, /count/],
     [{ kind: 'http_5xx', count: 10_001 }, /count/],

@@ -2,7 +2,7 @@
  * Real Chromium for browser tests (Debian's /usr/bin/chromium through playwright-core; no
  * browser download), and a test server listening on a loopback port.
  */
-import type { TestContext } from 'node:test'
+import { after, before, type TestContext } from 'node:test'
 import { existsSync, mkdirSync } from 'node:fs'
 import { freePort } from './net.ts'
 import { resolve } from 'node:path'
@@ -29,6 +29,24 @@ export async function launchChromium(): Promise<Browser> {
     )
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+}
+
+/**
+ * One Chromium for a file's tests: launched before the first, closed after the last. Call it at
+ * the top of the file; the function it returns gives the browser inside a test.
+ */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined
+  before(async () => {
+    browser = await launchChromium()
+  })
+  after(async () => {
+    await browser?.close()
+  })
+  return () => {
+    if (browser === undefined) throw new Error('Chromium runs only while the tests do')
+    return browser
+  }
 }
 
 export interface ServedApp extends TestApp {
@@ -104,4 +122,21 @@ export async function connectThroughPopup(
   const closed = popup.waitForEvent('close')
   await popup.getByRole('button', { name: decision }).click()
   await closed
+}
+
+/**
+ * Creates an account on the gallery page (a fresh e-mail address unless given) and waits until
+ * the page offers to connect Instagram.
+ */
+export async function signUpInPage(
+  page: Page,
+  base: string,
+  password: string,
+  email = `u${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`,
+): Promise<void> {
+  await page.goto(`${base}/gallery`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password', { exact: true }).fill(password)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
 }

@@ -5,6 +5,7 @@
 import type { TestContext } from 'node:test'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { repoRoot } from './paths.ts'
+import { HttpAgent, type HttpAnswer } from './http-agent.ts'
 
 export interface Proc {
   readonly child: ChildProcess
@@ -44,41 +45,38 @@ export async function waitFor<T>(
   throw new Error(`${what}: timed out\n${proc.output()}`)
 }
 
-/** A minimal cookie-keeping HTTP client that does not follow redirects. */
+/**
+ * A minimal cookie-keeping HTTP client that does not follow redirects: our Origin on every request,
+ * no deadline, and every answer's body kept in `bodies`.
+ */
 export class Client {
-  readonly cookies = new Map<string, string>()
   readonly bodies: string[] = []
   readonly origin: string
+  readonly #agent: HttpAgent
   constructor(origin: string) {
     this.origin = origin
+    this.#agent = new HttpAgent(origin, {
+      timeoutMs: null,
+      onAnswer: ({ answer }) => this.bodies.push(answer.text),
+    })
   }
-  async send(
+  get cookies(): Map<string, string> {
+    return this.#agent.cookies
+  }
+  send(
     method: string,
     url: string,
     body?: string,
     contentType = 'application/json',
-  ): Promise<{ status: number; headers: Headers; text: string }> {
-    const headers: Record<string, string> = { origin: this.origin }
-    if (this.cookies.size > 0)
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-    if (body !== undefined) headers['content-type'] = contentType
-    const response = await fetch(url, {
-      method,
-      headers,
-      redirect: 'manual',
+  ): Promise<HttpAnswer> {
+    return this.#agent.send(method, url, {
+      origin: null,
+      headers: {
+        origin: this.origin,
+        ...(body === undefined ? {} : { 'content-type': contentType }),
+      },
       ...(body === undefined ? {} : { body }),
     })
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const [name = '', ...rest] = pair.split('=')
-      const value = rest.join('=')
-      if (value === '' || /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line))
-        this.cookies.delete(name)
-      else this.cookies.set(name, value)
-    }
-    const text = await response.text()
-    this.bodies.push(text)
-    return { status: response.status, headers: response.headers, text }
   }
 }
 

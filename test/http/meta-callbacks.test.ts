@@ -22,6 +22,15 @@ function signed(app: TestApp, payload: Record<string, unknown>): string {
   const dated = { issued_at: Math.floor(app.clock.now() / 1000), ...payload }
   return `signed_request=${encodeURIComponent(signRequest(dated, app.emulator.state.settings.clientSecret))}`
 }
+/** A genuine signed_request of `sandbox_creator`, issued now. */
+const genuineSignedRequest = (app: TestApp): string =>
+  signRequest(
+    { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: Math.floor(app.clock.now() / 1000) },
+    app.emulator.state.settings.clientSecret,
+  )
+/** Every row of user_social_accounts as one string, to compare before and after. */
+const accountRows = async (app: TestApp): Promise<string> =>
+  JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
 const accountStatus = async (app: TestApp) =>
   (await app.raw('SELECT status FROM user_social_accounts'))[0]?.status
 async function connected(t: Parameters<typeof buildTestApp>[0]) {
@@ -92,12 +101,8 @@ test('deauthorize: valid request revokes the account and deletes its token; reco
 
 test('bad signed_request values answer 400, change nothing and are not logged', async (t) => {
   const { app } = await connected(t)
-  const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
-  const secret = app.emulator.state.settings.clientSecret
-  const good = signRequest(
-    { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: Math.floor(app.clock.now() / 1000) },
-    secret,
-  )
+  const before = await accountRows(app)
+  const good = genuineSignedRequest(app)
   const [sig = '', payload = ''] = good.split('.')
   const cases: Record<string, string> = {
     forged: `signed_request=${signRequest({ algorithm: 'HMAC-SHA256', user_id: IG_USER }, 'not-the-secret')}`,
@@ -122,7 +127,7 @@ test('bad signed_request values answer 400, change nothing and are not logged', 
   }
   const huge = await post(app, DEAUTH, `signed_request=${'A'.repeat(20_000)}`)
   assert.equal(huge.statusCode, 413)
-  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), before)
+  assert.equal(await accountRows(app), before)
   assert.equal(await count(app, 'data_deletion_requests'), 0)
   const logs = app.logs.join('\n')
   assert.equal(logs.includes(sig), false, 'signed_request never logged')
@@ -228,7 +233,7 @@ test('callbacks in production without Instagram credentials answer 503', async (
 
 test('a stale, future or undated signed_request answers 400 saying why; nothing is revoked or deleted (F6)', async (t) => {
   const { app } = await connected(t)
-  const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
+  const before = await accountRows(app)
   const media = await count(app, 'media')
   const secret = app.emulator.state.settings.clientSecret
   const nowS = Math.floor(app.clock.now() / 1000)
@@ -270,7 +275,7 @@ test('a stale, future or undated signed_request answers 400 saying why; nothing 
       assert.equal(response.body.includes(value.split('.')[0] ?? ''), false, 'never echoed')
     }
   }
-  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), before)
+  assert.equal(await accountRows(app), before)
   assert.equal(await count(app, 'media'), media)
   assert.equal(await count(app, 'data_deletion_requests'), 0)
   assert.match(app.logs.join('\n'), /"reason":"signed_request is too old[^"]*".*callback refused/)
@@ -309,12 +314,8 @@ test('a captured deauthorize replayed after the user reconnected: refused once i
 
 test('other spellings of a genuine signed_request are refused: flipped low bits, bad padding (F10)', async (t) => {
   const { app } = await connected(t)
-  const before = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
-  const secret = app.emulator.state.settings.clientSecret
-  const genuine = signRequest(
-    { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: Math.floor(app.clock.now() / 1000) },
-    secret,
-  )
+  const before = await accountRows(app)
+  const genuine = genuineSignedRequest(app)
   const [signature = '', payload = ''] = genuine.split('.')
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   const last = alphabet.indexOf(signature.at(-1) ?? '')
@@ -329,7 +330,7 @@ test('other spellings of a genuine signed_request are refused: flipped low bits,
         'Invalid signed_request',
       )
     }
-  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), before)
+  assert.equal(await accountRows(app), before)
   assert.equal(await count(app, 'data_deletion_requests'), 0)
   // exact padding is a spelling Meta's tooling writes (the PHP SDK): still accepted
   const padded = await post(

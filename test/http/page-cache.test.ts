@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { PageCache } from '../../src/http/page-cache.ts'
 import { Browser, buildTestApp, connectedApp } from '../helpers/build-app.ts'
-import { publish, unpublish } from '../helpers/jobs.ts'
+import { publish, runDue, unpublish } from '../helpers/jobs.ts'
 
 test('page cache: a page is served only at the version it was rendered at; least recently used go first', () => {
   const cache = new PageCache(100)
@@ -58,4 +58,51 @@ test('the media API is never stale: new posts, edits, deletions and disconnectio
   assert.deepEqual(await items(browser), [])
   const filtered = await browser.fetch('GET', `/api/socials/media?limit=50&account_id=${accountId}`)
   assert.equal(filtered.statusCode, 404, 'the disconnected account is gone, not an empty page')
+})
+
+test('a sync that finds nothing new keeps cached media pages; a new post replaces them', async (t) => {
+  const { app, browser, accountId } = await connectedApp(t)
+  const first = await runDue(app)
+  assert.equal(first.syncs.modes.full, 1, 'a new account gets a full sync at once')
+  // count the renderings: a page served from the cache does not list media
+  let listed = 0
+  const listMedia = app.store.listMedia.bind(app.store)
+  app.store.listMedia = (query) => {
+    listed++
+    return listMedia(query)
+  }
+  const version = async () =>
+    Number((await app.raw('SELECT gallery_version AS v FROM users'))[0]?.v ?? -1)
+  const page = async () => (await browser.fetch('GET', '/api/socials/media?limit=50')).body
+
+  const rendered = await page()
+  assert.equal(listed, 1)
+  const before = await version()
+
+  app.clock.advance(75 * 60_000)
+  const incremental = await runDue(app)
+  assert.deepEqual([incremental.syncs.modes.incremental, incremental.syncs.synced], [1, 1])
+  assert.equal(await version(), before, 'an unchanged incremental sync leaves the version')
+  assert.equal(await page(), rendered)
+  assert.equal(listed, 1, 'served from the cache')
+
+  app.clock.advance(11 * 60_000)
+  const full = await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+  assert.equal(full.statusCode, 200)
+  assert.equal(full.json<{ mode: string }>().mode, 'full')
+  assert.equal(await version(), before, 'an unchanged full sync (every post marked seen) too')
+  assert.equal(await page(), rendered)
+  assert.equal(listed, 1, 'still served from the cache')
+
+  await publish(app, 1, 'a new post')
+  app.clock.advance(75 * 60_000)
+  assert.equal((await runDue(app)).syncs.synced, 1)
+  assert.ok((await version()) > before, 'a new post moves the version')
+  const fresh = await page()
+  assert.equal(listed, 2, 'rendered again')
+  assert.notEqual(fresh, rendered)
+  assert.equal(
+    (JSON.parse(fresh) as { items: { caption: string }[] }).items[0]?.caption,
+    'a new post',
+  )
 })

@@ -9,7 +9,8 @@ import {
   passwordChangedFault,
 } from '../helpers/build-app.ts'
 import { createRenewalService } from '../../src/socials/renewal-service.ts'
-import type { InstagramClient } from '../../src/providers/instagram/client.ts'
+import { INSTAGRAM_CAPABILITIES } from '../../src/providers/instagram/client.ts'
+import type { Credentials, ProviderClient } from '../../src/providers/types.ts'
 
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
@@ -165,21 +166,26 @@ test('renewals run RENEWAL_CONCURRENCY at a time, each due token once', async (t
   let most = 0
   const renewedTokens: string[] = []
   const client = {
-    async refreshLongLived(token: string) {
+    async renew(current: Credentials): Promise<Credentials> {
       inFlight++
       most = Math.max(most, inFlight)
       await new Promise((resolve) => setTimeout(resolve, 20))
       inFlight--
-      renewedTokens.push(token)
-      return { accessToken: `IGAArenewed${renewedTokens.length}`, expiresInSeconds: 60 * 86_400 }
+      renewedTokens.push(current.accessToken)
+      return {
+        accessToken: `IGAArenewed${renewedTokens.length}`,
+        accessTokenExpiresAt: app.clock.now() + 60 * DAY,
+        issuedAt: app.clock.now(),
+      }
     },
-  } as unknown as InstagramClient
+  } as unknown as ProviderClient
   const renewal = createRenewalService({
     store: app.store,
     vault: app.vault,
     clock: app.clock,
     logger: app.app.log,
     instagramClient: () => client,
+    renewal: INSTAGRAM_CAPABILITIES.renewal,
     webhooks: app.app.jobs.webhooks,
     marginMs: 30 * DAY,
     concurrency: 4,
@@ -188,4 +194,45 @@ test('renewals run RENEWAL_CONCURRENCY at a time, each due token once', async (t
   assert.equal(report.renewed, 6)
   assert.equal(most, 4, 'four at a time, never more')
   assert.equal(new Set(renewedTokens).size, 6, 'each token once')
+})
+
+test('a renewal that fails after Meta revoked the app leaves the account revoked, with no reauth event', async (t) => {
+  // events are written to the outbox only when a receiver is configured (nothing listens here)
+  const { app } = await connectedApp(t, {
+    WEBHOOK_URL: 'http://127.0.0.1:9/hooks',
+    WEBHOOK_SECRET: 'webhook-secret-for-the-renewal-test-0123',
+  })
+  app.clock.advance(40 * DAY)
+  const igUser = String(
+    (await app.raw('SELECT instagram_user_id AS id FROM user_social_accounts'))[0]?.id,
+  )
+  const client = {
+    // the deauthorize callback lands while the refresh is on its way; Meta then refuses it (190)
+    async renew(): Promise<Credentials> {
+      await app.store.revokeInstagramAccounts(
+        igUser,
+        'Access removed on Instagram',
+        app.clock.now(),
+      )
+      const { GalleryError } = await import('../../src/errors.ts')
+      throw new GalleryError('ERR_REAUTH_REQUIRED', 'Instagram no longer accepts this connection')
+    },
+  } as unknown as ProviderClient
+  const renewal = createRenewalService({
+    store: app.store,
+    vault: app.vault,
+    clock: app.clock,
+    logger: app.app.log,
+    instagramClient: () => client,
+    renewal: INSTAGRAM_CAPABILITIES.renewal,
+    webhooks: app.app.jobs.webhooks,
+    marginMs: 30 * DAY,
+  })
+  await renewal.runDue()
+  assert.equal((await row(app)).status, 'revoked')
+  const events = (await app.raw('SELECT event_type FROM webhook_deliveries')).map((r) =>
+    String(r.event_type),
+  )
+  assert.ok(events.includes('account.connected'), 'the outbox records events')
+  assert.ok(!events.includes('account.reauth_required'), events.join(', '))
 })

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { Webhook, WebhookVerificationError } from 'standardwebhooks'
 import {
   Browser,
   buildTestApp,
@@ -39,12 +40,16 @@ async function receiver(t: TestContext, statuses: number[] = []) {
 }
 
 /** The receiver's side of the contract, written independently of the sender's code. */
-function verify(r: Received, now: number): { type: string; data: Record<string, unknown> } {
+function verify(
+  r: Received,
+  now: number,
+  secret: string = WEBHOOK_SECRET,
+): { type: string; data: Record<string, unknown> } {
   const header = String(r.headers['x-phoenix-signature'])
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header)
   assert.ok(match, `signature header: ${header}`)
   const [, t = '', mac = ''] = match
-  const expected = createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${r.body}`).digest()
+  const expected = createHmac('sha256', secret).update(`${t}.${r.body}`).digest()
   assert.ok(timingSafeEqual(expected, Buffer.from(mac, 'hex')), 'signature matches')
   assert.ok(Math.abs(Number(t) - now / 1000) < 300, 'fresh timestamp')
   const event = JSON.parse(r.body) as {
@@ -59,9 +64,9 @@ function verify(r: Received, now: number): { type: string; data: Record<string, 
   return event
 }
 
-async function setup(t: TestContext, statuses: number[] = []) {
+async function setup(t: TestContext, statuses: number[] = [], secret: string = WEBHOOK_SECRET) {
   const hook = await receiver(t, statuses)
-  const app = await buildTestApp(t, { WEBHOOK_URL: hook.url, WEBHOOK_SECRET })
+  const app = await buildTestApp(t, { WEBHOOK_URL: hook.url, WEBHOOK_SECRET: secret })
   const browser = new Browser(app)
   await browser.register()
   return { app, browser, hook }
@@ -226,4 +231,162 @@ test('webhooks: a token that expired unrenewed is announced once as reauth_requi
     events.map((e) => [e.type, e.data.status]),
     [['account.reauth_required', 'reauth_required']],
   )
+})
+
+// --- Standard Webhooks (https://www.standardwebhooks.com) ---------------------------------------
+
+/** The Standard Webhooks specification's example secret (24 bytes). */
+const WHSEC_A = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+const WHSEC_B = `whsec_${Buffer.alloc(32, 0xb7).toString('base64')}`
+const WHSEC_OTHER = `whsec_${Buffer.alloc(32, 0x42).toString('base64')}`
+
+interface StandardEvent {
+  id: string
+  type: string
+  data: Record<string, unknown>
+}
+
+/**
+ * A receiver using the `standardwebhooks` package, with its clock at `nowMs` (the package checks
+ * the timestamp against `Date.now()`; the test app's clock can be ahead of it).
+ */
+function verifyStandard(secret: string, r: Received, nowMs: number, body = r.body): StandardEvent {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(r.headers))
+    if (typeof value === 'string') headers[name] = value
+  const realNow = Date.now
+  Date.now = () => nowMs
+  try {
+    return new Webhook(secret).verify(body, headers) as StandardEvent
+  } finally {
+    Date.now = realNow
+  }
+}
+
+/** The same check by hand (node:crypto), so the test does not only trust the package. */
+function standardSignatures(r: Received): string[] {
+  const header = String(r.headers['webhook-signature'])
+  assert.match(header, /^v1,[A-Za-z0-9+/]{43}=( v1,[A-Za-z0-9+/]{43}=)*$/, header)
+  return header.split(' ').map((entry) => entry.slice('v1,'.length))
+}
+function expectedSignature(whsec: string, r: Received): string {
+  const key = Buffer.from(whsec.slice('whsec_'.length), 'base64')
+  const signed = `${String(r.headers['webhook-id'])}.${String(r.headers['webhook-timestamp'])}.${r.body}`
+  return createHmac('sha256', key).update(signed).digest('base64')
+}
+
+function first(hook: { received: Received[] }): Received {
+  const r = hook.received[0]
+  assert.ok(r, 'a delivery arrived')
+  return r
+}
+
+test('webhooks (Standard Webhooks): webhook-id, webhook-timestamp and webhook-signature over id.timestamp.body with a whsec_ secret', async (t) => {
+  const { app, browser, hook } = await setup(t, [], WHSEC_A)
+  const accountId = await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  assert.equal(hook.received.length, 1)
+  const r = first(hook)
+  const now = app.clock.now()
+  const event = verifyStandard(WHSEC_A, r, now)
+  assert.equal(event.type, 'account.connected')
+  assert.equal(event.data.account_id, accountId)
+  assert.equal(r.headers['webhook-id'], event.id, 'webhook-id is the event id')
+  assert.match(event.id, /^evt_/)
+  assert.ok(Math.abs(Number(r.headers['webhook-timestamp']) - now / 1000) < 5, 'Unix seconds')
+  assert.deepEqual(standardSignatures(r), [expectedSignature(WHSEC_A, r)], 'one secret, one v1')
+
+  // what a receiver must refuse: a changed body, a changed id, another key, a replay later on
+  const refused = (what: string, check: () => unknown) =>
+    assert.throws(check, WebhookVerificationError, what)
+  refused('tampered body', () =>
+    verifyStandard(WHSEC_A, r, now, r.body.replace('connected', 'revoked')),
+  )
+  refused('tampered id', () =>
+    verifyStandard(WHSEC_A, { ...r, headers: { ...r.headers, 'webhook-id': 'evt_other' } }, now),
+  )
+  refused('tampered timestamp', () =>
+    verifyStandard(
+      WHSEC_A,
+      { ...r, headers: { ...r.headers, 'webhook-timestamp': String(Math.floor(now / 1000) + 1) } },
+      now,
+    ),
+  )
+  refused('another secret', () => verifyStandard(WHSEC_OTHER, r, now))
+  refused('replayed 10 minutes later', () => verifyStandard(WHSEC_A, r, now + 10 * 60_000))
+
+  // the deprecated headers are still there, keyed with the secret as written
+  assert.equal(verify(r, now, WHSEC_A).type, 'account.connected')
+})
+
+test('webhooks (Standard Webhooks): rotation — every secret of WEBHOOK_SECRET signs; a receiver knowing either one verifies', async (t) => {
+  const { app, browser, hook } = await setup(t, [], `${WHSEC_A} ${WHSEC_B}`)
+  await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  const r = first(hook)
+  const now = app.clock.now()
+  assert.deepEqual(standardSignatures(r), [
+    expectedSignature(WHSEC_A, r),
+    expectedSignature(WHSEC_B, r),
+  ])
+  assert.equal(verifyStandard(WHSEC_B, r, now).type, 'account.connected', 'only the second')
+  assert.equal(verifyStandard(WHSEC_A, r, now).type, 'account.connected', 'only the first')
+  assert.throws(() => verifyStandard(WHSEC_OTHER, r, now), WebhookVerificationError)
+  // the deprecated X-Phoenix-Signature is computed with the first secret only
+  assert.equal(verify(r, now, WHSEC_A).type, 'account.connected')
+  assert.throws(() => verify(r, now, WHSEC_B))
+
+  // moving off a legacy plain secret: old receivers keep the X-Phoenix-* check meanwhile
+  const migrating = await setup(t, [], `${WEBHOOK_SECRET} ${WHSEC_B}`)
+  await connectAccount(migrating.app, migrating.browser)
+  await migrating.app.app.jobs.webhooks.idle()
+  const m = first(migrating.hook)
+  const later = migrating.app.clock.now()
+  const derived = `whsec_${Buffer.from(WEBHOOK_SECRET, 'utf8').toString('base64')}`
+  assert.equal(verifyStandard(WHSEC_B, m, later).type, 'account.connected')
+  assert.equal(verifyStandard(derived, m, later).type, 'account.connected')
+  assert.equal(verify(m, later).type, 'account.connected')
+})
+
+test('webhooks (Standard Webhooks): a legacy plain secret keys the signature with its UTF-8 bytes (receiver: whsec_ + base64(secret))', async (t) => {
+  const plain = 'webhook-sécret-für-tests-0123456789abcdef' // not ASCII: pins UTF-8, not Latin-1
+  for (const secret of [WEBHOOK_SECRET, plain]) {
+    const { app, browser, hook } = await setup(t, [], secret)
+    await connectAccount(app, browser)
+    await app.app.jobs.webhooks.idle()
+    const r = first(hook)
+    const now = app.clock.now()
+    const derived = `whsec_${Buffer.from(secret, 'utf8').toString('base64')}`
+    assert.equal(verifyStandard(derived, r, now).type, 'account.connected', secret)
+    assert.deepEqual(standardSignatures(r), [expectedSignature(derived, r)])
+    assert.throws(
+      () => verifyStandard(derived, r, now, `${r.body} `),
+      WebhookVerificationError,
+      'tampered body',
+    )
+    // and the deprecated headers verify exactly as before
+    assert.equal(verify(r, now, secret).type, 'account.connected')
+  }
+})
+
+test('webhooks (Standard Webhooks): a retry keeps webhook-id; its timestamp and signature are new', async (t) => {
+  const { app, browser, hook } = await setup(t, [500], WHSEC_A)
+  await connectAccount(app, browser)
+  await app.app.jobs.webhooks.idle()
+  const firstAttempt = first(hook)
+  const firstAt = app.clock.now()
+  verifyStandard(WHSEC_A, firstAttempt, firstAt)
+  app.clock.advance(61_000)
+  assert.deepEqual((await runDue(app)).webhooks, { delivered: 1, retrying: 0, failed: 0 })
+  const retry = hook.received[1]
+  assert.ok(retry, 'the retry arrived')
+  const retryAt = app.clock.now()
+  const event = verifyStandard(WHSEC_A, retry, retryAt)
+  assert.equal(retry.body, firstAttempt.body, 'the same event')
+  assert.equal(retry.headers['webhook-id'], firstAttempt.headers['webhook-id'])
+  assert.equal(retry.headers['webhook-id'], event.id)
+  const seconds = (r: Received) => Number(r.headers['webhook-timestamp'])
+  assert.ok(seconds(retry) - seconds(firstAttempt) >= 60, 'the time of each attempt')
+  assert.ok(Math.abs(seconds(retry) - retryAt / 1000) < 5)
+  assert.notEqual(retry.headers['webhook-signature'], firstAttempt.headers['webhook-signature'])
 })

@@ -313,6 +313,7 @@ test('the client keeps URLs from its configured Graph origin (the sandbox) and h
   })
   const client = createInstagramClient({
     config,
+    now: () => Date.now(),
     fetch: () =>
       Promise.resolve(
         new Response(
@@ -382,6 +383,7 @@ test('the client never follows paging.next to another host (it carries the token
   let called = false
   const client = createInstagramClient({
     config,
+    now: () => Date.now(),
     fetch: () => {
       called = true
       return Promise.resolve(new Response('{}'))
@@ -408,6 +410,7 @@ test('the authorization URL targets Instagram Login with the configured redirect
   const url = new URL(
     createInstagramClient({
       config,
+      now: () => Date.now(),
       fetch: () => Promise.reject(new Error('no')),
     }).authorizationUrl('st'),
   )
@@ -428,6 +431,7 @@ test('network failures become a transient error with no URL in the message', asy
   }).instagram
   const client = createInstagramClient({
     config,
+    now: () => Date.now(),
     fetch: () =>
       Promise.reject(
         new TypeError('fetch failed for https://graph.instagram.com/me?access_token=IGAAsecret'),

@@ -14,6 +14,7 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { serveTestApp, type ServedApp } from '../helpers/browser.ts'
+import { HttpAgent } from '../helpers/http-agent.ts'
 import { freePort } from '../helpers/net.ts'
 import { runDue } from '../helpers/jobs.ts'
 import { signRequest } from '../../src/providers/instagram/signed-request.ts'
@@ -25,75 +26,10 @@ const PASSWORD = 'correct horse battery staple'
 const DEAUTH = '/api/socials/oauth/instagram/deauthorize'
 const DELETION = '/api/socials/oauth/instagram/data-deletion'
 
-interface Answer {
-  readonly status: number
-  readonly headers: Headers
-  readonly text: string
-  readonly location: string | null
-}
-
 /** A browser stand-in with its own cookie jar, speaking real HTTP to the served app. */
-class Agent {
-  readonly cookies = new Map<string, string>()
-  readonly #app: ServedApp
+class Agent extends HttpAgent {
   constructor(app: ServedApp) {
-    this.#app = app
-  }
-
-  async send(
-    method: string,
-    path: string,
-    options: { json?: unknown; form?: URLSearchParams | string; origin?: string | null } = {},
-  ): Promise<Answer> {
-    const headers: Record<string, string> = {}
-    const origin = options.origin === undefined ? this.#app.base : options.origin
-    if (origin !== null && method !== 'GET') headers.origin = origin
-    if (this.cookies.size > 0)
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-    let body: string | undefined
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json'
-      body = JSON.stringify(options.json)
-    } else if (options.form !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded'
-      body = options.form.toString()
-    }
-    const url = path.startsWith('http') ? path : `${this.#app.base}${path}`
-    const response = await fetch(url, {
-      method,
-      headers,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(10_000),
-      ...(body === undefined ? {} : { body }),
-    })
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const [name = '', ...rest] = pair.split('=')
-      const value = rest.join('=')
-      if (value === '' || /Max-Age=0/i.test(line)) this.cookies.delete(name)
-      else this.cookies.set(name, value)
-    }
-    return {
-      status: response.status,
-      headers: response.headers,
-      text: await response.text(),
-      location: response.headers.get('location'),
-    }
-  }
-
-  async register(email: string): Promise<void> {
-    const answer = await this.send('POST', '/api/auth/register', {
-      json: { email, password: PASSWORD },
-    })
-    assert.equal(answer.status, 201, answer.text)
-  }
-
-  async startConnect(): Promise<URL> {
-    const answer = await this.send('POST', '/api/socials/connect/instagram', {
-      json: { mode: 'redirect' },
-    })
-    assert.equal(answer.status, 200, answer.text)
-    return new URL((JSON.parse(answer.text) as { authorization_url: string }).authorization_url)
+    super(app.base)
   }
 
   /** The callback's landing: the connected account's id. */
@@ -108,21 +44,14 @@ class Agent {
 
   /** Connects demo user 1 through the sandbox's consent page ("Allow"). */
   async connectSandbox(): Promise<string> {
-    const authorize = await this.startConnect()
-    const form = new URLSearchParams(authorize.searchParams)
-    form.set('decision', 'allow')
-    form.set('user_index', '1')
-    const consent = await this.send('POST', `${authorize.origin}${authorize.pathname}`, { form })
-    assert.equal(consent.status, 302, consent.text)
-    const target = new URL(String(consent.location).replace(/#_$/, ''))
-    return this.finishConnect(`${target.pathname}${target.search}`)
+    return this.finishConnect(await this.consent(await this.startConnect()))
   }
 }
 
 async function signedIn(t: TestContext, env: Record<string, string> = {}) {
   const app = await serveTestApp(t, env)
   const agent = new Agent(app)
-  await agent.register(`owner-${Math.random().toString(36).slice(2)}@example.com`)
+  await agent.register(`owner-${Math.random().toString(36).slice(2)}@example.com`, PASSWORD)
   return { app, agent }
 }
 

@@ -10,10 +10,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
 import crypto from 'node:crypto'
 import { syncBuiltinESMExports } from 'node:module'
 import { serveTestApp, type ServedApp } from '../helpers/browser.ts'
+import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts'
 import {
   Browser,
   ORIGIN,
@@ -28,55 +28,16 @@ import { MAX_PROFILE_LINKS_PER_USER } from '../../src/http/routes/socials.ts'
 const PASSWORD = 'correct horse battery staple'
 const EVIL = 'https://evil.example'
 
-interface RawAnswer {
-  readonly status: number
-  readonly headers: Record<string, string | string[] | undefined>
-  readonly body: string
-}
-
-/** One request exactly as written (path or absolute-form target, headers), over a socket. */
-function raw(
-  app: ServedApp,
-  method: string,
-  target: string,
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<RawAnswer> {
-  const { hostname, port } = new URL(app.base)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { hostname, port, method, path: target, headers, timeout: 10_000 },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        )
-      },
-    )
-    req.on('error', reject)
-    req.on('timeout', () => req.destroy(new Error('timed out')))
-    req.end(body)
-  })
-}
-
 function errorCode(answer: RawAnswer): string {
   return (JSON.parse(answer.body) as { error: { code: string } }).error.code
 }
 
 /** Registers over real HTTP; returns the `Cookie` header of the new session. */
 async function signUp(app: ServedApp, email = 'victim@example.com'): Promise<string> {
-  const answer = await raw(
-    app,
-    'POST',
-    '/api/auth/register',
-    { origin: app.base, 'content-type': 'application/json' },
-    JSON.stringify({ email, password: PASSWORD }),
-  )
+  const answer = await rawRequest(app.base, 'POST', '/api/auth/register', {
+    headers: { origin: app.base, 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  })
   assert.equal(answer.status, 201, answer.body)
   const cookies = [answer.headers['set-cookie'] ?? []].flat()
   return cookies.map((line) => line.split(';')[0]).join('; ')
@@ -102,37 +63,29 @@ test('F2: encoded segments and absolute-form targets get the same-origin check a
   ]
   for (const target of targets) {
     for (const headers of hostile) {
-      const answer = await raw(
-        app,
-        'POST',
-        target,
-        { ...headers, cookie, 'content-type': 'application/json' },
-        JSON.stringify({ platform: 'x', username: 'csrf_encoded' }),
-      )
+      const answer = await rawRequest(app.base, 'POST', target, {
+        headers: { ...headers, cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ platform: 'x', username: 'csrf_encoded' }),
+      })
       assert.equal(answer.status, 403, `${target} ${JSON.stringify(headers)}: ${answer.body}`)
       assert.equal(errorCode(answer), 'ERR_FORBIDDEN')
       assert.equal(answer.headers['cache-control'], 'no-store')
     }
     // body-less state changes, the ones a same-site page can really send
     const logout = target.replace('socials/accounts', 'auth/logout')
-    const out = await raw(app, 'POST', logout, {
-      cookie,
-      origin: 'http://127.0.0.1:9',
-      'sec-fetch-site': 'same-site',
+    const out = await rawRequest(app.base, 'POST', logout, {
+      headers: { cookie, origin: 'http://127.0.0.1:9', 'sec-fetch-site': 'same-site' },
     })
     assert.equal(out.status, 403, `${logout}: ${out.body}`)
   }
   assert.equal(await count(app, 'user_social_accounts'), 0)
-  const me = await raw(app, 'GET', '/%61pi/auth/me', { cookie })
+  const me = await rawRequest(app.base, 'GET', '/%61pi/auth/me', { headers: { cookie } })
   assert.equal(me.status, 200, 'the victim is still signed in')
   // the encoded path does reach the route: from our own origin it works
-  const own = await raw(
-    app,
-    'POST',
-    '/%61pi/socials/accounts',
-    { cookie, origin: app.base, 'content-type': 'application/json' },
-    JSON.stringify({ platform: 'x', username: 'own_origin' }),
-  )
+  const own = await rawRequest(app.base, 'POST', '/%61pi/socials/accounts', {
+    headers: { cookie, origin: app.base, 'content-type': 'application/json' },
+    body: JSON.stringify({ platform: 'x', username: 'own_origin' }),
+  })
   assert.equal(own.status, 201, own.body)
   // no-store on every API answer, however the path was written, and on error answers
   for (const target of [
@@ -142,7 +95,7 @@ test('F2: encoded segments and absolute-form targets get the same-origin check a
     '/%61pi/socials/media',
     '/%61pi/no-such-route',
   ]) {
-    const answer = await raw(app, 'GET', target, { cookie })
+    const answer = await rawRequest(app.base, 'GET', target, { headers: { cookie } })
     assert.equal(answer.headers['cache-control'], 'no-store', `${target} (${answer.status})`)
   }
 })
@@ -159,17 +112,14 @@ test('F3: requests addressed to another host name get 421 (DNS rebinding); loopb
   ]
   for (const host of ['attacker.example', `attacker.example:${port}`, 'localhost.evil.example']) {
     for (const path of paths) {
-      const answer = await raw(app, 'GET', path, { host })
+      const answer = await rawRequest(app.base, 'GET', path, { headers: { host } })
       assert.equal(answer.status, 421, `${host} ${path}`)
       assert.equal(errorCode(answer), 'ERR_MISDIRECTED')
     }
-    const post = await raw(
-      app,
-      'POST',
-      '/api/auth/register',
-      { host, 'content-type': 'application/json' },
-      JSON.stringify({ email: 'rebound@example.com', password: PASSWORD }),
-    )
+    const post = await rawRequest(app.base, 'POST', '/api/auth/register', {
+      headers: { host, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'rebound@example.com', password: PASSWORD }),
+    })
     assert.equal(post.status, 421)
   }
   assert.equal(await count(app, 'users'), 0)
@@ -180,7 +130,7 @@ test('F3: requests addressed to another host name get 421 (DNS rebinding); loopb
     'LOCALHOST',
     `dev.example.test:${port}`,
   ]) {
-    const answer = await raw(app, 'GET', '/healthz', { host })
+    const answer = await rawRequest(app.base, 'GET', '/healthz', { headers: { host } })
     assert.equal(answer.status, 200, host)
   }
   // production: off unless ALLOWED_HOSTS is set (health checks, several domains)

@@ -14,9 +14,9 @@
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import Fastify from 'fastify'
 import { serveTestApp, type ServedApp } from '../helpers/browser.ts'
+import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts'
 import { Client, allowInSandbox, start, waitFor } from '../helpers/process.ts'
 import { createManualClock, type ManualClock } from '../../src/clock.ts'
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.ts'
@@ -25,55 +25,8 @@ import { createControlToken, standaloneEmulator } from '../../src/emulator/contr
 const EVIL = 'https://evil.example'
 const PASSWORD = 'correct horse battery staple'
 
-interface Answer {
-  readonly status: number
-  readonly headers: IncomingHttpHeaders
-  readonly text: string
-}
-
-/** One request exactly as written (`Host` included), no redirects followed. */
-function send(
-  base: string,
-  method: string,
-  path: string,
-  options: { headers?: Record<string, string>; body?: string } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      new URL(path, base),
-      {
-        method,
-        headers: {
-          // explicit, as Node frames no body of a DELETE by itself
-          ...(options.body === undefined
-            ? {}
-            : { 'content-length': String(Buffer.byteLength(options.body)) }),
-          ...options.headers,
-        },
-        agent: false,
-        timeout: 10_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)))
-    req.end(options.body)
-  })
-}
-
-const errorOf = (answer: Answer): { code: string; message: string } =>
-  (JSON.parse(answer.text) as { error: { code: string; message: string } }).error
+const errorOf = (answer: RawAnswer): { code: string; message: string } =>
+  (JSON.parse(answer.body) as { error: { code: string; message: string } }).error
 
 /** Everything a control request could change in the emulator, as one digest. */
 function emulatorDigest(emulator: Emulator): string {
@@ -217,7 +170,7 @@ describe('the mounted sandbox has no control API', () => {
             if (method === 'GET' && body !== null) continue
             for (const [originName, originHeaders] of Object.entries(origins)) {
               const url = `/sandbox/instagram/_control${path}`
-              const answer = await send(app.base, method, url, {
+              const answer = await rawRequest(app.base, method, url, {
                 headers: {
                   ...originHeaders,
                   ...(body === null ? {} : { 'content-type': body.type }),
@@ -270,7 +223,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
         body?: string
         authorization?: string | null
       },
-    ): Promise<Answer>
+    ): Promise<RawAnswer>
   }
 
   /** What `npm run emulator` serves (`standaloneEmulator`), on a loopback port. */
@@ -299,7 +252,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
         const json = options.json === undefined ? undefined : JSON.stringify(options.json)
         const authorization =
           options.authorization === undefined ? `Bearer ${token}` : options.authorization
-        return send(base, method, `/_control${path}`, {
+        return rawRequest(base, method, `/_control${path}`, {
           headers: {
             ...(authorization === null ? {} : { authorization }),
             ...(json === undefined ? {} : { 'content-type': 'application/json' }),
@@ -317,11 +270,11 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
     s: Standalone,
     status: number,
     message: RegExp,
-    request: () => Promise<Answer>,
+    request: () => Promise<RawAnswer>,
   ): Promise<void> {
     await emulatorUnchanged(s.emulator, s.clock, async () => {
       const answer = await request()
-      assert.equal(answer.status, status, answer.text)
+      assert.equal(answer.status, status, answer.body)
       assert.match(errorOf(answer).message, message)
     })
   }
@@ -365,7 +318,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
     }
     const state = await s.control('GET', '/state', { authorization: `bearer ${s.token}` })
     assert.equal(state.status, 200)
-    assert.equal((JSON.parse(state.text) as { users: unknown[] }).users.length, 3)
+    assert.equal((JSON.parse(state.body) as { users: unknown[] }).users.length, 3)
     assert.equal(state.headers['cache-control'], 'no-store')
   })
 
@@ -413,7 +366,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
       json: { username: 'made_here', media_count: 2 },
       headers: { 'content-type': 'application/json; charset=utf-8' },
     })
-    assert.equal(created.status, 201, created.text)
+    assert.equal(created.status, 201, created.body)
     assert.equal(s.emulator.state.users.length, 4)
     // the consent page is not part of the control API: a person's form post still lands
     const query = new URLSearchParams({
@@ -423,10 +376,10 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
       scope: 'instagram_business_basic',
       state: 'xyz',
     })
-    const page = await send(s.base, 'GET', `/oauth/authorize?${query.toString()}`)
+    const page = await rawRequest(s.base, 'GET', `/oauth/authorize?${query.toString()}`)
     assert.equal(page.status, 200)
     assert.equal(page.headers['content-type'], 'text/html; charset=utf-8')
-    const allowed = await send(s.base, 'POST', '/oauth/authorize', {
+    const allowed = await rawRequest(s.base, 'POST', '/oauth/authorize', {
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: EVIL },
       body: `${query.toString()}&decision=allow&user_index=1`,
     })
@@ -453,7 +406,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
       json: { username: 'own_origin', media_count: 0 },
       headers: { origin: s.base },
     })
-    assert.equal(own.status, 201, own.text)
+    assert.equal(own.status, 201, own.body)
   })
 
   test('over the caps (users, media, faults), too deep or too large: 400/413, nothing changed', async (t) => {
@@ -538,7 +491,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
     const years = await s.control('POST', '/faults', {
       json: { kind: 'throttle', code: 4, count: 1, minutes: 5_000_000 },
     })
-    assert.equal(years.status, 201, years.text)
+    assert.equal(years.status, 201, years.body)
     assert.equal(s.emulator.state.faults[0]?.kind, 'throttle')
   })
 
@@ -551,7 +504,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
       scope: 'instagram_business_basic',
     })
     const allow = async (): Promise<string> => {
-      const answer = await send(s.base, 'POST', '/oauth/authorize', {
+      const answer = await rawRequest(s.base, 'POST', '/oauth/authorize', {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: `${query.toString()}&decision=allow&user_index=1`,
       })
@@ -563,7 +516,7 @@ describe('the standalone emulator’s control API is gated and bounded', () => {
     while (s.emulator.state.codes.size < 10_000)
       s.emulator.state.issueCode(1, 'app-id', 'http://127.0.0.1:9/cb', ['instagram_business_basic'])
     const newest = await allow()
-    const state = JSON.parse((await s.control('GET', '/state')).text) as { codes: number }
+    const state = JSON.parse((await s.control('GET', '/state')).body) as { codes: number }
     assert.equal(state.codes, 10_000)
     assert.equal(s.emulator.state.codes.has(first), false, 'the oldest was dropped')
     assert.equal(s.emulator.state.codes.has(second), true)
@@ -590,14 +543,14 @@ describe('npm run emulator', () => {
       const token = /EMULATOR_CONTROL_TOKEN=(\S+)/.exec(output)?.[1] ?? ''
       assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url')
       assert.match(output, /Control API at http:\/\/127\.0\.0\.1:\d+\/_control/)
-      assert.equal((await send(base, 'GET', '/_control/state')).status, 401)
-      const state = await send(base, 'GET', '/_control/state', {
+      assert.equal((await rawRequest(base, 'GET', '/_control/state')).status, 401)
+      const state = await rawRequest(base, 'GET', '/_control/state', {
         headers: { authorization: `Bearer ${token}` },
       })
       assert.equal(state.status, 200)
       assert.equal(
         (
-          await send(base, 'GET', '/_control/state', {
+          await rawRequest(base, 'GET', '/_control/state', {
             headers: { authorization: `Bearer ${token}`, host: 'evil.example' },
           })
         ).status,

@@ -7,7 +7,7 @@ import {
   migrateSqlite,
   openSqliteDatabase,
 } from '../../src/store/sqlite/sqlite-store.ts'
-import { runStoreConformance } from './store-conformance.ts'
+import { runStoreConformance } from './conformance/index.ts'
 import { tempDir } from '../helpers/temp.ts'
 
 runStoreConformance({
@@ -42,6 +42,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0005_import.sql',
       '0006_known_devices.sql',
       '0007_gallery_version.sql',
+      '0008_gallery_version_content.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -52,6 +53,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 5, name: '0005_import.sql' },
       { version: 6, name: '0006_known_devices.sql' },
       { version: 7, name: '0007_gallery_version.sql' },
+      { version: 8, name: '0008_gallery_version_content.sql' },
     ])
     db.close()
   } finally {

@@ -6,6 +6,7 @@ import { api, ApiError, type AccountJson, type SyncResult } from './api.ts'
 import { formatDateTime, h } from './dom.ts'
 import { confirmDialog } from './dialog.ts'
 import { notify } from './notices.ts'
+import { iconPath } from './platforms.ts'
 
 const DAY = 86_400_000
 const EXPIRY_WARNING_DAYS = 7
@@ -33,25 +34,21 @@ export function badgeFor(account: AccountJson, syncing: boolean, now = Date.now(
   return { label: 'Active', tone: 'ok' }
 }
 
-const ICONS: Record<string, string> = {
-  instagram:
-    'M7 2h10a5 5 0 0 1 5 5v10a5 5 0 0 1-5 5H7a5 5 0 0 1-5-5V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v10a3 3 0 0 0 3 3h10a3 3 0 0 0 3-3V7a3 3 0 0 0-3-3zm5 3.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5zM17.5 6a1 1 0 1 1 0 2 1 1 0 0 1 0-2z',
-}
-
 function icon(platform: string): SVGSVGElement {
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
   svg.setAttribute('viewBox', '0 0 24 24')
   svg.setAttribute('class', 'platform-icon')
   svg.setAttribute('aria-hidden', 'true')
   const path = document.createElementNS('http://www.w3.org/2000/svg', 'path')
-  path.setAttribute('d', ICONS[platform] ?? 'M4 4h16v16H4z')
+  path.setAttribute('d', iconPath(platform))
   svg.append(path)
   return svg
 }
 
 export interface AccountsPanelOptions {
   readonly onChanged: () => void
-  readonly onReconnect: () => void
+  /** Starts a new connection to the account's own platform. */
+  readonly onReconnect: (account: AccountJson) => void
 }
 
 export class AccountsPanel {
@@ -116,7 +113,7 @@ export class AccountsPanel {
         h(
           'p',
           { class: 'empty' },
-          'No account yet. Connect your Instagram professional account (Business or Creator) to see your media here.',
+          'No account yet. Connect one above to see your media here (on Instagram: a professional account, Business or Creator).',
         ),
       )
       return
@@ -160,7 +157,7 @@ export class AccountsPanel {
       actions.append(sync)
       if (badge.label === 'Needs reconnect' || account.needs_reconnect) {
         const reconnect = h('button', { type: 'button', class: 'primary' }, 'Reconnect')
-        reconnect.addEventListener('click', () => this.#options.onReconnect())
+        reconnect.addEventListener('click', () => this.#options.onReconnect(account))
         actions.append(reconnect)
       }
     }

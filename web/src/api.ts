@@ -67,12 +67,22 @@ export interface Me {
   user: { id: string; email: string }
   sandbox: boolean
 }
+/** A platform people can connect (a Connect button). */
 export interface Provider {
   platform: string
+  label: string
+  connect_path: string
   mode: 'real' | 'sandbox' | 'unconfigured'
   connectable: boolean
   sandbox: boolean
   notice: string | null
+}
+/** What the page shows of any platform (icons, names, post links). */
+export interface PlatformJson {
+  platform: string
+  label: string
+  view_label: string
+  icon_path: string
 }
 interface AccountsPage {
   accounts: AccountJson[]
@@ -99,9 +109,9 @@ export interface Api {
   login(email: string, password: string): Promise<{ user: Me['user'] }>
   register(email: string, password: string): Promise<{ user: Me['user'] }>
   logout(): Promise<undefined>
-  providers(): Promise<{ providers: Provider[] }>
+  providers(): Promise<{ providers: Provider[]; platforms: PlatformJson[] }>
   accounts(): Promise<{ accounts: AccountJson[]; sandbox: boolean }>
-  connect(mode: 'popup' | 'redirect'): Promise<{ authorization_url: string }>
+  connect(provider: Provider, mode: 'popup' | 'redirect'): Promise<{ authorization_url: string }>
   sync(id: string): Promise<SyncResult>
   disconnect(id: string): Promise<undefined>
   media(filter: MediaFilter, cursor: string | null, limit: number): Promise<MediaPage>
@@ -114,7 +124,8 @@ export const api: Api = {
   register: (email: string, password: string) =>
     request<{ user: Me['user'] }>('POST', '/api/auth/register', { email, password }),
   logout: () => request<undefined>('POST', '/api/auth/logout'),
-  providers: () => request<{ providers: Provider[] }>('GET', '/api/socials/providers'),
+  providers: () =>
+    request<{ providers: Provider[]; platforms: PlatformJson[] }>('GET', '/api/socials/providers'),
   /** Every account, following the list's pages (a person has a few; the server pages by 100). */
   async accounts() {
     const accounts: AccountJson[] = []
@@ -131,8 +142,8 @@ export const api: Api = {
     }
     throw new ApiError(500, 'ERR_INTERNAL', 'The account list did not end', null)
   },
-  connect: (mode: 'popup' | 'redirect') =>
-    request<{ authorization_url: string }>('POST', '/api/socials/connect/instagram', { mode }),
+  connect: (provider: Provider, mode: 'popup' | 'redirect') =>
+    request<{ authorization_url: string }>('POST', provider.connect_path, { mode }),
   sync: (id: string) =>
     request<SyncResult>('POST', `/api/socials/accounts/${encodeURIComponent(id)}/sync`),
   disconnect: (id: string) =>

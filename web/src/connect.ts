@@ -1,9 +1,9 @@
 /**
- * @module web/connect — "Connect Instagram": a popup opened synchronously on the click (so popup
+ * @module web/connect — "Connect <platform>": a popup opened synchronously on the click (so popup
  * blockers allow it), sent to the authorization URL once the server gives it; the callback page
  * tells us through postMessage (our origin only). Blocked popups fall back to a full-page redirect.
  */
-import { api, ApiError } from './api.ts'
+import { api, ApiError, type Provider } from './api.ts'
 import { notify, showCallbackOutcome } from './notices.ts'
 import { landingOutcomeOf, type LandingOutcome } from '../../src/socials/messages.ts'
 
@@ -12,41 +12,38 @@ const POPUP_FEATURES = 'popup=yes,width=520,height=720'
 /** Called with the landing codes and the outcome the server verified for this browser. */
 export type ConnectDone = (params: URLSearchParams, verified: LandingOutcome | null) => void
 
-export function startConnect(onDone: ConnectDone): void {
+export function startConnect(provider: Provider, onDone: ConnectDone): void {
   const popup = window.open('', 'psg-oauth', POPUP_FEATURES)
   if (popup === null) {
-    void redirectConnect()
+    void redirectConnect(provider)
     return
   }
-  popup.document.title = 'Connecting to Instagram…'
+  popup.document.title = `Connecting to ${provider.label}…`
   api
-    .connect('popup')
+    .connect(provider, 'popup')
     .then(({ authorization_url }) => {
       popup.location.href = authorization_url
-      watch(popup, onDone)
+      watch(provider, popup, onDone)
     })
     .catch((error: unknown) => {
       popup.close()
-      reportConnectError(error)
+      reportConnectError(provider, error)
     })
 }
 
-async function redirectConnect(): Promise<void> {
+async function redirectConnect(provider: Provider): Promise<void> {
   try {
-    const { authorization_url } = await api.connect('redirect')
+    const { authorization_url } = await api.connect(provider, 'redirect')
     window.location.assign(authorization_url)
   } catch (error) {
-    reportConnectError(error)
+    reportConnectError(provider, error)
   }
 }
 
-function reportConnectError(error: unknown): void {
+function reportConnectError(provider: Provider, error: unknown): void {
   if (error instanceof ApiError && error.code === 'ERR_NOT_CONFIGURED') {
-    notify(
-      'error',
-      'Instagram OAuth not configured',
-      'The server administrator must set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI.',
-    )
+    // the server's message names the variables to set
+    notify('error', `${provider.label} OAuth not configured`, error.message)
   } else {
     notify(
       'error',
@@ -56,7 +53,7 @@ function reportConnectError(error: unknown): void {
   }
 }
 
-function watch(popup: Window, onDone: ConnectDone): void {
+function watch(provider: Provider, popup: Window, onDone: ConnectDone): void {
   let finished = false
   const onMessage = (event: MessageEvent<unknown>): void => {
     if (event.origin !== window.location.origin || event.source !== popup) return
@@ -87,8 +84,8 @@ function watch(popup: Window, onDone: ConnectDone): void {
       window.removeEventListener('message', onMessage)
       notify(
         'info',
-        'The Instagram window was closed.',
-        'Nothing was connected. Press “Connect Instagram” to try again.',
+        `The ${provider.label} window was closed.`,
+        `Nothing was connected. Press “Connect ${provider.label}” to try again.`,
       )
     }, 300)
   }, 400)

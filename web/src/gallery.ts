@@ -23,6 +23,8 @@ export class Gallery {
   readonly #accountFilter: HTMLSelectElement
   readonly #typeFilter: HTMLSelectElement
   readonly #lightbox: Lightbox
+  /** Account id → platform, for the viewer's "View on …" link. */
+  #platforms = new Map<string, string>()
   readonly #onExpired: RefreshRequest
   #items: MediaJson[] = []
   #cursor: string | null = null
@@ -80,6 +82,7 @@ export class Gallery {
       more: () => this.loadMore(),
       focusTile: (i) => this.#focusTile(i),
       onExpired,
+      platformOf: (item) => this.#platforms.get(item.account_id) ?? '',
     })
     this.#wrap.addEventListener('keydown', (event) => this.#onKey(event))
     window.addEventListener('scroll', () => this.#schedule(), { passive: true })
@@ -97,6 +100,7 @@ export class Gallery {
   /** The account filter follows the accounts (no reload unless the chosen one is gone). */
   setAccounts(accounts: readonly AccountJson[]): void {
     this.#hasAccounts = accounts.length > 0
+    this.#platforms = new Map(accounts.map((a) => [a.id, a.platform]))
     const selected = this.#accountFilter.value
     this.#accountFilter.replaceChildren(
       h('option', { value: '' }, 'All accounts'),
@@ -175,7 +179,7 @@ export class Gallery {
         ? 'No media match these filters. Choose “All accounts” and “All media” to see everything.'
         : this.#hasAccounts
           ? 'No media yet. Press “Sync now” on an account to fetch its posts.'
-          : 'Your gallery is empty. Connect an Instagram account above to fill it.'
+          : 'Your gallery is empty. Connect an account above to fill it.'
     } else {
       this.#status.textContent = `${this.#items.length}${this.#cursor === null ? '' : '+'} items`
     }

@@ -5,6 +5,7 @@
 import type { MediaJson } from './api.ts'
 import { formatDate, h } from './dom.ts'
 import { fullView, type RefreshRequest } from './media.ts'
+import { viewLabel } from './platforms.ts'
 
 export interface LightboxSource {
   readonly count: () => number
@@ -13,6 +14,8 @@ export interface LightboxSource {
   readonly more: () => Promise<boolean>
   readonly focusTile: (index: number) => void
   readonly onExpired: RefreshRequest
+  /** The platform the item comes from (for "View on …"). */
+  readonly platformOf: (item: MediaJson) => string
 }
 
 export function describe(item: MediaJson): string {
@@ -165,7 +168,7 @@ export class Lightbox {
         ? h(
             'a',
             { href: item.permalink, target: '_blank', rel: 'noopener noreferrer' },
-            'View on Instagram',
+            viewLabel(this.#source.platformOf(item)),
           )
         : '',
     )

@@ -4,7 +4,15 @@
  */
 import './styles.css'
 import { AccountsPanel } from './accounts.ts'
-import { api, ApiError, useBearerToken, type AccountJson, type MediaPage } from './api.ts'
+import {
+  api,
+  ApiError,
+  useBearerToken,
+  type AccountJson,
+  type MediaPage,
+  type Provider,
+} from './api.ts'
+import { setPlatforms } from './platforms.ts'
 import { authView, firebaseNotConfiguredView, type SignInMethods } from './auth.ts'
 import { startConnect } from './connect.ts'
 import { byId, h } from './dom.ts'
@@ -78,11 +86,16 @@ interface Prefetched {
   readonly media: Promise<MediaPage>
 }
 
+/** The platforms (Connect buttons, names, icons), asked for once at boot. */
+const providers = api.providers()
+providers.catch(() => undefined)
+
 async function showProviders(): Promise<void> {
-  const { providers } = await api.providers()
-  const instagram = providers.find((p) => p.platform === 'instagram')
-  if (instagram?.sandbox === true && instagram.notice !== null) {
-    banner.replaceChildren(h('strong', {}, 'Sandbox. '), instagram.notice.replace(/^Sandbox: /, ''))
+  const answer = await providers
+  setPlatforms(answer.platforms)
+  const sandbox = answer.providers.find((p) => p.sandbox && p.notice !== null)
+  if (sandbox?.notice) {
+    banner.replaceChildren(h('strong', {}, 'Sandbox. '), sandbox.notice.replace(/^Sandbox: /, ''))
     banner.hidden = false
   }
 }
@@ -118,7 +131,14 @@ function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): 
       gallery.setAccounts(panel.accounts)
       void gallery.reload()
     },
-    onReconnect: () => connect(),
+    onReconnect: (account) => {
+      void providers.then(({ providers: list }) => {
+        const provider = list.find((p) => p.platform === account.platform)
+        if (provider === undefined)
+          notify('error', `@${account.username} cannot be reconnected from here`)
+        else connect(provider)
+      })
+    },
   })
   /**
    * After a connection (or at boot): refresh the accounts, and sync a newly connected one — only
@@ -135,14 +155,34 @@ function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): 
       if (account !== undefined) await panel.sync(account)
     })
   }
-  const connect = (): void => startConnect((_params, verified) => afterConnect(verified))
-  const connectButton = h(
-    'button',
-    { type: 'button', class: 'primary connect' },
-    'Connect Instagram',
-  )
-  connectButton.addEventListener('click', connect)
-  app.replaceChildren(h('div', { class: 'toolbar' }, connectButton), panel.element, gallery.element)
+  const connect = (provider: Provider): void =>
+    startConnect(provider, (_params, verified) => afterConnect(verified))
+  const toolbar = h('div', { class: 'toolbar' })
+  void providers
+    .then(({ providers: list, platforms }) => {
+      // icons and names may arrive after the accounts did
+      setPlatforms(platforms)
+      panel.render()
+      toolbar.replaceChildren(
+        ...list.map((provider) => {
+          const button = h(
+            'button',
+            { type: 'button', class: 'primary connect' },
+            `Connect ${provider.label}`,
+          )
+          button.addEventListener('click', () => connect(provider))
+          return button
+        }),
+      )
+    })
+    .catch((error: unknown) => {
+      notify(
+        'error',
+        'Could not list the platforms to connect',
+        error instanceof Error ? error.message : String(error),
+      )
+    })
+  app.replaceChildren(toolbar, panel.element, gallery.element)
 
   const params = new URLSearchParams(window.location.search)
   const verified = verifiedOutcome()

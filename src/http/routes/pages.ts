@@ -20,6 +20,7 @@ import {
 import type { AppContext } from '../context.ts'
 import { escapeHtml } from '../../html.ts'
 import type { LandingOutcome } from '../landing-outcome.ts'
+import { CONNECTABLE } from '../../providers/registry.ts'
 
 export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'dist/web')
 const ASSET_TYPES: Record<string, string> = {
@@ -28,8 +29,6 @@ const ASSET_TYPES: Record<string, string> = {
   svg: 'image/svg+xml',
   woff2: 'font/woff2',
 }
-/** Media hosts of the real Instagram (signed CDN URLs). */
-const INSTAGRAM_MEDIA_HOSTS = 'https://*.cdninstagram.com https://*.fbcdn.net'
 
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#c13584"/><circle cx="16" cy="16" r="7" fill="none" stroke="#fff" stroke-width="3"/></svg>'
@@ -120,7 +119,9 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     const type = ASSET_TYPES[name.split('.').pop() ?? '']
     if (type !== undefined) assets.set(name, { body: readFileSync(resolve(assetDir, name)), type })
   }
-  const mediaSources = ctx.instagramMode === 'real' ? `'self' ${INSTAGRAM_MEDIA_HOSTS}` : "'self'"
+  // the media CDNs of the platforms reached for real (sandbox media come from our origin)
+  const cdns = ctx.instagramMode === 'real' ? CONNECTABLE.flatMap((p) => p.mediaOrigins) : []
+  const mediaSources = ["'self'", ...cdns].join(' ')
   const firebase = firebaseSources(ctx.config.auth)
   const csp = [
     "default-src 'self'",

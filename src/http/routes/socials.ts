@@ -18,19 +18,14 @@ import {
   presentMedia,
 } from '../presenters.ts'
 import type { LandingOutcome } from '../landing-outcome.ts'
+import { CONNECTABLE, PLATFORMS } from '../../providers/registry.ts'
+import type { ProviderId, ProviderMode } from '../../providers/types.ts'
 
 const idParams = {
   type: 'object',
   required: ['id'],
   additionalProperties: false,
   properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
-} as const
-
-const PUBLIC_PLATFORMS = {
-  instagram: (u: string) => `https://www.instagram.com/${u}/`,
-  tiktok: (u: string) => `https://www.tiktok.com/@${u}`,
-  x: (u: string) => `https://x.com/${u}`,
-  youtube: (u: string) => `https://www.youtube.com/@${u}`,
 } as const
 
 function notFound(): GalleryError {
@@ -76,21 +71,33 @@ export function socialsRoutes(ctx: AppContext) {
   }
 
   return async function register(app: FastifyInstance): Promise<void> {
-    app.get('/api/socials/providers', async () => ({
-      providers: [
-        {
-          platform: 'instagram',
-          mode: ctx.instagramMode,
-          connectable: ctx.instagramMode !== 'unconfigured',
-          sandbox,
-          notice: sandbox
+    // what the page shows: a Connect button per connectable platform (with its mode), and every
+    // platform's name, icon and post-link label (profile links exist for all of them)
+    const modes: Partial<Record<ProviderId, ProviderMode>> = { instagram: ctx.instagramMode }
+    const connectable = CONNECTABLE.map(({ info, connectPath }) => {
+      const mode = modes[info.id] ?? 'unconfigured'
+      return {
+        platform: info.id,
+        label: info.label,
+        connect_path: connectPath,
+        mode,
+        connectable: mode !== 'unconfigured',
+        sandbox: mode === 'sandbox',
+        notice:
+          mode === 'sandbox'
             ? SANDBOX_NOTICE
-            : ctx.instagramMode === 'unconfigured'
-              ? 'Instagram OAuth not configured'
+            : mode === 'unconfigured'
+              ? `${info.label} OAuth not configured`
               : null,
-        },
-      ],
+      }
+    })
+    const platforms = Object.values(PLATFORMS).map((info) => ({
+      platform: info.id,
+      label: info.label,
+      view_label: info.viewLabel,
+      icon_path: info.iconPath,
     }))
+    app.get('/api/socials/providers', async () => ({ providers: connectable, platforms }))
 
     app.post<{ Body: { mode?: 'popup' | 'redirect' } | undefined }>(
       '/api/socials/connect/instagram',
@@ -190,7 +197,7 @@ export function socialsRoutes(ctx: AppContext) {
       },
     )
 
-    app.post<{ Body: { platform: keyof typeof PUBLIC_PLATFORMS; username: string } }>(
+    app.post<{ Body: { platform: ProviderId; username: string } }>(
       '/api/socials/accounts',
       {
         schema: {
@@ -199,7 +206,7 @@ export function socialsRoutes(ctx: AppContext) {
             required: ['platform', 'username'],
             additionalProperties: false,
             properties: {
-              platform: { type: 'string', enum: Object.keys(PUBLIC_PLATFORMS) },
+              platform: { type: 'string', enum: Object.keys(PLATFORMS) },
               username: {
                 type: 'string',
                 minLength: 1,
@@ -218,7 +225,7 @@ export function socialsRoutes(ctx: AppContext) {
           user_id: principal.userId,
           platform: request.body.platform,
           username,
-          profile_url: PUBLIC_PLATFORMS[request.body.platform](encodeURIComponent(username)),
+          profile_url: PLATFORMS[request.body.platform].profileUrl(encodeURIComponent(username)),
           now: ctx.clock.now(),
           max_per_user: MAX_PROFILE_LINKS_PER_USER,
         })

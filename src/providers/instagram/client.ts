@@ -8,6 +8,16 @@
  *
  * @see https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login
  */
+import type {
+  ConnectedIdentity,
+  Credentials,
+  FetchLike,
+  ProviderCapabilities,
+  ProviderClient,
+  ProviderMediaPage,
+} from '../types.ts'
+import { instagramInfo } from './platform.ts'
+import { createSender, type AnswerReader, type CallReport } from '../http/send.ts'
 import { GalleryError } from '../../errors.ts'
 import type { InstagramConfig } from '../../config/load-config.ts'
 import {
@@ -27,8 +37,6 @@ import {
 } from './parse.ts'
 import { MAX_PLATFORM_BACKOFF_MINUTES } from '../../socials/platform-backoff.ts'
 
-export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
-
 /** Throttling codes (instagram-api.md §3): app 4, user 17, page 32, custom 613, Instagram BUC 80002. */
 export const THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 32, 613, 80002])
 
@@ -45,28 +53,32 @@ export const PROFESSIONAL_ACCOUNT_TYPES: ReadonlySet<string> = new Set([
   'MEDIA_CREATOR',
 ])
 
-/** What one HTTP call to Instagram reported. */
-export interface CallInfo {
-  readonly endpoint: string
-  /** HTTP status; 0 when no answer arrived (network error, timeout). */
-  readonly status: number
-  readonly usage: UsageReport
-  /** The Graph error code of a failed call, if any. */
-  readonly errorCode: number | null
-}
+/** What one HTTP call to Instagram reported (status 0: no answer; `errorCode`: Graph's). */
+export type CallInfo = CallReport<UsageReport>
 
 export interface InstagramClientOptions {
   readonly config: InstagramConfig
   readonly fetch: FetchLike
+  /** The service's clock (epoch ms): token lifetimes count from it. */
+  readonly now: () => number
   /** Asked before every HTTP call; throwing (e.g. a rate-limit pause) prevents the call. */
   readonly beforeCall?: (endpoint: string) => Promise<void>
   /** Told about every HTTP call made (for `api_calls` and rate-limit accounting). */
   readonly onCall?: (info: CallInfo) => void | Promise<void>
 }
 
-export interface InstagramClient {
-  authorizationUrl(state: string): string
-  exchangeCode(code: string): Promise<ShortLivedToken>
+/**
+ * What the services act on: Instagram extends its 60-day token itself once it is a day old
+ * (`ig_refresh_token`, instagram-api.md §2.4), and `/me/media` lists every post.
+ */
+export const INSTAGRAM_CAPABILITIES: ProviderCapabilities = {
+  renewal: { kind: 'extend_access_token', minAgeMs: 86_400_000 },
+  listingCoverage: 'complete',
+}
+
+/** The Graph calls themselves (tests use them); the services use the `ProviderClient` part. */
+export interface InstagramGraph {
+  exchangeShortLived(code: string): Promise<ShortLivedToken>
   exchangeForLongLived(shortLivedToken: string): Promise<LongLivedToken>
   refreshLongLived(longLivedToken: string): Promise<LongLivedToken>
   fetchProfile(accessToken: string): Promise<InstagramProfile>
@@ -75,6 +87,37 @@ export interface InstagramClient {
   fetchMediaPage(nextUrl: string): Promise<MediaPage>
   /** The page after a stored `paging.cursors.after` (resumes an interrupted sync). */
   fetchMediaPageAfter(accessToken: string, cursor: string): Promise<MediaPage>
+}
+
+export type InstagramClient = ProviderClient & InstagramGraph
+
+/** The profile as the provider contract describes an identity. */
+export function identityOf(profile: InstagramProfile): ConnectedIdentity {
+  return {
+    providerAccountId: profile.userId,
+    aliases: profile.id === profile.userId ? [] : [profile.id],
+    username: profile.username,
+    profileUrl: instagramInfo.profileUrl(encodeURIComponent(profile.username)),
+    avatarUrl: profile.profilePictureUrl,
+    mediaCount: profile.mediaCount,
+    attributes: { account_type: profile.accountType },
+  }
+}
+
+/**
+ * The contract's cursor for the page after `after`, on the Graph node `paging.next` names (Graph
+ * answers with the professional account's id there, not `me`): `<node>.<after>`. It holds no
+ * token, so it is stored for resumption; a bare `after` (stored by earlier versions) means `me`.
+ */
+function encodeMediaCursor(node: string, after: string): string {
+  return node === 'me' ? after : `${node}.${after}`
+}
+
+function decodeMediaCursor(cursor: string): { node: string; after: string } {
+  const match = /^(\d{1,30})\.(.+)$/s.exec(cursor)
+  return match === null
+    ? { node: 'me', after: cursor }
+    : { node: match[1] ?? 'me', after: match[2] ?? '' }
 }
 
 /** Maps a Graph/OAuth failure to the service's error codes. */
@@ -119,6 +162,22 @@ export function classifyFailure(
   )
 }
 
+/** How Instagram's answers are read (the shared sender calls these). */
+export const INSTAGRAM_ANSWERS: AnswerReader<UsageReport> = {
+  label: 'Instagram',
+  parseBody: parseJsonKeepingIds,
+  readUsage: (headers) =>
+    parseUsageHeaders(headers.get('x-app-usage'), headers.get('x-business-use-case-usage')),
+  noUsage: {
+    appPercent: null,
+    businessPercent: null,
+    regainMinutes: null,
+    regainMinutesClampedFrom: null,
+  },
+  errorCode: (body) => parseErrorBody(body)?.code ?? null,
+  classify: classifyFailure,
+}
+
 export function createInstagramClient(options: InstagramClientOptions): InstagramClient {
   const { config } = options
   const graphOrigin = new URL(config.graphUrl)
@@ -129,63 +188,13 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
    */
   const urls: UrlPolicy = { extraOrigins: [graphOrigin.origin] }
 
-  async function call(endpoint: string, url: string, init: RequestInit = {}): Promise<unknown> {
-    await options.beforeCall?.(endpoint)
-    let response: Response
-    try {
-      response = await options.fetch(url, {
-        ...init,
-        redirect: 'error',
-        signal: AbortSignal.timeout(config.requestTimeoutMs),
-      })
-    } catch (error) {
-      const timedOut =
-        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-      await options.onCall?.({
-        endpoint,
-        status: 0,
-        usage: {
-          appPercent: null,
-          businessPercent: null,
-          regainMinutes: null,
-          regainMinutesClampedFrom: null,
-        },
-        errorCode: null,
-      })
-      // `cause` is kept for the logs' error type only; its message may hold the URL, so no detail here.
-      throw new GalleryError(
-        'ERR_PROVIDER_UNAVAILABLE',
-        `Could not reach Instagram (${endpoint}: ${timedOut ? 'timed out' : 'network error'}); try again later`,
-        {
-          retryAfterSeconds: 60,
-        },
-      )
-    }
-    const usage = parseUsageHeaders(
-      response.headers.get('x-app-usage'),
-      response.headers.get('x-business-use-case-usage'),
-    )
-    const text = await response.text()
-    let body: unknown = null
-    try {
-      body = parseJsonKeepingIds(text)
-    } catch {
-      body = null
-    }
-    await options.onCall?.({
-      endpoint,
-      status: response.status,
-      usage,
-      errorCode: response.ok ? null : (parseErrorBody(body)?.code ?? null),
-    })
-    if (!response.ok) throw classifyFailure(response.status, body, usage, endpoint)
-    if (body === null)
-      throw new GalleryError(
-        'ERR_PROVIDER_RESPONSE',
-        `Instagram sent an unexpected response: ${endpoint} body is not JSON`,
-      )
-    return body
-  }
+  const call = createSender<UsageReport>({
+    fetch: options.fetch,
+    timeoutMs: config.requestTimeoutMs,
+    reader: INSTAGRAM_ANSWERS,
+    ...(options.beforeCall === undefined ? {} : { beforeCall: options.beforeCall }),
+    ...(options.onCall === undefined ? {} : { onCall: options.onCall }),
+  })
 
   /** `paging.next` repeats the token: follow it only to the configured Graph origin. */
   function checkNextUrl(next: string): string {
@@ -210,8 +219,8 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     return url.toString()
   }
 
-  function mediaUrl(accessToken: string, after: string | null): string {
-    const url = new URL(`${graphBase}/me/media`)
+  function mediaUrl(accessToken: string, after: string | null, node = 'me'): string {
+    const url = new URL(`${graphBase}/${node}/media`)
     url.searchParams.set('fields', MEDIA_FIELDS)
     url.searchParams.set('limit', String(config.mediaPageSize))
     if (after !== null) url.searchParams.set('after', after)
@@ -219,17 +228,8 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     return url.toString()
   }
 
-  return {
-    authorizationUrl(state) {
-      const url = new URL(config.authorizeUrl)
-      url.searchParams.set('client_id', config.clientId)
-      url.searchParams.set('redirect_uri', config.redirectUri)
-      url.searchParams.set('response_type', 'code')
-      url.searchParams.set('scope', config.scopes.join(','))
-      url.searchParams.set('state', state)
-      return url.toString()
-    },
-    async exchangeCode(code) {
+  const graph: InstagramGraph = {
+    async exchangeShortLived(code) {
       const form = new URLSearchParams({
         client_id: config.clientId,
         client_secret: config.clientSecret,
@@ -274,6 +274,68 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     },
     async fetchMediaPageAfter(accessToken, cursor) {
       return parseMediaPage(await call('media', mediaUrl(accessToken, cursor)), urls)
+    },
+  }
+  /** A page as the contract's: the next one is asked for by a token-free cursor. */
+  function contractPage(page: MediaPage): ProviderMediaPage {
+    if (page.next === null) return { items: page.items, nextCursor: null }
+    if (page.after === null)
+      throw new GalleryError(
+        'ERR_PROVIDER_RESPONSE',
+        'Instagram sent an unexpected response: a next page without a cursor',
+      )
+    // the node of `paging.next` (only ever on the configured Graph origin)
+    const segments = new URL(checkNextUrl(page.next)).pathname.split('/')
+    const node = segments[segments.length - 2] ?? 'me'
+    return {
+      items: page.items,
+      nextCursor: encodeMediaCursor(/^\d{1,30}$/.test(node) ? node : 'me', page.after),
+    }
+  }
+
+  /** Lifetimes count from the answer: `expires_in` seconds after it arrived. */
+  const credentials = (token: LongLivedToken): Credentials => {
+    const issuedAt = options.now()
+    return {
+      accessToken: token.accessToken,
+      accessTokenExpiresAt: issuedAt + token.expiresInSeconds * 1000,
+      issuedAt,
+    }
+  }
+
+  return {
+    ...graph,
+    capabilities: INSTAGRAM_CAPABILITIES,
+    async exchangeCode(code) {
+      const shortLived = await graph.exchangeShortLived(code)
+      return credentials(await graph.exchangeForLongLived(shortLived.accessToken))
+    },
+    async renew(current) {
+      return credentials(await graph.refreshLongLived(current.accessToken))
+    },
+    async fetchIdentity(current) {
+      return identityOf(await graph.fetchProfile(current.accessToken))
+    },
+    checkEligible(identity) {
+      return PROFESSIONAL_ACCOUNT_TYPES.has(identity.attributes.account_type ?? '')
+        ? { ok: true }
+        : { ok: false, outcome: 'personal_account' }
+    },
+    async listMedia(current, cursor) {
+      if (cursor === null) return contractPage(await graph.fetchFirstMediaPage(current.accessToken))
+      const { node, after } = decodeMediaCursor(cursor)
+      return contractPage(
+        parseMediaPage(await call('media', mediaUrl(current.accessToken, after, node)), urls),
+      )
+    },
+    authorizationUrl(state) {
+      const url = new URL(config.authorizeUrl)
+      url.searchParams.set('client_id', config.clientId)
+      url.searchParams.set('redirect_uri', config.redirectUri)
+      url.searchParams.set('response_type', 'code')
+      url.searchParams.set('scope', config.scopes.join(','))
+      url.searchParams.set('state', state)
+      return url.toString()
     },
   }
 }

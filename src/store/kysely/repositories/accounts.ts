@@ -1,0 +1,213 @@
+/**
+ * @module store/kysely/repositories/accounts — `AccountStore`: connections, profile links, patches
+ * and health.
+ */
+import { randomUUID } from 'node:crypto'
+import { sql, type Kysely } from 'kysely'
+import { GalleryError } from '../../../errors.ts'
+import type {
+  AccountPatch,
+  AccountStore,
+  OAuthAccountInput,
+  PublicAccountInput,
+} from '../../types.ts'
+import type { Database } from '../schema.ts'
+import type { KyselyStoreOptions } from '../options.ts'
+import { conflict } from '../conflict.ts'
+import { NEW_ACCOUNT_JOB_STATE, toAccount } from '../rows.ts'
+
+export function createAccountRepository(
+  db: Kysely<Database>,
+  options: KyselyStoreOptions,
+): AccountStore {
+  return {
+    async listAccounts(userId, page) {
+      let query = db
+        .selectFrom('user_social_accounts')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('connected_at', 'asc')
+        .orderBy('id', 'asc')
+      const after = page?.after
+      if (after !== undefined)
+        query = query.where((eb) =>
+          eb.or([
+            eb('connected_at', '>', after.connected_at),
+            eb.and([eb('connected_at', '=', after.connected_at), eb('id', '>', after.id)]),
+          ]),
+        )
+      if (page !== undefined) query = query.limit(page.limit)
+      return (await query.execute()).map(toAccount)
+    },
+    async getAccount(userId, accountId) {
+      const row = await db
+        .selectFrom('user_social_accounts')
+        .selectAll()
+        .where('id', '=', accountId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return row === undefined ? null : toAccount(row)
+    },
+    async upsertOAuthAccount(input: OAuthAccountInput) {
+      const fields = {
+        username: input.username,
+        display_name: `@${input.username}`,
+        instagram_user_id: input.instagram_user_id,
+        instagram_scoped_id: input.instagram_scoped_id,
+        instagram_account_type: input.instagram_account_type,
+        encrypted_access_token: input.encrypted_access_token,
+        token_expires_at: input.token_expires_at,
+        token_issued_at: input.token_issued_at,
+        is_active: 1,
+        posts_count: input.posts_count,
+        status: 'active',
+        status_message: null,
+        profile_url: input.profile_url,
+        profile_picture_url: input.profile_picture_url,
+        updated_at: input.now,
+        // a (re)connection starts fresh: sync soon, no backoff left from the old token
+        next_sync_at: null,
+        sync_failures: 0,
+        renewal_failures: 0,
+        renew_lease_until: null,
+      }
+      const id = randomUUID()
+      // one statement (review D11): of two connections of the same account at once (two tabs),
+      // one inserts and the other waits for it, then updates, instead of tripping the unique
+      // index `user_social_accounts_oauth_unique`. The conflict target names that partial index's
+      // columns and, as a literal, its condition, so that both databases infer it.
+      const row = await db
+        .insertInto('user_social_accounts')
+        .values({
+          id,
+          user_id: input.user_id,
+          platform: input.platform,
+          account_type: 'oauth',
+          connected_at: input.now,
+          last_sync: null,
+          ...NEW_ACCOUNT_JOB_STATE,
+          ...fields,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['user_id', 'platform', 'instagram_user_id'])
+            .where('account_type', '=', sql.lit('oauth'))
+            .doUpdateSet(fields),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      // an update keeps the stored id: the one made here lands only with an insert
+      return { account: toAccount(row), created: row.id === id }
+    },
+    async createPublicAccount(input: PublicAccountInput) {
+      const id = randomUUID()
+      try {
+        await db.transaction().execute(async (trx) => {
+          // one creation at a time per user (PostgreSQL: the user's row lock; SQLite: one writer),
+          // so that parallel requests cannot pass the count together
+          if (options.lockRows === true)
+            await trx
+              .selectFrom('users')
+              .select('id')
+              .where('id', '=', input.user_id)
+              .forUpdate()
+              .execute()
+          const { n } = await trx
+            .selectFrom('user_social_accounts')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', input.user_id)
+            .where('account_type', '=', 'public')
+            .executeTakeFirstOrThrow()
+          if (Number(n) >= input.max_per_user)
+            throw new GalleryError(
+              'ERR_CONFLICT',
+              `You already have ${input.max_per_user} profile links, the most one person can add; remove one first`,
+            )
+          await trx
+            .insertInto('user_social_accounts')
+            .values({
+              id,
+              user_id: input.user_id,
+              platform: input.platform,
+              account_type: 'public',
+              username: input.username,
+              display_name: `@${input.username}`,
+              instagram_user_id: null,
+              instagram_scoped_id: null,
+              instagram_account_type: null,
+              encrypted_access_token: null,
+              token_expires_at: null,
+              token_issued_at: null,
+              is_active: 1,
+              connected_at: input.now,
+              last_sync: null,
+              posts_count: null,
+              status: 'active',
+              status_message: null,
+              profile_url: input.profile_url,
+              profile_picture_url: null,
+              updated_at: input.now,
+              ...NEW_ACCOUNT_JOB_STATE,
+            })
+            .execute()
+        })
+      } catch (error) {
+        if (error instanceof GalleryError) throw error
+        conflict(options, error, 'This profile is already in your accounts')
+      }
+      const row = await db
+        .selectFrom('user_social_accounts')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+      return toAccount(row)
+    },
+    async updateAccount(accountId, patch: AccountPatch) {
+      const { now, is_active, status, status_message, ...rest } = patch
+      await db
+        .updateTable('user_social_accounts')
+        .set({
+          ...rest,
+          // a revocation (Meta's deauthorize) stands until the person reconnects
+          ...(status === undefined
+            ? {}
+            : { status: sql<string>`case when status = 'revoked' then status else ${status} end` }),
+          ...(status_message === undefined
+            ? {}
+            : {
+                status_message: sql<
+                  string | null
+                >`case when status = 'revoked' then status_message else ${status_message} end`,
+              }),
+          ...(is_active === undefined ? {} : { is_active: is_active ? 1 : 0 }),
+          updated_at: now,
+        })
+        .where('id', '=', accountId)
+        .execute()
+    },
+    async markHealthy(accountId, dueBefore, now) {
+      await db
+        .updateTable('user_social_accounts')
+        .set({
+          status: sql<string>`case when token_expires_at <= ${dueBefore} then 'refresh_due' else 'active' end`,
+          status_message: null,
+          updated_at: now,
+        })
+        .where('id', '=', accountId)
+        .where('status', 'not in', ['revoked', 'reauth_required'])
+        .where((eb) =>
+          eb.not(eb.and([eb('status', '=', 'degraded'), eb('renewal_failures', '>', 0)])),
+        )
+        .execute()
+    },
+    async deleteAccount(userId, accountId) {
+      // the account row holds the token; its media (and album children) go with it by cascade
+      const result = await db
+        .deleteFrom('user_social_accounts')
+        .where('id', '=', accountId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows) === 1
+    },
+  }
+}

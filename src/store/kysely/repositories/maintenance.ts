@@ -1,0 +1,172 @@
+/**
+ * @module store/kysely/repositories/maintenance — `MaintenanceStore`: import, purge, re-encryption,
+ * ping, close.
+ */
+import { randomUUID } from 'node:crypto'
+import { sql, type Kysely } from 'kysely'
+import type { ImportedAccountInput, MaintenanceStore } from '../../types.ts'
+import type { Database } from '../schema.ts'
+import type { KyselyStoreOptions } from '../options.ts'
+import { NEW_ACCOUNT_JOB_STATE, externalUser } from '../rows.ts'
+
+export function createMaintenanceRepository(
+  db: Kysely<Database>,
+  options: KyselyStoreOptions,
+): MaintenanceStore {
+  return {
+    async importAccount(input: ImportedAccountInput, dryRun: boolean) {
+      return db.transaction().execute(async (trx) => {
+        const user = await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', input.user_id)
+          .executeTakeFirst()
+        if (user === undefined && !dryRun)
+          await trx.insertInto('users').values(externalUser(input.user_id, input.now)).execute()
+        let match = trx
+          .selectFrom('user_social_accounts')
+          .selectAll()
+          .where('user_id', '=', input.user_id)
+          .where('platform', '=', input.platform)
+          .where('account_type', '=', input.account_type)
+        match =
+          input.account_type === 'oauth'
+            ? match.where('instagram_user_id', '=', input.instagram_user_id)
+            : match.where('username', '=', input.username)
+        const existing = await match.executeTakeFirst()
+        if (existing?.import_fingerprint === input.import_fingerprint) return 'unchanged'
+        const fields = {
+          username: input.username,
+          display_name: input.display_name,
+          instagram_user_id: input.instagram_user_id,
+          encrypted_access_token: input.encrypted_access_token,
+          token_expires_at: input.token_expires_at,
+          token_issued_at: input.token_issued_at,
+          is_active: input.is_active ? 1 : 0,
+          connected_at: input.connected_at,
+          last_sync: input.last_sync,
+          posts_count: input.posts_count,
+          status: input.status,
+          status_message: input.status_message,
+          profile_url: input.profile_url,
+        }
+        if (existing !== undefined) {
+          const keepToken = (existing.token_expires_at ?? 0) > (input.token_expires_at ?? 0)
+          const keepSync = (existing.last_sync ?? 0) > (input.last_sync ?? 0)
+          if (!dryRun)
+            await trx
+              .updateTable('user_social_accounts')
+              .set({
+                ...fields,
+                ...(keepToken
+                  ? {
+                      encrypted_access_token: existing.encrypted_access_token,
+                      token_expires_at: existing.token_expires_at,
+                      token_issued_at: existing.token_issued_at,
+                      status: existing.status,
+                      status_message: existing.status_message,
+                    }
+                  : { next_sync_at: null }),
+                ...(keepSync
+                  ? { last_sync: existing.last_sync, posts_count: existing.posts_count }
+                  : {}),
+                import_fingerprint: input.import_fingerprint,
+                updated_at: input.now,
+              })
+              .where('id', '=', existing.id)
+              .execute()
+          return 'updated'
+        }
+        if (!dryRun)
+          await trx
+            .insertInto('user_social_accounts')
+            .values({
+              id: randomUUID(),
+              user_id: input.user_id,
+              platform: input.platform,
+              account_type: input.account_type,
+              instagram_scoped_id: null,
+              instagram_account_type: null,
+              profile_picture_url: null,
+              updated_at: input.now,
+              ...NEW_ACCOUNT_JOB_STATE,
+              import_fingerprint: input.import_fingerprint,
+              ...fields,
+            })
+            .execute()
+        return 'created'
+      })
+    },
+    async purge(input) {
+      const deleted = (result: { numDeletedRows: bigint }): number => Number(result.numDeletedRows)
+      // a revoked account is kept a while so that its owner sees why and can reconnect; revoked
+      // rows are not touched by jobs, so `updated_at` is the time of the revocation
+      const revoked = deleted(
+        await db
+          .deleteFrom('user_social_accounts')
+          .where('status', '=', 'revoked')
+          .where('updated_at', '<=', input.revokedBefore)
+          .executeTakeFirst(),
+      )
+      const webhooks = deleted(
+        await db
+          .deleteFrom('webhook_deliveries')
+          .where('status', 'in', ['delivered', 'failed'])
+          .where('updated_at', '<=', input.webhooksBefore)
+          .executeTakeFirst(),
+      )
+      const budgets = deleted(
+        await db
+          .deleteFrom('api_budgets')
+          .where('updated_at', '<=', input.budgetsBefore)
+          .where((eb) =>
+            eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<=', input.now)]),
+          )
+          .executeTakeFirst(),
+      )
+      const devices = deleted(
+        await db
+          .deleteFrom('known_devices')
+          .where('last_seen_at', '<=', input.devicesBefore)
+          .executeTakeFirst(),
+      )
+      return {
+        revoked_accounts: revoked,
+        webhook_deliveries: webhooks,
+        api_budgets: budgets,
+        known_devices: devices,
+      }
+    },
+
+    async listStoredTokens({ afterId, limit }) {
+      let query = db
+        .selectFrom('user_social_accounts')
+        .select(['id', 'encrypted_access_token'])
+        .where('encrypted_access_token', 'is not', null)
+      if (afterId !== null) query = query.where('id', '>', afterId)
+      const rows = await query.orderBy('id').limit(limit).execute()
+      return rows.flatMap((row) =>
+        row.encrypted_access_token === null
+          ? []
+          : [{ id: row.id, encrypted_access_token: row.encrypted_access_token }],
+      )
+    },
+    async replaceToken(input) {
+      const result = await db
+        .updateTable('user_social_accounts')
+        .set({ encrypted_access_token: input.encryptedToken, updated_at: input.now })
+        .where('id', '=', input.accountId)
+        .where('encrypted_access_token', '=', input.previousToken)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+
+    async ping() {
+      await sql`select 1`.execute(db)
+    },
+    async close() {
+      await db.destroy()
+      await options.onClose()
+    },
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * @module store/kysely/repositories/media — `MediaStore`: media pages, reconciliation, listing,
+ * gallery version.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { MediaQuery, MediaRecord, MediaStore, MediaWithChildren } from '../../types.ts'
+import type { Database, MediaTable } from '../schema.ts'
+import { toMedia } from '../rows.ts'
+import {
+  itemChange,
+  planMediaPage,
+  tallyMediaPage,
+  type MediaChange,
+  type PlannedMedia,
+} from '../../media-diff.ts'
+
+/** Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535. */
+const CHUNK = 500
+
+export function createMediaRepository(db: Kysely<Database>): MediaStore {
+  /**
+   * Writes one planned row. Unchanged rows are not written here: their ids go to `unchanged` and
+   * are marked seen in one statement per page.
+   */
+  async function write(
+    trx: Transaction<Database>,
+    account: { id: string; user_id: string },
+    row: PlannedMedia,
+    syncId: string,
+    now: number,
+    unchanged: string[],
+  ): Promise<void> {
+    if (row.change === 'added')
+      await trx
+        .insertInto('media')
+        .values({
+          id: row.id,
+          account_id: account.id,
+          user_id: account.user_id,
+          platform_media_id: row.item.platform_media_id,
+          ...row.content,
+          seen_sync_id: syncId,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute()
+    else if (row.change === 'unchanged') unchanged.push(row.id)
+    else
+      await trx
+        .updateTable('media')
+        .set({ ...row.content, seen_sync_id: syncId, updated_at: now })
+        .where('id', '=', row.id)
+        .execute()
+  }
+
+  /** The stored rows of these platform ids for one account, in as few queries as the driver allows. */
+  async function storedMedia(
+    trx: Transaction<Database>,
+    accountId: string,
+    platformIds: readonly string[],
+  ): Promise<Map<string, Selectable<MediaTable>>> {
+    const found = new Map<string, Selectable<MediaTable>>()
+    for (let i = 0; i < platformIds.length; i += CHUNK) {
+      const rows = await trx
+        .selectFrom('media')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('platform_media_id', 'in', platformIds.slice(i, i + CHUNK))
+        .execute()
+      for (const row of rows) found.set(row.platform_media_id, row)
+    }
+    return found
+  }
+
+  return {
+    async upsertMediaPage(account, syncId, items, now) {
+      return db.transaction().execute(async (trx) => {
+        const stored = await storedMedia(
+          trx,
+          account.id,
+          items.flatMap((item) => [
+            item.platform_media_id,
+            ...item.children.map((c) => c.platform_media_id),
+          ]),
+        )
+        const unchanged: string[] = []
+        const changes: MediaChange[] = []
+        for (const item of planMediaPage(items, stored, randomUUID)) {
+          await write(trx, account, item, syncId, now, unchanged)
+          for (const child of item.children)
+            await write(trx, account, child, syncId, now, unchanged)
+          let removedChildren = 0
+          if (item.album) {
+            // children Instagram no longer lists in this album
+            const keep = item.children.map((child) => child.id)
+            let stale = trx.deleteFrom('media').where('parent_id', '=', item.id)
+            if (keep.length > 0) stale = stale.where('id', 'not in', keep)
+            removedChildren = Number((await stale.executeTakeFirst()).numDeletedRows)
+          }
+          changes.push(itemChange(item, removedChildren))
+        }
+        for (let i = 0; i < unchanged.length; i += CHUNK) {
+          await trx
+            .updateTable('media')
+            .set({ seen_sync_id: syncId })
+            .where('id', 'in', unchanged.slice(i, i + CHUNK))
+            .execute()
+        }
+        return tallyMediaPage(changes)
+      })
+    },
+    async removeMediaNotSeen(accountId, syncId) {
+      // album children go with their album by cascade
+      const result = await db
+        .deleteFrom('media')
+        .where('account_id', '=', accountId)
+        .where('parent_id', 'is', null)
+        .where((eb) => eb.or([eb('seen_sync_id', 'is', null), eb('seen_sync_id', '!=', syncId)]))
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+    async summarizeMedia(accountId) {
+      const row = await db
+        .selectFrom('media')
+        .select((eb) => [
+          eb.fn.countAll<number | string | bigint>().filterWhere('parent_id', 'is', null).as('n'),
+          eb.fn.min('url_expires_at').as('expires'),
+        ])
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      const expires = row?.expires
+      return {
+        count: Number(row?.n ?? 0),
+        urlsExpireAt: expires === null || expires === undefined ? null : Number(expires),
+      }
+    },
+    async listMedia(query: MediaQuery): Promise<MediaWithChildren[]> {
+      let q = db
+        .selectFrom('media')
+        .selectAll()
+        .where('user_id', '=', query.user_id)
+        .where('parent_id', 'is', null)
+      if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id)
+      if (query.media_type !== undefined) q = q.where('media_type', '=', query.media_type)
+      const after = query.after
+      if (after !== undefined) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('timestamp', '<', after.timestamp),
+            eb.and([eb('timestamp', '=', after.timestamp), eb('id', '<', after.id)]),
+          ]),
+        )
+      }
+      const rows = await q
+        .orderBy('timestamp', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .execute()
+      const albumIds = rows.filter((r) => r.media_type === 'CAROUSEL_ALBUM').map((r) => r.id)
+      const children =
+        albumIds.length === 0
+          ? []
+          : await db
+              .selectFrom('media')
+              .selectAll()
+              .where('parent_id', 'in', albumIds)
+              .orderBy('position')
+              .execute()
+      const byParent = new Map<string, MediaRecord[]>()
+      for (const child of children) {
+        if (child.parent_id === null) continue
+        const list = byParent.get(child.parent_id) ?? []
+        list.push(toMedia(child))
+        byParent.set(child.parent_id, list)
+      }
+      return rows.map((row) => ({ ...toMedia(row), children: byParent.get(row.id) ?? [] }))
+    },
+    async getGalleryVersion(userId) {
+      const row = await db
+        .selectFrom('users')
+        .select('gallery_version')
+        .where('id', '=', userId)
+        .executeTakeFirst()
+      return row === undefined ? 0 : Number(row.gallery_version)
+    },
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * @module store/kysely/repositories/outbox — `OutboxStore`: webhook deliveries, leased and retried.
+ */
+import type { Kysely } from 'kysely'
+import type { OutboxStore } from '../../types.ts'
+import type { Database } from '../schema.ts'
+import { toWebhook } from '../rows.ts'
+
+export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
+  return {
+    async enqueueWebhook(input) {
+      await db
+        .insertInto('webhook_deliveries')
+        .values({
+          id: input.id,
+          event_type: input.event_type,
+          payload: input.payload,
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: input.now,
+          lease_until: null,
+          last_error: null,
+          created_at: input.now,
+          updated_at: input.now,
+        })
+        .execute()
+    },
+    async claimDueWebhooks(claim) {
+      return db.transaction().execute(async (trx) => {
+        const due = await trx
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', claim.now)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', claim.now)]))
+          .orderBy('next_attempt_at')
+          .orderBy('created_at')
+          .limit(claim.limit)
+          .execute()
+        if (due.length === 0) return []
+        const rows = await trx
+          .updateTable('webhook_deliveries')
+          .set({ lease_until: claim.leaseUntil })
+          .where(
+            'id',
+            'in',
+            due.map((r) => r.id),
+          )
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', claim.now)]))
+          .returningAll()
+          .execute()
+        return rows.map(toWebhook).sort((a, b) => a.created_at - b.created_at)
+      })
+    },
+    async finishWebhookAttempt(input) {
+      await db
+        .updateTable('webhook_deliveries')
+        .set({
+          status: input.status,
+          attempts: input.attempts,
+          next_attempt_at: input.nextAttemptAt,
+          last_error: input.lastError,
+          lease_until: null,
+          updated_at: input.now,
+        })
+        .where('id', '=', input.id)
+        .execute()
+    },
+  }
+}

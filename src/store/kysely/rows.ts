@@ -1,0 +1,67 @@
+/**
+ * @module store/kysely/rows — rows to records (the shapes `src/store/types` promises) and the rows
+ * new records start from, shared by the repositories.
+ */
+import type { Selectable } from 'kysely'
+import type {
+  MediaRecord,
+  MediaType,
+  SocialAccountRecord,
+  WebhookDeliveryRecord,
+  WebhookStatus,
+} from '../types.ts'
+import { ACCOUNT_STATUSES } from '../types.ts'
+import type {
+  MediaTable,
+  SocialAccountsTable,
+  UsersTable,
+  WebhookDeliveriesTable,
+} from './schema.ts'
+
+/** The job-state columns of a new account: nothing leased, nothing failed, sync as soon as can be. */
+export const NEW_ACCOUNT_JOB_STATE = {
+  renew_lease_until: null,
+  renewal_failures: 0,
+  next_sync_at: null,
+  sync_lease_until: null,
+  sync_failures: 0,
+  last_full_sync: null,
+  sync_run_id: null,
+  sync_cursor: null,
+  media_urls_expire_at: null,
+  import_fingerprint: null,
+} as const
+/**
+ * A user signed in elsewhere (Firebase): its own id, a reserved-domain placeholder e-mail and a
+ * password hash that matches no password (not `scrypt$…`).
+ */
+export function externalUser(id: string, now: number): Omit<UsersTable, 'gallery_version'> {
+  return {
+    id,
+    email: `${id}@users.firebase.invalid`,
+    password_hash: '!external',
+    created_at: now,
+  }
+}
+
+const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['pending', 'delivered', 'failed']
+const MEDIA_TYPES: readonly MediaType[] = ['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM']
+
+export function toAccount(row: Selectable<SocialAccountsTable>): SocialAccountRecord {
+  const status = ACCOUNT_STATUSES.find((s) => s === row.status) ?? 'error'
+  return {
+    ...row,
+    account_type: row.account_type === 'public' ? 'public' : 'oauth',
+    is_active: row.is_active === 1,
+    status,
+  }
+}
+
+export function toMedia(row: Selectable<MediaTable>): MediaRecord {
+  const { seen_sync_id: _seen, created_at: _created, ...rest } = row
+  return { ...rest, media_type: MEDIA_TYPES.find((t) => t === row.media_type) ?? 'IMAGE' }
+}
+
+export function toWebhook(row: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord {
+  return { ...row, status: WEBHOOK_STATUSES.find((s) => s === row.status) ?? 'failed' }
+}

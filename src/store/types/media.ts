@@ -1,0 +1,87 @@
+/**
+ * @module store/types/media — each account's stored media, the provider's pages upserted into it,
+ * and the per-user gallery version the page cache keys on.
+ */
+
+/** A change a page of media made: what `upsertMediaPage` reports. */
+export interface MediaPageResult {
+  readonly added: number
+  /** Items whose content (caption, type, permalink, children, ...) changed. */
+  readonly updated: number
+  /** Items whose only change was fresh media URLs (signed CDN URLs rotate): not an edit. */
+  readonly refreshed: number
+  /** Items that were already stored before this page (changed or not). */
+  readonly known: number
+}
+
+export type MediaType = 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
+
+/** Media as read from the provider, ready to store. */
+export interface MediaInput {
+  readonly platform_media_id: string
+  readonly media_type: MediaType
+  readonly media_product_type: string | null
+  readonly media_url: string | null
+  readonly thumbnail_url: string | null
+  readonly permalink: string | null
+  readonly caption: string | null
+  readonly timestamp: number
+  /** When the media URLs stop working, if the provider says (Instagram's `oe` parameter). */
+  readonly url_expires_at: number | null
+  readonly children: readonly Omit<MediaInput, 'children'>[]
+}
+
+export interface MediaRecord extends Omit<MediaInput, 'children'> {
+  readonly id: string
+  readonly account_id: string
+  readonly user_id: string
+  /** The album's record id, for album children; `null` for top-level media. */
+  readonly parent_id: string | null
+  /** Order within the album. */
+  readonly position: number
+  readonly updated_at: number
+}
+
+export interface MediaWithChildren extends MediaRecord {
+  readonly children: readonly MediaRecord[]
+}
+
+export interface MediaCursor {
+  readonly timestamp: number
+  readonly id: string
+}
+
+export interface MediaQuery {
+  readonly user_id: string
+  readonly account_id?: string
+  readonly media_type?: MediaType
+  readonly limit: number
+  /** Return items strictly after this position in newest-first order. */
+  readonly after?: MediaCursor
+}
+
+/** Each account's media and the version of each user's gallery. */
+export interface MediaStore {
+  /**
+   * Upserts one page of top-level media (and their album children) in one transaction, marking
+   * them seen by `syncId`. Unchanged items are not rewritten.
+   */
+  upsertMediaPage(
+    account: { id: string; user_id: string },
+    syncId: string,
+    items: readonly MediaInput[],
+    now: number,
+  ): Promise<MediaPageResult>
+  /** Deletes the account's top-level media (and children) not seen by `syncId`. */
+  removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
+  /** How many top-level media the account has and when its earliest media URL expires. */
+  summarizeMedia(accountId: string): Promise<{ count: number; urlsExpireAt: number | null }>
+  listMedia(query: MediaQuery): Promise<MediaWithChildren[]>
+
+  /**
+   * A number that changes, in the same transaction, with any change to the user's media or
+   * accounts (database triggers): a media page rendered at a version is current while it stays.
+   * 0 for an unknown user.
+   */
+  getGalleryVersion(userId: string): Promise<number>
+}

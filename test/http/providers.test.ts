@@ -1,0 +1,76 @@
+/**
+ * The platforms registry as the API and the page see it: Connect buttons per connectable
+ * platform with its mode, every platform's name, icon and post-link label, profile links built by
+ * each platform's folder, and the page's CSP admitting the media CDNs of platforms reached for real.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Browser, buildTestApp } from '../helpers/build-app.ts'
+import { CONNECTABLE, PLATFORMS } from '../../src/providers/registry.ts'
+
+interface ProvidersAnswer {
+  providers: { platform: string; label: string; connect_path: string; mode: string }[]
+  platforms: { platform: string; label: string; view_label: string; icon_path: string }[]
+}
+
+test('the registry lists every platform once, each described by its own folder', () => {
+  for (const [key, info] of Object.entries(PLATFORMS)) {
+    assert.equal(info.id, key)
+    assert.match(info.profileUrl('someone'), /^https:\/\/[a-z.]+\/.*someone/)
+    assert.match(info.iconPath, /^[MmLlHhVvCcSsQqTtAaZz0-9 .,-]+$/)
+    assert.ok(info.viewLabel.includes(info.label))
+  }
+  for (const connectable of CONNECTABLE) {
+    assert.equal(PLATFORMS[connectable.info.id], connectable.info)
+    assert.equal(connectable.connectPath, `/api/socials/connect/${connectable.info.id}`)
+    for (const origin of connectable.mediaOrigins) assert.match(origin, /^https:\/\/[*a-z0-9.-]+$/)
+    // the logger replaces every occurrence: the shapes must be global
+    assert.ok(connectable.secretShapes.length > 0)
+    for (const shape of connectable.secretShapes) assert.ok(shape.global, String(shape))
+  }
+})
+
+test('GET /api/socials/providers: Connect buttons with their mode, and every platform', async (t) => {
+  const modes = [
+    [{}, 'sandbox'],
+    [{ INSTAGRAM_CLIENT_ID: 'id', INSTAGRAM_CLIENT_SECRET: 'secret' }, 'real'],
+    [{ NODE_ENV: 'production', PUBLIC_URL: 'https://gallery.example' }, 'unconfigured'],
+  ] as const
+  for (const [env, mode] of modes) {
+    const app = await buildTestApp(t, env)
+    const answer = (
+      await app.request({ method: 'GET', url: '/api/socials/providers' })
+    ).json<ProvidersAnswer>()
+    assert.deepEqual(
+      answer.providers.map((p) => [p.platform, p.label, p.connect_path, p.mode]),
+      [['instagram', 'Instagram', '/api/socials/connect/instagram', mode]],
+    )
+    assert.deepEqual(
+      answer.platforms.map((p) => [p.platform, p.label, p.view_label]),
+      Object.values(PLATFORMS).map((p) => [p.id, p.label, p.viewLabel]),
+    )
+    // the page admits the platforms' media CDNs only when they are reached for real
+    const page = await app.request({ method: 'GET', url: '/gallery' })
+    const csp = String(page.headers['content-security-policy'])
+    assert.equal(csp.includes('https://*.cdninstagram.com'), mode === 'real', `${mode}: ${csp}`)
+  }
+})
+
+test('profile links are built by each platform’s folder', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  for (const info of Object.values(PLATFORMS)) {
+    const answer = await browser.fetch('POST', '/api/socials/accounts', {
+      body: { platform: info.id, username: '@some.one' },
+    })
+    assert.equal(answer.statusCode, 201, answer.body)
+    const account = answer.json<{ account: { profile_url: string; platform: string } }>().account
+    assert.equal(account.platform, info.id)
+    assert.equal(account.profile_url, info.profileUrl('some.one'))
+  }
+  const unknown = await browser.fetch('POST', '/api/socials/accounts', {
+    body: { platform: 'myspace', username: 'tom' },
+  })
+  assert.equal(unknown.statusCode, 400)
+})

@@ -1,0 +1,227 @@
+/**
+ * The provider conformance suite: what every connectable platform's client must do, checked
+ * against that platform's emulator. A platform's test file is one call of
+ * `runProviderConformance`, giving a harness over its emulator; checks that cannot apply are
+ * skipped with their reason (e.g. PKCE for a platform that documents none).
+ *
+ * It pins the contract the services rely on (`src/providers/types.ts`): the authorization URL,
+ * the code exchange, renewal, identity, listing newest first through opaque cursors that never
+ * hold a token, https links and string ids, the failure taxonomy, and that the logger scrubs every
+ * token the platform issues. The whole 90-day lifecycle runs through the app in
+ * `test/jobs/ninety-days.test.ts`.
+ */
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { ProviderClient } from '../../src/providers/types.ts'
+import { redactText } from '../../src/log/logger.ts'
+import { isGalleryError } from '../../src/errors.ts'
+
+export type ConformanceCheck =
+  | 'authorize-url'
+  | 'code-exchange'
+  | 'renewal'
+  | 'identity'
+  | 'listing'
+  | 'cursor-has-no-token'
+  | 'failure-taxonomy'
+  | 'redaction'
+  | 'pkce'
+  | 'refresh-rotation'
+
+/** Failures an emulator can be made to answer with at the next call. */
+export type InjectedFailure = 'unavailable' | 'timeout' | 'rate_limited' | 'reauth' | 'refused'
+
+/** One platform's emulator, with a client of ours configured against it. */
+export interface ConformanceHarness {
+  /** Our client, configured against the emulator (as the app configures it). */
+  readonly client: ProviderClient
+  /** Consents on the emulator's page for this authorization URL, as a person; returns the code. */
+  authorize(authorizationUrl: string): Promise<string>
+  /** The connected account's posts on the emulator, newest first (their platform ids). */
+  postIds(): string[]
+  /** Makes the emulator answer the next call with this failure. */
+  fail(kind: InjectedFailure): void
+  /** Moves the emulator's (and the client's) clock. */
+  advance(ms: number): void
+  /** Every token and code the emulator has issued so far. */
+  issuedSecrets(): string[]
+}
+
+export interface ProviderConformanceOptions {
+  readonly name: string
+  readonly setup: (t: TestContext) => Promise<ConformanceHarness>
+  /** What the authorization URL must carry. */
+  readonly expected: {
+    readonly redirectUri: string
+    readonly scopes: readonly string[]
+    readonly scopeSeparator: ' ' | ','
+  }
+  /** Checks that do not apply, each with its reason. */
+  readonly skip?: Partial<Record<ConformanceCheck, string>>
+}
+
+const DAY = 86_400_000
+
+export function runProviderConformance(options: ProviderConformanceOptions): void {
+  const check = (name: ConformanceCheck, title: string, fn: (t: TestContext) => Promise<void>) => {
+    const reason = options.skip?.[name]
+    if (reason !== undefined) test(`${name}: ${title}`, { skip: reason }, () => undefined)
+    else test(`${name}: ${title}`, fn)
+  }
+
+  /** A connected harness: authorized, exchanged, with the credentials. */
+  async function connected(t: TestContext) {
+    const h = await options.setup(t)
+    const state = 'conformance-state-0123456789abcdefghijklmnopqr'
+    const code = await h.authorize(h.client.authorizationUrl(state))
+    const credentials = await h.client.exchangeCode(code)
+    return { h, code, credentials }
+  }
+
+  describe(`provider conformance: ${options.name}`, () => {
+    check(
+      'authorize-url',
+      'exact redirect_uri, the state, the scopes joined as declared',
+      async (t) => {
+        const h = await options.setup(t)
+        const url = new URL(h.client.authorizationUrl('state-value-with-URL+chars/='))
+        assert.equal(url.protocol, 'https:', 'the consent page is https')
+        assert.equal(url.searchParams.get('redirect_uri'), options.expected.redirectUri)
+        assert.equal(url.searchParams.get('state'), 'state-value-with-URL+chars/=')
+        assert.equal(url.searchParams.get('response_type'), 'code')
+        assert.equal(
+          url.searchParams.get('scope'),
+          options.expected.scopes.join(options.expected.scopeSeparator),
+        )
+        assert.equal(url.searchParams.getAll('state').length, 1)
+      },
+    )
+
+    check('pkce', 'an S256 challenge on the authorization URL', async () => {
+      assert.fail('a platform with PKCE must implement this check')
+    })
+
+    check(
+      'code-exchange',
+      'a code gives credentials once; a replayed code is refused',
+      async (t) => {
+        const { h, code, credentials } = await connected(t)
+        assert.ok(credentials.accessToken.length >= 16)
+        assert.ok(credentials.issuedAt > 0)
+        if (credentials.accessTokenExpiresAt !== null)
+          assert.ok(credentials.accessTokenExpiresAt > credentials.issuedAt, 'expires after issue')
+        await assert.rejects(h.client.exchangeCode(code), (error: unknown) => {
+          assert.ok(isGalleryError(error), String(error))
+          assert.ok(!error.message.includes(code), 'the code is not in the message')
+          return true
+        })
+      },
+    )
+
+    check('renewal', 'credentials are renewed as the capabilities say', async (t) => {
+      const { h, credentials } = await connected(t)
+      const renewal = h.client.capabilities.renewal
+      if (renewal.kind === 'none') return
+      h.advance(renewal.minAgeMs + 1000)
+      const renewed = await h.client.renew(credentials)
+      assert.notEqual(renewed.accessToken, '')
+      assert.ok(renewed.issuedAt >= credentials.issuedAt + renewal.minAgeMs)
+      if (credentials.accessTokenExpiresAt !== null && renewed.accessTokenExpiresAt !== null)
+        assert.ok(renewed.accessTokenExpiresAt > credentials.accessTokenExpiresAt, 'lives longer')
+      // the renewed credentials work
+      await h.client.fetchIdentity(renewed)
+    })
+
+    check(
+      'refresh-rotation',
+      'two workers refreshing at once leave the account healthy',
+      async () => {
+        assert.fail('a platform with rotating refresh tokens must implement this check')
+      },
+    )
+
+    check('identity', 'string ids, https profile and avatar, eligibility', async (t) => {
+      const { h, credentials } = await connected(t)
+      const identity = await h.client.fetchIdentity(credentials)
+      assert.equal(typeof identity.providerAccountId, 'string')
+      assert.match(identity.providerAccountId, /^[A-Za-z0-9_-]{1,64}$/)
+      for (const alias of identity.aliases) assert.equal(typeof alias, 'string')
+      assert.ok(identity.username.length > 0)
+      assert.equal(new URL(identity.profileUrl).protocol, 'https:')
+      if (identity.avatarUrl !== null) assert.equal(new URL(identity.avatarUrl).protocol, 'https:')
+      assert.deepEqual(h.client.checkEligible(identity), { ok: true })
+    })
+
+    check('listing', 'every post once, newest first, https links, string ids', async (t) => {
+      const { h, credentials } = await connected(t)
+      const ids: string[] = []
+      let cursor: string | null = null
+      let previous = Number.POSITIVE_INFINITY
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await h.client.listMedia(credentials, cursor)
+        for (const item of page.items) {
+          assert.equal(typeof item.platform_media_id, 'string')
+          assert.ok(item.timestamp <= previous, 'newest first')
+          previous = item.timestamp
+          for (const link of [item.permalink, item.media_url, item.thumbnail_url])
+            if (link !== null) assert.equal(new URL(link).protocol, 'https:', link)
+          for (const child of item.children) assert.equal(typeof child.platform_media_id, 'string')
+          ids.push(item.platform_media_id)
+        }
+        cursor = page.nextCursor
+        if (cursor === null) break
+      }
+      assert.equal(cursor, null, 'the listing ends')
+      assert.deepEqual(ids, h.postIds(), 'every post, once, in the platform’s order')
+    })
+
+    check('cursor-has-no-token', 'cursors never carry an issued token or code', async (t) => {
+      const { h, credentials } = await connected(t)
+      const page = await h.client.listMedia(credentials, null)
+      assert.ok(page.nextCursor !== null, 'the emulator account needs more than one page')
+      for (const secret of h.issuedSecrets())
+        assert.ok(!page.nextCursor.includes(secret), 'a token in the cursor')
+      // and a cursor resumes the listing on its own (it is stored between runs)
+      const next = await h.client.listMedia(credentials, page.nextCursor)
+      assert.ok(next.items.length > 0)
+      assert.notEqual(next.items[0]?.platform_media_id, page.items[0]?.platform_media_id)
+    })
+
+    check('failure-taxonomy', 'each failure maps to its error code, without secrets', async (t) => {
+      const { h, credentials } = await connected(t)
+      const expected: Record<InjectedFailure, string> = {
+        unavailable: 'ERR_PROVIDER_UNAVAILABLE',
+        timeout: 'ERR_PROVIDER_UNAVAILABLE',
+        rate_limited: 'ERR_RATE_LIMITED',
+        refused: 'ERR_PROVIDER_RESPONSE',
+        reauth: 'ERR_REAUTH_REQUIRED',
+      }
+      // reauth last: it ends the connection
+      for (const kind of ['unavailable', 'timeout', 'rate_limited', 'refused', 'reauth'] as const) {
+        h.fail(kind)
+        await assert.rejects(h.client.listMedia(credentials, null), (error: unknown) => {
+          assert.ok(isGalleryError(error), `${kind}: ${String(error)}`)
+          assert.equal(error.code, expected[kind], `${kind}: ${error.message}`)
+          if (kind === 'rate_limited') {
+            const seconds = error.retryAfterSeconds ?? 0
+            assert.ok(seconds > 0 && seconds <= DAY / 1000, `${kind}: retry after ${seconds}`)
+          }
+          for (const secret of h.issuedSecrets())
+            assert.ok(!error.message.includes(secret), `${kind}: a secret in the message`)
+          return true
+        })
+      }
+    })
+
+    check('redaction', 'the logger scrubs every token and code the platform issues', async (t) => {
+      const { h, credentials } = await connected(t)
+      await h.client.renew(credentials).catch(() => undefined)
+      const secrets = h.issuedSecrets()
+      assert.ok(secrets.length >= 2, 'the emulator reported what it issued')
+      for (const secret of secrets) {
+        const line = `failed with ${secret} (and "${secret}")`
+        assert.ok(!redactText(line).includes(secret), `not scrubbed: ${secret.slice(0, 6)}…`)
+      }
+    })
+  })
+}

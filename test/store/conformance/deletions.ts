@@ -1,0 +1,170 @@
+/** Conformance: Meta's deauthorize and data-deletion requests (`DeletionStore`). */
+import assert from 'node:assert/strict'
+import type { Conformance } from './harness.ts'
+import { NOW, TOKEN, media, oauthInput } from './harness.ts'
+
+export function deletionCases({ test, harness, user, account }: Conformance): void {
+  test('revoke: every OAuth account of that Instagram id loses its token, matched on either id', async () => {
+    const h = harness()
+    const alice = await user()
+    const bob = await user('b@example.com')
+    const a = await account(alice)
+    const b = await account(bob)
+    const other = await account(bob, '999')
+    assert.equal(
+      (await h.store.revokeInstagramAccounts('27281358591558845', 'Revoked on Instagram', NOW + 1))
+        .length,
+      3,
+    )
+    await h.store.upsertOAuthAccount({
+      user_id: bob,
+      platform: 'instagram',
+      username: 'x',
+      instagram_user_id: '999',
+      instagram_scoped_id: '555',
+      instagram_account_type: 'BUSINESS',
+      encrypted_access_token: 'gAAAAA-x',
+      token_expires_at: NOW,
+      token_issued_at: NOW,
+      posts_count: 0,
+      profile_url: 'x',
+      profile_picture_url: null,
+      now: NOW,
+    })
+    assert.equal(
+      (await h.store.revokeInstagramAccounts('27281358591558845', 'Again', NOW + 2)).length,
+      0,
+      'a replay changes nothing',
+    )
+    // matched on the professional id too: alice reconnects, then Meta revokes by that id
+    await h.store.upsertOAuthAccount({
+      user_id: alice,
+      platform: 'instagram',
+      username: 'shop',
+      instagram_user_id: '17841400000000001',
+      instagram_scoped_id: '27281358591558845',
+      instagram_account_type: 'BUSINESS',
+      encrypted_access_token: 'gAAAAA-new',
+      token_expires_at: NOW + 1000,
+      token_issued_at: NOW,
+      posts_count: 0,
+      profile_url: 'x',
+      profile_picture_url: null,
+      now: NOW + 3,
+    })
+    assert.deepEqual(
+      (await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW + 4)).map(
+        (r) => r.id,
+      ),
+      [a],
+    )
+    const rows = await h.raw(
+      'SELECT id, status, encrypted_access_token, token_expires_at, is_active FROM user_social_accounts WHERE id IN (?, ?) ORDER BY id',
+      [a, b].sort(),
+    )
+    for (const row of rows)
+      assert.deepEqual(
+        { ...row, id: 'x' },
+        {
+          id: 'x',
+          status: 'revoked',
+          encrypted_access_token: null,
+          token_expires_at: null,
+          is_active: 0,
+        },
+      )
+    assert.equal(
+      (
+        await h.raw('SELECT encrypted_access_token AS t FROM user_social_accounts WHERE id = ?', [
+          other,
+        ])
+      )[0]?.t,
+      'gAAAAA-x',
+    )
+    assert.equal((await h.store.getAccount(alice, a))?.status, 'revoked')
+  })
+
+  test('data deletion: all accounts and media of that Instagram id go; the code is kept on repeat', async () => {
+    const h = harness()
+    const alice = await user()
+    const a = await account(alice)
+    const keep = await account(alice, '999')
+    await h.store.upsertMediaPage(
+      { id: a, user_id: alice },
+      's',
+      [media('1', NOW, { media_type: 'CAROUSEL_ALBUM', children: [media('2', NOW)] })],
+      NOW,
+    )
+    await h.store.upsertMediaPage({ id: keep, user_id: alice }, 's', [media('9', NOW)], NOW)
+    assert.equal(await h.store.deleteInstagramUserData('17841400000000001'), 1)
+    assert.deepEqual(await h.raw('SELECT platform_media_id FROM media'), [
+      { platform_media_id: '9' },
+    ])
+    const first = await h.store.recordDataDeletion({
+      confirmation_code: 'CODE1',
+      instagram_user_id: '178',
+      status: 'completed',
+      deleted_accounts: 1,
+      requested_at: NOW,
+      completed_at: NOW,
+    })
+    const again = await h.store.recordDataDeletion({
+      confirmation_code: 'CODE2',
+      instagram_user_id: '178',
+      status: 'completed',
+      deleted_accounts: 0,
+      requested_at: NOW + 5,
+      completed_at: NOW + 5,
+    })
+    assert.equal(first.confirmation_code, 'CODE1')
+    assert.equal(again.confirmation_code, 'CODE1')
+    assert.deepEqual(
+      await h.raw(
+        'SELECT confirmation_code, completed_at, deleted_accounts FROM data_deletion_requests',
+      ),
+      [{ confirmation_code: 'CODE1', completed_at: NOW + 5, deleted_accounts: 1 }],
+    )
+    assert.equal((await h.store.findDataDeletion('CODE1'))?.instagram_user_id, '178')
+    assert.equal(await h.store.findDataDeletion('CODE2'), null)
+    assert.equal(await h.store.deleteUserSocialData(alice), 1)
+    assert.deepEqual(await h.raw('SELECT id FROM user_social_accounts'), [])
+    assert.deepEqual(await h.raw('SELECT id FROM media'), [])
+  })
+
+  test('revoke and data deletion only touch Instagram accounts, even where another platform shares the id', async () => {
+    const h = harness()
+    const alice = await user()
+    const ig = await account(alice, '4242')
+    // another provider's account whose ids landed in the same columns (review D9)
+    const { account: other } = await h.store.upsertOAuthAccount({
+      ...oauthInput(alice, '4242'),
+      platform: 'tiktok',
+    })
+    const otherRow = () =>
+      h.raw(
+        'SELECT status, encrypted_access_token, is_active FROM user_social_accounts WHERE id = ?',
+        [other.id],
+      )
+    const untouched = [{ status: 'active', encrypted_access_token: TOKEN, is_active: 1 }]
+    assert.deepEqual(
+      (await h.store.revokeInstagramAccounts('27281358591558845', 'Revoked', NOW + 1)).map(
+        (a) => a.id,
+      ),
+      [ig],
+      'matched on the app-scoped id',
+    )
+    assert.deepEqual(await otherRow(), untouched)
+    await h.store.upsertOAuthAccount({ ...oauthInput(alice, '4242'), now: NOW + 2 })
+    assert.deepEqual(
+      (await h.store.revokeInstagramAccounts('4242', 'Revoked', NOW + 3)).map((a) => a.id),
+      [ig],
+      'matched on the professional id',
+    )
+    assert.deepEqual(await otherRow(), untouched)
+    assert.equal(await h.store.deleteInstagramUserData('4242'), 1)
+    assert.deepEqual(
+      (await h.raw('SELECT id FROM user_social_accounts')).map((r) => r.id),
+      [other.id],
+    )
+  })
+}

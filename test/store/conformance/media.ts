@@ -1,0 +1,185 @@
+/** Conformance: media pages, reconciliation, listing and the gallery version (`MediaStore`). */
+import assert from 'node:assert/strict'
+import type { Conformance } from './harness.ts'
+import { NOW, media } from './harness.ts'
+
+export function mediaCases({ test, harness, user, account }: Conformance): void {
+  test('gallery version: moves with every change to the user’s media or accounts, only theirs', async () => {
+    const h = harness()
+    const alice = await user()
+    const bob = await user('b@example.com')
+    const version = () => h.store.getGalleryVersion(alice)
+    const moved = async (what: string, change: () => Promise<unknown>) => {
+      const before = await version()
+      const bobBefore = await h.store.getGalleryVersion(bob)
+      await change()
+      assert.ok((await version()) > before, `${what} moves the version`)
+      assert.equal(await h.store.getGalleryVersion(bob), bobBefore, `${what}: not Bob's`)
+    }
+    assert.equal(await h.store.getGalleryVersion('nobody'), 0)
+    let id = ''
+    await moved('connecting an account', async () => {
+      id = await account(alice)
+    })
+    const owner = { id, user_id: alice }
+    await moved('new media', () => h.store.upsertMediaPage(owner, 's1', [media('1', NOW)], NOW))
+    await moved('a changed caption', () =>
+      h.store.upsertMediaPage(owner, 's2', [{ ...media('1', NOW), caption: 'new' }], NOW),
+    )
+    await moved('a deleted post', () => h.store.removeMediaNotSeen(id, 's3'))
+    await h.store.upsertMediaPage(owner, 's4', [media('2', NOW)], NOW)
+    await moved('a disconnected account (its media go with it)', () =>
+      h.store.deleteAccount(alice, id),
+    )
+    const again = await account(alice)
+    await h.store.upsertMediaPage({ id: again, user_id: alice }, 's5', [media('3', NOW)], NOW)
+    await moved('"delete all my data"', () => h.store.deleteUserSocialData(alice))
+  })
+
+  test('media: page upsert counts added / updated / unchanged; albums keep children in order', async () => {
+    const h = harness()
+    const userId = await user()
+    const accountId = await account(userId)
+    const acc = { id: accountId, user_id: userId }
+    const album = media('300', NOW - 3, {
+      media_type: 'CAROUSEL_ALBUM',
+      children: [media('301', NOW - 3), media('302', NOW - 3, { media_type: 'VIDEO' })],
+    })
+    const page = [media('100', NOW - 1), media('200', NOW - 2), album]
+    assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync1', page, NOW), {
+      added: 3,
+      updated: 0,
+      refreshed: 0,
+      known: 0,
+    })
+    assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync2', page, NOW), {
+      added: 0,
+      updated: 0,
+      refreshed: 0,
+      known: 3,
+    })
+    const edited = [
+      media('100', NOW - 1, { caption: 'edited' }),
+      media('200', NOW - 2),
+      { ...album, children: [media('302', NOW - 3, { media_type: 'VIDEO' })] },
+    ]
+    assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync3', edited, NOW + 1), {
+      added: 0,
+      updated: 2,
+      refreshed: 0,
+      known: 3,
+    })
+    // fresh signed URLs alone are a refresh, not an edit; they are stored
+    const resigned = [
+      media('100', NOW - 1, {
+        caption: 'edited',
+        media_url: 'https://cdn.example/100.jpg?oe=2',
+        url_expires_at: 2000,
+      }),
+    ]
+    assert.deepEqual(await h.store.upsertMediaPage(acc, 'sync4', resigned, NOW + 2), {
+      added: 0,
+      updated: 0,
+      refreshed: 1,
+      known: 1,
+    })
+    assert.deepEqual(await h.store.summarizeMedia(accountId), { count: 3, urlsExpireAt: 2000 })
+    const [resignedRow] = await h.raw(
+      'SELECT media_url, url_expires_at, updated_at FROM media WHERE platform_media_id = ?',
+      ['100'],
+    )
+    assert.deepEqual(resignedRow, {
+      media_url: 'https://cdn.example/100.jpg?oe=2',
+      url_expires_at: 2000,
+      updated_at: NOW + 2,
+    })
+    const raw = await h.raw(
+      'SELECT platform_media_id, caption FROM media WHERE platform_media_id = ?',
+      ['100'],
+    )
+    assert.deepEqual(raw, [{ platform_media_id: '100', caption: 'edited' }])
+    assert.equal(
+      (await h.raw('SELECT id FROM media WHERE platform_media_id = ?', ['301'])).length,
+      0,
+    )
+    const listed = await h.store.listMedia({ user_id: userId, limit: 10 })
+    assert.deepEqual(
+      listed.map((m) => m.platform_media_id),
+      ['100', '200', '300'],
+    )
+    assert.deepEqual(
+      listed[2]?.children.map((c) => [c.platform_media_id, c.position]),
+      [['302', 0]],
+    )
+  })
+
+  test('media: removeMediaNotSeen deletes only unseen top-level items and their children', async () => {
+    const h = harness()
+    const userId = await user()
+    const accountId = await account(userId)
+    const acc = { id: accountId, user_id: userId }
+    const album = media('300', NOW - 3, {
+      media_type: 'CAROUSEL_ALBUM',
+      children: [media('301', NOW - 3)],
+    })
+    await h.store.upsertMediaPage(acc, 'sync1', [media('100', NOW - 1), album], NOW)
+    await h.store.upsertMediaPage(acc, 'sync2', [media('100', NOW - 1)], NOW)
+    assert.equal(await h.store.removeMediaNotSeen(accountId, 'sync2'), 1)
+    assert.deepEqual(
+      await h.raw('SELECT platform_media_id FROM media ORDER BY platform_media_id'),
+      [{ platform_media_id: '100' }],
+    )
+  })
+
+  test('media: keyset pagination is newest first, stable on equal timestamps, scoped per user and account', async () => {
+    const h = harness()
+    const userId = await user()
+    const other = await user('b@example.com')
+    const a1 = await account(userId, '1')
+    const a2 = await account(userId, '2')
+    const items = Array.from({ length: 25 }, (_, i) =>
+      media(`m${String(i).padStart(2, '0')}`, NOW - Math.floor(i / 3)),
+    )
+    await h.store.upsertMediaPage({ id: a1, user_id: userId }, 's', items.slice(0, 15), NOW)
+    await h.store.upsertMediaPage({ id: a2, user_id: userId }, 's', items.slice(15), NOW)
+    const seen: string[] = []
+    let after: { timestamp: number; id: string } | undefined
+    for (let guard = 0; guard < 20; guard++) {
+      const page = await h.store.listMedia({
+        user_id: userId,
+        limit: 4,
+        ...(after ? { after } : {}),
+      })
+      if (page.length === 0) break
+      seen.push(...page.map((m) => m.platform_media_id))
+      const last = page[page.length - 1]
+      assert.ok(last)
+      after = { timestamp: last.timestamp, id: last.id }
+    }
+    assert.equal(seen.length, 25)
+    assert.equal(new Set(seen).size, 25)
+    const timestamps = (await h.store.listMedia({ user_id: userId, limit: 100 })).map(
+      (m) => m.timestamp,
+    )
+    assert.deepEqual(
+      timestamps,
+      [...timestamps].sort((x, y) => y - x),
+    )
+    assert.equal(
+      (await h.store.listMedia({ user_id: userId, account_id: a2, limit: 100 })).length,
+      10,
+    )
+    const video = media('v1', NOW + 5, { media_type: 'VIDEO' })
+    await h.store.upsertMediaPage({ id: a2, user_id: userId }, 's', [video], NOW)
+    const videos = await h.store.listMedia({ user_id: userId, media_type: 'VIDEO', limit: 100 })
+    assert.deepEqual(
+      videos.map((m) => m.platform_media_id),
+      ['v1'],
+    )
+    assert.equal((await h.store.listMedia({ user_id: other, limit: 100 })).length, 0)
+    assert.equal(
+      (await h.store.listMedia({ user_id: other, account_id: a1, limit: 100 })).length,
+      0,
+    )
+  })
+}
