@@ -32,11 +32,6 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/web/static/**/*.js'],
-    extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: globals.browser, sourceType: 'module' },
-  },
-  {
     files: ['**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },

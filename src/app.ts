@@ -14,14 +14,15 @@ import { GalleryError } from './errors.ts'
 import { systemClock, type Clock } from './clock.ts'
 import type { Config, InstagramConfig } from './config/load-config.ts'
 import type { FernetKeyRing } from './crypto/fernet.ts'
-import type { Store } from './store/types.ts'
-import type { Emulator } from './emulator/emulator.ts'
+import type { ReleasedLeases, Store } from './store/types.ts'
+import { isInstanceId, newInstanceId } from './store/leases.ts'
+import type { Emulator } from './providers/instagram/emulator/index.ts'
 import {
   SANDBOX_PREFIX,
-  createInjectFetch,
   createSandbox,
   sandboxInstagramConfig,
-} from './emulator/sandbox.ts'
+} from './providers/instagram/sandbox.ts'
+import { createInjectFetch } from './providers/emulator-core/inject-fetch.ts'
 import { INSTAGRAM_CAPABILITIES, createInstagramClient } from './providers/instagram/client.ts'
 import type { FetchLike } from './providers/types.ts'
 import { createOAuthService } from './socials/oauth-service.ts'
@@ -62,12 +63,32 @@ export interface AppDeps {
   readonly sandbox?: Emulator
   /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
   readonly passwordCost?: number
+  /**
+   * This instance's id, the first half of every lease owner (`<instance id>:<run id>`); letters,
+   * digits and `-`. Default: a fresh random one per app.
+   */
+  readonly instanceId?: string
+}
+
+/** Background work, for the in-process scheduler in main.ts and for tests. */
+export interface AppJobs {
+  readonly runner: JobRunner
+  readonly renewal: RenewalService
+  readonly webhooks: WebhookNotifier
+  /** The first half of the owner of every lease this app takes. */
+  readonly instanceId: string
+  /**
+   * Graceful stop (SIGTERM): no new job pass or claim, the work in flight gets until
+   * `deadlineMs`, then every lease this instance owns is released, so that no one waits for them
+   * to expire. Call before `app.close()`.
+   */
+  stop(deadlineMs: number): Promise<{ finishedInTime: boolean; released: ReleasedLeases }>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Background work, for the in-process scheduler in main.ts and for tests. */
-    jobs: { runner: JobRunner; renewal: RenewalService; webhooks: WebhookNotifier }
+    jobs: AppJobs
   }
 }
 
@@ -100,6 +121,8 @@ function trustedProxies(
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps
   const clock = deps.clock ?? systemClock
+  const instanceId = deps.instanceId ?? newInstanceId()
+  if (!isInstanceId(instanceId)) throw new Error('instanceId: letters, digits and - only')
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 64 * 1024,
@@ -191,6 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     logger: deps.logger,
     target: config.webhook,
+    instanceId,
     ...(deps.webhookFetch === undefined ? {} : { fetch: deps.webhookFetch }),
   })
   const renewMarginMs = config.jobs.renewMarginDays * 86_400_000
@@ -234,6 +258,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       instagramClient: makeClient,
       governor,
       webhooks,
+      instanceId,
       schedule: {
         intervalMs: Math.max(5, config.jobs.syncIntervalMinutes) * 60_000,
         fullIntervalMs: config.jobs.fullSyncIntervalHours * 3_600_000,
@@ -275,6 +300,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks,
     marginMs: renewMarginMs,
     concurrency: config.jobs.renewalConcurrency,
+    instanceId,
   })
   const runner = createJobRunner({
     store,
@@ -286,8 +312,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     concurrency: config.jobs.syncConcurrency,
     syncEnabled: config.jobs.syncIntervalMinutes > 0 && makeClient !== null,
     revokedRetentionMs: config.jobs.revokedRetentionDays * 86_400_000,
+    instanceId,
   })
-  app.decorate('jobs', { runner, renewal, webhooks })
+  const jobs: AppJobs = {
+    runner,
+    renewal,
+    webhooks,
+    instanceId,
+    async stop(deadlineMs) {
+      const finishedInTime = await runner.stop(deadlineMs)
+      // what is still running past the deadline loses its leases here; its writes are
+      // conditional on them, so it stops at its next step without writing more
+      const released = await store.releaseOwned(instanceId)
+      return { finishedInTime, released }
+    },
+  }
+  app.decorate('jobs', jobs)
   // background webhook deliveries finish before the store closes
   app.addHook('onClose', async () => webhooks.idle())
   await app.register(jobsRoutes(config.jobs.secret, runner))

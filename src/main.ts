@@ -1,6 +1,11 @@
 /**
  * @module main — the process: read config once, open the store, build the app, listen, and
  * close everything cleanly on SIGINT/SIGTERM.
+ *
+ * Graceful stop (Cloud Run sends SIGTERM on every deploy and scale-in, and kills 10 s later): the
+ * scheduler stops (no re-arm), the work in flight gets `STOP_DEADLINE_MS`, then every lease this
+ * instance owns is released (so "Sync now" works at once on the next instance, rather than after
+ * the lease expires), then the app and the store close. A jobs request arriving meanwhile gets 503.
  */
 import { loadConfig } from './config/load-config.ts'
 import { isGalleryError } from './errors.ts'
@@ -8,9 +13,12 @@ import { createLogger } from './log/logger.ts'
 import { FernetKeyRing } from './crypto/fernet.ts'
 import { loadOrCreateDevKey } from './crypto/dev-key.ts'
 import { openStore } from './store/open-store.ts'
-import { createSandbox } from './emulator/sandbox.ts'
+import { createSandbox } from './providers/instagram/sandbox.ts'
 import { systemClock } from './clock.ts'
 import { buildApp } from './app.ts'
+
+/** How long in-flight jobs may go on after SIGTERM (Cloud Run allows 10 s in all). */
+const STOP_DEADLINE_MS = 7_000
 
 async function main(): Promise<void> {
   let config
@@ -50,12 +58,18 @@ async function main(): Promise<void> {
   })
 
   let closing = false
+  let timer: NodeJS.Timeout | undefined
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
+    clearTimeout(timer)
     logger.info({ signal }, 'shutting down')
-    app
-      .close()
+    app.jobs
+      .stop(STOP_DEADLINE_MS)
+      .then(({ finishedInTime, released }) =>
+        logger.info({ finishedInTime, released }, 'jobs stopped and leases released'),
+      )
+      .then(() => app.close())
       .then(() => store.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
@@ -72,17 +86,22 @@ async function main(): Promise<void> {
     // with jitter so that many instances spread out; database leases keep them from doing the
     // same work twice.
     const run = (): void => {
+      if (closing) return
       app.jobs.runner
         .runDue()
         .then((report) => logger.info({ report }, 'scheduled jobs ran'))
-        .catch((error: unknown) => logger.error({ err: error }, 'scheduled jobs failed'))
+        .catch((error: unknown) => {
+          if (!closing) logger.error({ err: error }, 'scheduled jobs failed')
+        })
         .finally(() => {
+          // stopping: the timer is not armed again
+          if (closing) return
           const jitter = 0.8 + Math.random() * 0.4
           timer = setTimeout(run, config.jobs.intervalSeconds * 1000 * jitter)
           timer.unref()
         })
     }
-    let timer = setTimeout(run, 5_000)
+    timer = setTimeout(run, 5_000)
     timer.unref()
   }
   if (config.instagramMode === 'sandbox') {

@@ -13,14 +13,20 @@
  *    revoked longer than the retention period, old webhook deliveries, idle budget rows.
  *
  * Within one runner, concurrent `runDue` calls share one run.
+ *
+ * Every claim names its owner, `<instance id>:<run id>` (`src/store/leases.ts`). `stop()` is the
+ * graceful stop: no new pass starts (ERR_STORE, 503), the running pass claims nothing more, and
+ * its in-flight work gets until a deadline; the caller then releases this instance's leases.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
 import { KNOWN_DEVICE_LIFETIME_MS } from '../http/session.ts'
 import type { PurgeReport, Store } from '../store/types.ts'
+import { leaseOwner, newInstanceId } from '../store/leases.ts'
+import { GalleryError } from '../errors.ts'
 import type { DeliveryReport, WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { RenewalReport, RenewalService } from './renewal-service.ts'
-import { SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
+import { STOPPING_MESSAGE, SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
 import { MAX_SYNC_DELAY_MS, logTime } from './platform-backoff.ts'
 
 const HOUR = 3_600_000
@@ -60,10 +66,18 @@ export interface JobRunnerDeps {
   readonly revokedRetentionMs: number
   /** Safety bound on accounts synced per run. */
   readonly maxSyncsPerRun?: number
+  /** This instance's id: the first half of every lease owner (default: a fresh one). */
+  readonly instanceId?: string
 }
 
 export interface JobRunner {
+  /** One pass over everything due. @throws ERR_STORE (503) once `stop()` was called. */
   runDue(): Promise<JobsReport>
+  /**
+   * Graceful stop: no new pass, no new claims (renewal, sync, webhooks stop too), and the pass in
+   * flight gets until `deadlineMs` from now. Resolves `true` when it finished in time.
+   */
+  stop(deadlineMs: number): Promise<boolean>
 }
 
 export function createJobRunner(deps: JobRunnerDeps): JobRunner {
@@ -71,6 +85,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   let running: Promise<JobsReport> | null = null
   let lastPurge = Number.NEGATIVE_INFINITY
   const maxSyncs = deps.maxSyncsPerRun ?? 10_000
+  const instanceId = deps.instanceId ?? newInstanceId()
+  let stopping = false
 
   async function syncDue(): Promise<SyncBatchReport> {
     const modes: Record<SyncMode, number> = { incremental: 0, full: 0, resume: 0 }
@@ -88,12 +104,13 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       workers.add(promise)
     }
     const worker = async (): Promise<void> => {
-      while (started < maxSyncs) {
+      while (started < maxSyncs && !stopping) {
         const now = clock.now()
         const [account] = await store.claimDueSyncs({
           now,
           leaseUntil: now + SYNC_LEASE_MS,
           limit: 1,
+          owner: leaseOwner(instanceId),
         })
         if (account === undefined) return
         started++
@@ -168,10 +185,35 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
 
   return {
     runDue() {
+      if (stopping)
+        return Promise.reject(
+          new GalleryError('ERR_SHUTTING_DOWN', STOPPING_MESSAGE, { retryAfterSeconds: 5 }),
+        )
       running ??= runAll().finally(() => {
         running = null
       })
       return running
+    },
+    async stop(deadlineMs) {
+      stopping = true
+      deps.renewal.stop()
+      deps.sync.stop()
+      deps.webhooks.stop()
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs)
+        timer.unref()
+      })
+      const done = Promise.allSettled([
+        running ?? Promise.resolve(),
+        deps.sync.idle(),
+        deps.webhooks.idle(),
+      ]).then(() => true)
+      try {
+        return await Promise.race([done, deadline])
+      } finally {
+        clearTimeout(timer)
+      }
     },
   }
 }

@@ -3,10 +3,15 @@
  *
  * Rule: renew when the token expires within the margin (default 30 days, never less than the
  * original app's 7) and is at least 24 hours old and unexpired (Meta's conditions for
- * `ig_refresh_token`). One renewal per account at a time: a promise set within the process and a
- * database lease across processes; the new token is stored with a compare-and-swap on the old
+ * `ig_refresh_token`). One renewal per account at a time: a database lease, within the process
+ * and across processes; the new token is stored with a compare-and-swap on the old
  * one, in one write with its expiry, so a failed or lost renewal never loses a working token.
  * Expired tokens are marked `reauth_required`.
+ *
+ * Claims are made just in time, one account per free worker (up to `concurrency`), never a batch
+ * that could outlive its lease (review D2). Each lease names its owner (`<instance id>:<run id>`),
+ * a heartbeat renews it every third of its length while the renewal runs, and the outcome
+ * (`completeRenewal`, `failRenewal`) is written only while that owner still holds it.
  *
  * @see shared/reference/instagram-api.md §2.4
  */
@@ -20,6 +25,7 @@ import type { ProviderClientFactory } from './client-factory.ts'
 import type { ProviderCapabilities } from '../providers/types.ts'
 import { readAccountToken, TOKEN_EXPIRED_MESSAGE } from './account-token.ts'
 import { backoffMs } from './account-health.ts'
+import { leaseOwner, newInstanceId, startHeartbeat } from '../store/leases.ts'
 
 const DAY = 86_400_000
 
@@ -34,11 +40,17 @@ export interface RenewalServiceDeps {
   readonly webhooks: WebhookNotifier
   /** Renew tokens expiring within this many milliseconds. */
   readonly marginMs: number
-  /** How long a claimed renewal is held before another worker may take it over. */
+  /**
+   * How long a claimed renewal is held without renewal (the heartbeat renews it every third of
+   * this) before another worker may take it over.
+   */
   readonly leaseMs?: number
-  readonly batchSize?: number
-  /** Renewals in flight at the same time (default 1). */
+  /** Safety bound on renewals per pass. */
+  readonly maxPerRun?: number
+  /** Renewals in flight at the same time (default 1), each claimed by a free worker. */
   readonly concurrency?: number
+  /** This instance's id: the first half of every lease owner (default: a fresh one). */
+  readonly instanceId?: string
 }
 
 export interface RenewalReport {
@@ -50,19 +62,45 @@ export interface RenewalReport {
 }
 
 export interface RenewalService {
-  /** Renews every due token (in batches) and marks expired ones. */
+  /** Renews every due token (one claim per free worker) and marks expired ones. */
   runDue(): Promise<RenewalReport>
+  /** Graceful stop: no new claims; renewals in flight finish. */
+  stop(): void
 }
 
 export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
-  const inFlight = new Set<string>()
   const leaseMs = deps.leaseMs ?? 2 * 60_000
-  const batchSize = deps.batchSize ?? 50
+  const maxPerRun = deps.maxPerRun ?? 10_000
   const concurrency = Math.max(1, deps.concurrency ?? 1)
+  const instanceId = deps.instanceId ?? newInstanceId()
+  let stopping = false
+
+  /** One renewal under its lease, with the heartbeat running. */
+  async function renewHolding(
+    makeClient: ProviderClientFactory,
+    account: SocialAccountRecord,
+    owner: string,
+    onCall: () => void,
+  ): Promise<'renewed' | 'failed' | 'reauth_required'> {
+    const lease = { accountId: account.id, owner }
+    const heartbeat = startHeartbeat({
+      clock: deps.clock,
+      leaseMs,
+      renew: (leaseUntil) => deps.store.renewAccountLease('renewal', lease, leaseUntil),
+      onError: (error) =>
+        deps.logger.warn({ accountId: account.id, err: error }, 'renewal lease renewal failed'),
+    })
+    try {
+      return await renewOne(makeClient, account, owner, onCall)
+    } finally {
+      heartbeat.stop()
+    }
+  }
 
   async function renewOne(
     makeClient: ProviderClientFactory,
     account: SocialAccountRecord,
+    owner: string,
     onCall: () => void,
   ): Promise<'renewed' | 'failed' | 'reauth_required'> {
     const { store, clock } = deps
@@ -75,6 +113,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       // a compare-and-swap on the token this renewal tried: a revocation or reconnection stands
       const recorded = await store.failRenewal({
         accountId: account.id,
+        owner,
         previousToken: account.encrypted_access_token,
         status,
         message,
@@ -108,6 +147,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       const now = clock.now()
       const stored = await store.completeRenewal({
         accountId: account.id,
+        owner,
         previousToken: token.encrypted,
         encryptedToken: deps.vault.encrypt(renewed.accessToken),
         // a renewed token without a lifetime keeps the old expiry: renewal is tried again before it
@@ -116,7 +156,8 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
         now,
       })
       if (!stored) {
-        // the account was reconnected or deleted meanwhile: its newer state wins
+        // the account was reconnected or deleted meanwhile (its newer state wins), or this
+        // renewal lost its lease (stalled past it, and another took over)
         deps.logger.info({ accountId: account.id }, 'token renewal superseded')
         return 'failed'
       }
@@ -152,35 +193,41 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       }
       // Instagram renews a token only once it is a day old
       const minAgeMs = deps.renewal.minAgeMs
-      for (let round = 0; round < 1000; round++) {
-        const now = clock.now()
-        const claimed = await store.claimDueRenewals({
-          now,
-          dueBefore: now + dueMargin,
-          issuedBefore: now - minAgeMs,
-          leaseUntil: now + leaseMs,
-          limit: batchSize,
-        })
-        if (claimed.length === 0) break
-        // the batch is leased to this runner: `concurrency` workers take its accounts in turn
-        const queue = claimed.filter((account) => !inFlight.has(account.id))
-        const worker = async (): Promise<void> => {
-          for (let account = queue.shift(); account !== undefined; account = queue.shift()) {
-            inFlight.add(account.id)
-            try {
-              const outcome = await renewOne(makeClient, account, onCall)
-              if (outcome === 'renewed') renewed++
-              else if (outcome === 'reauth_required') reauth++
-              else failed++
-            } finally {
-              inFlight.delete(account.id)
-            }
-          }
-        }
-        await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
-        if (claimed.length < batchSize) break
+      let started = 0
+      // Workers start one by one, only while there is work, and each claims just the account it
+      // renews at once (as the sync runner does): no lease waits in a queue while others work.
+      const workers = new Set<Promise<void>>()
+      const spawn = (): void => {
+        const promise: Promise<void> = worker().finally(() => workers.delete(promise))
+        workers.add(promise)
       }
+      const worker = async (): Promise<void> => {
+        while (started < maxPerRun && !stopping) {
+          const now = clock.now()
+          const owner = leaseOwner(instanceId)
+          const [account] = await store.claimDueRenewals({
+            now,
+            dueBefore: now + dueMargin,
+            issuedBefore: now - minAgeMs,
+            leaseUntil: now + leaseMs,
+            limit: 1,
+            owner,
+          })
+          if (account === undefined) return
+          started++
+          if (workers.size < concurrency) spawn()
+          const outcome = await renewHolding(makeClient, account, owner, onCall)
+          if (outcome === 'renewed') renewed++
+          else if (outcome === 'reauth_required') reauth++
+          else failed++
+        }
+      }
+      spawn()
+      while (workers.size > 0) await Promise.all([...workers])
       return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
+    },
+    stop() {
+      stopping = true
     },
   }
 }

@@ -10,17 +10,31 @@
  *   the paging cursor stored after its last page, with the same run id, so nothing is fetched
  *   twice without need and deletions still see the whole run.
  *
- * Each page is stored in its own transaction as it arrives; a run holds the account's sync lease
- * (renewed at every page) so one instance at a time syncs an account, and within a process
- * concurrent requests share one run. Every outcome sets the account's status, the next scheduled
- * sync (jittered interval, or backoff after a failure) and releases the lease.
+ * Each page is stored in its own transaction as it arrives; a run holds the account's sync lease,
+ * owned by the run (`<instance id>:<run id>`, `src/store/leases.ts`), so one instance at a time
+ * syncs an account, and within a process concurrent requests share one run. A heartbeat renews
+ * the lease every third of its length while the run works, and every write the run makes — each
+ * page, its progress, the deletion of media not seen, the outcome — is conditional on still
+ * owning it: a run that stalled past its lease and was taken over writes nothing more and above
+ * all deletes nothing (review D1). Every outcome sets the account's status, the next scheduled
+ * sync (jittered interval, or backoff after a failure) and releases the lease — only its own.
+ *
+ * `stop()` (graceful shutdown): no new run starts, and a running one stops before its next page,
+ * releasing its lease and keeping its progress, so the next run resumes where it stopped.
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { GalleryError, isGalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
-import type { AccountPatch, AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
+import type {
+  AccountPatch,
+  AccountStatus,
+  HeldLease,
+  SocialAccountRecord,
+  Store,
+} from '../store/types.ts'
+import { leaseOwner, newInstanceId, startHeartbeat, type Heartbeat } from '../store/leases.ts'
 import type { ProviderClientFactory } from './client-factory.ts'
 import type { Credentials, ProviderMediaPage } from '../providers/types.ts'
 import type { RateGovernor } from './rate-governor.ts'
@@ -66,15 +80,39 @@ export interface SyncServiceDeps {
   readonly governor: RateGovernor
   readonly webhooks: WebhookNotifier
   readonly schedule: SyncSchedule
-  /** How long a run holds the account without storing a page before another may take over. */
+  /** This instance's id: the first half of every lease owner (default: a fresh one). */
+  readonly instanceId?: string
+  /** How long a run holds the account without renewing its lease before another may take over. */
   readonly leaseMs?: number
   /** Safety bound on pages per run (at 100 per page, 100k media). */
   readonly maxPages?: number
   readonly random?: () => number
 }
 
-/** How long a run may go without storing a page before another worker may take the account. */
+/**
+ * How long a sync lease lasts without renewal (the heartbeat renews it every third of this)
+ * before another worker may take the account.
+ */
 export const SYNC_LEASE_MS = 5 * 60_000
+
+/** The message of a refusal while this instance stops. */
+export const STOPPING_MESSAGE = 'This instance is shutting down; try again in a moment'
+
+/** Thrown inside a run once its lease is found held by someone else: nothing more is written. */
+class LeaseLost extends Error {}
+/** Thrown inside a run when the service stops: the run releases its lease and keeps its place. */
+class Stopping extends Error {}
+
+function conflictError(): GalleryError {
+  return new GalleryError(
+    'ERR_CONFLICT',
+    'This account is being synced right now; its media will appear in a moment',
+  )
+}
+
+function stoppingError(): GalleryError {
+  return new GalleryError('ERR_SHUTTING_DOWN', STOPPING_MESSAGE, { retryAfterSeconds: 5 })
+}
 
 const STATUS_FOR_ERROR: Partial<Record<GalleryError['code'], AccountStatus>> = {
   ERR_REAUTH_REQUIRED: 'reauth_required',
@@ -94,6 +132,13 @@ export interface SyncService {
    * Resolves to `null` when the sync was postponed (Instagram usage above the slow-down mark).
    */
   syncClaimed(account: SocialAccountRecord, onCall?: () => void): Promise<SyncResult | null>
+  /**
+   * Graceful stop: new runs are refused (ERR_STORE, 503), running ones stop before their next
+   * page, release their lease and keep their progress for the next run to resume.
+   */
+  stop(): void
+  /** Resolves when no run of this service is in flight. */
+  idle(): Promise<void>
 }
 
 export function createSyncService(deps: SyncServiceDeps): SyncService {
@@ -102,6 +147,8 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const maxPages = deps.maxPages ?? 1000
   const leaseMs = deps.leaseMs ?? SYNC_LEASE_MS
   const random = deps.random ?? Math.random
+  const instanceId = deps.instanceId ?? newInstanceId()
+  let stopping = false
 
   function chooseMode(account: SocialAccountRecord, manual: boolean, now: number): SyncMode {
     if (account.sync_run_id !== null) return 'resume'
@@ -124,12 +171,23 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     return Math.max(now + schedule.intervalMs / 4, Math.min(routine, beforeExpiry))
   }
 
-  async function release(account: SocialAccountRecord, patch: Omit<AccountPatch, 'now'>) {
-    await store.updateAccount(account.id, { ...patch, sync_lease_until: null, now: clock.now() })
+  /** The outcome and the release, only while this run holds the lease; else it is lost. */
+  async function release(
+    lease: HeldLease,
+    heartbeat: Heartbeat,
+    patch: Omit<AccountPatch, 'now' | 'sync_lease_until'>,
+  ): Promise<void> {
+    heartbeat.stop()
+    if (!(await store.releaseSyncLease(lease, { ...patch, now: clock.now() }))) {
+      heartbeat.lose()
+      throw new LeaseLost()
+    }
   }
 
   async function fail(
     account: SocialAccountRecord,
+    lease: HeldLease,
+    heartbeat: Heartbeat,
     error: GalleryError,
     progress: { calls: number; keepRun: boolean },
   ): Promise<never> {
@@ -153,7 +211,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       status === 'rate_limited' && error.retryAfterSeconds !== undefined
         ? asked.ms
         : backoffMs(failures)
-    await release(account, {
+    await release(lease, heartbeat, {
       status,
       status_message: error.message,
       sync_failures: failures,
@@ -175,20 +233,57 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     throw error
   }
 
+  /** A run under `lease`, with its heartbeat; a lost lease ends it without another write. */
   async function run(
     account: SocialAccountRecord,
+    lease: HeldLease,
     manual: boolean,
     onCall: (() => void) | undefined,
   ): Promise<SyncResult | null> {
+    const heartbeat = startHeartbeat({
+      clock,
+      leaseMs,
+      renew: (leaseUntil) => store.renewAccountLease('sync', lease, leaseUntil),
+      onError: (error) =>
+        deps.logger.warn({ accountId: account.id, err: error }, 'sync lease renewal failed'),
+    })
+    try {
+      return await runHolding(account, lease, heartbeat, manual, onCall)
+    } catch (error) {
+      if (error instanceof LeaseLost || heartbeat.lost) {
+        deps.logger.warn(
+          { accountId: account.id, owner: lease.owner },
+          'sync lease lost to another run: stopped without writing more',
+        )
+        throw conflictError()
+      }
+      throw error
+    } finally {
+      heartbeat.stop()
+    }
+  }
+
+  async function runHolding(
+    account: SocialAccountRecord,
+    lease: HeldLease,
+    heartbeat: Heartbeat,
+    manual: boolean,
+    onCall: (() => void) | undefined,
+  ): Promise<SyncResult | null> {
+    /** Before each step: stop if the lease was lost or the service is stopping. */
+    const step = (): void => {
+      if (heartbeat.lost) throw new LeaseLost()
+      if (stopping) throw new Stopping()
+    }
     const makeClient = deps.instagramClient
     if (makeClient === null) {
-      await release(account, { next_sync_at: clock.now() + schedule.intervalMs })
+      await release(lease, heartbeat, { next_sync_at: clock.now() + schedule.intervalMs })
       throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
     }
     let calls = 0
     if (account.status === 'revoked') {
       // no token: the scheduler never claims it; a reconnect schedules it again
-      await release(account, { next_sync_at: null })
+      await release(lease, heartbeat, { next_sync_at: null })
       throw new GalleryError(
         'ERR_REAUTH_REQUIRED',
         'Access to this account was removed on Instagram; reconnect it',
@@ -203,14 +298,14 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       }
     } catch (error) {
       if (!isGalleryError(error)) throw error
-      return fail(account, error, { calls, keepRun: true })
+      return fail(account, lease, heartbeat, error, { calls, keepRun: true })
     }
     const mode = chooseMode(account, manual, clock.now())
     if (mode === 'incremental') {
       const pressure = await deps.governor.pressure(account.id)
       if (pressure >= schedule.slowDownPercent) {
         // Instagram says we are close to its limit: routine work waits, nothing is lost
-        await release(account, { next_sync_at: clock.now() + schedule.intervalMs })
+        await release(lease, heartbeat, { next_sync_at: clock.now() + schedule.intervalMs })
         deps.logger.info({ accountId: account.id, pressure }, 'routine sync postponed')
         return null
       }
@@ -231,43 +326,66 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     let updated = 0
     let refreshed = 0
     let pages = 0
-    try {
-      if (mode === 'full') {
-        await store.updateAccount(account.id, {
-          sync_run_id: runId,
-          sync_cursor: null,
-          sync_lease_until: clock.now() + leaseMs,
-          now: clock.now(),
-        })
+    /** Writes progress under the lease (and renews it); a lost lease ends the run. */
+    const progress = async (columns: { sync_run_id?: string; sync_cursor?: string | null }) => {
+      const now = clock.now()
+      if (
+        !(await store.recordSyncProgress(lease, { ...columns, leaseUntil: now + leaseMs, now }))
+      ) {
+        heartbeat.lose()
+        throw new LeaseLost()
       }
+      heartbeat.renewed()
+    }
+    try {
+      step()
+      if (mode === 'full') await progress({ sync_run_id: runId, sync_cursor: null })
       const identity = await client.fetchIdentity(credentials)
+      step()
       let page: ProviderMediaPage = await client.listMedia(
         credentials,
         mode === 'resume' ? account.sync_cursor : null,
       )
       for (;;) {
         pages++
-        const result = await store.upsertMediaPage(account, runId, page.items, clock.now())
+        if (heartbeat.lost) throw new LeaseLost()
+        const result = await store.upsertMediaPage(
+          account,
+          runId,
+          page.items,
+          clock.now(),
+          lease.owner,
+        )
+        if (result === null) {
+          heartbeat.lose()
+          throw new LeaseLost()
+        }
         added += result.added
         updated += result.updated
         refreshed += result.refreshed
         const next = page.nextCursor
         const more = next !== null && (fullRun || result.known === 0)
         // progress and the lease: a run interrupted after this point resumes after this page
-        await store.updateAccount(account.id, {
-          sync_lease_until: clock.now() + leaseMs,
-          ...(fullRun && more ? { sync_cursor: next } : {}),
-          now: clock.now(),
-        })
+        await progress(fullRun && more ? { sync_cursor: next } : {})
         if (!more || next === null) break
         if (pages >= maxPages)
           throw new GalleryError(
             'ERR_PROVIDER_RESPONSE',
             `Instagram returned more than ${maxPages} pages of media; sync stopped`,
           )
+        step()
         page = await client.listMedia(credentials, next)
       }
-      const removed = reconciles ? await store.removeMediaNotSeen(account.id, runId) : 0
+      let removed = 0
+      if (reconciles) {
+        step()
+        const deleted = await store.removeMediaNotSeen(account.id, runId, lease.owner)
+        if (deleted === null) {
+          heartbeat.lose()
+          throw new LeaseLost()
+        }
+        removed = deleted
+      }
       const summary = await store.summarizeMedia(account.id)
       const now = clock.now()
       let lastFullSync = fullRun ? now : account.last_full_sync
@@ -282,10 +400,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         // so reconcile at the next run (at most four times per full interval)
         lastFullSync = null
       }
-      // the status is decided on the row as it is now: a renewal, a revocation or a failing
-      // renewal may have happened while this run was going on
-      await store.markHealthy(account.id, now + schedule.renewMarginMs, now)
-      await release(account, {
+      await release(lease, heartbeat, {
         last_sync: now,
         last_full_sync: lastFullSync,
         posts_count: identity.mediaCount ?? summary.count,
@@ -295,6 +410,10 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         sync_run_id: null,
         sync_cursor: null,
       })
+      // the status is decided on the row as it is now: a renewal, a revocation or a failing
+      // renewal may have happened while this run was going on (after the release, which applied
+      // only while this run still held the lease)
+      await store.markHealthy(account.id, now + schedule.renewMarginMs, now)
       const report: SyncResult = {
         mode,
         added,
@@ -307,13 +426,20 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       deps.logger.info({ accountId: account.id, ...report }, 'sync finished')
       return report
     } catch (error) {
+      if (error instanceof LeaseLost) throw error
+      if (error instanceof Stopping) {
+        // the progress stored so far stands: the next run resumes after the last stored page
+        await release(lease, heartbeat, { next_sync_at: clock.now() })
+        deps.logger.info({ accountId: account.id, pages }, 'sync stopped by shutdown')
+        throw stoppingError()
+      }
       const failure = isGalleryError(error)
         ? error
         : new GalleryError('ERR_INTERNAL', 'Sync failed unexpectedly', { cause: error })
       // a bad answer (e.g. a cursor Instagram no longer knows) restarts the run from the top;
       // throttling, outages and expired tokens keep it to resume where it stopped
       const keepRun = fullRun && failure.code !== 'ERR_PROVIDER_RESPONSE'
-      return fail(account, failure, { calls, keepRun })
+      return fail(account, lease, heartbeat, failure, { calls, keepRun })
     }
   }
 
@@ -327,14 +453,16 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     const running = inFlight.get(account.id)
     if (running !== undefined) return running
     const start = async (): Promise<SyncResult | null> => {
+      if (stopping) throw stoppingError()
       const now = clock.now()
-      if (acquireLease && !(await store.acquireSyncLease(account.id, now, now + leaseMs))) {
-        throw new GalleryError(
-          'ERR_CONFLICT',
-          'This account is being synced right now; its media will appear in a moment',
-        )
+      let owner = account.sync_lease_owner
+      if (acquireLease) {
+        owner = leaseOwner(instanceId)
+        if (!(await store.acquireSyncLease(account.id, now, now + leaseMs, owner)))
+          throw conflictError()
       }
-      return run(account, manual, onCall)
+      if (owner === null) throw new Error('syncClaimed: the account carries no lease owner')
+      return run(account, { accountId: account.id, owner }, manual, onCall)
     }
     const promise = start().finally(() => inFlight.delete(account.id))
     inFlight.set(account.id, promise)
@@ -358,6 +486,12 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     },
     async syncClaimed(account, onCall) {
       return once(account, false, false, onCall)
+    },
+    stop() {
+      stopping = true
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()])
     },
   }
 }

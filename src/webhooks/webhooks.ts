@@ -8,6 +8,11 @@
  * Retries back off (1 min, 5 min, 30 min, 2 h, 6 h, 12 h); after 7 failed attempts the delivery is
  * marked `failed`. Deliveries are at-least-once: receivers deduplicate on the event `id`.
  *
+ * Each attempt takes a lease of its own on its delivery, named by its owner (`<instance id>:<run
+ * id>`), just before it is sent, for twice the request timeout; its outcome is written only while
+ * it still holds that lease, so a late finish cannot undo "delivered" or lose an attempt (review
+ * D6). Up to `DELIVERY_CONCURRENCY` attempts run at once.
+ *
  * Signature: Standard Webhooks (https://www.standardwebhooks.com), signed with the
  * `standardwebhooks` package. `webhook-id` is the event id (the same on every retry),
  * `webhook-timestamp` the Unix seconds of this attempt, and `webhook-signature` holds one
@@ -24,6 +29,7 @@ import { Webhook } from 'standardwebhooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { SocialAccountRecord, Store } from '../store/types.ts'
+import { leaseOwner, newInstanceId } from '../store/leases.ts'
 import { toWhsec } from './secrets.ts'
 import type { FetchLike } from '../providers/types.ts'
 
@@ -42,6 +48,10 @@ export interface WebhookTarget {
 /** Minutes to wait after the 1st, 2nd, ... failed attempt; one more failure ends the retries. */
 export const RETRY_DELAYS_MINUTES: readonly number[] = [1, 5, 30, 120, 360, 720]
 const DELIVERY_TIMEOUT_MS = 10_000
+/** Attempts in flight at the same time, per pass. */
+export const DELIVERY_CONCURRENCY = 4
+/** Attempts per pass, at most (what one pass may send before the next takes over). */
+const MAX_ATTEMPTS_PER_PASS = 2000
 
 export interface WebhookNotifierOptions {
   readonly store: Store
@@ -50,6 +60,8 @@ export interface WebhookNotifierOptions {
   /** `null`: webhooks are off and events are dropped. */
   readonly target: WebhookTarget | null
   readonly fetch?: FetchLike
+  /** This instance's id: the first half of every lease owner (default: a fresh one). */
+  readonly instanceId?: string
 }
 
 export interface DeliveryReport {
@@ -68,6 +80,8 @@ export interface WebhookNotifier {
   deliverDue(): Promise<DeliveryReport>
   /** Resolves when background deliveries started so far are done (for shutdown and tests). */
   idle(): Promise<void>
+  /** Graceful stop: no new attempt starts (events are still recorded in the outbox). */
+  stop(): void
 }
 
 /**
@@ -108,6 +122,8 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   const sign = target === null ? null : webhookSigner(target.secrets)
   let running: Promise<DeliveryReport> | null = null
   let rerun = false
+  let stopping = false
+  const instanceId = options.instanceId ?? newInstanceId()
 
   async function attempt(url: string, type: string, body: string, signed: Record<string, string>) {
     try {
@@ -136,29 +152,50 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     let retrying = 0
     let failed = 0
     if (target === null || sign === null) return { delivered, retrying, failed }
-    for (let round = 0; round < 100; round++) {
-      const now = clock.now()
-      const due = await store.claimDueWebhooks({
-        now,
-        leaseUntil: now + 2 * DELIVERY_TIMEOUT_MS,
-        limit: 20,
-      })
-      if (due.length === 0) break
-      for (const delivery of due) {
+    let started = 0
+    // workers start one by one, only while there is work (a pass with nothing due costs one claim)
+    const workers = new Set<Promise<void>>()
+    const spawn = (): void => {
+      const promise: Promise<void> = worker().finally(() => workers.delete(promise))
+      workers.add(promise)
+    }
+    /** Claims one due delivery at a time (a lease per attempt), sends it, records the outcome. */
+    const worker = async (): Promise<void> => {
+      while (started < MAX_ATTEMPTS_PER_PASS && !stopping) {
+        const now = clock.now()
+        const owner = leaseOwner(instanceId)
+        const [delivery] = await store.claimDueWebhooks({
+          now,
+          leaseUntil: now + 2 * DELIVERY_TIMEOUT_MS,
+          limit: 1,
+          owner,
+        })
+        if (delivery === undefined) return
+        started++
+        if (workers.size < DELIVERY_CONCURRENCY) spawn()
         const signed = sign(delivery.id, delivery.payload, Math.floor(clock.now() / 1000))
         const error = await attempt(target.url, delivery.event_type, delivery.payload, signed)
         const attempts = delivery.attempts + 1
         const delay = RETRY_DELAYS_MINUTES[attempts - 1]
         const finishedAt = clock.now()
         const status = error === null ? 'delivered' : delay === undefined ? 'failed' : 'pending'
-        await store.finishWebhookAttempt({
+        const recorded = await store.finishWebhookAttempt({
           id: delivery.id,
+          owner,
           status,
           attempts,
           nextAttemptAt: finishedAt + (error === null ? 0 : (delay ?? 0) * 60_000),
           lastError: error,
           now: finishedAt,
         })
+        if (!recorded) {
+          // this attempt outlived its lease and another took the delivery over: its outcome stands
+          logger.warn(
+            { delivery: delivery.id, event: delivery.event_type, attempts, status },
+            'webhook attempt finished after losing its lease: outcome not recorded',
+          )
+          continue
+        }
         if (status === 'delivered') delivered++
         else if (status === 'failed') failed++
         else retrying++
@@ -169,6 +206,8 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           )
       }
     }
+    spawn()
+    while (workers.size > 0) await Promise.all([...workers])
     return { delivered, retrying, failed }
   }
 
@@ -221,6 +260,9 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     deliverDue: kick,
     async idle() {
       while (running !== null) await running.catch(() => undefined)
+    },
+    stop() {
+      stopping = true
     },
   }
   return notifier

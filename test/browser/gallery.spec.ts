@@ -74,7 +74,7 @@ describe('gallery in Chromium', () => {
       media: [],
     })
     const big = app.emulator.state.userByIndex(9)!
-    const { generateMedia } = await import('../../src/emulator/demo-data.ts')
+    const { generateMedia } = await import('../../src/providers/instagram/emulator/demo-data.ts')
     big.media = generateMedia(9, 'big_creator', 150)
     const { context, page, errors } = await openContext(t, browser())
     await withScreenshots(t, context, async () => {

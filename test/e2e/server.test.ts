@@ -1,6 +1,6 @@
 /**
  * End to end over real HTTP on loopback: the real server process (`src/main.ts`) and, for the
- * "real Instagram" path, the standalone emulator process (`src/emulator/main.ts`) as Meta.
+ * "real Instagram" path, the standalone emulator process (`src/providers/instagram/emulator/main.ts`) as Meta.
  * register → connect → authorize → callback → sync → media, then a leak scan of the server logs.
  */
 import { test } from 'node:test'
@@ -129,7 +129,7 @@ test('against the standalone emulator as Meta, over real HTTP', { timeout: 90_00
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const redirect = `${base}/api/socials/oauth/instagram/callback`
-  const emulator = start(t, 'src/emulator/main.ts', {
+  const emulator = start(t, 'src/providers/instagram/emulator/main.ts', {
     EMULATOR_PORT: '0',
     EMULATOR_REDIRECT_URIS: redirect,
     EMULATOR_CLIENT_SECRET: 'e2e-client-secret-value',

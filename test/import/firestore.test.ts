@@ -10,7 +10,7 @@ import { repoRoot } from '../helpers/paths.ts'
 import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
 import { importFirestoreExport, parseFirestoreTimestamp } from '../../src/import/firestore.ts'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
-import { instagramUserId } from '../../src/emulator/demo-data.ts'
+import { instagramUserId } from '../../src/providers/instagram/emulator/demo-data.ts'
 
 const AT = Date.UTC(2026, 10, 1, 12, 0, 0, 123)
 

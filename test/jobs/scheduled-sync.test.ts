@@ -11,7 +11,7 @@ import {
   storedMediaIds,
   unpublish,
 } from '../helpers/jobs.ts'
-import { instagramUserId } from '../../src/emulator/demo-data.ts'
+import { instagramUserId } from '../../src/providers/instagram/emulator/demo-data.ts'
 
 const connected = connectedApp
 

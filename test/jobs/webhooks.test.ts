@@ -12,7 +12,7 @@ import {
 } from '../helpers/build-app.ts'
 import { runDue } from '../helpers/jobs.ts'
 import { signRequest } from '../../src/providers/instagram/signed-request.ts'
-import { instagramUserId } from '../../src/emulator/demo-data.ts'
+import { instagramUserId } from '../../src/providers/instagram/emulator/demo-data.ts'
 
 const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789abcdef'
 

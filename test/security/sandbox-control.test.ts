@@ -6,10 +6,11 @@
  * neither the emulator's world nor the database changes; connecting through the consent page
  * still works.
  *
- * The standalone emulator (`npm run emulator`, `standaloneEmulator` in `src/emulator/control.ts`)
- * keeps it, gated: loopback `Host` only (421), no foreign `Origin` (403), the bearer token (401),
- * JSON only (415), and bounded (400, with nothing changed). Requests go through `node:http` so
- * that `Host` and `Origin` reach the server exactly as written.
+ * The standalone emulator (`npm run emulator`, `standaloneEmulator` in
+ * `src/providers/instagram/emulator/control.ts`) keeps it, gated: loopback `Host` only (421), no
+ * foreign `Origin` (403), the bearer token (401), JSON only (415), and bounded (400, with nothing
+ * changed). Requests go through `node:http` so that `Host` and `Origin` reach the server exactly
+ * as written.
  */
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
@@ -19,8 +20,11 @@ import { serveTestApp, type ServedApp } from '../helpers/browser.ts'
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts'
 import { Client, allowInSandbox, start, waitFor } from '../helpers/process.ts'
 import { createManualClock, type ManualClock } from '../../src/clock.ts'
-import { createEmulator, type Emulator } from '../../src/emulator/emulator.ts'
-import { createControlToken, standaloneEmulator } from '../../src/emulator/control.ts'
+import { createEmulator, type Emulator } from '../../src/providers/instagram/emulator/index.ts'
+import {
+  createControlToken,
+  standaloneEmulator,
+} from '../../src/providers/instagram/emulator/control.ts'
 
 const EVIL = 'https://evil.example'
 const PASSWORD = 'correct horse battery staple'
@@ -532,7 +536,10 @@ describe('npm run emulator', () => {
     'prints a fresh control token and serves the gated control API with it',
     { timeout: 60_000 },
     async (t) => {
-      const emulator = start(t, 'src/emulator/main.ts', { EMULATOR_PORT: '0', LOG_LEVEL: 'warn' })
+      const emulator = start(t, 'src/providers/instagram/emulator/main.ts', {
+        EMULATOR_PORT: '0',
+        LOG_LEVEL: 'warn',
+      })
       const output = await waitFor(
         'emulator start-up',
         async () =>
@@ -563,7 +570,7 @@ describe('npm run emulator', () => {
     'refuses an EMULATOR_CONTROL_TOKEN shorter than 32 characters',
     { timeout: 60_000 },
     async (t) => {
-      const emulator = start(t, 'src/emulator/main.ts', {
+      const emulator = start(t, 'src/providers/instagram/emulator/main.ts', {
         EMULATOR_PORT: '0',
         EMULATOR_CONTROL_TOKEN: 'too-short-to-guard-anything',
       })

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import BetterSqlite3 from 'better-sqlite3'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import type { MediaInput, Store } from '../../src/store/types.ts'
+import { media as fixture } from './conformance/harness.ts'
 import { freshPostgresStore } from '../helpers/postgres.ts'
 import { tempDir } from '../helpers/temp.ts'
 
@@ -51,21 +52,9 @@ const BACKENDS: { name: string; create: () => Promise<Harness> }[] = [
 
 const NOW = 1_750_000_000_000
 
-function media(id: string, ts: number, extra: Partial<MediaInput> = {}): MediaInput {
-  return {
-    platform_media_id: id,
-    media_type: 'IMAGE',
-    media_product_type: 'FEED',
-    media_url: `https://cdn.example/${id}.jpg`,
-    thumbnail_url: null,
-    url_expires_at: NOW + 86_400_000,
-    permalink: `https://www.instagram.com/p/${id}/`,
-    caption: `caption ${id}`,
-    timestamp: ts,
-    children: [],
-    ...extra,
-  }
-}
+/** The conformance suite's media fixture, with URLs that expire in a day. */
+const media = (id: string, ts: number, extra: Partial<MediaInput> = {}): MediaInput =>
+  fixture(id, ts, { url_expires_at: NOW + 86_400_000, ...extra })
 
 /** A page of posts, one of them an album with two children. */
 function page(count: number): MediaInput[] {

@@ -18,24 +18,12 @@ import {
   type StoredMedia,
 } from '../../src/store/media-diff.ts'
 import type { MediaInput } from '../../src/store/types.ts'
+import { media } from './conformance/harness.ts'
 
 type Child = Omit<MediaInput, 'children'>
 
-function item(id: string, extra: Partial<MediaInput> = {}): MediaInput {
-  return {
-    platform_media_id: id,
-    media_type: 'IMAGE',
-    media_product_type: 'FEED',
-    media_url: `https://cdn.example/${id}.jpg`,
-    thumbnail_url: null,
-    url_expires_at: null,
-    permalink: `https://www.instagram.com/p/${id}/`,
-    caption: `caption ${id}`,
-    timestamp: 1_000,
-    children: [],
-    ...extra,
-  }
-}
+/** A media item (the conformance suite's fixture) at a fixed time. */
+const item = (id: string, extra: Partial<MediaInput> = {}): MediaInput => media(id, 1_000, extra)
 
 /** Record ids `n1`, `n2`, … in the order the plan asks for them. */
 function counter(): () => string {

@@ -43,6 +43,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0006_known_devices.sql',
       '0007_gallery_version.sql',
       '0008_gallery_version_content.sql',
+      '0009_lease_owners.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -54,6 +55,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 6, name: '0006_known_devices.sql' },
       { version: 7, name: '0007_gallery_version.sql' },
       { version: 8, name: '0008_gallery_version_content.sql' },
+      { version: 9, name: '0009_lease_owners.sql' },
     ])
     db.close()
   } finally {

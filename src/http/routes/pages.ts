@@ -100,6 +100,27 @@ function firebaseSources(auth: AppContext['config']['auth']): {
   }
 }
 
+/** Where the server writes into the built pages; each must be there exactly once (checked at boot). */
+const HEAD_END = '</head>'
+const BANNER_SLOT = '<div id="banner" class="sandbox" role="note" hidden></div>'
+const NOTICES_SLOT = '<div id="notices" class="notices" aria-live="polite"></div>'
+
+/**
+ * The page, after checking that every slot the server fills is in it exactly once: if the web
+ * build's markup changes, the service refuses to start rather than silently serving pages without
+ * their notices or sign-in settings.
+ */
+function requireSlots(name: string, html: string, slots: readonly string[]): string {
+  for (const slot of slots) {
+    if (html.split(slot).length !== 2)
+      throw new GalleryError(
+        'ERR_CONFIG_INVALID',
+        `The built page ${name} must hold ${slot} exactly once (the server writes there); rebuild it with "npm run build:web"`,
+      )
+  }
+  return html
+}
+
 export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT) {
   const read = (name: string): string => {
     const path = resolve(webRoot, name)
@@ -111,8 +132,12 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     }
     return readFileSync(path, 'utf8')
   }
-  const galleryHtml = read('index.html')
-  const popupHtml = read('popup-result.html')
+  const galleryHtml = requireSlots('index.html', read('index.html'), [
+    HEAD_END,
+    BANNER_SLOT,
+    NOTICES_SLOT,
+  ])
+  const popupHtml = requireSlots('popup-result.html', read('popup-result.html'), [HEAD_END])
   const assets = new Map<string, { body: Buffer; type: string }>()
   const assetDir = resolve(webRoot, 'assets')
   for (const name of existsSync(assetDir) ? readdirSync(assetDir) : []) {
@@ -168,10 +193,10 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
       return page(
         reply,
         galleryHtml
-          .replace('</head>', `${authMeta}${outcomeMeta(verified)}</head>`)
-          .replace('<div id="banner" class="sandbox" role="note" hidden></div>', banner)
+          .replace(HEAD_END, `${authMeta}${outcomeMeta(verified)}${HEAD_END}`)
+          .replace(BANNER_SLOT, banner)
           .replace(
-            '<div id="notices" class="notices" aria-live="polite"></div>',
+            NOTICES_SLOT,
             `<div id="notices" class="notices" aria-live="polite">${outcomeNotice(request.query, verified)}</div>`,
           ),
         'same-origin-allow-popups',
@@ -190,7 +215,7 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
       const verified = ctx.sessions.takeOutcome(request, reply)
       return page(
         reply,
-        popupHtml.replace('</head>', `${outcomeMeta(verified)}</head>`),
+        popupHtml.replace(HEAD_END, `${outcomeMeta(verified)}${HEAD_END}`),
         'unsafe-none',
       )
     })

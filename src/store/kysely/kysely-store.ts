@@ -33,11 +33,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     ...createDeviceRepository(db),
     ...createOAuthStateRepository(db),
     ...createAccountRepository(db, options),
-    ...createMediaRepository(db),
+    ...createMediaRepository(db, options),
     ...createDeletionRepository(db),
-    ...createJobRepository(db),
+    ...createJobRepository(db, options),
     ...createBudgetRepository(db, options),
-    ...createOutboxRepository(db),
+    ...createOutboxRepository(db, options),
     ...createMaintenanceRepository(db, options),
   }
   return options.isUnavailable === undefined

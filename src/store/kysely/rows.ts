@@ -21,9 +21,11 @@ import type {
 /** The job-state columns of a new account: nothing leased, nothing failed, sync as soon as can be. */
 export const NEW_ACCOUNT_JOB_STATE = {
   renew_lease_until: null,
+  renew_lease_owner: null,
   renewal_failures: 0,
   next_sync_at: null,
   sync_lease_until: null,
+  sync_lease_owner: null,
   sync_failures: 0,
   last_full_sync: null,
   sync_run_id: null,

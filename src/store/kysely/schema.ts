@@ -50,9 +50,13 @@ export interface SocialAccountsTable {
   profile_picture_url: string | null
   updated_at: number
   renew_lease_until: number | null
+  /** `<instance id>:<run id>` of the renewal holding the lease (migration 0009). */
+  renew_lease_owner: string | null
   renewal_failures: number
   next_sync_at: number | null
   sync_lease_until: number | null
+  /** `<instance id>:<run id>` of the sync holding the lease (migration 0009). */
+  sync_lease_owner: string | null
   sync_failures: number
   last_full_sync: number | null
   sync_run_id: string | null
@@ -105,6 +109,8 @@ export interface WebhookDeliveriesTable {
   attempts: number
   next_attempt_at: number
   lease_until: number | null
+  /** `<instance id>:<run id>` of the attempt holding the lease (migration 0009). */
+  lease_owner: string | null
   last_error: string | null
   created_at: number
   updated_at: number

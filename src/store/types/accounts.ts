@@ -50,12 +50,19 @@ export interface SocialAccountRecord {
   readonly updated_at: number
   /** A renewal in progress holds the account until this time (cross-process single flight). */
   readonly renew_lease_until: number | null
+  /**
+   * Who holds the renewal lease, `<instance id>:<run id>`; `null` when nobody does (a failed
+   * renewal's back-off is a `renew_lease_until` without an owner).
+   */
+  readonly renew_lease_owner: string | null
   /** Consecutive failed renewals (reset by a success). */
   readonly renewal_failures: number
   /** When the scheduler syncs this account next (`null`: as soon as possible). */
   readonly next_sync_at: number | null
   /** A sync in progress holds the account until this time (cross-process single flight). */
   readonly sync_lease_until: number | null
+  /** Who holds the sync lease, `<instance id>:<run id>`; `null` when nobody does. */
+  readonly sync_lease_owner: string | null
   /** Consecutive failed syncs (reset by a success), for backoff. */
   readonly sync_failures: number
   /** When the last complete full reconciliation finished. */

@@ -1,8 +1,31 @@
 /**
  * @module store/types/jobs — the claims and leases of the token-renewal and scheduled-sync jobs,
  * and the writes that finish their work.
+ *
+ * Every lease names its owner, `<instance id>:<run id>` (`src/store/leases.ts`). A claim writes
+ * it; the holder renews the lease on a timer; every write made under the lease is conditional on
+ * still owning it and says whether it applied, so a run that lost its lease (stalled past it, and
+ * another took over) writes nothing more. The job state lives on the account row for now (the
+ * `*_lease_until` / `*_lease_owner` columns); moving it into a table of its own is a later step.
  */
-import type { AccountStatus, SocialAccountRecord } from './accounts.ts'
+import type { AccountPatch, AccountStatus, SocialAccountRecord } from './accounts.ts'
+
+/** A lease held on one account: the account and the owner that claimed it. */
+export interface HeldLease {
+  readonly accountId: string
+  /** `<instance id>:<run id>`. */
+  readonly owner: string
+}
+
+/** The leases on an account row: the token renewal's and the sync's. */
+export type AccountLeaseKind = 'renewal' | 'sync'
+
+/** What `releaseOwned` released. */
+export interface ReleasedLeases {
+  readonly syncs: number
+  readonly renewals: number
+  readonly webhooks: number
+}
 
 export interface RenewalClaim {
   readonly now: number
@@ -13,28 +36,35 @@ export interface RenewalClaim {
   /** The lease the claim takes. */
   readonly leaseUntil: number
   readonly limit: number
+  /** Who takes it (`<instance id>:<run id>`); default: a fresh owner, read it from the records. */
+  readonly owner?: string
 }
 
 export interface SyncClaim {
   readonly now: number
   readonly leaseUntil: number
   readonly limit: number
+  /** Who takes it (`<instance id>:<run id>`); default: a fresh owner, read it from the records. */
+  readonly owner?: string
 }
 
 /** Renewal and sync work: claims that lease accounts, and the writes that finish the work. */
 export interface JobStore {
   /**
    * Atomically leases up to `limit` accounts whose token is due for renewal, unexpired, old
-   * enough, and not leased by another worker; returns them. Two concurrent claims never return
-   * the same account.
+   * enough, and not leased by another worker, to `claim.owner`; returns them. Two concurrent
+   * claims never return the same account, and (PostgreSQL: `FOR UPDATE SKIP LOCKED`) neither
+   * comes back empty while due accounts are left.
    */
   claimDueRenewals(claim: RenewalClaim): Promise<SocialAccountRecord[]>
   /**
    * Stores a renewed token and its expiry in one write, releasing the lease — only if the stored
-   * token is still `previousToken` (compare-and-swap: nothing else replaced it meanwhile).
+   * token is still `previousToken` (compare-and-swap: nothing else replaced it meanwhile) and,
+   * with `owner`, the renewal lease is still this owner's.
    */
   completeRenewal(input: {
     accountId: string
+    owner?: string
     previousToken: string
     encryptedToken: string
     expiresAt: number
@@ -46,10 +76,12 @@ export interface JobStore {
    * `retryAt` (backoff) before another renewal may claim it — only if the stored token is still
    * `previousToken` (compare-and-swap) and the account is not `revoked`. A renewal that failed
    * because the account was revoked (Meta's deauthorize nulls the token) or reconnected meanwhile
-   * changes nothing: the newer state wins. Returns whether the failure was recorded.
+   * changes nothing: the newer state wins. With `owner`, only while the renewal lease is still this
+   * owner's. The back-off hold has no owner. Returns whether the failure was recorded.
    */
   failRenewal(input: {
     accountId: string
+    owner?: string
     /** The stored (encrypted) token the renewal tried, as claimed: the compare-and-swap key. */
     previousToken: string | null
     status: AccountStatus
@@ -68,6 +100,48 @@ export interface JobStore {
    * token present, not revoked or awaiting reconnection, lease free); returns them.
    */
   claimDueSyncs(claim: SyncClaim): Promise<SocialAccountRecord[]>
-  /** Takes the sync lease of one account if nobody holds it; `false` when it is held. */
-  acquireSyncLease(accountId: string, now: number, leaseUntil: number): Promise<boolean>
+  /**
+   * Takes the sync lease of one account for `owner` (default: none) if nobody holds it; `false`
+   * when it is held.
+   */
+  acquireSyncLease(
+    accountId: string,
+    now: number,
+    leaseUntil: number,
+    owner?: string,
+  ): Promise<boolean>
+
+  /**
+   * The heartbeat: extends the lease to `leaseUntil` if `lease.owner` still holds it; `false` when
+   * someone else does (or nobody), and then nothing is written.
+   */
+  renewAccountLease(kind: AccountLeaseKind, lease: HeldLease, leaseUntil: number): Promise<boolean>
+  /**
+   * A sync run's progress, under its lease: extends the lease and writes the run id and paging
+   * cursor given — only if `lease.owner` still holds the sync lease. Returns whether it applied.
+   */
+  recordSyncProgress(
+    lease: HeldLease,
+    progress: {
+      leaseUntil: number
+      sync_run_id?: string | null
+      sync_cursor?: string | null
+      now: number
+    },
+  ): Promise<boolean>
+  /**
+   * A sync's outcome: applies `patch` (as `updateAccount` does: a revocation stands) and clears
+   * the sync lease — only if `lease.owner` still holds it; a run that lost its lease neither
+   * writes its outcome nor clears the new holder's lease. Returns whether it applied.
+   */
+  releaseSyncLease(
+    lease: HeldLease,
+    patch: Omit<AccountPatch, 'sync_lease_until'>,
+  ): Promise<boolean>
+  /**
+   * Releases every lease (sync, renewal, webhook delivery) whose owner is of this instance
+   * (`<instanceId>:…`): what a stopping instance does last, so nobody waits for them to expire.
+   * A renewal's back-off (no owner) stays. @throws when `instanceId` is not an instance id.
+   */
+  releaseOwned(instanceId: string): Promise<ReleasedLeases>
 }

@@ -64,7 +64,9 @@ export interface MediaQuery {
 export interface MediaStore {
   /**
    * Upserts one page of top-level media (and their album children) in one transaction, marking
-   * them seen by `syncId`. Unchanged items are not rewritten.
+   * them seen by `syncId`. Unchanged items are not rewritten. With `leaseOwner`, only while that
+   * owner holds the account's sync lease (checked, and on PostgreSQL the row locked, in the same
+   * transaction): `null` when it does not, and nothing is written.
    */
   upsertMediaPage(
     account: { id: string; user_id: string },
@@ -72,8 +74,20 @@ export interface MediaStore {
     items: readonly MediaInput[],
     now: number,
   ): Promise<MediaPageResult>
-  /** Deletes the account's top-level media (and children) not seen by `syncId`. */
+  upsertMediaPage(
+    account: { id: string; user_id: string },
+    syncId: string,
+    items: readonly MediaInput[],
+    now: number,
+    leaseOwner: string,
+  ): Promise<MediaPageResult | null>
+  /**
+   * Deletes the account's top-level media (and children) not seen by `syncId`. With `leaseOwner`,
+   * only while that owner holds the account's sync lease: `null` when it does not, and nothing is
+   * deleted (a run that lost its lease never deletes what the new holder just saw).
+   */
   removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
+  removeMediaNotSeen(accountId: string, syncId: string, leaseOwner: string): Promise<number | null>
   /** How many top-level media the account has and when its earliest media URL expires. */
   summarizeMedia(accountId: string): Promise<{ count: number; urlsExpireAt: number | null }>
   listMedia(query: MediaQuery): Promise<MediaWithChildren[]>

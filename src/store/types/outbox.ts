@@ -3,6 +3,9 @@
  */
 import type { SyncClaim } from './jobs.ts'
 
+/** A claim of due deliveries: `SyncClaim`'s fields (the lease each claimed delivery takes). */
+export type WebhookClaim = SyncClaim
+
 export type WebhookStatus = 'pending' | 'delivered' | 'failed'
 
 export interface WebhookDeliveryRecord {
@@ -14,6 +17,8 @@ export interface WebhookDeliveryRecord {
   readonly attempts: number
   readonly next_attempt_at: number
   readonly lease_until: number | null
+  /** Who holds the lease, `<instance id>:<run id>` (one attempt); `null` when nobody does. */
+  readonly lease_owner: string | null
   readonly last_error: string | null
   readonly created_at: number
   readonly updated_at: number
@@ -27,14 +32,24 @@ export interface OutboxStore {
     payload: string
     now: number
   }): Promise<void>
-  /** Leases up to `limit` pending deliveries whose next attempt is due. */
-  claimDueWebhooks(claim: SyncClaim): Promise<WebhookDeliveryRecord[]>
+  /**
+   * Leases up to `limit` pending deliveries whose next attempt is due, to `claim.owner`; two
+   * concurrent claims never return the same delivery, and (PostgreSQL: `FOR UPDATE SKIP LOCKED`)
+   * neither comes back empty while due deliveries are left.
+   */
+  claimDueWebhooks(claim: WebhookClaim): Promise<WebhookDeliveryRecord[]>
+  /**
+   * Records an attempt's outcome and releases its lease — with `owner`, only if that owner still
+   * holds the lease (a late finish after a takeover changes nothing: it cannot undo "delivered"
+   * or lose an attempt). Returns whether it applied.
+   */
   finishWebhookAttempt(input: {
     id: string
+    owner?: string
     status: WebhookStatus
     attempts: number
     nextAttemptAt: number
     lastError: string | null
     now: number
-  }): Promise<void>
+  }): Promise<boolean>
 }

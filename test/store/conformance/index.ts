@@ -20,6 +20,7 @@ import { jobCases } from './jobs.ts'
 import { budgetCases } from './budgets.ts'
 import { outboxCases } from './outbox.ts'
 import { maintenanceCases } from './maintenance.ts'
+import { leaseCases } from './leases.ts'
 
 export type { ConformanceOptions, StoreHarness } from './harness.ts'
 
@@ -35,6 +36,7 @@ const AGGREGATES: readonly (readonly [string, (c: Conformance) => void])[] = [
   ['budgets', budgetCases],
   ['outbox', outboxCases],
   ['maintenance', maintenanceCases],
+  ['leases', leaseCases],
 ]
 
 export function runStoreConformance({ name, create, skip = {} }: ConformanceOptions): void {

@@ -3,7 +3,7 @@
  * and health.
  */
 import { randomUUID } from 'node:crypto'
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type UpdateObject } from 'kysely'
 import { GalleryError } from '../../../errors.ts'
 import type {
   AccountPatch,
@@ -15,6 +15,31 @@ import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { conflict } from '../conflict.ts'
 import { NEW_ACCOUNT_JOB_STATE, toAccount } from '../rows.ts'
+
+/**
+ * The columns an `AccountPatch` sets: a revocation (Meta's deauthorize) stands until the person
+ * reconnects. Shared with the sync lease's release (`jobs.ts`).
+ */
+export function accountPatchSet(
+  patch: AccountPatch,
+): UpdateObject<Database, 'user_social_accounts'> {
+  const { now, is_active, status, status_message, ...rest } = patch
+  return {
+    ...rest,
+    ...(status === undefined
+      ? {}
+      : { status: sql<string>`case when status = 'revoked' then status else ${status} end` }),
+    ...(status_message === undefined
+      ? {}
+      : {
+          status_message: sql<
+            string | null
+          >`case when status = 'revoked' then status_message else ${status_message} end`,
+        }),
+    ...(is_active === undefined ? {} : { is_active: is_active ? 1 : 0 }),
+    updated_at: now,
+  }
+}
 
 export function createAccountRepository(
   db: Kysely<Database>,
@@ -70,6 +95,7 @@ export function createAccountRepository(
         sync_failures: 0,
         renewal_failures: 0,
         renew_lease_until: null,
+        renew_lease_owner: null,
       }
       const id = randomUUID()
       // one statement (review D11): of two connections of the same account at once (two tabs),
@@ -163,25 +189,9 @@ export function createAccountRepository(
       return toAccount(row)
     },
     async updateAccount(accountId, patch: AccountPatch) {
-      const { now, is_active, status, status_message, ...rest } = patch
       await db
         .updateTable('user_social_accounts')
-        .set({
-          ...rest,
-          // a revocation (Meta's deauthorize) stands until the person reconnects
-          ...(status === undefined
-            ? {}
-            : { status: sql<string>`case when status = 'revoked' then status else ${status} end` }),
-          ...(status_message === undefined
-            ? {}
-            : {
-                status_message: sql<
-                  string | null
-                >`case when status = 'revoked' then status_message else ${status_message} end`,
-              }),
-          ...(is_active === undefined ? {} : { is_active: is_active ? 1 : 0 }),
-          updated_at: now,
-        })
+        .set(accountPatchSet(patch))
         .where('id', '=', accountId)
         .execute()
     },

@@ -4,8 +4,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Selectable, Transaction } from 'kysely'
-import type { MediaQuery, MediaRecord, MediaStore, MediaWithChildren } from '../../types.ts'
+import type {
+  MediaInput,
+  MediaPageResult,
+  MediaQuery,
+  MediaRecord,
+  MediaStore,
+  MediaWithChildren,
+} from '../../types.ts'
 import type { Database, MediaTable } from '../schema.ts'
+import type { KyselyStoreOptions } from '../options.ts'
 import { toMedia } from '../rows.ts'
 import {
   itemChange,
@@ -18,7 +26,28 @@ import {
 /** Ids per `IN (...)` list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535. */
 const CHUNK = 500
 
-export function createMediaRepository(db: Kysely<Database>): MediaStore {
+export function createMediaRepository(
+  db: Kysely<Database>,
+  options: Pick<KyselyStoreOptions, 'lockRows'> = {},
+): MediaStore {
+  /**
+   * Whether `owner` holds the account's sync lease, read in `trx`; on PostgreSQL the account row
+   * stays locked until `trx` ends, so no claim can take the lease over in between.
+   */
+  async function holdsSyncLease(
+    trx: Transaction<Database>,
+    accountId: string,
+    owner: string,
+  ): Promise<boolean> {
+    let query = trx
+      .selectFrom('user_social_accounts')
+      .select('id')
+      .where('id', '=', accountId)
+      .where('sync_lease_owner', '=', owner)
+    if (options.lockRows === true) query = query.forUpdate()
+    return (await query.executeTakeFirst()) !== undefined
+  }
+
   /**
    * Writes one planned row. Unchanged rows are not written here: their ids go to `unchanged` and
    * are marked seen in one statement per page.
@@ -73,53 +102,91 @@ export function createMediaRepository(db: Kysely<Database>): MediaStore {
     return found
   }
 
-  return {
-    async upsertMediaPage(account, syncId, items, now) {
-      return db.transaction().execute(async (trx) => {
-        const stored = await storedMedia(
-          trx,
-          account.id,
-          items.flatMap((item) => [
-            item.platform_media_id,
-            ...item.children.map((c) => c.platform_media_id),
-          ]),
-        )
-        const unchanged: string[] = []
-        const changes: MediaChange[] = []
-        for (const item of planMediaPage(items, stored, randomUUID)) {
-          await write(trx, account, item, syncId, now, unchanged)
-          for (const child of item.children)
-            await write(trx, account, child, syncId, now, unchanged)
-          let removedChildren = 0
-          if (item.album) {
-            // children Instagram no longer lists in this album
-            const keep = item.children.map((child) => child.id)
-            let stale = trx.deleteFrom('media').where('parent_id', '=', item.id)
-            if (keep.length > 0) stale = stale.where('id', 'not in', keep)
-            removedChildren = Number((await stale.executeTakeFirst()).numDeletedRows)
-          }
-          changes.push(itemChange(item, removedChildren))
+  function upsertMediaPage(
+    account: { id: string; user_id: string },
+    syncId: string,
+    items: readonly MediaInput[],
+    now: number,
+  ): Promise<MediaPageResult>
+  function upsertMediaPage(
+    account: { id: string; user_id: string },
+    syncId: string,
+    items: readonly MediaInput[],
+    now: number,
+    leaseOwner: string,
+  ): Promise<MediaPageResult | null>
+  async function upsertMediaPage(
+    account: { id: string; user_id: string },
+    syncId: string,
+    items: readonly MediaInput[],
+    now: number,
+    leaseOwner?: string,
+  ): Promise<MediaPageResult | null> {
+    return db.transaction().execute(async (trx) => {
+      if (leaseOwner !== undefined && !(await holdsSyncLease(trx, account.id, leaseOwner)))
+        return null
+      const stored = await storedMedia(
+        trx,
+        account.id,
+        items.flatMap((item) => [
+          item.platform_media_id,
+          ...item.children.map((c) => c.platform_media_id),
+        ]),
+      )
+      const unchanged: string[] = []
+      const changes: MediaChange[] = []
+      for (const item of planMediaPage(items, stored, randomUUID)) {
+        await write(trx, account, item, syncId, now, unchanged)
+        for (const child of item.children) await write(trx, account, child, syncId, now, unchanged)
+        let removedChildren = 0
+        if (item.album) {
+          // children Instagram no longer lists in this album
+          const keep = item.children.map((child) => child.id)
+          let stale = trx.deleteFrom('media').where('parent_id', '=', item.id)
+          if (keep.length > 0) stale = stale.where('id', 'not in', keep)
+          removedChildren = Number((await stale.executeTakeFirst()).numDeletedRows)
         }
-        for (let i = 0; i < unchanged.length; i += CHUNK) {
-          await trx
-            .updateTable('media')
-            .set({ seen_sync_id: syncId })
-            .where('id', 'in', unchanged.slice(i, i + CHUNK))
-            .execute()
-        }
-        return tallyMediaPage(changes)
-      })
-    },
-    async removeMediaNotSeen(accountId, syncId) {
+        changes.push(itemChange(item, removedChildren))
+      }
+      for (let i = 0; i < unchanged.length; i += CHUNK) {
+        await trx
+          .updateTable('media')
+          .set({ seen_sync_id: syncId })
+          .where('id', 'in', unchanged.slice(i, i + CHUNK))
+          .execute()
+      }
+      return tallyMediaPage(changes)
+    })
+  }
+
+  function removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
+  function removeMediaNotSeen(
+    accountId: string,
+    syncId: string,
+    leaseOwner: string,
+  ): Promise<number | null>
+  async function removeMediaNotSeen(
+    accountId: string,
+    syncId: string,
+    leaseOwner?: string,
+  ): Promise<number | null> {
+    return db.transaction().execute(async (trx) => {
+      if (leaseOwner !== undefined && !(await holdsSyncLease(trx, accountId, leaseOwner)))
+        return null
       // album children go with their album by cascade
-      const result = await db
+      const result = await trx
         .deleteFrom('media')
         .where('account_id', '=', accountId)
         .where('parent_id', 'is', null)
         .where((eb) => eb.or([eb('seen_sync_id', 'is', null), eb('seen_sync_id', '!=', syncId)]))
         .executeTakeFirst()
       return Number(result.numDeletedRows)
-    },
+    })
+  }
+
+  return {
+    upsertMediaPage,
+    removeMediaNotSeen,
     async summarizeMedia(accountId) {
       const row = await db
         .selectFrom('media')

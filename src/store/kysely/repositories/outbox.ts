@@ -3,10 +3,15 @@
  */
 import type { Kysely } from 'kysely'
 import type { OutboxStore } from '../../types.ts'
+import { leaseOwner } from '../../leases.ts'
 import type { Database } from '../schema.ts'
+import type { KyselyStoreOptions } from '../options.ts'
 import { toWebhook } from '../rows.ts'
 
-export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
+export function createOutboxRepository(
+  db: Kysely<Database>,
+  options: Pick<KyselyStoreOptions, 'lockRows'> = {},
+): OutboxStore {
   return {
     async enqueueWebhook(input) {
       await db
@@ -19,6 +24,7 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
           attempts: 0,
           next_attempt_at: input.now,
           lease_until: null,
+          lease_owner: null,
           last_error: null,
           created_at: input.now,
           updated_at: input.now,
@@ -26,8 +32,10 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
         .execute()
     },
     async claimDueWebhooks(claim) {
+      const owner = claim.owner ?? leaseOwner('anonymous')
       return db.transaction().execute(async (trx) => {
-        const due = await trx
+        // PostgreSQL: concurrent claimers skip each other's rows instead of coming back empty
+        let query = trx
           .selectFrom('webhook_deliveries')
           .select('id')
           .where('status', '=', 'pending')
@@ -36,11 +44,12 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
           .orderBy('next_attempt_at')
           .orderBy('created_at')
           .limit(claim.limit)
-          .execute()
+        if (options.lockRows === true) query = query.forUpdate().skipLocked()
+        const due = await query.execute()
         if (due.length === 0) return []
         const rows = await trx
           .updateTable('webhook_deliveries')
-          .set({ lease_until: claim.leaseUntil })
+          .set({ lease_until: claim.leaseUntil, lease_owner: owner })
           .where(
             'id',
             'in',
@@ -53,7 +62,7 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
       })
     },
     async finishWebhookAttempt(input) {
-      await db
+      const result = await db
         .updateTable('webhook_deliveries')
         .set({
           status: input.status,
@@ -61,10 +70,13 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxStore {
           next_attempt_at: input.nextAttemptAt,
           last_error: input.lastError,
           lease_until: null,
+          lease_owner: null,
           updated_at: input.now,
         })
         .where('id', '=', input.id)
-        .execute()
+        .$if(input.owner !== undefined, (q) => q.where('lease_owner', '=', input.owner ?? ''))
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
     },
   }
 }

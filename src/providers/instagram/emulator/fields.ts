@@ -1,6 +1,6 @@
 /**
- * @module emulator/fields — Graph API `fields` parameter parsing, with field expansion
- * (`children{id,media_url}`) as Meta's Graph API accepts it.
+ * @module providers/instagram/emulator/fields — Graph API `fields` parameter parsing, with field
+ * expansion (`children{id,media_url}`) as Meta's Graph API accepts it.
  */
 export type FieldTree = Map<string, FieldTree | null>
 

@@ -1,8 +1,6 @@
 /**
- * @module emulator/control — the HTTP control API of the standalone emulator (`npm run emulator`),
- * a thin layer over `emulator.control` (`controller.ts`, which validates and bounds every input).
- * It is a plugin of its own: the standalone server registers it under `/_control`; the app's
- * mounted sandbox never does, so `/sandbox/instagram/_control/…` does not exist.
+ * @module providers/emulator-core/control-plugin — the gate every standalone emulator's HTTP
+ * control API sits behind. The platform gives its routes; the gate is the same for all.
  *
  * Every request is gated, in this order:
  * 1. `Host` must be a loopback name (`localhost`, `127.0.0.1`, `[::1]`, with or without a port),
@@ -12,17 +10,13 @@
  * 3. `Authorization: Bearer <token>` must carry the per-process token (compared in constant time),
  *    else 401.
  * 4. A body must be `application/json`, else 415 (so no HTML form can post here); it is at most
- *    64 KB (else 413) and nested at most a few levels (else 400).
+ *    `bodyBytes` (else 413) and nested at most `depth` levels (else 400).
  *
- * Routes, relative to `/_control`: `GET /state`, `GET /calls`, `POST /users`,
- * `POST /users/:index/media`, `PATCH /media/:id`, `DELETE /media/:id`,
- * `POST /users/:index/invalidate`, `POST /faults`, `DELETE /faults`, `POST /clock`,
- * `POST /settings`, `POST /reset`. Errors answer `{error: {code, message}}`.
+ * Errors answer `{error: {code, message}}`; a `ControlError` thrown by a route answers its status.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ControlError, field, inputObject, parseJsonBody } from './bounds.ts'
-import type { Emulator } from './emulator.ts'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import { ControlError, parseJsonBody } from './control-input.ts'
 
 export const CONTROL_PREFIX = '/_control'
 /** The shortest control token accepted (`EMULATOR_CONTROL_TOKEN`). */
@@ -31,6 +25,15 @@ export const MIN_CONTROL_TOKEN_LENGTH = 32
 export interface ControlPluginOptions {
   /** The bearer token every request must carry, at least 32 characters. */
   readonly token: string
+}
+
+export interface ControlGateOptions extends ControlPluginOptions {
+  /** The emulator's own base URL; an `Origin` other than its origin is refused. */
+  readonly baseUrl: () => string
+  /** Bytes of one JSON body, and its nesting depth. */
+  readonly limits: { readonly bodyBytes: number; readonly depth: number }
+  /** The platform's control routes, registered behind the gate. */
+  readonly routes: (app: FastifyInstance) => void
 }
 
 /** A fresh per-process control token: 32 random bytes, base64url. */
@@ -43,32 +46,25 @@ const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
-function refuse(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+export function refuse(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+): FastifyReply {
   return reply.code(status).send({ error: { code, message } })
 }
 
-/** A path parameter that names a user index; anything but plain digits names no user. */
-function indexParam(request: FastifyRequest): number {
-  const raw = (request.params as { index?: string }).index ?? ''
-  return /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN
-}
-
-function idParam(request: FastifyRequest): string {
-  return (request.params as { id?: string }).id ?? ''
-}
-
 /** The gated control routes; register with `{ prefix: CONTROL_PREFIX }`. */
-export function controlPlugin(
-  emulator: Emulator,
-  options: ControlPluginOptions,
+export function gatedControlPlugin(
+  options: ControlGateOptions,
 ): (app: FastifyInstance) => Promise<void> {
   if (options.token.length < MIN_CONTROL_TOKEN_LENGTH)
     throw new Error(
       `the emulator control token must be at least ${MIN_CONTROL_TOKEN_LENGTH} characters`,
     )
   const expected = digest(options.token)
-  const control = emulator.control
-  const limits = emulator.state.limits
+  const limits = options.limits
 
   return async (app) => {
     app.addHook('onRequest', async (request, reply) => {
@@ -80,7 +76,7 @@ export function controlPlugin(
           'the control API answers on a loopback host name only',
         )
       const origin = request.headers.origin
-      if (origin !== undefined && origin !== new URL(emulator.baseUrl()).origin)
+      if (origin !== undefined && origin !== new URL(options.baseUrl()).origin)
         return refuse(reply, 403, 'ERR_FORBIDDEN', 'cross-origin requests are refused')
       const presented = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1]
       // digests of equal length: the comparison takes the same time whatever was sent
@@ -130,46 +126,6 @@ export function controlPlugin(
       return refuse(reply, 500, 'ERR_INTERNAL', 'Internal server error')
     })
 
-    app.get('/state', async () => control.snapshot())
-    app.get('/calls', async () => ({ calls: control.calls() }))
-    app.post('/users', async (request, reply) =>
-      reply.code(201).send(control.addUser(request.body)),
-    )
-    app.post('/users/:index/media', async (request, reply) =>
-      reply.code(201).send(control.publish(indexParam(request), request.body)),
-    )
-    app.patch('/media/:id', async (request) => control.editMedia(idParam(request), request.body))
-    app.delete('/media/:id', async (request, reply) => {
-      control.deleteMedia(idParam(request))
-      return reply.code(204).send()
-    })
-    app.post('/users/:index/invalidate', async (request) =>
-      control.invalidate(
-        indexParam(request),
-        field(inputObject(request.body, 'an invalidation', limits), 'subcode'),
-      ),
-    )
-    app.post('/faults', async (request, reply) =>
-      reply.code(201).send(control.addFault(request.body)),
-    )
-    app.delete('/faults', async () => control.clearFaults())
-    app.post('/clock', async (request) => control.moveClock(request.body))
-    app.post('/settings', async (request) => control.updateSettings(request.body))
-    app.post('/reset', async () => control.reset())
-  }
-}
-
-/**
- * The standalone emulator as one plugin: the Meta-facing routes at its root and the gated control
- * API under `/_control`. `npm run emulator` (and its tests) serve exactly this.
- */
-export function standaloneEmulator(
-  emulator: Emulator,
-  options: ControlPluginOptions,
-): (app: FastifyInstance) => Promise<void> {
-  const control = controlPlugin(emulator, options)
-  return async (app) => {
-    await app.register(emulator.plugin)
-    await app.register(control, { prefix: CONTROL_PREFIX })
+    options.routes(app)
   }
 }

@@ -1,14 +1,27 @@
 /**
- * @module emulator/bounds — the one validation and bounds layer of the emulator's control
- * operations. The programmatic interface (`emulator.control`, `controller.ts`) and the standalone
- * HTTP control API (`control.ts`) both take their input through these functions, so a test, a
- * script and an HTTP client meet the same rules: every field type-checked, unknown fields dropped,
- * strings and counts bounded, nothing nested deeper than a few levels, and caps on what the
- * emulator keeps in memory (users, media, faults, authorization codes).
+ * @module providers/instagram/emulator/bounds — the one validation and bounds layer of the
+ * emulator's control operations. The programmatic interface (`emulator.control`, `controller.ts`)
+ * and the standalone HTTP control API (`control.ts`) both take their input through these functions,
+ * so a test, a script and an HTTP client meet the same rules: every field type-checked, unknown
+ * fields dropped, strings and counts bounded, nothing nested deeper than a few levels, and caps on
+ * what the emulator keeps in memory (users, media, faults, authorization codes).
  *
- * A refused input throws a `ControlError` (400, 404 or 409) and changes nothing.
+ * A refused input throws a `ControlError` (400, 404 or 409) and changes nothing. The
+ * platform-neutral pieces (`ControlError`, JSON bodies, input objects, clock moves) are the shared
+ * core's (`emulator-core/control-input.ts`, `emulator-core/clock.ts`), re-exported here.
  */
 import type { EmulatorAccountType, Fault } from './state.ts'
+import { ControlError, field, inputObject } from '../../emulator-core/control-input.ts'
+
+export {
+  ControlError,
+  assertShallow,
+  field,
+  inputObject,
+  jsonDepth,
+  parseJsonBody,
+} from '../../emulator-core/control-input.ts'
+export { parseClockMove } from '../../emulator-core/clock.ts'
 
 /** What the emulator keeps at most, and how large one control input may be. */
 export interface EmulatorLimits {
@@ -56,80 +69,7 @@ export const DEFAULT_LIMITS: EmulatorLimits = Object.freeze({
   depth: 4,
 })
 
-/** A refused control operation: the HTTP API answers `status` with `{error: {code, message}}`. */
-export class ControlError extends Error {
-  readonly status: 400 | 404 | 409
-  readonly code: 'ERR_VALIDATION' | 'ERR_NOT_FOUND' | 'ERR_CONFLICT'
-  constructor(status: 400 | 404 | 409, message: string) {
-    super(message)
-    this.name = 'ControlError'
-    this.status = status
-    this.code =
-      status === 400 ? 'ERR_VALIDATION' : status === 404 ? 'ERR_NOT_FOUND' : 'ERR_CONFLICT'
-  }
-}
-
 const invalid = (message: string): ControlError => new ControlError(400, message)
-
-/** Throws unless `value` is nested at most `max` levels deep (cycles stop at the bound too). */
-export function assertShallow(value: unknown, max: number): void {
-  const visit = (v: unknown, depth: number): void => {
-    if (typeof v !== 'object' || v === null) return
-    if (depth >= max) throw invalid(`input is nested deeper than ${max} levels`)
-    for (const child of Array.isArray(v) ? v : Object.values(v)) visit(child, depth + 1)
-  }
-  visit(value, 0)
-}
-
-/**
- * The nesting depth of a JSON text, counted without parsing it (strings skipped), so that a body
- * of 30,000 nested brackets is refused before anything builds or serialises it.
- */
-export function jsonDepth(text: string): number {
-  let depth = 0
-  let deepest = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c)
-        i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth)
-    else if (c === 0x5d || c === 0x7d) depth--
-  }
-  return deepest
-}
-
-/** A JSON request body for the control API: `undefined` when empty; 400 when too deep or bad. */
-export function parseJsonBody(text: string, limits: EmulatorLimits): unknown {
-  if (text.trim() === '') return undefined
-  if (jsonDepth(text) > limits.depth)
-    throw invalid(`JSON body is nested deeper than ${limits.depth} levels`)
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    throw invalid('body is not valid JSON')
-  }
-}
-
-/** An input object (`undefined` counts as `{}`); 400 for anything else or when nested too deep. */
-export function inputObject(
-  value: unknown,
-  what: string,
-  limits: EmulatorLimits,
-): Readonly<Record<string, unknown>> {
-  if (value === undefined || value === null) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${what} must be an object`)
-  assertShallow(value, limits.depth)
-  return value as Record<string, unknown>
-}
-
-/** An own field of an input object (never one inherited from `Object.prototype`). */
-export function field(input: Readonly<Record<string, unknown>>, name: string): unknown {
-  return Object.hasOwn(input, name) ? input[name] : undefined
-}
 
 function integer(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
@@ -266,30 +206,6 @@ export function parseFault(value: unknown, limits: EmulatorLimits): Fault {
     default:
       throw invalid('fault needs kind (http_5xx|timeout|throttle|graph_error) and a positive count')
   }
-}
-
-/** About a century: the most the control clock moves in one step. */
-const MAX_CLOCK_STEP_MS = 100 * 366 * 86_400_000
-
-/** `{advance_ms}` (milliseconds, may be negative) or `{now}` (an ISO date). */
-export function parseClockMove(
-  value: unknown,
-  limits: EmulatorLimits,
-): { advanceMs: number } | { at: number } {
-  const input = inputObject(value, 'a clock move', limits)
-  const advance = field(input, 'advance_ms')
-  const now = field(input, 'now')
-  if (typeof advance === 'number' && Number.isFinite(advance)) {
-    if (Math.abs(advance) > MAX_CLOCK_STEP_MS)
-      throw invalid(`advance_ms must be at most ${MAX_CLOCK_STEP_MS} (about a century)`)
-    return { advanceMs: advance }
-  }
-  if (typeof now === 'string' && now.length <= 40) {
-    const at = Date.parse(now)
-    // the emulator's dates must stay printable as ISO (years 0000-9999)
-    if (!Number.isNaN(at) && at >= -62_167_219_200_000 && at <= 253_402_300_799_999) return { at }
-  }
-  throw invalid('give advance_ms (number) or now (ISO date)')
 }
 
 export interface SettingsChange {

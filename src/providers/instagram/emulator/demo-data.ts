@@ -1,9 +1,10 @@
 /**
- * @module emulator/demo-data — deterministic demo accounts and media for the sandbox, and the
- * small SVG pictures the emulator's CDN serves for them (generated, no network, no binaries).
+ * @module providers/instagram/emulator/demo-data — deterministic demo accounts and media for the
+ * sandbox, and the small SVG pictures the emulator's CDN serves for them (generated, no network, no
+ * binaries).
  */
 import { createHash } from 'node:crypto'
-import { escapeHtml } from '../html.ts'
+import { escapeHtml } from '../../../html.ts'
 import type { EmulatorMedia, EmulatorUser, EmulatorAccountType } from './state.ts'
 
 const CAPTIONS = [

@@ -1,14 +1,20 @@
 /**
- * @module emulator/state — the Instagram emulator's in-memory world: users, media, codes, token
- * signing, call accounting and injected faults. Routes live in `emulator.ts`, control operations
- * in `controller.ts`.
+ * @module providers/instagram/emulator/state — the Instagram emulator's in-memory world: users,
+ * media, codes, token signing, call accounting and injected faults. Routes live in
+ * `oauth-routes.ts`, `graph-routes.ts` and `cdn-routes.ts` (composed by `index.ts`), control
+ * operations in `controller.ts`. Signing, the fault queue and the call log are the shared core's
+ * (`emulator-core/`); the claims, the `IGAA` prefix and the `oe`/`oh` URLs are Instagram's.
  *
  * Tokens are signed, not stored, so that tokens kept by the app survive an emulator restart
  * (the sandbox keeps working after `npm start` is run again). Authorization codes are stored, and
  * bounded: expired ones are dropped, and past `limits.codes` the oldest go first.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Clock } from '../clock.ts'
+import { randomBytes } from 'node:crypto'
+import type { Clock } from '../../../clock.ts'
+import { countCallsSince, type LoggedCall } from '../../emulator-core/call-log.ts'
+import { cdnExpiry, cdnSignature, verifyCdn } from '../../emulator-core/cdn.ts'
+import { takeFault } from '../../emulator-core/faults.ts'
+import { signToken, tokenNonce, verifyToken } from '../../emulator-core/tokens.ts'
 import { DEFAULT_LIMITS, type EmulatorLimits } from './bounds.ts'
 
 export type EmulatorAccountType = 'BUSINESS' | 'MEDIA_CREATOR' | 'PERSONAL'
@@ -88,13 +94,8 @@ export type Fault =
       status?: number
     }
 
-export interface CallRecord {
-  at: number
-  method: string
-  /** Path without query string (tokens never recorded). */
-  path: string
+export interface CallRecord extends LoggedCall {
   userIndex: number | null
-  status: number
 }
 
 export interface EmulatorSettings {
@@ -117,6 +118,9 @@ export const SHORT_TOKEN_TTL_MS = 3_600_000
 export const LONG_TOKEN_TTL_MS = 60 * 86_400_000
 export const CODE_TTL_MS = 3_600_000
 export const MIN_REFRESH_AGE_MS = 86_400_000
+
+/** Instagram-shaped tokens: `IGAA`, then the signed claims (see `TokenClaims`). */
+const TOKEN_PREFIX = 'IGAA'
 
 export class EmulatorState {
   settings: EmulatorSettings
@@ -171,10 +175,6 @@ export class EmulatorState {
     return code
   }
 
-  #sign(payload: string): string {
-    return createHmac('sha256', this.settings.signingSecret).update(payload).digest('base64url')
-  }
-
   issueToken(
     userIndex: number,
     kind: 's' | 'l',
@@ -187,67 +187,47 @@ export class EmulatorState {
       i: now,
       e: now + (kind === 's' ? SHORT_TOKEN_TTL_MS : LONG_TOKEN_TTL_MS),
       p: scopes,
-      n: randomBytes(9).toString('base64url'),
+      n: tokenNonce(),
     }
-    const body = Buffer.from(JSON.stringify(claims)).toString('base64url')
-    return { token: `IGAA${body}.${this.#sign(body)}`, claims }
+    return {
+      token: signToken(this.settings.signingSecret, TOKEN_PREFIX, claims),
+      claims,
+    }
   }
 
   /** The claims of a well-formed, correctly signed token (expiry not checked), else `null`. */
   parseToken(token: string): TokenClaims | null {
-    const match = /^IGAA([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(token)
-    if (match === null) return null
-    const [, body = '', sig = ''] = match
-    const expected = Buffer.from(this.#sign(body))
-    const given = Buffer.from(sig)
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null
-    try {
-      const value: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'))
-      if (typeof value !== 'object' || value === null) return null
-      const c = value as Partial<TokenClaims>
-      if (
-        typeof c.u !== 'number' ||
-        (c.k !== 's' && c.k !== 'l') ||
-        typeof c.i !== 'number' ||
-        typeof c.e !== 'number' ||
-        !Array.isArray(c.p)
-      ) {
-        return null
-      }
-      return {
-        u: c.u,
-        k: c.k,
-        i: c.i,
-        e: c.e,
-        p: c.p.filter((s): s is string => typeof s === 'string'),
-        n: String(c.n),
-      }
-    } catch {
+    const value = verifyToken(this.settings.signingSecret, TOKEN_PREFIX, token)
+    if (value === null) return null
+    const c = value as Partial<TokenClaims>
+    if (
+      typeof c.u !== 'number' ||
+      (c.k !== 's' && c.k !== 'l') ||
+      typeof c.i !== 'number' ||
+      typeof c.e !== 'number' ||
+      !Array.isArray(c.p)
+    ) {
       return null
+    }
+    return {
+      u: c.u,
+      k: c.k,
+      i: c.i,
+      e: c.e,
+      p: c.p.filter((s): s is string => typeof s === 'string'),
+      n: String(c.n),
     }
   }
 
   /** A media URL signed with an `oe` (hex seconds) expiry, stable within a day. */
   signCdnUrl(baseUrl: string, mediaIdValue: string): string {
-    const day = 86_400_000
-    const expires = Math.floor(
-      (Math.floor(this.clock.now() / day) * day + this.settings.cdnTtlMs) / 1000,
-    )
-    const oe = expires.toString(16).toUpperCase()
-    const oh = `00_${this.#sign(`${mediaIdValue}:${oe}`).slice(0, 32)}`
+    const oe = cdnExpiry(this.clock.now(), this.settings.cdnTtlMs)
+    const oh = cdnSignature(this.settings.signingSecret, mediaIdValue, oe, '00_')
     return `${baseUrl}/cdn/v/${mediaIdValue}.svg?oe=${oe}&oh=${oh}`
   }
 
   verifyCdnUrl(mediaIdValue: string, oe: string, oh: string): 'ok' | 'expired' | 'bad' {
-    const expected = `00_${this.#sign(`${mediaIdValue}:${oe}`).slice(0, 32)}`
-    if (
-      !/^[0-9A-F]{1,12}$/.test(oe) ||
-      expected.length !== oh.length ||
-      !timingSafeEqual(Buffer.from(expected), Buffer.from(oh))
-    ) {
-      return 'bad'
-    }
-    return parseInt(oe, 16) * 1000 <= this.clock.now() ? 'expired' : 'ok'
+    return verifyCdn(this.settings.signingSecret, mediaIdValue, oe, oh, this.clock.now(), '00_')
   }
 
   findMedia(
@@ -266,19 +246,11 @@ export class EmulatorState {
   /** Calls by this user within the last rolling hour. */
   callsInLastHour(userIndex: number): number {
     const since = this.clock.now() - 3_600_000
-    let n = 0
-    for (const call of this.calls) if (call.userIndex === userIndex && call.at > since) n++
-    return n
+    return countCallsSince(this.calls, since, (call) => call.userIndex === userIndex)
   }
 
   /** Takes the first fault matching `path`, decrementing its count. */
   takeFault(path: string): Fault | null {
-    const index = this.faults.findIndex((f) => f.path === undefined || path.includes(f.path))
-    if (index < 0) return null
-    const fault = this.faults[index]
-    if (fault === undefined) return null
-    fault.count -= 1
-    if (fault.count <= 0) this.faults.splice(index, 1)
-    return fault
+    return takeFault(this.faults, path)
   }
 }

@@ -1,14 +1,16 @@
 /**
- * @module emulator/controller — the emulator's control interface as code (`emulator.control`):
- * add users, publish, edit and delete posts, invalidate tokens, queue faults, move the clock,
- * change settings, reset, and read a snapshot. Tests and scripts call it directly; the standalone
- * emulator's HTTP control API (`control.ts`) is a thin layer over it. The app's mounted sandbox
- * exposes none of it over HTTP.
+ * @module providers/instagram/emulator/controller — the emulator's control interface as code
+ * (`emulator.control`): add users, publish, edit and delete posts, invalidate tokens, queue faults,
+ * move the clock, change settings, reset, and read a snapshot. Tests and scripts call it directly;
+ * the standalone emulator's HTTP control API (`control.ts`) is a thin layer over it. The app's
+ * mounted sandbox exposes none of it over HTTP.
  *
  * Every input is untrusted (`unknown`) and goes through `bounds.ts`, the one validation and
  * bounds layer; a refused input throws a `ControlError` and changes nothing.
  */
-import type { Clock, ManualClock } from '../clock.ts'
+import type { Clock, ManualClock } from '../../../clock.ts'
+import { moveClock } from '../../emulator-core/clock.ts'
+import { queueFault } from '../../emulator-core/faults.ts'
 import { demoUsers, generateMedia, instagramUserId, scopedUserId } from './demo-data.ts'
 import {
   ControlError,
@@ -175,13 +177,7 @@ export function createController(
 
     addFault(input) {
       const fault = parseFault(input, limits)
-      if (state.faults.length >= limits.faults)
-        throw new ControlError(
-          400,
-          `at most ${limits.faults} faults can be queued; clear them first`,
-        )
-      state.faults.push(fault)
-      return { faults: state.faults.length }
+      return { faults: queueFault(state.faults, fault, limits.faults) }
     },
 
     clearFaults() {
@@ -191,11 +187,7 @@ export function createController(
 
     moveClock(input) {
       const move = parseClockMove(input, limits)
-      if (!('advance' in clock))
-        throw new ControlError(409, 'this emulator runs on the system clock')
-      if ('advanceMs' in move) clock.advance(move.advanceMs)
-      else clock.set(move.at)
-      return { now: new Date(clock.now()).toISOString() }
+      return { now: new Date(moveClock(clock, move)).toISOString() }
     },
 
     updateSettings(input) {

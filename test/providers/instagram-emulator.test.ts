@@ -3,9 +3,9 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createManualClock, type ManualClock } from '../../src/clock.ts'
-import { createEmulator, type Emulator } from '../../src/emulator/emulator.ts'
-import { parseFields, serializeFields } from '../../src/emulator/fields.ts'
-import { ControlError } from '../../src/emulator/bounds.ts'
+import { createEmulator, type Emulator } from '../../src/providers/instagram/emulator/index.ts'
+import { parseFields, serializeFields } from '../../src/providers/instagram/emulator/fields.ts'
+import { ControlError } from '../../src/providers/instagram/emulator/bounds.ts'
 
 const REDIRECT = 'https://app.example/api/socials/oauth/instagram/callback'
 
@@ -258,7 +258,7 @@ test('signed media URLs expire with 403 "URL signature expired"; tampering is re
 })
 
 test('faults and limits: 5xx, throttling with usage headers, invalidated tokens, per-user budget', async (t) => {
-  const { app, emu } = await emulator(t)
+  const { app, emu, clock } = await emulator(t)
   const token = await longToken(app)
   const get = () => app.inject({ method: 'GET', url: `/graph/me?access_token=${token}` })
   emu.state.faults.push({ kind: 'http_5xx', count: 1 })
@@ -277,6 +277,9 @@ test('faults and limits: 5xx, throttling with usage headers, invalidated tokens,
   assert.deepEqual(emu.control.invalidate(1, 460), { invalidated: 1, subcode: 460 })
   const invalid = (await get()).json<{ error: { code: number; error_subcode: number } }>().error
   assert.deepEqual([invalid.code, invalid.error_subcode], [190, 460])
+  // tokens issued in the same millisecond as the invalidation count as invalidated: a person
+  // reconnects a moment later
+  clock.advance(1000)
   const fresh = await longToken(app)
   emu.state.settings = { ...emu.state.settings, callsPerHourPerUser: 3 }
   const results = []

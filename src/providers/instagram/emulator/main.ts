@@ -1,7 +1,7 @@
 /**
- * @module emulator/main — `npm run emulator`: the Instagram emulator on its own port, so the app
- * (or anything else) can be pointed at it as if it were Meta's servers. It prints the variables
- * that point the app at it, and the control token.
+ * @module providers/instagram/emulator/main — `npm run emulator`: the Instagram emulator on its own
+ * port, so the app (or anything else) can be pointed at it as if it were Meta's servers. It prints
+ * the variables that point the app at it, and the control token.
  *
  * It also serves the control API under `/_control` (users, media, invalidations, faults, clock,
  * settings, reset, state; see `control.ts`), gated: a loopback `Host` only (else 421), no foreign
@@ -13,22 +13,18 @@
  * EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_REDIRECT_URIS (comma-separated),
  * EMULATOR_TOKEN_SHAPE (flat | wrapped), EMULATOR_LATENCY_MS, EMULATOR_CONTROL_TOKEN (at least
  * 32 characters).
+ *
+ * The server itself (listen, banner, signals) is the shared runner of `emulator-core/server.ts`.
  */
-import Fastify from 'fastify'
-import { createManualClock } from '../clock.ts'
+import { createManualClock } from '../../../clock.ts'
 import {
   CONTROL_PREFIX,
   MIN_CONTROL_TOKEN_LENGTH,
   createControlToken,
   standaloneEmulator,
 } from './control.ts'
-import { createEmulator } from './emulator.ts'
-import { createLogger } from '../log/logger.ts'
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`)
-  process.exit(1)
-}
+import { createEmulator } from './index.ts'
+import { fail, runEmulatorServer } from '../../emulator-core/server.ts'
 
 const env = process.env
 const port = Number(env.EMULATOR_PORT ?? 8081)
@@ -53,7 +49,6 @@ const controlToken = env.EMULATOR_CONTROL_TOKEN ?? createControlToken()
 if (controlToken.length < MIN_CONTROL_TOKEN_LENGTH || /\s/.test(controlToken))
   fail(`EMULATOR_CONTROL_TOKEN must be at least ${MIN_CONTROL_TOKEN_LENGTH} characters, no spaces`)
 
-const app = Fastify({ loggerInstance: createLogger({ level: env.LOG_LEVEL ?? 'info' }) })
 let base = `http://${host}:${port}`
 const emulator = createEmulator({
   clock: createManualClock(),
@@ -64,30 +59,29 @@ const emulator = createEmulator({
   tokenResponseShape: shape,
   latencyMs: latency,
 })
-await app.register(standaloneEmulator(emulator, { token: controlToken }))
-const address = await app.listen({ port, host })
-base = address.replace('[::1]', 'localhost')
-process.stdout.write(
-  [
-    `Instagram emulator listening on ${base}`,
-    'Point the app at it with:',
-    `  INSTAGRAM_CLIENT_ID=${clientId}`,
-    env.EMULATOR_CLIENT_SECRET === undefined
-      ? `  INSTAGRAM_CLIENT_SECRET=${clientSecret}`
-      : '  INSTAGRAM_CLIENT_SECRET=<your EMULATOR_CLIENT_SECRET>',
-    `  INSTAGRAM_AUTHORIZE_URL=${base}/oauth/authorize`,
-    `  INSTAGRAM_TOKEN_URL=${base}/oauth/access_token`,
-    `  INSTAGRAM_GRAPH_URL=${base}/graph`,
-    `  (registered redirect URIs: ${redirectUris.join(', ')})`,
-    `Control API at ${base}${CONTROL_PREFIX} (loopback Host only, JSON only), with Authorization: Bearer <token>:`,
-    env.EMULATOR_CONTROL_TOKEN === undefined
-      ? `  EMULATOR_CONTROL_TOKEN=${controlToken}`
-      : '  EMULATOR_CONTROL_TOKEN=<your EMULATOR_CONTROL_TOKEN>',
-    '',
-  ].join('\n'),
-)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    void app.close().then(() => process.exit(0))
-  })
-}
+await runEmulatorServer({
+  port,
+  host,
+  logLevel: env.LOG_LEVEL ?? 'info',
+  plugin: standaloneEmulator(emulator, { token: controlToken }),
+  onListening: (address) => {
+    base = address
+    return [
+      `Instagram emulator listening on ${base}`,
+      'Point the app at it with:',
+      `  INSTAGRAM_CLIENT_ID=${clientId}`,
+      env.EMULATOR_CLIENT_SECRET === undefined
+        ? `  INSTAGRAM_CLIENT_SECRET=${clientSecret}`
+        : '  INSTAGRAM_CLIENT_SECRET=<your EMULATOR_CLIENT_SECRET>',
+      `  INSTAGRAM_AUTHORIZE_URL=${base}/oauth/authorize`,
+      `  INSTAGRAM_TOKEN_URL=${base}/oauth/access_token`,
+      `  INSTAGRAM_GRAPH_URL=${base}/graph`,
+      `  (registered redirect URIs: ${redirectUris.join(', ')})`,
+      `Control API at ${base}${CONTROL_PREFIX} (loopback Host only, JSON only), with Authorization: Bearer <token>:`,
+      env.EMULATOR_CONTROL_TOKEN === undefined
+        ? `  EMULATOR_CONTROL_TOKEN=${controlToken}`
+        : '  EMULATOR_CONTROL_TOKEN=<your EMULATOR_CONTROL_TOKEN>',
+      '',
+    ]
+  },
+})

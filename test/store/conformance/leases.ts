@@ -1,0 +1,344 @@
+/**
+ * Conformance: lease owners (migration 0009). Every claim writes its owner, every write under a
+ * lease applies only while that owner holds it, a release clears only one's own lease, and
+ * `releaseOwned` frees exactly one instance's leases. The parallel claims only bite on PostgreSQL
+ * (`FOR UPDATE SKIP LOCKED`); SQLite serialises them.
+ */
+import assert from 'node:assert/strict'
+import type { Conformance } from './harness.ts'
+import { DAY, NOW, TOKEN, media } from './harness.ts'
+
+const LEASE = 300_000
+
+export function leaseCases({ test, harness, user, account }: Conformance): void {
+  test('sync lease: every write under it applies only for its owner; a taken-over run deletes nothing', async () => {
+    const h = harness()
+    const alice = await user()
+    const id = await account(alice)
+    const owner = { id, user_id: alice }
+    await h.store.upsertMediaPage(owner, 'old', [media('1', NOW), media('2', NOW)], NOW)
+    const [claimed] = await h.store.claimDueSyncs({
+      now: NOW,
+      leaseUntil: NOW + LEASE,
+      limit: 1,
+      owner: 'i-a:run-a',
+    })
+    assert.equal(claimed?.sync_lease_owner, 'i-a:run-a', 'the claim writes its owner')
+    const a = { accountId: id, owner: 'i-a:run-a' }
+    const b = { accountId: id, owner: 'i-b:run-b' }
+    assert.equal(await h.store.renewAccountLease('sync', b, NOW + 2 * LEASE), false)
+    assert.equal(await h.store.renewAccountLease('sync', a, NOW + 2 * LEASE), true, 'heartbeat')
+    assert.equal(
+      await h.store.acquireSyncLease(id, NOW + LEASE + 1, NOW + 3 * LEASE, 'i-b:run-b'),
+      false,
+      'the heartbeat kept it',
+    )
+    // A stalls past its lease; B takes the account over and sees only post 1
+    assert.equal(
+      await h.store.acquireSyncLease(id, NOW + 2 * LEASE, NOW + 3 * LEASE, 'i-b:run-b'),
+      true,
+    )
+    assert.deepEqual(
+      await h.store.upsertMediaPage(owner, 'run-b', [media('1', NOW)], NOW + 1, b.owner),
+      { added: 0, updated: 0, refreshed: 0, known: 1 },
+    )
+    // A wakes up: nothing it writes applies, above all no deletion
+    assert.equal(
+      await h.store.upsertMediaPage(owner, 'run-a', [media('3', NOW)], NOW + 2, a.owner),
+      null,
+    )
+    assert.equal(
+      await h.store.recordSyncProgress(a, {
+        leaseUntil: NOW + 9 * LEASE,
+        sync_cursor: 'A',
+        now: NOW + 2,
+      }),
+      false,
+    )
+    assert.equal(await h.store.removeMediaNotSeen(id, 'run-a', a.owner), null)
+    assert.equal(await h.store.renewAccountLease('sync', a, NOW + 9 * LEASE), false)
+    assert.equal(
+      await h.store.releaseSyncLease(a, { status: 'error', sync_failures: 9, now: NOW + 2 }),
+      false,
+    )
+    const row = async () =>
+      (
+        await h.raw(
+          'SELECT sync_lease_until, sync_lease_owner, sync_cursor, sync_failures, status FROM user_social_accounts WHERE id = ?',
+          [id],
+        )
+      )[0]
+    assert.deepEqual(await row(), {
+      sync_lease_until: NOW + 3 * LEASE,
+      sync_lease_owner: b.owner,
+      sync_cursor: null,
+      sync_failures: 0,
+      status: 'active',
+    })
+    assert.deepEqual(
+      (await h.raw('SELECT platform_media_id FROM media ORDER BY platform_media_id')).map(
+        (r) => r.platform_media_id,
+      ),
+      ['1', '2'],
+      "A's page was not written and nothing was deleted",
+    )
+    // B, the holder, writes, deletes what it did not see and releases
+    assert.equal(
+      await h.store.recordSyncProgress(b, {
+        leaseUntil: NOW + 4 * LEASE,
+        sync_run_id: 'run-b',
+        sync_cursor: 'B',
+        now: NOW + 3,
+      }),
+      true,
+    )
+    assert.equal(await h.store.removeMediaNotSeen(id, 'run-b', b.owner), 1)
+    assert.equal(
+      await h.store.releaseSyncLease(b, {
+        sync_failures: 0,
+        sync_run_id: null,
+        sync_cursor: null,
+        now: NOW + 4,
+      }),
+      true,
+    )
+    assert.deepEqual(await row(), {
+      sync_lease_until: null,
+      sync_lease_owner: null,
+      sync_cursor: null,
+      sync_failures: 0,
+      status: 'active',
+    })
+    assert.equal(await h.store.releaseSyncLease(b, { now: NOW + 5 }), false, 'released once')
+  })
+
+  test('renewal lease: completion and failure apply only for its owner; the back-off has none', async () => {
+    const h = harness()
+    const alice = await user()
+    const id = await account(alice) // issued NOW, expires NOW + 60 days
+    const now = NOW + 40 * DAY
+    const claim = {
+      now,
+      dueBefore: now + 30 * DAY,
+      issuedBefore: now - DAY,
+      leaseUntil: now + 120_000,
+      limit: 1,
+      owner: 'i-a:r1',
+    }
+    assert.equal((await h.store.claimDueRenewals(claim))[0]?.renew_lease_owner, 'i-a:r1')
+    const mine = { accountId: id, owner: 'i-a:r1' }
+    const theirs = { accountId: id, owner: 'i-b:r2' }
+    assert.equal(await h.store.renewAccountLease('renewal', theirs, now + 999_999), false)
+    assert.equal(await h.store.renewAccountLease('sync', mine, now + 999_999), false, 'per kind')
+    assert.equal(await h.store.renewAccountLease('renewal', mine, now + 240_000), true)
+    const fail = {
+      accountId: id,
+      previousToken: TOKEN,
+      status: 'degraded' as const,
+      message: 'later',
+      retryAt: now + 900_000,
+      now,
+    }
+    assert.equal(await h.store.failRenewal({ ...fail, owner: theirs.owner }), false)
+    const complete = {
+      accountId: id,
+      previousToken: TOKEN,
+      encryptedToken: 'gAAAAA-new',
+      expiresAt: now + 60 * DAY,
+      issuedAt: now,
+      now,
+    }
+    assert.equal(await h.store.completeRenewal({ ...complete, owner: theirs.owner }), false)
+    assert.equal(await h.store.failRenewal({ ...fail, owner: mine.owner }), true)
+    const [row] = await h.raw(
+      'SELECT renew_lease_until, renew_lease_owner, encrypted_access_token FROM user_social_accounts',
+    )
+    assert.deepEqual(row, {
+      renew_lease_until: now + 900_000,
+      renew_lease_owner: null,
+      encrypted_access_token: TOKEN,
+    })
+    assert.equal(await h.store.completeRenewal({ ...complete, owner: mine.owner }), false, 'gone')
+    assert.equal((await h.store.releaseOwned('i-a')).renewals, 0, 'the back-off stays')
+    const again = await h.store.claimDueRenewals({
+      ...claim,
+      now: now + 900_000,
+      leaseUntil: now + 1_020_000,
+      owner: 'i-a:r3',
+    })
+    assert.equal(again.length, 1)
+    assert.equal(await h.store.completeRenewal({ ...complete, owner: 'i-a:r3' }), true)
+    const [done] = await h.raw(
+      'SELECT renew_lease_until, renew_lease_owner, encrypted_access_token FROM user_social_accounts',
+    )
+    assert.deepEqual(done, {
+      renew_lease_until: null,
+      renew_lease_owner: null,
+      encrypted_access_token: 'gAAAAA-new',
+    })
+  })
+
+  test('webhook lease: a late finish after a takeover does not undo "delivered"', async () => {
+    const h = harness()
+    await h.store.enqueueWebhook({ id: 'evt_1', event_type: 'x', payload: '{}', now: NOW })
+    const claim = { now: NOW, leaseUntil: NOW + 20_000, limit: 1 }
+    assert.equal(
+      (await h.store.claimDueWebhooks({ ...claim, owner: 'i-a:1' }))[0]?.lease_owner,
+      'i-a:1',
+    )
+    // A's receiver is slow; its lease expires and B claims and delivers
+    const [taken] = await h.store.claimDueWebhooks({ ...claim, now: NOW + 20_000, owner: 'i-b:2' })
+    assert.equal(taken?.id, 'evt_1')
+    const finish = { id: 'evt_1', attempts: 1, lastError: null, now: NOW + 20_001 }
+    assert.equal(
+      await h.store.finishWebhookAttempt({
+        ...finish,
+        owner: 'i-b:2',
+        status: 'delivered',
+        nextAttemptAt: NOW + 20_001,
+      }),
+      true,
+    )
+    assert.equal(
+      await h.store.finishWebhookAttempt({
+        ...finish,
+        owner: 'i-a:1',
+        status: 'pending',
+        lastError: 'receiver timed out',
+        nextAttemptAt: NOW + 80_000,
+      }),
+      false,
+    )
+    assert.deepEqual(
+      await h.raw(
+        'SELECT status, attempts, lease_until, lease_owner, last_error FROM webhook_deliveries',
+      ),
+      [
+        {
+          status: 'delivered',
+          attempts: 1,
+          lease_until: null,
+          lease_owner: null,
+          last_error: null,
+        },
+      ],
+    )
+  })
+
+  test('releaseOwned frees exactly the leases of one instance', async () => {
+    const h = harness()
+    const alice = await user()
+    const syncing = await account(alice, '1')
+    const other = await account(alice, '2')
+    assert.ok(await h.store.acquireSyncLease(syncing, NOW, NOW + LEASE, 'inst-1:a'))
+    // an instance whose id starts with the same characters is another instance
+    assert.ok(await h.store.acquireSyncLease(other, NOW, NOW + LEASE, 'inst-10:b'))
+    const renewals = await h.store.claimDueRenewals({
+      now: NOW + 40 * DAY,
+      dueBefore: NOW + 70 * DAY,
+      issuedBefore: NOW + 39 * DAY,
+      leaseUntil: NOW + 40 * DAY + LEASE,
+      limit: 3,
+      owner: 'inst-1:c',
+    })
+    assert.equal(renewals.length, 2)
+    await h.store.enqueueWebhook({ id: 'evt_1', event_type: 'x', payload: '{}', now: NOW })
+    await h.store.enqueueWebhook({ id: 'evt_2', event_type: 'x', payload: '{}', now: NOW + 1 })
+    await h.store.claimDueWebhooks({
+      now: NOW + 1,
+      leaseUntil: NOW + 20_000,
+      limit: 1,
+      owner: 'inst-1:d',
+    })
+    await h.store.claimDueWebhooks({
+      now: NOW + 1,
+      leaseUntil: NOW + 20_000,
+      limit: 1,
+      owner: 'inst-2:e',
+    })
+    assert.deepEqual(await h.store.releaseOwned('inst-1'), { syncs: 1, renewals: 2, webhooks: 1 })
+    assert.deepEqual(
+      await h.raw(
+        'SELECT id, sync_lease_until, sync_lease_owner, renew_lease_until, renew_lease_owner FROM user_social_accounts ORDER BY instagram_user_id',
+      ),
+      [
+        {
+          id: syncing,
+          sync_lease_until: null,
+          sync_lease_owner: null,
+          renew_lease_until: null,
+          renew_lease_owner: null,
+        },
+        {
+          id: other,
+          sync_lease_until: NOW + LEASE,
+          sync_lease_owner: 'inst-10:b',
+          renew_lease_until: null,
+          renew_lease_owner: null,
+        },
+      ],
+    )
+    assert.deepEqual(
+      await h.raw('SELECT id, lease_until, lease_owner FROM webhook_deliveries ORDER BY id'),
+      [
+        { id: 'evt_1', lease_until: null, lease_owner: null },
+        { id: 'evt_2', lease_until: NOW + 20_000, lease_owner: 'inst-2:e' },
+      ],
+    )
+    assert.equal(
+      await h.store.acquireSyncLease(syncing, NOW + 1, NOW + LEASE, 'inst-3:f'),
+      true,
+      'free at once, without waiting for the lease to expire',
+    )
+    await assert.rejects(h.store.releaseOwned('inst-%'), /instance id/)
+  })
+
+  test('parallel claims each get work while work is due (PostgreSQL: SKIP LOCKED)', async () => {
+    const h = harness()
+    const alice = await user()
+    await account(alice, '1')
+    await account(alice, '2')
+    await h.store.enqueueWebhook({ id: 'evt_1', event_type: 'x', payload: '{}', now: NOW })
+    await h.store.enqueueWebhook({ id: 'evt_2', event_type: 'x', payload: '{}', now: NOW })
+    for (let round = 0; round < 10; round++) {
+      const now = NOW + round * 2 * LEASE
+      const sync = { now, leaseUntil: now + LEASE, limit: 1 }
+      const syncs = await Promise.all([
+        h.store.claimDueSyncs({ ...sync, owner: 'i-a:s' }),
+        h.store.claimDueSyncs({ ...sync, owner: 'i-b:s' }),
+      ])
+      assert.deepEqual(
+        syncs.map((c) => c.length),
+        [1, 1],
+        `round ${round}: both sync claims got one`,
+      )
+      assert.notEqual(syncs[0]?.[0]?.id, syncs[1]?.[0]?.id)
+      const renewal = {
+        now: NOW + 40 * DAY + round * 2 * LEASE,
+        dueBefore: NOW + 70 * DAY,
+        issuedBefore: NOW + 39 * DAY,
+        leaseUntil: NOW + 40 * DAY + round * 2 * LEASE + LEASE,
+        limit: 1,
+      }
+      const renewals = await Promise.all([
+        h.store.claimDueRenewals({ ...renewal, owner: 'i-a:r' }),
+        h.store.claimDueRenewals({ ...renewal, owner: 'i-b:r' }),
+      ])
+      assert.deepEqual(
+        renewals.map((c) => c.length),
+        [1, 1],
+        `round ${round}: both renewal claims got one`,
+      )
+      const webhook = { now, leaseUntil: now + LEASE, limit: 1 }
+      const webhooks = await Promise.all([
+        h.store.claimDueWebhooks({ ...webhook, owner: 'i-a:w' }),
+        h.store.claimDueWebhooks({ ...webhook, owner: 'i-b:w' }),
+      ])
+      assert.deepEqual(
+        webhooks.map((c) => c.length),
+        [1, 1],
+        `round ${round}: both webhook claims got one`,
+      )
+    }
+  })
+}
