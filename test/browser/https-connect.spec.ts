@@ -9,7 +9,12 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import type { BrowserContext, Cookie, Page } from 'playwright-core'
-import { signUpInPage, useChromium, withScreenshots } from '../helpers/browser.ts'
+import {
+  newContextAndPage,
+  signUpInPage,
+  useChromium,
+  withScreenshots,
+} from '../helpers/browser.ts'
 import { buildTestApp, count, type TestApp } from '../helpers/build-app.ts'
 import { startTlsProxy } from '../helpers/tls.ts'
 import { cookieNames } from '../../src/http/session.ts'
@@ -31,21 +36,23 @@ async function httpsApp(t: TestContext): Promise<TestApp & { base: string }> {
 async function httpsContext(
   t: TestContext,
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser().newContext({
+  const { context, page } = await newContextAndPage(t, browser(), {
     ignoreHTTPSErrors: true,
     viewport: { width: 1100, height: 800 },
   })
   t.after(() => context.close())
   context.setDefaultTimeout(15_000)
   const errors: string[] = []
-  context.on('page', (p) => {
+  const watch = (p: Page): void => {
     p.on('pageerror', (e) => errors.push(String(e)))
     p.on('response', (r) => {
       if (r.status() >= 400)
         errors.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`)
     })
-  })
-  return { context, page: await context.newPage(), errors }
+  }
+  context.on('page', watch)
+  watch(page)
+  return { context, page, errors }
 }
 
 function describeJar(jar: Cookie[]): string {

@@ -66,11 +66,48 @@ export async function serveTestApp(
 }
 
 /** A fresh browser context that records console errors; closed when the test ends. */
+/** Playwright gives `newContext` and `newPage` no deadline of their own. */
+const OPEN_TIMEOUT_MS = 20_000
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * A fresh context and page. Once in a long while Chromium stops answering `newContext` (seen once
+ * in a CI run: the test waited until the file's 300 s timeout); then this test gets a Chromium of
+ * its own instead of hanging, and the wedged one is left to its spec's `after`.
+ */
+export async function newContextAndPage(
+  t: TestContext,
+  browser: Browser,
+  options: Parameters<Browser['newContext']>[0],
+): Promise<{ context: BrowserContext; page: Page }> {
+  try {
+    const context = await within(browser.newContext(options), OPEN_TIMEOUT_MS, 'newContext')
+    return { context, page: await within(context.newPage(), OPEN_TIMEOUT_MS, 'newPage') }
+  } catch (error) {
+    process.stderr.write(`Chromium did not open a page (${String(error)}); launching another\n`)
+    const own = await launchChromium()
+    t.after(() => own.close())
+    const context = await own.newContext(options)
+    return { context, page: await context.newPage() }
+  }
+}
+
 export async function openContext(
   t: TestContext,
   browser: Browser,
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } })
+  const { context, page } = await newContextAndPage(t, browser, {
+    viewport: { width: 1100, height: 800 },
+  })
   const errors: string[] = []
   const watch = (p: Page): void => {
     p.on('console', (m) => {
@@ -83,7 +120,7 @@ export async function openContext(
     })
   }
   context.on('page', watch)
-  const page = await context.newPage()
+  watch(page)
   t.after(() => context.close())
   return { context, page, errors }
 }
