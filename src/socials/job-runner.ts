@@ -26,6 +26,7 @@ import { leaseOwner, newInstanceId } from '../store/leases.ts'
 import { GalleryError } from '../errors.ts'
 import type { DeliveryReport, WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { RenewalReport, RenewalService } from './renewal-service.ts'
+import { drainClaims } from './claim-pool.ts'
 import { STOPPING_MESSAGE, SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
 import { MAX_SYNC_DELAY_MS, logTime } from './platform-backoff.ts'
 
@@ -94,17 +95,11 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     let postponed = 0
     let failed = 0
     let calls = 0
-    let started = 0
-    // Workers start one by one, only while there is work: a pass with nothing due costs one
-    // claim, and each claim takes just the account a free worker will sync at once (a lease is
-    // never held by an account waiting in a queue).
-    const workers = new Set<Promise<void>>()
-    const spawn = (): void => {
-      const promise: Promise<void> = worker().finally(() => workers.delete(promise))
-      workers.add(promise)
-    }
-    const worker = async (): Promise<void> => {
-      while (started < maxSyncs && !stopping) {
+    await drainClaims({
+      concurrency: deps.concurrency,
+      max: maxSyncs,
+      stopped: () => stopping,
+      claim: async () => {
         const now = clock.now()
         const [account] = await store.claimDueSyncs({
           now,
@@ -112,15 +107,19 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
           limit: 1,
           owner: leaseOwner(instanceId),
         })
-        if (account === undefined) return
-        started++
-        if (account.next_sync_at !== null && account.next_sync_at > now + MAX_SYNC_DELAY_MS) {
+        if (
+          account !== undefined &&
+          account.next_sync_at !== null &&
+          account.next_sync_at > now + MAX_SYNC_DELAY_MS
+        ) {
           deps.logger.warn(
             { accountId: account.id, storedNextSync: logTime(account.next_sync_at) },
             'a next sync time beyond any this version schedules was ignored: syncing now',
           )
         }
-        if (workers.size < Math.max(1, deps.concurrency)) spawn()
+        return account
+      },
+      work: async (account) => {
         try {
           // calls are counted as they happen, so failed runs are reported too
           const result = await deps.sync.syncClaimed(account, () => calls++)
@@ -134,10 +133,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
           // the sync service stored the status, the backoff and the log line
           failed++
         }
-      }
-    }
-    spawn()
-    while (workers.size > 0) await Promise.all([...workers])
+      },
+    })
     return { synced, postponed, failed, api_calls: calls, modes }
   }
 

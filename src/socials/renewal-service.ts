@@ -22,6 +22,7 @@ import type { FernetKeyRing } from '../crypto/fernet.ts'
 import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { ProviderClientFactory } from './client-factory.ts'
+import { drainClaims } from './claim-pool.ts'
 import type { ProviderCapabilities } from '../providers/types.ts'
 import { readAccountToken, TOKEN_EXPIRED_MESSAGE } from './account-token.ts'
 import { backoffMs } from './account-health.ts'
@@ -193,16 +194,12 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       }
       // Instagram renews a token only once it is a day old
       const minAgeMs = deps.renewal.minAgeMs
-      let started = 0
-      // Workers start one by one, only while there is work, and each claims just the account it
-      // renews at once (as the sync runner does): no lease waits in a queue while others work.
-      const workers = new Set<Promise<void>>()
-      const spawn = (): void => {
-        const promise: Promise<void> = worker().finally(() => workers.delete(promise))
-        workers.add(promise)
-      }
-      const worker = async (): Promise<void> => {
-        while (started < maxPerRun && !stopping) {
+      // each worker claims just the account it renews at once (claim-pool)
+      await drainClaims({
+        concurrency,
+        max: maxPerRun,
+        stopped: () => stopping,
+        claim: async () => {
           const now = clock.now()
           const owner = leaseOwner(instanceId)
           const [account] = await store.claimDueRenewals({
@@ -213,17 +210,15 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
             limit: 1,
             owner,
           })
-          if (account === undefined) return
-          started++
-          if (workers.size < concurrency) spawn()
+          return account === undefined ? undefined : { account, owner }
+        },
+        work: async ({ account, owner }) => {
           const outcome = await renewHolding(makeClient, account, owner, onCall)
           if (outcome === 'renewed') renewed++
           else if (outcome === 'reauth_required') reauth++
           else failed++
-        }
-      }
-      spawn()
-      while (workers.size > 0) await Promise.all([...workers])
+        },
+      })
       return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
     },
     stop() {

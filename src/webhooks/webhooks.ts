@@ -26,6 +26,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
+import { drainClaims } from '../socials/claim-pool.ts'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { SocialAccountRecord, Store } from '../store/types.ts'
@@ -152,16 +153,12 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     let retrying = 0
     let failed = 0
     if (target === null || sign === null) return { delivered, retrying, failed }
-    let started = 0
-    // workers start one by one, only while there is work (a pass with nothing due costs one claim)
-    const workers = new Set<Promise<void>>()
-    const spawn = (): void => {
-      const promise: Promise<void> = worker().finally(() => workers.delete(promise))
-      workers.add(promise)
-    }
-    /** Claims one due delivery at a time (a lease per attempt), sends it, records the outcome. */
-    const worker = async (): Promise<void> => {
-      while (started < MAX_ATTEMPTS_PER_PASS && !stopping) {
+    /** One due delivery at a time (a lease per attempt): sent, and its outcome recorded. */
+    await drainClaims({
+      concurrency: DELIVERY_CONCURRENCY,
+      max: MAX_ATTEMPTS_PER_PASS,
+      stopped: () => stopping,
+      claim: async () => {
         const now = clock.now()
         const owner = leaseOwner(instanceId)
         const [delivery] = await store.claimDueWebhooks({
@@ -170,9 +167,9 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
           limit: 1,
           owner,
         })
-        if (delivery === undefined) return
-        started++
-        if (workers.size < DELIVERY_CONCURRENCY) spawn()
+        return delivery === undefined ? undefined : { delivery, owner }
+      },
+      work: async ({ delivery, owner }) => {
         const signed = sign(delivery.id, delivery.payload, Math.floor(clock.now() / 1000))
         const error = await attempt(target.url, delivery.event_type, delivery.payload, signed)
         const attempts = delivery.attempts + 1
@@ -194,7 +191,7 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
             { delivery: delivery.id, event: delivery.event_type, attempts, status },
             'webhook attempt finished after losing its lease: outcome not recorded',
           )
-          continue
+          return
         }
         if (status === 'delivered') delivered++
         else if (status === 'failed') failed++
@@ -204,10 +201,8 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
             { delivery: delivery.id, event: delivery.event_type, attempts, error, status },
             'webhook delivery failed',
           )
-      }
-    }
-    spawn()
-    while (workers.size > 0) await Promise.all([...workers])
+      },
+    })
     return { delivered, retrying, failed }
   }
 

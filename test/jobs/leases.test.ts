@@ -114,7 +114,14 @@ test('a heartbeat keeps the lease of a run slower than the lease', async (t) => 
     async () => (await accountRow(first)).sync_lease_owner !== null,
   )
   first.clock.advance(4 * 60_000)
-  await sleep(1600) // a heartbeat tick
+  // the heartbeat's next tick (within a second) renews the lease from this moment: wait for it
+  // in the database rather than for a fixed time (a busy machine may take longer)
+  const renewedFrom = first.clock.now()
+  await until(
+    'a heartbeat renewed the lease',
+    async () =>
+      Number((await accountRow(first)).sync_lease_until) >= renewedFrom + SYNC_LEASE_MS - 1_000,
+  )
   first.clock.advance(4 * 60_000)
   const now = first.clock.now()
   const taken = await second.store.claimDueSyncs({
