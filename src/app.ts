@@ -158,7 +158,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       route === '/api/auth/login' || route === '/api/auth/register',
     )
   })
+  // While closing, every answer ends its connection: a browser's keep-alive connection would
+  // otherwise hold `close()` open after its last request (Fastify closes only connections idle
+  // when the close began), until the browser lets go.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   app.addHook('onSend', async (request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
     reply.header('x-content-type-options', 'nosniff')
     // personal data, job reports and error answers are never cached unless a route says otherwise
     const route = request.routeOptions.url
