@@ -80,9 +80,9 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
- * A fresh context and page. Once in a long while Chromium stops answering `newContext` (seen once
- * in a CI run: the test waited until the file's 300 s timeout); then this test gets a Chromium of
- * its own instead of hanging, and the wedged one is left to its spec's `after`.
+ * A fresh context and page. Playwright gives `newContext` and `newPage` no deadline, so a Chromium
+ * that stopped answering would hold the test until its file's timeout with nothing said; instead
+ * this test gets a Chromium of its own (and says so), the stuck one is left to its spec's `after`.
  */
 export async function newContextAndPage(
   t: TestContext,
