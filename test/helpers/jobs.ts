@@ -4,10 +4,35 @@
  * the emulator saw.
  */
 import type { JobsReport } from '../../src/socials/job-runner.ts'
+import { createRenewalService, type RenewalService } from '../../src/socials/renewal-service.ts'
+import { INSTAGRAM_CAPABILITIES } from '../../src/providers/instagram/client.ts'
+import type { ProviderClient } from '../../src/providers/types.ts'
 import type { TestApp } from './build-app.ts'
 
 export const HOUR = 3_600_000
 export const DAY = 24 * HOUR
+
+/**
+ * A renewal service on the test app's store, clock and webhooks whose every renewal goes through
+ * `client` (a stand-in for Instagram's), with the default 30-day margin.
+ */
+export function renewalWith(
+  app: TestApp,
+  client: Pick<ProviderClient, 'renew'>,
+  concurrency?: number,
+): RenewalService {
+  return createRenewalService({
+    store: app.store,
+    vault: app.vault,
+    clock: app.clock,
+    logger: app.app.log,
+    instagramClient: () => client as ProviderClient,
+    renewal: INSTAGRAM_CAPABILITIES.renewal,
+    webhooks: app.app.jobs.webhooks,
+    marginMs: 30 * DAY,
+    ...(concurrency === undefined ? {} : { concurrency }),
+  })
+}
 
 /** One pass of the scheduler (what the in-process timer and the jobs endpoint run). */
 export function runDue(app: TestApp): Promise<JobsReport> {

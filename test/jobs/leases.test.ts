@@ -6,11 +6,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Browser, buildTestApp, connectAccount, connectedApp, count } from '../helpers/build-app.ts'
-import { DAY, accountRow, runDue } from '../helpers/jobs.ts'
+import { DAY, accountRow, renewalWith, runDue } from '../helpers/jobs.ts'
 import { SYNC_LEASE_MS } from '../../src/socials/sync-service.ts'
-import { createRenewalService } from '../../src/socials/renewal-service.ts'
-import { INSTAGRAM_CAPABILITIES } from '../../src/providers/instagram/client.ts'
-import type { Credentials, FetchLike, ProviderClient } from '../../src/providers/types.ts'
+import type { Credentials, FetchLike } from '../../src/providers/types.ts'
 import type { MediaInput } from '../../src/store/types.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -161,18 +159,8 @@ test('renewals are claimed one account per free worker, never in a batch', async
         issuedAt: app.clock.now(),
       }
     },
-  } as unknown as ProviderClient
-  const renewal = createRenewalService({
-    store: app.store,
-    vault: app.vault,
-    clock: app.clock,
-    logger: app.app.log,
-    instagramClient: () => client,
-    renewal: INSTAGRAM_CAPABILITIES.renewal,
-    webhooks: app.app.jobs.webhooks,
-    marginMs: 30 * DAY,
-    concurrency: 2,
-  })
+  }
+  const renewal = renewalWith(app, client, 2)
   const report = await renewal.runDue()
   assert.equal(report.renewed, 6)
   assert.equal(renewals, 6)

@@ -8,9 +8,8 @@ import {
   type TestApp,
   passwordChangedFault,
 } from '../helpers/build-app.ts'
-import { createRenewalService } from '../../src/socials/renewal-service.ts'
-import { INSTAGRAM_CAPABILITIES } from '../../src/providers/instagram/client.ts'
-import type { Credentials, ProviderClient } from '../../src/providers/types.ts'
+import type { Credentials } from '../../src/providers/types.ts'
+import { renewalWith } from '../helpers/jobs.ts'
 
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
@@ -178,18 +177,8 @@ test('renewals run RENEWAL_CONCURRENCY at a time, each due token once', async (t
         issuedAt: app.clock.now(),
       }
     },
-  } as unknown as ProviderClient
-  const renewal = createRenewalService({
-    store: app.store,
-    vault: app.vault,
-    clock: app.clock,
-    logger: app.app.log,
-    instagramClient: () => client,
-    renewal: INSTAGRAM_CAPABILITIES.renewal,
-    webhooks: app.app.jobs.webhooks,
-    marginMs: 30 * DAY,
-    concurrency: 4,
-  })
+  }
+  const renewal = renewalWith(app, client, 4)
   const report = await renewal.runDue()
   assert.equal(report.renewed, 6)
   assert.equal(most, 4, 'four at a time, never more')
@@ -217,17 +206,8 @@ test('a renewal that fails after Meta revoked the app leaves the account revoked
       const { GalleryError } = await import('../../src/errors.ts')
       throw new GalleryError('ERR_REAUTH_REQUIRED', 'Instagram no longer accepts this connection')
     },
-  } as unknown as ProviderClient
-  const renewal = createRenewalService({
-    store: app.store,
-    vault: app.vault,
-    clock: app.clock,
-    logger: app.app.log,
-    instagramClient: () => client,
-    renewal: INSTAGRAM_CAPABILITIES.renewal,
-    webhooks: app.app.jobs.webhooks,
-    marginMs: 30 * DAY,
-  })
+  }
+  const renewal = renewalWith(app, client)
   await renewal.runDue()
   assert.equal((await row(app)).status, 'revoked')
   const events = (await app.raw('SELECT event_type FROM webhook_deliveries')).map((r) =>
