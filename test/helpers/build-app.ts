@@ -101,6 +101,22 @@ export interface TestAppOptions {
   readonly webhookFetch?: FetchLike
   /** Run on PostgreSQL at this server (a test's own), whatever `PSG_TEST_STORE` says. */
   readonly postgresUrl?: string
+  /** Where the clock starts (default: now). See `testClockStart`. */
+  readonly clockStart?: number
+}
+
+/**
+ * Where a test app's clock starts: the latest 00:30 UTC, up to a day in the past. Platform CDNs
+ * (and their emulators) sign URLs per UTC day, so a test that moves its clock by minutes or hours
+ * would see every URL change when the real time happened to be late in the day (a full sync then
+ * rewrote every row: a page-cache test failed in CI at 22:40 UTC). A test that counts writes
+ * starts here, away from the day boundary. (Not the default: tokens made outside the app's clock,
+ * such as the Firebase emulator's, must look fresh to it.)
+ */
+export function testClockStart(now = Date.now()): number {
+  const day = 86_400_000
+  const start = Math.floor(now / day) * day + 30 * 60_000
+  return start <= now ? start : start - day
 }
 
 export async function buildTestApp(
@@ -134,7 +150,7 @@ export async function buildTestApp(
     },
   })
   const logger = createLogger({ level: 'trace', destination })
-  const clock = shared?.clock ?? createManualClock()
+  const clock = shared?.clock ?? createManualClock(options.clockStart)
   // a second instance: on SQLite the same store (one file, one process); on PostgreSQL its own
   // pool on the same schema, as another server would have
   const database =
