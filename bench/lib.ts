@@ -22,6 +22,7 @@ import { openStore } from '../src/store/open-store.ts'
 import { ORIGIN, type TestApp } from '../test/helpers/build-app.ts'
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../src/http/session.ts'
 import type { MediaInput, SocialAccountRecord, Store } from '../src/store/types.ts'
+import { sealCredentials } from '../src/socials/credentials.ts'
 
 export const repoRoot = resolve(import.meta.dirname, '..')
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'
@@ -77,12 +78,17 @@ export async function seedGallery(
     user_id: user.id,
     platform: 'instagram',
     username: 'bench',
-    instagram_user_id: `1784140${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`,
-    instagram_scoped_id: randomBytes(6).toString('hex'),
-    instagram_account_type: 'BUSINESS',
-    encrypted_access_token: vault.encrypt('IGAAbench'),
-    token_expires_at: now + 50 * 86_400_000,
-    token_issued_at: now,
+    platform_user_id: `1784140${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`,
+    platform_scoped_id: randomBytes(6).toString('hex'),
+    platform_attributes: { account_type: 'BUSINESS' },
+    credentials: sealCredentials(vault, {
+      accessToken: 'IGAAbench',
+      accessTokenExpiresAt: now + 50 * 86_400_000,
+      refreshToken: null,
+      refreshTokenExpiresAt: null,
+      scopes: null,
+      issuedAt: now,
+    }),
     posts_count: n,
     profile_url: 'https://www.instagram.com/bench/',
     profile_picture_url: null,
@@ -305,17 +311,24 @@ export async function seedConnectedAccount(
         now,
       })
     ).id
-  const { token } = bench.emulator.state.issueToken(index, 'l', [...bench.config.instagram.scopes])
+  const { token } = bench.emulator.state.issueToken(index, 'l', [
+    ...bench.config.providers.instagram.settings.scopes,
+  ])
   const { account } = await bench.store.upsertOAuthAccount({
     user_id: userId,
     platform: 'instagram',
     username: user.username,
-    instagram_user_id: user.user_id,
-    instagram_scoped_id: user.id,
-    instagram_account_type: 'BUSINESS',
-    encrypted_access_token: bench.vault.encrypt(token),
-    token_expires_at: options.expiresAt ?? now + 60 * 86_400_000,
-    token_issued_at: options.issuedAt ?? now,
+    platform_user_id: user.user_id,
+    platform_scoped_id: user.id,
+    platform_attributes: { account_type: 'BUSINESS' },
+    credentials: sealCredentials(bench.vault, {
+      accessToken: token,
+      accessTokenExpiresAt: options.expiresAt ?? now + 60 * 86_400_000,
+      refreshToken: null,
+      refreshTokenExpiresAt: null,
+      scopes: null,
+      issuedAt: options.issuedAt ?? now,
+    }),
     posts_count: user.media.length,
     profile_url: `https://www.instagram.com/${user.username}/`,
     profile_picture_url: null,

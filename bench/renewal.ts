@@ -77,7 +77,8 @@ async function duePlan(
   sqlitePath: string,
   now: number,
 ): Promise<string> {
-  const due = `SELECT id FROM user_social_accounts WHERE account_type = 'oauth' AND encrypted_access_token IS NOT NULL AND status NOT IN ('revoked', 'reauth_required') AND token_expires_at > ${now} AND (renew_lease_until IS NULL OR renew_lease_until <= ${now}) AND token_expires_at <= ${now + 30 * DAY} AND token_issued_at <= ${now - MIN_TOKEN_AGE_MS} ORDER BY token_expires_at LIMIT 50`
+  // the claim of `claimDueRenewals` (repositories/jobs.ts), as it reaches the database
+  const due = `SELECT id FROM user_social_accounts WHERE account_type = 'oauth' AND encrypted_credentials IS NOT NULL AND status NOT IN ('revoked', 'reauth_required') AND (credentials_expire_at IS NULL OR credentials_expire_at > ${now}) AND (renew_lease_until IS NULL OR renew_lease_until <= ${now}) AND credentials_expire_at <= ${now + 30 * DAY} AND token_issued_at <= ${now - MIN_TOKEN_AGE_MS} ORDER BY credentials_expire_at LIMIT 50`
   if (databaseUrl === null) {
     const db = new Database(sqlitePath, { readonly: true })
     const plan = db.prepare(`EXPLAIN QUERY PLAN ${due}`).all() as { detail: string }[]
@@ -111,8 +112,9 @@ export async function renewalBenchmark(
       await addEmulatorUser(bench.emulator, 100_000 + i, 0)
       tokens.push(
         bench.vault.encrypt(
-          bench.emulator.state.issueToken(100_000 + i, 'l', [...bench.config.instagram.scopes])
-            .token,
+          bench.emulator.state.issueToken(100_000 + i, 'l', [
+            ...bench.config.providers.instagram.settings.scopes,
+          ]).token,
         ),
       )
     }
@@ -135,11 +137,13 @@ export async function renewalBenchmark(
       'account_type',
       'username',
       'display_name',
-      'instagram_user_id',
-      'instagram_scoped_id',
-      'instagram_account_type',
-      'encrypted_access_token',
+      'platform_user_id',
+      'platform_scoped_id',
+      'platform_attributes',
+      // bare Fernet tokens, as the original app stored them (credentials_format 1, the default)
+      'encrypted_credentials',
       'token_expires_at',
+      'credentials_expire_at',
       'token_issued_at',
       'connected_at',
       'status',
@@ -150,6 +154,7 @@ export async function renewalBenchmark(
     const rows: Row[] = []
     for (let i = 0; i < ACCOUNTS; i++) {
       const due = i < DUE
+      const expiresAt = due ? now + 10 * DAY - i : now + 40 * DAY + (i % 19) * DAY
       const emulatorUser = due ? bench.emulator.state.userByIndex(100_000 + i) : undefined
       rows.push([
         randomUUID(),
@@ -160,10 +165,11 @@ export async function renewalBenchmark(
         `Account ${i}`,
         emulatorUser?.user_id ?? String(17_841_400_000_000_000 + i),
         emulatorUser?.id ?? String(27_281_300_000_000_000 + i),
-        'BUSINESS',
+        '{"account_type":"BUSINESS"}',
         due ? tokens[i] : filler,
         // due: expiring within 10 days; the rest between 40 and 59 days out
-        due ? now + 10 * DAY - i : now + 40 * DAY + (i % 19) * DAY,
+        expiresAt,
+        expiresAt,
         now - 50 * DAY,
         now - 50 * DAY,
         'active',

@@ -28,10 +28,10 @@ export async function syncBenchmark(): Promise<void> {
     const fullMs = performance.now() - started
     if (full.statusCode !== 200) throw new Error(`sync failed: ${full.body}`)
     const report = full.json<{ added: number; api_calls: number }>()
-    const minimum = Math.ceil(1_000 / config.instagram.mediaPageSize) + 1
+    const minimum = Math.ceil(1_000 / config.providers.instagram.settings.mediaPageSize) + 1
     line(
       'sync: full sync of 1,000 media (Graph calls)',
-      `${report.api_calls} calls for ${fmt(report.added)} media (minimum ${minimum} = ⌈1,000 / ${config.instagram.mediaPageSize}⌉ + 1) in ${fmt(fullMs)} ms at ${LATENCY_MS} ms a call`,
+      `${report.api_calls} calls for ${fmt(report.added)} media (minimum ${minimum} = ⌈1,000 / ${config.providers.instagram.settings.mediaPageSize}⌉ + 1) in ${fmt(fullMs)} ms at ${LATENCY_MS} ms a call`,
       { text: `= ${minimum}`, met: report.api_calls === minimum },
     )
 

@@ -12,7 +12,8 @@ import Fastify, {
 import cookie from '@fastify/cookie'
 import { GalleryError } from './errors.ts'
 import { systemClock, type Clock } from './clock.ts'
-import type { Config, InstagramConfig } from './config/load-config.ts'
+import type { Config } from './config/load-config.ts'
+import type { InstagramConfig } from './providers/instagram/config.ts'
 import type { FernetKeyRing } from './crypto/fernet.ts'
 import type { ReleasedLeases, Store } from './store/types.ts'
 import { isInstanceId, newInstanceId } from './store/leases.ts'
@@ -24,7 +25,8 @@ import {
 } from './providers/instagram/sandbox.ts'
 import { createInjectFetch } from './providers/emulator-core/inject-fetch.ts'
 import { INSTAGRAM_CAPABILITIES, createInstagramClient } from './providers/instagram/client.ts'
-import type { FetchLike } from './providers/types.ts'
+import type { FetchLike, ProviderId } from './providers/types.ts'
+import { inboundRoutes, serverToServerRoutes } from './providers/registry.ts'
 import { createOAuthService } from './socials/oauth-service.ts'
 import { createSyncService } from './socials/sync-service.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
@@ -36,7 +38,7 @@ import type { AppContext } from './http/context.ts'
 import { authRoutes } from './http/routes/auth.ts'
 import { socialsRoutes } from './http/routes/socials.ts'
 import { pagesRoutes } from './http/routes/pages.ts'
-import { META_CALLBACK_PATHS, metaCallbackRoutes } from './http/routes/meta-callbacks.ts'
+import { socialDataRoutes } from './http/routes/social-data.ts'
 import { JOBS_ROUTE, jobsRoutes } from './http/routes/jobs.ts'
 import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
 import { createRateGovernor } from './socials/rate-governor.ts'
@@ -44,8 +46,14 @@ import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
 import type { ProviderClientFactory } from './socials/client-factory.ts'
 import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
 
-/** Unsafe-method routes that skip the same-origin check (see the onRequest hook). */
-const CSRF_EXEMPT_ROUTES: ReadonlySet<string> = new Set([...META_CALLBACK_PATHS, JOBS_ROUTE])
+/**
+ * `METHOD path` of the unsafe routes that skip the same-origin check (see the onRequest hook):
+ * the platforms' server-to-server callbacks, as the registry declares them, and the jobs endpoint.
+ */
+const CSRF_EXEMPT_ROUTES: ReadonlySet<string> = new Set([
+  ...serverToServerRoutes(),
+  `POST ${JOBS_ROUTE}`,
+])
 
 export interface AppDeps {
   readonly config: Config
@@ -150,7 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const route = request.routeOptions.url
     // Platform callbacks (server-to-server, no cookie, no Origin: signed_request is their proof)
     // and the jobs endpoint (a bearer secret) are the only unsafe routes without the check.
-    if (route !== undefined && CSRF_EXEMPT_ROUTES.has(route)) return
+    if (route !== undefined && CSRF_EXEMPT_ROUTES.has(`${request.method} ${route}`)) return
     checkSameOrigin(
       request,
       config.publicUrl,
@@ -187,20 +195,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Instagram: real, sandbox (emulator mounted here, reached in-process) or unconfigured.
   let instagramConfig: InstagramConfig | null = null
   let fetchImpl: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init))
-  if (config.instagramMode === 'sandbox') {
+  const instagram = config.providers.instagram
+  if (instagram.mode === 'sandbox') {
     const sandbox = deps.sandbox ?? createSandbox({ config, clock })
     await app.register(sandbox.plugin, { prefix: SANDBOX_PREFIX })
     instagramConfig = sandboxInstagramConfig(config, sandbox)
     fetchImpl = createInjectFetch(app, sandbox.baseUrl())
-  } else if (config.instagramMode === 'real') {
-    instagramConfig = config.instagram
+  } else if (instagram.mode === 'real') {
+    instagramConfig = instagram.settings
   }
   const igConfig = instagramConfig
   const governor = createRateGovernor({
     store,
     clock,
     logger: deps.logger,
-    ...config.rateLimits,
+    platform: 'instagram',
+    budgets: INSTAGRAM_CAPABILITIES.budgets,
+    pacing: instagram.pacing,
     ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
   })
   const makeClient: ProviderClientFactory | null =
@@ -249,7 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store,
     clock,
     sessions,
-    instagramMode: config.instagramMode,
+    instagramMode: instagram.mode,
     passwordCost: deps.passwordCost ?? 15,
     oauth: createOAuthService({
       store,
@@ -266,13 +277,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       instagramClient: makeClient,
       governor,
       webhooks,
+      label: 'Instagram',
       instanceId,
       schedule: {
         intervalMs: Math.max(5, config.jobs.syncIntervalMinutes) * 60_000,
         fullIntervalMs: config.jobs.fullSyncIntervalHours * 3_600_000,
         urlRefreshMarginMs: config.jobs.mediaUrlRefreshMarginHours * 3_600_000,
         renewMarginMs,
-        slowDownPercent: config.rateLimits.slowDownPercent,
+        slowDownPercent: instagram.pacing.slowDownPercent,
       },
     }),
     webhooks,
@@ -297,7 +309,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes(ctx))
   await app.register(socialsRoutes(ctx))
   await app.register(pagesRoutes(ctx))
-  await app.register(metaCallbackRoutes(ctx, igConfig === null ? null : igConfig.clientSecret))
+  await app.register(socialDataRoutes(ctx))
+  // what the platforms call on us (Meta's deauthorize and data-deletion callbacks), from the
+  // registry; the server-to-server ones are in CSRF_EXEMPT_ROUTES
+  const clientSecrets: Partial<Record<ProviderId, string>> =
+    igConfig === null ? {} : { instagram: igConfig.clientSecret }
+  await app.register(async (scope) => {
+    for (const { platform, route } of inboundRoutes())
+      await route.register(scope, {
+        store,
+        clock,
+        throttle: ctx.throttle,
+        webhooks,
+        publicUrl: config.publicUrl,
+        clientSecret: clientSecrets[platform] ?? null,
+      })
+  })
   const renewal = createRenewalService({
     store,
     vault: deps.vault,
@@ -305,6 +332,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     instagramClient: makeClient,
     renewal: INSTAGRAM_CAPABILITIES.renewal,
+    label: 'Instagram',
     webhooks,
     marginMs: renewMarginMs,
     concurrency: config.jobs.renewalConcurrency,

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const clock = systemClock
   const firstKey = keys[0]
   const sandbox =
-    config.instagramMode === 'sandbox'
+    config.providers.instagram.mode === 'sandbox'
       ? createSandbox({ config, clock, ...(firstKey === undefined ? {} : { seed: firstKey }) })
       : undefined
   const app = await buildApp({
@@ -104,17 +104,21 @@ async function main(): Promise<void> {
     timer = setTimeout(run, 5_000)
     timer.unref()
   }
-  if (config.instagramMode === 'sandbox') {
+  if (config.providers.instagram.mode === 'sandbox') {
     logger.warn(
       'Instagram sandbox: INSTAGRAM_CLIENT_ID/INSTAGRAM_CLIENT_SECRET are not set, so the built-in emulator serves Instagram with demo accounts',
     )
-  } else if (config.instagramMode === 'unconfigured') {
+  } else if (config.providers.instagram.mode === 'unconfigured') {
     logger.error(
       'Instagram OAuth not configured: set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI; connecting answers 503 until then',
     )
   }
   logger.info(
-    { url: config.publicUrl, database: config.database.kind, instagram: config.instagramMode },
+    {
+      url: config.publicUrl,
+      database: config.database.kind,
+      instagram: config.providers.instagram.mode,
+    },
     'Phoenix Social Gallery is serving',
   )
 }

@@ -10,15 +10,7 @@ import { GalleryError } from '../errors.ts'
 import { FernetKey } from '../crypto/fernet.ts'
 import { GOOGLE_SECURETOKEN_JWKS } from '../identity/firebase.ts'
 import { checkWebhookSecrets } from '../webhooks/secrets.ts'
-
-export const INSTAGRAM_SCOPES = [
-  'instagram_business_basic',
-  'instagram_business_content_publish',
-  'instagram_business_manage_comments',
-  'instagram_business_manage_messages',
-  'instagram_business_manage_insights',
-] as const
-export type InstagramScope = (typeof INSTAGRAM_SCOPES)[number]
+import { readProvidersConfig, type ProvidersConfig } from '../providers/registry.ts'
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -30,19 +22,6 @@ export type DatabaseConfig =
       readonly connectTimeoutMs: number
       readonly statementTimeoutMs: number
     }
-
-export interface InstagramConfig {
-  readonly clientId: string
-  readonly clientSecret: string
-  readonly redirectUri: string
-  readonly authorizeUrl: string
-  readonly tokenUrl: string
-  readonly graphUrl: string
-  readonly graphVersion: string
-  readonly scopes: readonly InstagramScope[]
-  readonly mediaPageSize: number
-  readonly requestTimeoutMs: number
-}
 
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test'
@@ -56,12 +35,11 @@ export interface Config {
   readonly encryptionKeys: readonly string[] | null
   readonly logLevel: string
   /**
-   * How Instagram is reached: `real` (credentials set), `sandbox` (built-in emulator, never in
-   * production) or `unconfigured` (production without credentials: connecting answers 503).
+   * Each connectable platform's section, read by the platform itself through the registry
+   * (`providers/instagram/config.ts` reads the `INSTAGRAM_*` variables): its mode (`real`,
+   * `sandbox` or `unconfigured`), its settings and how its calls are paced.
    */
-  readonly instagramMode: 'real' | 'sandbox' | 'unconfigured'
-  /** Endpoint settings shared by both `real` and `sandbox` modes (sandbox overrides URLs and ids). */
-  readonly instagram: InstagramConfig
+  readonly providers: ProvidersConfig
   readonly jobs: {
     /** Bearer secret for `POST /internal/jobs/run-due`; `null` disables the endpoint. */
     readonly secret: string | null
@@ -81,14 +59,6 @@ export interface Config {
     readonly renewalConcurrency: number
     /** Days a revoked account (and its media) is kept for its owner to reconnect. */
     readonly revokedRetentionDays: number
-  }
-  readonly rateLimits: {
-    /** Instagram calls allowed per account (token) per rolling hour. */
-    readonly callsPerHourPerAccount: number
-    /** Meta usage percentage from which calls are paced and routine syncs postponed. */
-    readonly slowDownPercent: number
-    /** Pause before each call at 100 % usage (linear from 0 at `slowDownPercent`). */
-    readonly maxPauseMs: number
   }
   /**
    * Which proxies' `X-Forwarded-For` to believe for the client address (rate limits, logs):
@@ -269,48 +239,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('SOCIAL_TOKEN_ENCRYPTION_KEY is required when NODE_ENV=production')
   }
 
-  const clientId = read('INSTAGRAM_CLIENT_ID')
-  const clientSecret = read('INSTAGRAM_CLIENT_SECRET')
-  if ((clientId === undefined) !== (clientSecret === undefined)) {
-    problems.push('INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET must be set together')
-  }
-  const hasCredentials = clientId !== undefined && clientSecret !== undefined
-  const instagramMode: Config['instagramMode'] = hasCredentials
-    ? 'real'
-    : nodeEnv === 'production'
-      ? 'unconfigured'
-      : 'sandbox'
-
-  const scopes: InstagramScope[] = []
-  for (const scope of (read('INSTAGRAM_SCOPES') ?? 'instagram_business_basic').split(/[\s,]+/)) {
-    if (scope === '') continue
-    if ((INSTAGRAM_SCOPES as readonly string[]).includes(scope))
-      scopes.push(scope as InstagramScope)
-    else
-      problems.push(
-        `INSTAGRAM_SCOPES: "${scope}" is not an allowed scope (${INSTAGRAM_SCOPES.join(', ')})`,
-      )
-  }
-  if (!scopes.includes('instagram_business_basic')) {
-    problems.push('INSTAGRAM_SCOPES must include instagram_business_basic')
-  }
-  const graphVersion = read('INSTAGRAM_GRAPH_VERSION') ?? 'v24.0'
-  if (!/^v\d{1,3}\.\d$/.test(graphVersion)) {
-    problems.push(`INSTAGRAM_GRAPH_VERSION must look like v24.0 (got "${graphVersion}")`)
-  }
-
-  const instagram: InstagramConfig = {
-    clientId: clientId ?? '',
-    clientSecret: clientSecret ?? '',
-    redirectUri: url('INSTAGRAM_REDIRECT_URI', `${publicUrl}/api/socials/oauth/instagram/callback`),
-    authorizeUrl: url('INSTAGRAM_AUTHORIZE_URL', 'https://www.instagram.com/oauth/authorize'),
-    tokenUrl: url('INSTAGRAM_TOKEN_URL', 'https://api.instagram.com/oauth/access_token'),
-    graphUrl: url('INSTAGRAM_GRAPH_URL', 'https://graph.instagram.com'),
-    graphVersion,
-    scopes,
-    mediaPageSize: integer('INSTAGRAM_MEDIA_PAGE_SIZE', 25, 1, 100),
-    requestTimeoutMs: integer('INSTAGRAM_REQUEST_TIMEOUT_MS', 15_000, 100, 120_000),
-  }
+  // each connectable platform reads its own variables (INSTAGRAM_* for Instagram)
+  const providers = readProvidersConfig({ nodeEnv, publicUrl, problems, read, integer, url })
 
   const jobsSecret = read('JOBS_SECRET') ?? null
   if (jobsSecret !== null && jobsSecret.length < 32)
@@ -329,12 +259,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (jobs.syncIntervalMinutes > 0 && jobs.syncIntervalMinutes < 5) {
     problems.push('SYNC_INTERVAL_MINUTES must be 0 (off) or at least 5')
   }
-  const rateLimits = {
-    callsPerHourPerAccount: integer('INSTAGRAM_CALLS_PER_HOUR_PER_ACCOUNT', 200, 1, 100_000),
-    slowDownPercent: integer('INSTAGRAM_SLOWDOWN_PERCENT', 80, 1, 100),
-    maxPauseMs: integer('INSTAGRAM_SLOWDOWN_MAX_PAUSE_MS', 5_000, 0, 60_000),
-  }
-
   const trustRaw = read('TRUST_PROXY') ?? 'false'
   let trustProxy: Config['trustProxy'] = false
   if (trustRaw === 'false') trustProxy = false
@@ -450,10 +374,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     database,
     encryptionKeys,
     logLevel,
-    instagramMode,
-    instagram,
+    providers,
     jobs,
-    rateLimits,
     trustProxy,
     allowedHosts,
     auth,

@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config/load-config.ts'
+import type { ProviderMode } from '../providers/types.ts'
 import type { Store } from '../store/types.ts'
 import type { OAuthService } from '../socials/oauth-service.ts'
 import type { SyncService } from '../socials/sync-service.ts'
@@ -20,7 +21,8 @@ export interface AppContext {
   readonly sync: SyncService
   readonly webhooks: WebhookNotifier
   readonly throttle: Throttle
-  readonly instagramMode: Config['instagramMode']
+  /** `Config.providers.instagram.mode`. */
+  readonly instagramMode: ProviderMode
   /** log2 of scrypt's N for new password hashes. */
   readonly passwordCost: number
   /** @throws ERR_UNAUTHENTICATED when nobody is signed in. */

@@ -13,7 +13,11 @@ export interface AccountJson {
   account_type: 'oauth' | 'public'
   username: string
   display_name: string
+  /** The platform's id of the account (every platform). */
+  platform_user_id: string | null
+  /** The same id on Instagram rows (the original app's field); `null` on other platforms. */
   instagram_user_id: string | null
+  /** `BUSINESS` or `MEDIA_CREATOR` on Instagram rows; `null` on other platforms. */
   instagram_account_type: string | null
   token_expires_at: string | null
   is_active: boolean
@@ -56,8 +60,10 @@ export function presentAccount(account: SocialAccountRecord, now: number): Accou
     account_type: account.account_type,
     username: account.username,
     display_name: account.display_name,
-    instagram_user_id: account.instagram_user_id,
-    instagram_account_type: account.instagram_account_type,
+    platform_user_id: account.platform_user_id,
+    instagram_user_id: account.platform === 'instagram' ? account.platform_user_id : null,
+    instagram_account_type:
+      account.platform === 'instagram' ? (account.platform_attributes.account_type ?? null) : null,
     token_expires_at: iso(account.token_expires_at),
     is_active: account.is_active,
     connected_at: iso(account.connected_at),

@@ -170,7 +170,7 @@ export function toImportedAccount(
     account_type: accountType,
     username,
     display_name: text(fields, 'display_name', false) ?? `@${username}`,
-    instagram_user_id: instagramUserId,
+    platform_user_id: instagramUserId,
     encrypted_access_token: accountType === 'oauth' ? token : null,
     token_expires_at: accountType === 'oauth' ? expiresAt : null,
     // the original app did not store it: a long-lived token lives 60 days

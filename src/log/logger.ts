@@ -43,6 +43,12 @@ const SECRET_FIELDS = [
   'password',
   'secret',
   'encrypted_access_token',
+  'encrypted_credentials',
+  'refresh_token',
+  'refreshToken',
+  'code_verifier',
+  'codeVerifier',
+  'encrypted_code_verifier',
   'signed_request',
 ]
 

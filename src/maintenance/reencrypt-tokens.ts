@@ -41,7 +41,7 @@ export async function reencryptTokens(
     const page = await store.listStoredTokens({ afterId, limit: pageSize })
     for (const row of page) {
       report.scanned++
-      const token = row.encrypted_access_token
+      const token = row.encrypted_credentials
       if (vault.isUnderPrimaryKey(token)) {
         report.current++
         continue

@@ -8,7 +8,11 @@
  * connectable platform also implements `ProviderClient`: the OAuth and media operations the
  * services call, with the capabilities they act on.
  */
-import type { MediaInput } from '../store/types.ts'
+import type { FastifyInstance } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { Throttle } from '../http/throttle.ts'
+import type { MediaInput, Store } from '../store/types.ts'
+import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 
 /** Every platform the gallery knows. Only the registry lists them. */
 export type ProviderId = 'instagram' | 'youtube' | 'tiktok' | 'x'
@@ -32,8 +36,11 @@ export interface PlatformInfo {
   profileUrl(username: string): string
 }
 
-/** A platform people can connect through its official OAuth. */
-export interface ConnectablePlatform {
+/**
+ * A platform people can connect through its official OAuth. `S`: its configuration settings (what
+ * `readConfig` returns in `settings`).
+ */
+export interface ConnectablePlatform<S = unknown> {
   readonly info: PlatformInfo
   /**
    * Origins the page's Content-Security-Policy admits for `img-src` and `media-src` when the
@@ -47,17 +54,30 @@ export interface ConnectablePlatform {
    * scrubs them out of any free text, whatever field they end up in.
    */
   readonly secretShapes: readonly RegExp[]
+  /**
+   * Reads the platform's own environment variables (their names are a public contract) into its
+   * section of `Config.providers`, pushing problems to `env.problems`. Called once, by `loadConfig`.
+   */
+  readConfig(env: ConfigReader): ProviderConfig<S>
+  /** What the platform calls on us; `buildApp` mounts them and exempts the server-to-server ones. */
+  readonly inboundRoutes: readonly InboundRoute[]
 }
 
 /**
- * What a connection holds for its platform. Today every platform's credentials are stored as one
- * encrypted access token with its expiry (the original app's record shape); refresh tokens and
- * granted scopes join when the first refresh-token platform does.
+ * What a connection holds for its platform, sealed together as one Fernet token
+ * (`socials/credentials.ts`). A row written by the original app holds a bare access token: it
+ * reads as credentials without refresh token or scopes.
  */
 export interface Credentials {
   readonly accessToken: string
   /** When the access token stops working (epoch ms), if the platform says. */
   readonly accessTokenExpiresAt: number | null
+  /** The refresh token, for platforms that issue one (`null`: none). */
+  readonly refreshToken: string | null
+  /** When the refresh token stops working (epoch ms); `null`: no end known. */
+  readonly refreshTokenExpiresAt: number | null
+  /** The scopes the person granted, as the platform reported them; `null`: not reported. */
+  readonly scopes: readonly string[] | null
   /** When the platform issued them (epoch ms; Instagram renews a token only once it is a day old). */
   readonly issuedAt: number
 }
@@ -95,31 +115,159 @@ export interface ProviderMediaPage {
 export interface ProviderCapabilities {
   /**
    * How a connection stays alive: Instagram extends its long-lived token itself (once it is at
-   * least `minAgeMs` old); a platform without renewal needs a reconnect when the token expires.
+   * least `minAgeMs` old); a refresh-token platform trades its refresh token for a new access
+   * token (and, when `rotating`, a new refresh token); a platform without renewal needs a
+   * reconnect when the token expires.
    */
   readonly renewal:
-    { readonly kind: 'extend_access_token'; readonly minAgeMs: number } | { readonly kind: 'none' }
+    | { readonly kind: 'extend_access_token'; readonly minAgeMs: number }
+    | {
+        readonly kind: 'refresh_token'
+        /** Each refresh returns a new refresh token and the old one stops working (TikTok, X). */
+        readonly rotating: boolean
+        /** Refresh before a call when the access token expires within this many ms. */
+        readonly marginMs: number
+      }
+    | { readonly kind: 'none' }
   /**
    * `complete`: a full listing sees every post (unseen posts were deleted); `window`: it sees only
    * the newest ones, so nothing is deleted for not being listed.
    */
   readonly listingCoverage: 'complete' | 'window'
+  /**
+   * PKCE (RFC 7636, S256): `required` or `supported`, the service sends a challenge with every
+   * authorization and the verifier with the code exchange; `none`, the platform ignores it.
+   */
+  readonly pkce: 'required' | 'supported' | 'none'
+  /** The call allowances the platform grants, and what each kind of call costs. */
+  readonly budgets: ProviderBudgets
 }
 
 /** A connectable platform's operations, bound to its configuration and to one unit of work. */
 export interface ProviderClient {
   readonly capabilities: ProviderCapabilities
-  /** Where to send the browser to authorize, carrying `state`. */
-  authorizationUrl(state: string): string
+  /**
+   * Where to send the browser to authorize, carrying `state` and, when the platform takes PKCE
+   * (`capabilities.pkce`), the S256 `codeChallenge`.
+   */
+  authorizationUrl(state: string, codeChallenge?: string): string
   /**
    * The authorization code for working credentials (Instagram: short- then long-lived token).
    * Lifetimes count from the moment the platform answered (the client's clock).
    */
-  exchangeCode(code: string): Promise<Credentials>
+  exchangeCode(code: string, codeVerifier?: string): Promise<Credentials>
   /** Fresh credentials for current ones (`capabilities.renewal` says when). */
   renew(current: Credentials): Promise<Credentials>
   fetchIdentity(credentials: Credentials): Promise<ConnectedIdentity>
   checkEligible(identity: ConnectedIdentity): Eligibility
   /** The page after `cursor` (`null`: the newest page). */
   listMedia(credentials: Credentials, cursor: string | null): Promise<ProviderMediaPage>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budgets: the call allowances a platform grants, as data (read by `socials/rate-governor.ts`).
+
+/**
+ * How a platform counts calls against a budget. `rolling`: the last `ms` milliseconds (Instagram's
+ * hour, X's 15 minutes); `daily`: from midnight to midnight in `timeZone` (YouTube's quota resets
+ * at midnight America/Los_Angeles); `monthly`: from the 1st at midnight in `timeZone` (X's read
+ * caps on paid tiers). The arithmetic is in `socials/budget-windows.ts`.
+ */
+export type BudgetWindow =
+  | { readonly kind: 'rolling'; readonly ms: number }
+  | { readonly kind: 'daily'; readonly timeZone: string }
+  | { readonly kind: 'monthly'; readonly timeZone: string }
+
+/** One allowance: units per window, for the whole app or for each connected account. */
+export interface BudgetSpec {
+  /** Names the budget for configuration overrides and logs ("account_hourly"). */
+  readonly name: string
+  /** `app`: one budget for our whole app (scope `<platform>:app`); `account`: one per account. */
+  readonly per: 'app' | 'account'
+  readonly window: BudgetWindow
+  /**
+   * Units allowed per window; `null`: not capped by us (calls are counted, and only the blocks the
+   * platform announces stop them). A configuration may override it (`ProviderPacing.limits`).
+   */
+  readonly limit: number | null
+}
+
+export interface ProviderBudgets {
+  readonly windows: readonly BudgetSpec[]
+  /** Units one call costs, by call kind (the sender's `endpoint`: "media", "token refresh"). */
+  readonly costs: Readonly<Record<string, number>>
+  /** What a call kind not in `costs` costs. */
+  readonly defaultCost: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration: each connectable platform reads its own environment variables.
+
+/** What the central loader (`config/load-config.ts`) lends a platform's config reader. */
+export interface ConfigReader {
+  readonly nodeEnv: 'development' | 'production' | 'test'
+  /** PUBLIC_URL's origin, without a trailing slash (the default redirect URIs start with it). */
+  readonly publicUrl: string
+  /** Every problem found is pushed here; the loader reports them all at once. */
+  readonly problems: string[]
+  /** The variable, trimmed; `undefined` when unset or blank. */
+  readonly read: (name: string) => string | undefined
+  /** A whole number from `min` to `max`; `fallback` when unset (a bad value is a problem). */
+  readonly integer: (name: string, fallback: number, min: number, max: number) => number
+  /** An absolute https URL (http for loopback hosts), without a trailing slash. */
+  readonly url: (name: string, fallback: string) => string
+}
+
+/** How calls are paced once the platform reports heavy usage, and overridden budget limits. */
+export interface ProviderPacing {
+  /** Budget limits set by configuration, by `BudgetSpec.name` (they replace the spec's). */
+  readonly limits: Readonly<Record<string, number>>
+  /** Usage percentage (as the platform reports it) from which calls are paced and routine syncs postponed. */
+  readonly slowDownPercent: number
+  /** The pause before a call at 100 % usage (linear from 0 at `slowDownPercent`). */
+  readonly maxPauseMs: number
+}
+
+/** A connectable platform's section of `Config.providers` (parsed once, frozen with the rest). */
+export interface ProviderConfig<S> {
+  /**
+   * `real` (credentials set), `sandbox` (the built-in emulator, never in production) or
+   * `unconfigured` (production without credentials: connecting answers 503).
+   */
+  readonly mode: ProviderMode
+  /** Endpoints and credentials (the sandbox overrides URLs and ids). */
+  readonly settings: S
+  readonly pacing: ProviderPacing
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound routes: what a platform calls on us (Meta's deauthorize and data-deletion callbacks).
+
+/** What an inbound route's handlers may use; built by `buildApp`. */
+export interface InboundDeps {
+  readonly store: Store
+  readonly clock: Clock
+  readonly throttle: Throttle
+  readonly webhooks: WebhookNotifier
+  /** PUBLIC_URL's origin (links in answers, such as Meta's deletion status URL). */
+  readonly publicUrl: string
+  /**
+   * The platform app's client secret in the current mode (the sandbox's in sandbox mode): Meta
+   * signs its callbacks with it. `null` when the platform is unconfigured.
+   */
+  readonly clientSecret: string | null
+}
+
+/** One route a platform calls (or sends people to); mounted by `buildApp` from the registry. */
+export interface InboundRoute {
+  readonly method: 'GET' | 'POST'
+  /** The Fastify route pattern, absolute (`/api/socials/oauth/instagram/deauthorize`). */
+  readonly path: string
+  /**
+   * A server-to-server callback: no cookie and no `Origin`, its own signature is its proof, so
+   * it is exempt from the same-origin (CSRF) check. Only `POST` routes can be.
+   */
+  readonly serverToServer: boolean
+  /** Adds the route (and only it, with its body parser) to `app`. */
+  register(app: FastifyInstance, deps: InboundDeps): Promise<void>
 }

@@ -3,7 +3,7 @@
  *
  * The state value is 32 random bytes, stored only as a digest, valid 5 minutes, consumed
  * atomically (one of two parallel callbacks wins), bound to the user and to the browser through
- * an HttpOnly SameSite=Lax cookie, and it records the provider (RFC 9700 §2.1, §4.4, §4.7).
+ * an HttpOnly SameSite=Lax cookie, and it records the platform (RFC 9700 §2.1, §4.4, §4.7).
  * A failed callback stores nothing.
  */
 import { GalleryError, isGalleryError } from '../errors.ts'
@@ -13,7 +13,9 @@ import { randomToken, sha256 } from '../crypto/random.ts'
 import type { OAuthReturnMode, SocialAccountRecord, Store } from '../store/types.ts'
 import type { ProviderClient } from '../providers/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
+import { codeChallengeS256, createCodeVerifier } from '../providers/oauth/pkce.ts'
 import { NOT_CONFIGURED_MESSAGE, type CallbackOutcomeCode } from './messages.ts'
+import { sealCredentials } from './credentials.ts'
 
 export const STATE_TTL_MS = 5 * 60_000
 const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -79,17 +81,24 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       const now = clock.now()
       const state = randomToken(32)
       const binding = `${mode === 'popup' ? 'p' : 'r'}.${randomToken(32)}`
+      // PKCE where the platform takes it: the verifier stays here, encrypted with the state
+      const verifier = deps.instagram.capabilities.pkce === 'none' ? null : createCodeVerifier()
       await store.deleteExpiredOAuthStates(now)
       await store.createOAuthState({
         state_hash: sha256(state),
         user_id: userId,
-        provider: 'instagram',
+        platform: 'instagram',
         binding_hash: sha256(binding),
         return_mode: mode,
         created_at: now,
         expires_at: now + STATE_TTL_MS,
+        encrypted_code_verifier: verifier === null ? null : deps.vault.encrypt(verifier),
       })
-      return { authorizationUrl: deps.instagram.authorizationUrl(state), binding }
+      const authorizationUrl =
+        verifier === null
+          ? deps.instagram.authorizationUrl(state)
+          : deps.instagram.authorizationUrl(state, codeChallengeS256(verifier))
+      return { authorizationUrl, binding }
     },
 
     /**
@@ -136,7 +145,7 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
         sha256(binding) === record.binding_hash
       if (
         record.expires_at <= now ||
-        record.provider !== 'instagram' ||
+        record.platform !== 'instagram' ||
         !bindingOk ||
         (sessionUserId !== null && sessionUserId !== record.user_id)
       ) {
@@ -149,15 +158,25 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       const instagram = deps.instagram
       if (instagram === null) return fail('not_configured')
 
+      let verifier: string | undefined
+      try {
+        verifier =
+          record.encrypted_code_verifier === null
+            ? undefined
+            : deps.vault.decrypt(record.encrypted_code_verifier)
+      } catch {
+        // a key removed within the state's five minutes: the flow has to start again
+        return fail('invalid_state')
+      }
       let credentials
       try {
-        credentials = await instagram.exchangeCode(code)
+        credentials = await instagram.exchangeCode(code, verifier)
       } catch (err) {
         return fail('token_exchange_failed', metaDetail(err))
       }
-      // the account record keeps the token's expiry (renewals are scheduled by it)
-      const expiresAt = credentials.accessTokenExpiresAt
-      if (expiresAt === null)
+      // a connection whose only token may die any time without a way to renew it is refused:
+      // renewals are scheduled by the lifetime
+      if (credentials.accessTokenExpiresAt === null && credentials.refreshToken === null)
         return fail('token_exchange_failed', 'the token came without a lifetime')
       let identity
       try {
@@ -168,22 +187,24 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       const eligible = instagram.checkEligible(identity)
       if (!eligible.ok) return fail(eligible.outcome)
 
-      const { account, created } = await store.upsertOAuthAccount({
-        user_id: record.user_id,
-        platform: 'instagram',
-        username: identity.username,
-        instagram_user_id: identity.providerAccountId,
-        instagram_scoped_id: identity.aliases[0] ?? identity.providerAccountId,
-        instagram_account_type: identity.attributes.account_type ?? 'UNKNOWN',
-        encrypted_access_token: deps.vault.encrypt(credentials.accessToken),
-        token_expires_at: expiresAt,
-        token_issued_at: credentials.issuedAt,
-        posts_count: identity.mediaCount,
-        profile_url: identity.profileUrl,
-        profile_picture_url: identity.avatarUrl,
-        now,
-      })
-      await deps.webhooks.emitAccount('account.connected', account)
+      const { account, created } = await store.upsertOAuthAccount(
+        {
+          user_id: record.user_id,
+          platform: 'instagram',
+          username: identity.username,
+          platform_user_id: identity.providerAccountId,
+          platform_scoped_id: identity.aliases[0] ?? null,
+          platform_attributes: identity.attributes,
+          credentials: sealCredentials(deps.vault, credentials),
+          posts_count: identity.mediaCount,
+          profile_url: identity.profileUrl,
+          profile_picture_url: identity.avatarUrl,
+          now,
+        },
+        deps.webhooks.events,
+      )
+      // `account.connected` committed with the connection; deliver it now
+      deps.webhooks.deliverSoon()
       return { ok: true, account, created, mode: record.return_mode }
     },
   }

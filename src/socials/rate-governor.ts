@@ -1,16 +1,25 @@
 /**
- * @module socials/rate-governor — keeps our Instagram calls inside Meta's limits, across restarts
- * and instances (the state lives in the store, table `api_budgets`).
+ * @module socials/rate-governor — keeps one platform's calls inside its limits, across restarts
+ * and instances (the state lives in the store, table `api_budgets`, one row per scope:
+ * `<platform>:app` and `<platform>:account:<account id>`).
  *
- * - Before every call: refuse while the app or the account is blocked (Meta throttled us and said
- *   for how long), and count the call against the account's own cap (default 200 per rolling
- *   hour, the original app's assumption) — atomically, so concurrent workers cannot overshoot.
- * - After every call: remember the usage Meta reports (`X-App-Usage` for the app,
+ * The windows and their limits are the platform's data (`capabilities.budgets`; Instagram: each
+ * account's token 200 calls per rolling hour, the original app's assumption, overridable by
+ * configuration; the app's calls counted, not capped).
+ *
+ * - Before every call: refuse while the app or the account is blocked (the platform throttled us
+ *   and said for how long), and count the call against its budget — atomically, so concurrent
+ *   workers cannot overshoot.
+ * - After every call: remember the usage the platform reports (Meta: `X-App-Usage` for the app,
  *   `X-Business-Use-Case-Usage` for the account); above 80 % the governor paces calls and the
- *   scheduler postpones routine syncs; a throttling code blocks the app (code 4) or the account
- *   (17, 32, 613, 80002) until `estimated_time_to_regain_access` — at most 24 hours
+ *   scheduler postpones routine syncs; a throttling code blocks the app (Meta code 4) or the
+ *   account (17, 32, 613, 80002) until `estimated_time_to_regain_access` — at most 24 hours
  *   (`MAX_PLATFORM_BACKOFF_MS`, red team F4). A longer block already stored (written before that
  *   bound existed) is cut to 24 hours from when it is first met.
+ *
+ * The store counts rolling windows only (a sliding-window counter of one call per reservation):
+ * a platform declaring a daily or monthly window, or costs other than 1, is refused at creation
+ * until the store counts them (`socials/budget-windows.ts` has their arithmetic).
  *
  * @see shared/reference/instagram-api.md §3, §4
  */
@@ -19,11 +28,21 @@ import { GalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_REGAIN_MINUTES, type CallInfo } from '../providers/instagram/client.ts'
+import { PLATFORMS } from '../providers/registry.ts'
+import type { BudgetSpec, ProviderBudgets, ProviderId, ProviderPacing } from '../providers/types.ts'
+import { describeWindow } from './budget-windows.ts'
 import { MAX_PLATFORM_BACKOFF_MS, clampPlatformBackoffMs, logTime } from './platform-backoff.ts'
 
 const HOUR = 3_600_000
-export const APP_SCOPE = 'instagram:app'
-export const accountScope = (accountId: string): string => `instagram:account:${accountId}`
+
+/** The scope of a platform's app-wide budget and blocks (`instagram:app`). */
+export const appScope = (platform: ProviderId): string => `${platform}:app`
+/** The scope of one account's budget and blocks (`instagram:account:<id>`). */
+export const accountScopeOf = (platform: ProviderId, accountId: string): string =>
+  `${platform}:account:${accountId}`
+/** Instagram's scopes (the only platform with a governor today). */
+export const APP_SCOPE = appScope('instagram')
+export const accountScope = (accountId: string): string => accountScopeOf('instagram', accountId)
 
 /** Code 4 is the app's limit; the others concern one account (user, page, custom, BUC). */
 const APP_THROTTLE_CODES: ReadonlySet<number> = new Set([4])
@@ -33,21 +52,51 @@ export interface RateGovernorOptions {
   readonly store: Store
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
-  /** Calls allowed per account (token) per rolling hour. */
-  readonly callsPerHourPerAccount: number
-  /** Usage percentage from which calls are paced and routine syncs postponed. */
-  readonly slowDownPercent: number
-  /** The pause before a call at 100 % usage (linear from 0 at `slowDownPercent`). */
-  readonly maxPauseMs: number
+  /** Whose calls: names the scopes and the messages. */
+  readonly platform: ProviderId
+  /** The platform's windows and costs (`capabilities.budgets`). */
+  readonly budgets: ProviderBudgets
+  /** Configured limits (by budget name) and the slow-down (`Config.providers.<id>.pacing`). */
+  readonly pacing: ProviderPacing
   readonly sleep?: (ms: number) => Promise<void>
+}
+
+/** A budget as the store counts it: a rolling window of `windowMs` and its cap (`null`: none). */
+interface CountedBudget {
+  readonly windowMs: number
+  readonly cap: number | null
+  readonly spec: BudgetSpec | null
+}
+
+/** The budget of `per` the store can count: one rolling window, every call costing 1. */
+function countedBudget(options: RateGovernorOptions, per: BudgetSpec['per']): CountedBudget {
+  const specs = options.budgets.windows.filter((spec) => spec.per === per)
+  if (specs.length === 0) return { windowMs: HOUR, cap: null, spec: null }
+  const [spec] = specs
+  if (specs.length > 1 || spec === undefined || spec.window.kind !== 'rolling')
+    throw new Error(
+      `${options.platform}: the store counts one rolling window per ${per} scope (got ${specs.map((s) => s.window.kind).join(', ')})`,
+    )
+  if (
+    options.budgets.defaultCost !== 1 ||
+    Object.values(options.budgets.costs).some((cost) => cost !== 1)
+  )
+    throw new Error(`${options.platform}: the store counts one unit per call`)
+  return { windowMs: spec.window.ms, cap: options.pacing.limits[spec.name] ?? spec.limit, spec }
 }
 
 export interface RateGovernor {
   /** @throws ERR_RATE_LIMITED while blocked or when the account's hourly cap is reached. */
   beforeCall(accountId: string | null): Promise<void>
   afterCall(accountId: string | null, info: CallInfo): Promise<void>
-  /** The highest usage percentage Meta reported in the last hour for the app or the account. */
+  /** The highest usage percentage the platform reported in the last hour for the app or the account. */
   pressure(accountId: string): Promise<number>
+}
+
+/** "4 Instagram calls per hour". */
+function budgetText(label: string, budget: CountedBudget): string {
+  const window = budget.spec === null ? 'per hour' : describeWindow(budget.spec.window)
+  return `${budget.cap ?? 'unlimited'} ${label} calls ${window}`
 }
 
 function minutesUntil(time: number, now: number): number {
@@ -56,6 +105,13 @@ function minutesUntil(time: number, now: number): number {
 
 export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   const { store, clock } = options
+  const { slowDownPercent, maxPauseMs } = options.pacing
+  const label = PLATFORMS[options.platform].label
+  const appKey = appScope(options.platform)
+  const accountOf = (accountId: string) => accountScopeOf(options.platform, accountId)
+  const appBudget = countedBudget(options, 'app')
+  const accountBudget = countedBudget(options, 'account')
+  const overBudget = (budget: CountedBudget) => budgetText(label, budget)
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   /** Latest usage seen by this process, per scope, for pacing without a database read. */
@@ -75,7 +131,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       percent === null ||
       last === undefined ||
       Math.abs(percent - last.percent) >= 5 ||
-      percent >= options.slowDownPercent !== last.percent >= options.slowDownPercent ||
+      percent >= slowDownPercent !== last.percent >= slowDownPercent ||
       now - last.at >= 30_000
     if (news && percent !== null) {
       if (written.size >= 10_000) written.clear() // one entry per account: kept bounded
@@ -111,7 +167,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
           storedUntil: logTime(budget.blocked_until),
           clampedTo: logTime(limit),
         },
-        'a stored Instagram block ended beyond the 24 h bound: shortened',
+        `a stored ${label} block ended beyond the 24 h bound: shortened`,
       )
       // a scope that is blocked makes no calls, so nothing else writes this row meanwhile
       await store.recordApiUsage({
@@ -129,12 +185,18 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       const now = clock.now()
       const verdict = await store.reserveApiCall(
         accountId === null
-          ? { scope: APP_SCOPE, blockedBy: [], cap: null, windowMs: HOUR, now }
+          ? {
+              scope: appKey,
+              blockedBy: [],
+              cap: appBudget.cap,
+              windowMs: appBudget.windowMs,
+              now,
+            }
           : {
-              scope: accountScope(accountId),
-              blockedBy: [APP_SCOPE],
-              cap: options.callsPerHourPerAccount,
-              windowMs: HOUR,
+              scope: accountOf(accountId),
+              blockedBy: [appKey],
+              cap: accountBudget.cap,
+              windowMs: accountBudget.windowMs,
               now,
             },
       )
@@ -142,7 +204,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
         const retryAt =
           verdict.reason === 'blocked'
             ? await shortenStoredBlocks(
-                accountId === null ? [APP_SCOPE] : [accountScope(accountId), APP_SCOPE],
+                accountId === null ? [appKey] : [accountOf(accountId), appKey],
                 verdict.retryAt,
                 now,
               )
@@ -152,19 +214,18 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
         throw new GalleryError(
           'ERR_RATE_LIMITED',
           verdict.reason === 'blocked'
-            ? `Instagram rate limit reached; calls are paused for ${wait}`
-            : `This account used its budget of ${options.callsPerHourPerAccount} Instagram calls per hour; syncing continues in ${wait}`,
+            ? `${label} rate limit reached; calls are paused for ${wait}`
+            : `${accountId === null ? 'The app' : 'This account'} used its budget of ${overBudget(accountId === null ? appBudget : accountBudget)}; syncing continues in ${wait}`,
           { retryAfterSeconds: Math.ceil((retryAt - now) / 1000) },
         )
       }
       const percent = Math.max(
-        recentPercent(APP_SCOPE, now),
-        accountId === null ? 0 : recentPercent(accountScope(accountId), now),
+        recentPercent(appKey, now),
+        accountId === null ? 0 : recentPercent(accountOf(accountId), now),
       )
-      if (percent >= options.slowDownPercent && options.maxPauseMs > 0) {
-        const share =
-          (percent - options.slowDownPercent) / Math.max(1, 100 - options.slowDownPercent)
-        await sleep(Math.round(options.maxPauseMs * Math.min(1, share)))
+      if (percent >= slowDownPercent && maxPauseMs > 0) {
+        const share = (percent - slowDownPercent) / Math.max(1, 100 - slowDownPercent)
+        await sleep(Math.round(maxPauseMs * Math.min(1, share)))
       }
     },
 
@@ -190,22 +251,22 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
             askedMinutes,
             clampedMinutes: pause.ms / 60_000,
           },
-          'Instagram asked for a pause beyond the 24 h bound: clamped',
+          `${label} asked for a pause beyond the 24 h bound: clamped`,
         )
       }
       if (info.usage.appPercent !== null || appBlocked) {
         if (info.usage.appPercent !== null)
-          recent.set(APP_SCOPE, { percent: info.usage.appPercent, at: now })
-        if (worthWriting(APP_SCOPE, info.usage.appPercent, appBlocked, now))
+          recent.set(appKey, { percent: info.usage.appPercent, at: now })
+        if (worthWriting(appKey, info.usage.appPercent, appBlocked, now))
           await store.recordApiUsage({
-            scope: APP_SCOPE,
+            scope: appKey,
             usagePercent: info.usage.appPercent,
             blockedUntil: appBlocked ? regainAt : null,
             now,
           })
       }
       if (accountId !== null && (info.usage.businessPercent !== null || accountBlocked)) {
-        const scope = accountScope(accountId)
+        const scope = accountOf(accountId)
         if (info.usage.businessPercent !== null) {
           if (recent.size >= 10_000) recent.clear() // one entry per account: kept bounded
           recent.set(scope, { percent: info.usage.businessPercent, at: now })
@@ -221,14 +282,14 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       if (appBlocked || accountBlocked) {
         options.logger.warn(
           { accountId, code, pausedMinutes: minutesUntil(regainAt, now) },
-          'Instagram throttled us: calls paused',
+          `${label} throttled us: calls paused`,
         )
       }
     },
 
     async pressure(accountId) {
       const now = clock.now()
-      const budgets = await store.getApiBudgets([APP_SCOPE, accountScope(accountId)])
+      const budgets = await store.getApiBudgets([appKey, accountOf(accountId)])
       let percent = 0
       for (const budget of budgets) {
         if (

@@ -1,5 +1,6 @@
 /**
- * @module socials/renewal-service — keeps long-lived Instagram tokens alive.
+ * @module socials/renewal-service — keeps connections alive on a schedule (Instagram's long-lived
+ * tokens today; refresh tokens that would otherwise run out), through the refresher.
  *
  * Rule: renew when the token expires within the margin (default 30 days, never less than the
  * original app's 7) and is at least 24 hours old and unexpired (Meta's conditions for
@@ -16,16 +17,15 @@
  * @see shared/reference/instagram-api.md §2.4
  */
 import type { FastifyBaseLogger } from 'fastify'
-import { isGalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
-import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.ts'
+import type { SocialAccountRecord, Store } from '../store/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { ProviderClientFactory } from './client-factory.ts'
 import { drainClaims } from './claim-pool.ts'
 import type { ProviderCapabilities } from '../providers/types.ts'
-import { readAccountToken, TOKEN_EXPIRED_MESSAGE } from './account-token.ts'
-import { backoffMs } from './account-health.ts'
+import { expiredMessage } from './credentials.ts'
+import { createRefresher } from './refresher.ts'
 import { leaseOwner, newInstanceId, startHeartbeat } from '../store/leases.ts'
 
 const DAY = 86_400_000
@@ -39,7 +39,9 @@ export interface RenewalServiceDeps {
   /** How the platform's connections stay alive (its capabilities). */
   readonly renewal: ProviderCapabilities['renewal']
   readonly webhooks: WebhookNotifier
-  /** Renew tokens expiring within this many milliseconds. */
+  /** The platform's name for messages ("Instagram"). */
+  readonly label: string
+  /** Renew connections running out within this many milliseconds. */
   readonly marginMs: number
   /**
    * How long a claimed renewal is held without renewal (the heartbeat renews it every third of
@@ -74,6 +76,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   const maxPerRun = deps.maxPerRun ?? 10_000
   const concurrency = Math.max(1, deps.concurrency ?? 1)
   const instanceId = deps.instanceId ?? newInstanceId()
+  const refresher = createRefresher({ ...deps, instanceId, leaseMs })
   let stopping = false
 
   /** One renewal under its lease, with the heartbeat running. */
@@ -92,93 +95,30 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
         deps.logger.warn({ accountId: account.id, err: error }, 'renewal lease renewal failed'),
     })
     try {
-      return await renewOne(makeClient, account, owner, onCall)
+      const outcome = await refresher.renewHeld(
+        account,
+        owner,
+        makeClient({ accountId: account.id, onCall }),
+      )
+      if (outcome.kind === 'renewed') return 'renewed'
+      // another worker's newer credentials stand: nothing left to do for this one
+      if (outcome.kind === 'superseded') return 'failed'
+      return outcome.status === 'reauth_required' ? 'reauth_required' : 'failed'
     } finally {
       heartbeat.stop()
-    }
-  }
-
-  async function renewOne(
-    makeClient: ProviderClientFactory,
-    account: SocialAccountRecord,
-    owner: string,
-    onCall: () => void,
-  ): Promise<'renewed' | 'failed' | 'reauth_required'> {
-    const { store, clock } = deps
-    const fail = async (
-      status: AccountStatus,
-      message: string,
-    ): Promise<'failed' | 'reauth_required'> => {
-      const now = clock.now()
-      const retryAt = now + backoffMs(account.renewal_failures + 1)
-      // a compare-and-swap on the token this renewal tried: a revocation or reconnection stands
-      const recorded = await store.failRenewal({
-        accountId: account.id,
-        owner,
-        previousToken: account.encrypted_access_token,
-        status,
-        message,
-        retryAt,
-        now,
-      })
-      deps.logger.warn({ accountId: account.id, status, recorded }, 'token renewal failed')
-      // nothing written (revoked or reconnected meanwhile): no event for a change not made
-      if (recorded && status === 'reauth_required' && account.status !== 'reauth_required')
-        await deps.webhooks.emitAccount('account.reauth_required', {
-          ...account,
-          status,
-          status_message: message,
-        })
-      return status === 'reauth_required' ? 'reauth_required' : 'failed'
-    }
-    let token: { plaintext: string; encrypted: string }
-    try {
-      token = readAccountToken(deps.vault, account, clock.now())
-    } catch (error) {
-      if (!isGalleryError(error)) throw error
-      return fail('reauth_required', error.message)
-    }
-    try {
-      const client = makeClient({ accountId: account.id, onCall })
-      const renewed = await client.renew({
-        accessToken: token.plaintext,
-        accessTokenExpiresAt: account.token_expires_at,
-        issuedAt: account.token_issued_at ?? 0,
-      })
-      const now = clock.now()
-      const stored = await store.completeRenewal({
-        accountId: account.id,
-        owner,
-        previousToken: token.encrypted,
-        encryptedToken: deps.vault.encrypt(renewed.accessToken),
-        // a renewed token without a lifetime keeps the old expiry: renewal is tried again before it
-        expiresAt: renewed.accessTokenExpiresAt ?? account.token_expires_at ?? now,
-        issuedAt: renewed.issuedAt,
-        now,
-      })
-      if (!stored) {
-        // the account was reconnected or deleted meanwhile (its newer state wins), or this
-        // renewal lost its lease (stalled past it, and another took over)
-        deps.logger.info({ accountId: account.id }, 'token renewal superseded')
-        return 'failed'
-      }
-      deps.logger.info({ accountId: account.id }, 'token renewed')
-      return 'renewed'
-    } catch (error) {
-      if (isGalleryError(error) && error.code === 'ERR_REAUTH_REQUIRED')
-        return fail('reauth_required', error.message)
-      const message = isGalleryError(error) ? error.message : 'Token renewal failed unexpectedly'
-      // transient or refused: the working token is kept; the next run tries again
-      return fail('degraded', `Token renewal will be retried: ${message}`)
     }
   }
 
   return {
     async runDue() {
       const { store, clock } = deps
-      const expiredAccounts = await store.markExpiredTokens(clock.now(), TOKEN_EXPIRED_MESSAGE)
-      for (const account of expiredAccounts)
-        await deps.webhooks.emitAccount('account.reauth_required', account)
+      // each account marked gets its event in the same transaction
+      const expiredAccounts = await store.markExpiredTokens(
+        clock.now(),
+        expiredMessage(deps.label),
+        deps.webhooks.events,
+      )
+      if (expiredAccounts.length > 0) deps.webhooks.deliverSoon()
       const expired = expiredAccounts.length
       const dueMargin = Math.max(deps.marginMs, 7 * DAY)
       await store.markRefreshDue(clock.now() + dueMargin, clock.now())
@@ -192,8 +132,8 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
       const onCall = (): void => {
         calls++
       }
-      // Instagram renews a token only once it is a day old
-      const minAgeMs = deps.renewal.minAgeMs
+      // Instagram renews a token only once it is a day old; a refresh token any time
+      const minAgeMs = deps.renewal.kind === 'extend_access_token' ? deps.renewal.minAgeMs : 0
       // each worker claims just the account it renews at once (claim-pool)
       await drainClaims({
         concurrency,

@@ -40,7 +40,7 @@ import type { Credentials, ProviderMediaPage } from '../providers/types.ts'
 import type { RateGovernor } from './rate-governor.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
-import { readAccountToken } from './account-token.ts'
+import { createRefresher } from './refresher.ts'
 import { backoffMs, withJitter } from './account-health.ts'
 import { clampPlatformBackoffMs } from './platform-backoff.ts'
 
@@ -79,6 +79,8 @@ export interface SyncServiceDeps {
   readonly instagramClient: ProviderClientFactory | null
   readonly governor: RateGovernor
   readonly webhooks: WebhookNotifier
+  /** The platform's name for messages ("Instagram"). */
+  readonly label: string
   readonly schedule: SyncSchedule
   /** This instance's id: the first half of every lease owner (default: a fresh one). */
   readonly instanceId?: string
@@ -148,6 +150,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const leaseMs = deps.leaseMs ?? SYNC_LEASE_MS
   const random = deps.random ?? Math.random
   const instanceId = deps.instanceId ?? newInstanceId()
+  const refresher = createRefresher({ ...deps, instanceId })
   let stopping = false
 
   function chooseMode(account: SocialAccountRecord, manual: boolean, now: number): SyncMode {
@@ -178,10 +181,13 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     patch: Omit<AccountPatch, 'now' | 'sync_lease_until'>,
   ): Promise<void> {
     heartbeat.stop()
-    if (!(await store.releaseSyncLease(lease, { ...patch, now: clock.now() }))) {
+    // a release that makes the account reauth_required writes its event with it (the outbox)
+    const events = deps.webhooks.events
+    if (!(await store.releaseSyncLease(lease, { ...patch, now: clock.now() }, events))) {
       heartbeat.lose()
       throw new LeaseLost()
     }
+    if (patch.status === 'reauth_required') deps.webhooks.deliverSoon()
   }
 
   async function fail(
@@ -223,13 +229,6 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       { accountId: account.id, code: error.code, status, api_calls: progress.calls, err: error },
       'sync failed',
     )
-    if (status === 'reauth_required' && account.status !== 'reauth_required') {
-      await deps.webhooks.emitAccount('account.reauth_required', {
-        ...account,
-        status,
-        status_message: error.message,
-      })
-    }
     throw error
   }
 
@@ -289,17 +288,6 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         'Access to this account was removed on Instagram; reconnect it',
       )
     }
-    let credentials: Credentials
-    try {
-      credentials = {
-        accessToken: readAccountToken(deps.vault, account, clock.now()).plaintext,
-        accessTokenExpiresAt: account.token_expires_at,
-        issuedAt: account.token_issued_at ?? 0,
-      }
-    } catch (error) {
-      if (!isGalleryError(error)) throw error
-      return fail(account, lease, heartbeat, error, { calls, keepRun: true })
-    }
     const mode = chooseMode(account, manual, clock.now())
     if (mode === 'incremental') {
       const pressure = await deps.governor.pressure(account.id)
@@ -318,6 +306,14 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         onCall?.()
       },
     })
+    let credentials: Credentials
+    try {
+      // refreshed first when the platform's policy says so (single flight across instances)
+      credentials = await refresher.credentialsFor(account, client)
+    } catch (error) {
+      if (!isGalleryError(error)) throw error
+      return fail(account, lease, heartbeat, error, { calls, keepRun: true })
+    }
     const runId = mode === 'resume' ? (account.sync_run_id ?? randomUUID()) : randomUUID()
     const fullRun = mode !== 'incremental'
     // a listing that sees only a window of posts cannot tell deleted ones from old ones

@@ -29,13 +29,44 @@ import { Webhook } from 'standardwebhooks'
 import { drainClaims } from '../socials/claim-pool.ts'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
-import type { SocialAccountRecord, Store } from '../store/types.ts'
+import type {
+  EventMaker,
+  EventType,
+  OutboxEvent,
+  SocialAccountRecord,
+  Store,
+} from '../store/types.ts'
 import { leaseOwner, newInstanceId } from '../store/leases.ts'
 import { toWhsec } from './secrets.ts'
 import type { FetchLike } from '../providers/types.ts'
 
-export type WebhookEventType =
-  'account.connected' | 'account.reauth_required' | 'account.revoked' | 'data.deleted'
+export type WebhookEventType = EventType
+
+/** An event's outbox row: `{id, type, created_at, data}` is the exact body signed and sent. */
+function makeEvent(
+  type: WebhookEventType,
+  data: Readonly<Record<string, unknown>>,
+  now: number,
+): OutboxEvent {
+  const id = `evt_${randomUUID()}`
+  const payload = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), data })
+  return { id, event_type: type, payload }
+}
+
+/** An account event's data: the account's public fields as the change left them (no token). */
+function accountEventData(account: SocialAccountRecord): Record<string, unknown> {
+  return {
+    account_id: account.id,
+    user_id: account.user_id,
+    platform: account.platform,
+    username: account.username,
+    platform_user_id: account.platform_user_id,
+    // the original field, on Instagram accounts only
+    instagram_user_id: account.platform === 'instagram' ? account.platform_user_id : null,
+    status: account.status,
+    status_message: account.status_message,
+  }
+}
 
 export interface WebhookTarget {
   readonly url: string
@@ -73,10 +104,18 @@ export interface DeliveryReport {
 
 export interface WebhookNotifier {
   readonly enabled: boolean
-  /** Records the event in the outbox and starts delivering it in the background. */
+  /**
+   * Makes the events the store writes in the transaction of the change they report (`null`:
+   * webhooks are off). After such a write commits, call `deliverSoon`.
+   */
+  readonly events: EventMaker | null
+  /**
+   * Records an event that reports no stored change (tests, diagnostics) and starts delivering
+   * it. State changes never use this: their events commit with them (`events`).
+   */
   emit(type: WebhookEventType, data: Record<string, unknown>): Promise<void>
-  /** `emit` for an account event, with the account's public fields (never its token). */
-  emitAccount(type: WebhookEventType, account: SocialAccountRecord): Promise<void>
+  /** Starts delivering what the outbox holds, in the background (after a write with events). */
+  deliverSoon(): void
   /** Attempts every due delivery once. */
   deliverDue(): Promise<DeliveryReport>
   /** Resolves when background deliveries started so far are done (for shutdown and tests). */
@@ -231,26 +270,27 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
     return running
   }
 
+  const events: EventMaker | null =
+    target === null
+      ? null
+      : {
+          account: (type, account, now) => makeEvent(type, accountEventData(account), now),
+          dataDeleted: (data, now) => makeEvent('data.deleted', data, now),
+        }
+
   const notifier: WebhookNotifier = {
     enabled: target !== null,
+    events,
     async emit(type, data) {
-      if (target === null) return
-      const id = `evt_${randomUUID()}`
+      if (events === null) return
       const now = clock.now()
-      const payload = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), data })
-      await store.enqueueWebhook({ id, event_type: type, payload, now })
-      kick().catch((error: unknown) => logger.error({ err: error }, 'webhook delivery crashed'))
+      const event = makeEvent(type, data, now)
+      await store.enqueueWebhook({ ...event, now })
+      notifier.deliverSoon()
     },
-    async emitAccount(type, account) {
-      await notifier.emit(type, {
-        account_id: account.id,
-        user_id: account.user_id,
-        platform: account.platform,
-        username: account.username,
-        instagram_user_id: account.instagram_user_id,
-        status: account.status,
-        status_message: account.status_message,
-      })
+    deliverSoon() {
+      if (target === null) return
+      kick().catch((error: unknown) => logger.error({ err: error }, 'webhook delivery crashed'))
     },
     deliverDue: kick,
     async idle() {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import type { Page } from 'playwright-core'
+import { parseSealed } from '../../src/socials/credentials.ts'
 import {
   connectThroughPopup,
   openContext,
@@ -86,9 +87,10 @@ describe('gallery in Chromium', () => {
       await page.getByText('Synced @big_creator').waitFor({ timeout: 20_000 })
       // the platform token never reaches the browser
       const stored = String(
-        (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t,
+        (await app.raw('SELECT encrypted_credentials AS t FROM user_social_accounts'))[0]?.t,
       )
-      const token = app.vault.decrypt(stored)
+      const token = parseSealed(app.vault.decrypt(stored))?.accessToken ?? 'unreadable'
+      assert.notEqual(token, 'unreadable')
       const html = await page.content()
       const storage = await page.evaluate(
         () =>

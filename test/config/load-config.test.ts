@@ -12,17 +12,23 @@ test('defaults: port 8080, sqlite in ./data, sandbox in development, Meta endpoi
   assert.equal(config.port, 8080)
   assert.equal(config.publicUrl, 'http://localhost:8080')
   assert.deepEqual(config.database, { kind: 'sqlite', path: '/srv/app/data/gallery.db' })
-  assert.equal(config.instagramMode, 'sandbox')
+  assert.equal(config.providers.instagram.mode, 'sandbox')
   assert.equal(config.encryptionKeys, null)
-  assert.equal(config.instagram.authorizeUrl, 'https://www.instagram.com/oauth/authorize')
-  assert.equal(config.instagram.tokenUrl, 'https://api.instagram.com/oauth/access_token')
-  assert.equal(config.instagram.graphUrl, 'https://graph.instagram.com')
-  assert.match(config.instagram.graphVersion, /^v\d+\.0$/)
   assert.equal(
-    config.instagram.redirectUri,
+    config.providers.instagram.settings.authorizeUrl,
+    'https://www.instagram.com/oauth/authorize',
+  )
+  assert.equal(
+    config.providers.instagram.settings.tokenUrl,
+    'https://api.instagram.com/oauth/access_token',
+  )
+  assert.equal(config.providers.instagram.settings.graphUrl, 'https://graph.instagram.com')
+  assert.match(config.providers.instagram.settings.graphVersion, /^v\d+\.0$/)
+  assert.equal(
+    config.providers.instagram.settings.redirectUri,
     'http://localhost:8080/api/socials/oauth/instagram/callback',
   )
-  assert.deepEqual(config.instagram.scopes, ['instagram_business_basic'])
+  assert.deepEqual(config.providers.instagram.settings.scopes, ['instagram_business_basic'])
   assert.deepEqual(config.jobs, {
     secret: null,
     renewMarginDays: 30,
@@ -34,15 +40,16 @@ test('defaults: port 8080, sqlite in ./data, sandbox in development, Meta endpoi
     renewalConcurrency: 4,
     revokedRetentionDays: 30,
   })
-  assert.deepEqual(config.rateLimits, {
-    callsPerHourPerAccount: 200,
+  assert.deepEqual(config.providers.instagram.pacing, {
+    limits: { account_hourly: 200 },
     slowDownPercent: 80,
     maxPauseMs: 5000,
   })
   assert.equal(config.webhook, null)
   assert.equal(config.trustProxy, false)
   assert.ok(Object.isFrozen(config))
-  assert.ok(Object.isFrozen(config.instagram))
+  assert.ok(Object.isFrozen(config.providers.instagram.settings))
+  assert.ok(Object.isFrozen(config.providers.instagram.pacing.limits))
   assert.throws(() => {
     ;(config as { port: number }).port = 1
   })
@@ -113,7 +120,8 @@ test('DATABASE_URL: sqlite paths, PostgreSQL URLs (host or Cloud SQL socket) wit
 
 test('plain http only for loopback hosts', () => {
   assert.equal(
-    loadConfig({ INSTAGRAM_GRAPH_URL: 'http://127.0.0.1:9000/graph' }).instagram.graphUrl,
+    loadConfig({ INSTAGRAM_GRAPH_URL: 'http://127.0.0.1:9000/graph' }).providers.instagram.settings
+      .graphUrl,
     'http://127.0.0.1:9000/graph',
   )
   assert.throws(
@@ -129,7 +137,7 @@ test('production: credentials select real mode; without them, unconfigured (neve
       NODE_ENV: 'production',
       SOCIAL_TOKEN_ENCRYPTION_KEY: key,
       PUBLIC_URL: 'https://g.example',
-    }).instagramMode,
+    }).providers.instagram.mode,
     'unconfigured',
   )
   const real = loadConfig({
@@ -139,7 +147,7 @@ test('production: credentials select real mode; without them, unconfigured (neve
     INSTAGRAM_CLIENT_ID: 'i',
     INSTAGRAM_CLIENT_SECRET: 's',
   })
-  assert.equal(real.instagramMode, 'real')
+  assert.equal(real.providers.instagram.mode, 'real')
   assert.equal(real.host, '0.0.0.0')
 })
 

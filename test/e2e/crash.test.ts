@@ -11,6 +11,7 @@ import { freePort } from '../helpers/net.ts'
 import { Client, allowInSandbox, start, waitFor, type Proc } from '../helpers/process.ts'
 import { testPostgresUrl } from '../helpers/postgres.ts'
 import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
+import { parseSealed } from '../../src/socials/credentials.ts'
 import { createManualClock } from '../../src/clock.ts'
 import { EmulatorState } from '../../src/providers/instagram/emulator/state.ts'
 import { demoUsers } from '../../src/providers/instagram/emulator/demo-data.ts'
@@ -130,8 +131,10 @@ test(
       let work: Promise<unknown>
       if (renewal) {
         const { token, claims } = signer.issueToken(1, 'l', ['instagram_business_basic'])
+        // a bare Fernet token, as the original app stored it (format 1): that path must stay
+        // renewable; the connection runs out with the token (`credentials_expire_at`)
         await db.query(
-          "UPDATE user_social_accounts SET encrypted_access_token = $1, token_issued_at = $2, token_expires_at = $3, status = 'active', next_sync_at = $4",
+          "UPDATE user_social_accounts SET encrypted_credentials = $1, credentials_format = 1, credentials_version = credentials_version + 1, token_issued_at = $2, token_expires_at = $3, refresh_token_expires_at = NULL, credentials_expire_at = $3, status = 'active', next_sync_at = $4",
           [vault.encrypt(token), claims.i, claims.e, Date.now() + DAY],
         )
         work = runDue()
@@ -163,13 +166,20 @@ test(
       )
       assert.equal(positions.rowCount, 0, `run ${run}: album children in order`)
       const [row] = (
-        await db.query('SELECT status, encrypted_access_token AS token FROM user_social_accounts')
+        await db.query(
+          'SELECT status, encrypted_credentials AS token, credentials_format AS format FROM user_social_accounts',
+        )
       ).rows as {
         status: string
         token: string | null
+        format: number
       }[]
       assert.ok(row?.token, `run ${run}: the token is still there`)
-      assert.ok(await accepted(vault.decrypt(row.token)), `run ${run}: and it still works`)
+      const plaintext = vault.decrypt(row.token)
+      // format 1 (the bare token written above, not renewed) or 2 (renewed: sealed credentials)
+      const accessToken = row.format === 1 ? plaintext : parseSealed(plaintext)?.accessToken
+      assert.ok(accessToken !== undefined, `run ${run}: the credentials open`)
+      assert.ok(await accepted(accessToken), `run ${run}: and it still works`)
       assert.ok(STATUSES.includes(row.status), `run ${run}: status ${row.status}`)
     }
 

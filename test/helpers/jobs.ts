@@ -28,6 +28,7 @@ export function renewalWith(
     logger: app.app.log,
     instagramClient: () => client as ProviderClient,
     renewal: INSTAGRAM_CAPABILITIES.renewal,
+    label: 'Instagram',
     webhooks: app.app.jobs.webhooks,
     marginMs: 30 * DAY,
     ...(concurrency === undefined ? {} : { concurrency }),

@@ -62,7 +62,9 @@ test('accounts list: seed fields, no token anywhere', async (t) => {
     'account_type',
     'username',
     'display_name',
+    'platform_user_id',
     'instagram_user_id',
+    'instagram_account_type',
     'token_expires_at',
     'is_active',
     'connected_at',
@@ -75,7 +77,11 @@ test('accounts list: seed fields, no token anywhere', async (t) => {
   }
   assert.equal(account.display_name, '@sandbox_creator')
   assert.equal(account.posts_count, 48)
-  assert.doesNotMatch(response.body, /encrypted_access_token|access_token|gAAAAA|IGAA/)
+  assert.equal(account.instagram_user_id, account.platform_user_id, 'the same id, both names')
+  assert.doesNotMatch(
+    response.body,
+    /encrypted_credentials|credentials_format|encrypted_access_token|access_token|gAAAAA|IGAA/,
+  )
 })
 
 test('sync: first run adds everything with the minimum of Graph calls; a second run changes nothing', async (t) => {

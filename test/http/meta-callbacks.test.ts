@@ -75,10 +75,15 @@ test('deauthorize: valid request revokes the account and deletes its token; reco
   assert.equal(response.statusCode, 200)
   const row = (
     await app.raw(
-      'SELECT status, encrypted_access_token, token_expires_at FROM user_social_accounts',
+      'SELECT status, encrypted_credentials, token_expires_at, credentials_expire_at FROM user_social_accounts',
     )
   )[0]
-  assert.deepEqual(row, { status: 'revoked', encrypted_access_token: null, token_expires_at: null })
+  assert.deepEqual(row, {
+    status: 'revoked',
+    encrypted_credentials: null,
+    token_expires_at: null,
+    credentials_expire_at: null,
+  })
   assert.ok((await count(app, 'media')) > 0, 'the gallery is kept until the user decides')
   const account = (await browser.fetch('GET', '/api/socials/accounts')).json<{
     accounts: { status: string; needs_reconnect: boolean }[]
@@ -154,7 +159,7 @@ test('data deletion: everything for that Instagram user goes; Meta gets a status
   assert.equal(body.url, `${app.config.publicUrl}/data-deletion/${body.confirmation_code}`)
   assert.equal(
     (
-      await app.raw('SELECT COUNT(*) AS n FROM user_social_accounts WHERE instagram_user_id = ?', [
+      await app.raw('SELECT COUNT(*) AS n FROM user_social_accounts WHERE platform_user_id = ?', [
         IG_USER,
       ])
     )[0]?.n,
@@ -304,9 +309,9 @@ test('a captured deauthorize replayed after the user reconnected: refused once i
   const replay = await post(app, DEAUTH, captured)
   assert.equal(replay.statusCode, 400)
   assert.match(replay.json<{ error: { message: string } }>().error.message, /too old/)
-  const row = (await app.raw('SELECT status, encrypted_access_token FROM user_social_accounts'))[0]
+  const row = (await app.raw('SELECT status, encrypted_credentials FROM user_social_accounts'))[0]
   assert.equal(row?.status, 'active')
-  assert.notEqual(row?.encrypted_access_token, null)
+  assert.notEqual(row?.encrypted_credentials, null)
   const deletion = await post(app, DELETION, captured)
   assert.equal(deletion.statusCode, 400, 'nor can it be replayed as a data-deletion request')
   assert.equal(await count(app, 'user_social_accounts'), 1)

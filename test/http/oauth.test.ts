@@ -12,6 +12,7 @@ import {
   passwordChangedFault,
 } from '../helpers/build-app.ts'
 import { sha256 } from '../../src/crypto/random.ts'
+import { parseSealed } from '../../src/socials/credentials.ts'
 
 function landing(location: unknown): URL {
   return new URL(String(location), ORIGIN)
@@ -59,10 +60,10 @@ test('connect answers an authorization URL with a fresh 256-bit state, the scope
   assert.equal(binding.sameSite, 'Lax')
   assert.equal(binding.maxAge, 300)
   const rows = await app.raw(
-    'SELECT state_hash, provider, expires_at - created_at AS ttl FROM oauth_states',
+    'SELECT state_hash, platform, expires_at - created_at AS ttl FROM oauth_states',
   )
   assert.equal(rows.length, 1)
-  assert.equal(rows[0]?.provider, 'instagram')
+  assert.equal(rows[0]?.platform, 'instagram')
   assert.equal(rows[0]?.ttl, 300_000)
   assert.notEqual(
     rows[0]?.state_hash,
@@ -100,15 +101,20 @@ test('full flow: allow → callback stores an encrypted long-lived token and lan
   const row = rows[0] ?? {}
   assert.equal(row.user_id, user.id)
   assert.equal(row.username, 'sandbox_creator')
-  assert.equal(row.instagram_user_id, '17841457215396812', 'ids above 2^53 survive intact')
-  assert.equal(row.instagram_scoped_id, '27281358591558846')
+  assert.equal(row.platform_user_id, '17841457215396812', 'ids above 2^53 survive intact')
+  assert.equal(row.platform_scoped_id, '27281358591558846')
   assert.equal(row.status, 'active')
-  const encrypted = String(row.encrypted_access_token)
+  const encrypted = String(row.encrypted_credentials)
   assert.match(encrypted, /^gAAAAA/)
-  const token = app.vault.decrypt(encrypted)
-  const claims = app.emulator.state.parseToken(token)
+  assert.equal(Number(row.credentials_format), 2, 'sealed JSON credentials')
+  const credentials = parseSealed(app.vault.decrypt(encrypted))
+  assert.ok(credentials, 'the stored credentials open')
+  const claims = app.emulator.state.parseToken(credentials.accessToken)
   assert.equal(claims?.k, 'l', 'the stored token is the long-lived one')
+  assert.equal(credentials.refreshToken, null, 'Instagram has no refresh token')
+  assert.equal(credentials.accessTokenExpiresAt, Number(row.token_expires_at))
   assert.equal(Number(row.token_expires_at) - Number(row.token_issued_at), 60 * 86_400_000)
+  assert.equal(Number(row.credentials_expire_at), Number(row.token_expires_at))
   assert.equal(await count(app, 'oauth_states'), 0, 'the state was consumed')
   const page = await browser.fetch('GET', target.pathname + target.search)
   assert.match(page.body, /Instagram account connected/)
@@ -143,7 +149,7 @@ test('the documented wrapped token response is accepted as well as the flat one'
   await browser.register()
   await connectAccount(app, browser)
   assert.equal(
-    (await app.raw('SELECT instagram_user_id FROM user_social_accounts'))[0]?.instagram_user_id,
+    (await app.raw('SELECT platform_user_id FROM user_social_accounts'))[0]?.platform_user_id,
     '17841457215396812',
   )
 })
@@ -154,13 +160,13 @@ test('reconnecting the same Instagram account updates the record, no duplicate',
   await browser.register()
   const first = await connectAccount(app, browser)
   const before = String(
-    (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t,
+    (await app.raw('SELECT encrypted_credentials AS t FROM user_social_accounts'))[0]?.t,
   )
   const second = await connectAccount(app, browser)
   assert.equal(second, first)
   assert.equal(await count(app, 'user_social_accounts'), 1)
   assert.notEqual(
-    String((await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t),
+    String((await app.raw('SELECT encrypted_credentials AS t FROM user_social_accounts'))[0]?.t),
     before,
     'token replaced',
   )
@@ -352,7 +358,7 @@ test('mix-up defence (C6): a state issued for another provider is refused on the
   // the same state, as if it had been issued for a connection to another platform
   const record = await app.store.consumeOAuthState(sha256(state))
   assert.ok(record)
-  await app.store.createOAuthState({ ...record, provider: 'youtube' })
+  await app.store.createOAuthState({ ...record, platform: 'youtube' })
   const response = await browser.fetch('GET', callback)
   assert.equal(landing(response.headers.location).searchParams.get('reason'), 'invalid_state')
   await assertNothingStored(app)
@@ -390,7 +396,7 @@ test('production without Instagram credentials: connect answers 503 naming the v
     NODE_ENV: 'production',
     PUBLIC_URL: 'https://gallery.example',
   })
-  assert.equal(app.config.instagramMode, 'unconfigured')
+  assert.equal(app.config.providers.instagram.mode, 'unconfigured')
   const browser = new Browser(app)
   const reg = await app.request({
     method: 'POST',

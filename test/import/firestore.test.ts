@@ -168,7 +168,12 @@ test('import of a Firestore export: created, skipped on repeat, invalid records 
   assert.deepEqual([again.created, again.updated, again.skipped], [0, 0, 3], 'idempotent')
 
   const rows = await app.raw(
-    'SELECT user_id, username, account_type, status, token_expires_at, token_issued_at, connected_at FROM user_social_accounts ORDER BY username',
+    'SELECT user_id, username, account_type, status, platform_user_id, credentials_format, token_expires_at, credentials_expire_at, token_issued_at, connected_at FROM user_social_accounts ORDER BY username',
+  )
+  // the original app's bare tokens are stored as they were (format 1), expiring with the token
+  assert.deepEqual(
+    rows.map((r) => [r.username, Number(r.credentials_format), r.credentials_expire_at]),
+    rows.map((r) => [r.username, 1, r.token_expires_at]),
   )
   assert.deepEqual(
     rows.map((r) => [r.user_id, r.username, r.account_type, r.status]),
@@ -215,8 +220,18 @@ test('import of a Firestore export: created, skipped on repeat, invalid records 
   )[0]
   assert.equal(after?.display_name, 'Creator')
   assert.deepEqual(
-    [after?.last_sync, after?.posts_count, after?.encrypted_access_token],
-    [before?.last_sync, before?.posts_count, before?.encrypted_access_token],
+    [after?.last_sync, after?.posts_count, after?.encrypted_credentials, after?.credentials_format],
+    [
+      before?.last_sync,
+      before?.posts_count,
+      before?.encrypted_credentials,
+      before?.credentials_format,
+    ],
+  )
+  assert.match(
+    String(after?.encrypted_credentials),
+    /^gAAAAA/,
+    'a token is compared, not two nothings',
   )
 })
 

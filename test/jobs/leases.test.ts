@@ -157,6 +157,9 @@ test('renewals are claimed one account per free worker, never in a batch', async
         accessToken: `${current.accessToken}-renewed`,
         accessTokenExpiresAt: app.clock.now() + 60 * DAY,
         issuedAt: app.clock.now(),
+        refreshToken: null,
+        refreshTokenExpiresAt: null,
+        scopes: null,
       }
     },
   }

@@ -10,6 +10,7 @@ import {
 } from '../helpers/build-app.ts'
 import type { Credentials } from '../../src/providers/types.ts'
 import { renewalWith } from '../helpers/jobs.ts'
+import { parseSealed } from '../../src/socials/credentials.ts'
 
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
@@ -21,7 +22,7 @@ const refreshCalls = (app: TestApp): number =>
 const row = async (app: TestApp) =>
   (
     await app.raw(
-      'SELECT status, encrypted_access_token AS token, token_expires_at, token_issued_at, renew_lease_until, renewal_failures FROM user_social_accounts',
+      'SELECT status, encrypted_credentials AS token, credentials_format, credentials_version, token_expires_at, credentials_expire_at, token_issued_at, renew_lease_until, renewal_failures FROM user_social_accounts',
     )
   )[0] ?? {}
 const runDue = (app: TestApp, auth = `Bearer ${SECRET}`) =>
@@ -55,8 +56,14 @@ test('a token is renewed once it is within the margin (30 days by default), neve
   assert.notEqual(after.token, before.token)
   assert.ok(Math.abs(Number(after.token_issued_at) - app.clock.now()) < 10_000, 'issued now')
   assert.equal(Number(after.token_expires_at) - Number(after.token_issued_at), 60 * DAY)
+  assert.equal(Number(after.credentials_expire_at), Number(after.token_expires_at))
+  assert.equal(Number(after.credentials_version), Number(before.credentials_version) + 1)
   assert.equal(after.renew_lease_until, null)
-  assert.equal(app.emulator.state.parseToken(app.vault.decrypt(String(after.token)))?.k, 'l')
+  assert.equal(Number(after.credentials_format), 2)
+  const sealed = parseSealed(app.vault.decrypt(String(after.token)))
+  assert.ok(sealed)
+  assert.equal(app.emulator.state.parseToken(sealed.accessToken)?.k, 'l')
+  assert.equal(sealed.accessTokenExpiresAt, Number(after.token_expires_at))
   assert.equal(
     (await runDue(app)).json<{ renewals: { renewed: number } }>().renewals.renewed,
     0,
@@ -175,6 +182,9 @@ test('renewals run RENEWAL_CONCURRENCY at a time, each due token once', async (t
         accessToken: `IGAArenewed${renewedTokens.length}`,
         accessTokenExpiresAt: app.clock.now() + 60 * DAY,
         issuedAt: app.clock.now(),
+        refreshToken: null,
+        refreshTokenExpiresAt: null,
+        scopes: null,
       }
     },
   }
@@ -193,12 +203,13 @@ test('a renewal that fails after Meta revoked the app leaves the account revoked
   })
   app.clock.advance(40 * DAY)
   const igUser = String(
-    (await app.raw('SELECT instagram_user_id AS id FROM user_social_accounts'))[0]?.id,
+    (await app.raw('SELECT platform_user_id AS id FROM user_social_accounts'))[0]?.id,
   )
   const client = {
     // the deauthorize callback lands while the refresh is on its way; Meta then refuses it (190)
     async renew(): Promise<Credentials> {
-      await app.store.revokeInstagramAccounts(
+      await app.store.revokeByPlatformIdentity(
+        'instagram',
         igUser,
         'Access removed on Instagram',
         app.clock.now(),

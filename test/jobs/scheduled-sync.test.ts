@@ -266,7 +266,7 @@ test('scheduled syncs can be turned off (SYNC_INTERVAL_MINUTES=0); renewals stil
 test('without Instagram credentials (production, unconfigured) the scheduler renews and syncs nothing and does not spin', async (t) => {
   const { app } = await connected(t)
   const unconfigured = await buildTestApp(t, { NODE_ENV: 'production' }, { share: app })
-  assert.equal(unconfigured.config.instagramMode, 'unconfigured')
+  assert.equal(unconfigured.config.providers.instagram.mode, 'unconfigured')
   const before = emulatorCalls(app)
   const report = await runDue(unconfigured)
   assert.deepEqual([report.syncs.synced, report.syncs.failed, report.renewals.renewed], [0, 0, 0])

@@ -82,6 +82,8 @@ test('webhooks: connect, reauth_required, revoked and deletion are delivered, si
   assert.equal(connected.data.account_id, accountId)
   assert.equal(connected.data.username, 'sandbox_creator')
   assert.equal(connected.data.status, 'active')
+  assert.equal(connected.data.platform_user_id, instagramUserId(1))
+  assert.equal(connected.data.instagram_user_id, instagramUserId(1), 'the original field stays')
 
   app.emulator.state.faults.push(passwordChangedFault())
   await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
@@ -126,6 +128,8 @@ test('webhooks: connect, reauth_required, revoked and deletion are delivered, si
   assert.equal(later[0]?.data.account_id, accountId)
   assert.deepEqual(later[1]?.data, {
     reason: 'instagram_data_deletion_request',
+    platform: 'instagram',
+    platform_user_id: instagramUserId(1),
     instagram_user_id: instagramUserId(1),
     confirmation_code: code,
     deleted_accounts: 1,
@@ -133,7 +137,7 @@ test('webhooks: connect, reauth_required, revoked and deletion are delivered, si
   assert.equal(later[2]?.data.reason, 'user_request')
 
   // nothing secret in any delivery
-  const token = await app.raw('SELECT encrypted_access_token FROM user_social_accounts')
+  const token = await app.raw('SELECT encrypted_credentials FROM user_social_accounts')
   assert.equal(token.length, 0)
   for (const r of hook.received) {
     assert.doesNotMatch(r.body, /IGAA|gAAAAA|access_token|client_secret/)

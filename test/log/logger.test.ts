@@ -173,3 +173,20 @@ test('the app logs the code of a failed sync', async (t) => {
   assert.equal(err.code, failed.code)
   assert.match(String(err.code), /^ERR_[A-Z_]+$/)
 })
+
+test('the credential fields of every platform are redacted by name, at the top and one level down', () => {
+  const { logger, lines } = collectingLogger()
+  // values of no known token shape: only the field names can catch them
+  const values = {
+    encrypted_credentials: 'sealed-credentials-value-1',
+    refresh_token: 'refresh-value-2',
+    refreshToken: 'refresh-value-3',
+    code_verifier: 'verifier-value-4',
+    codeVerifier: 'verifier-value-5',
+    encrypted_code_verifier: 'sealed-verifier-value-6',
+  }
+  logger.info({ ...values, account: { ...values }, credentials: { ...values } }, 'credentials')
+  const text = lines.join('\n')
+  for (const value of Object.values(values))
+    assert.equal(text.includes(value), false, `leaked: ${value}`)
+})

@@ -7,6 +7,7 @@ import { tempDir } from '../helpers/temp.ts'
 import { repoRoot } from '../helpers/paths.ts'
 import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
 import { reencryptTokens } from '../../src/maintenance/reencrypt-tokens.ts'
+import { sealCredentials } from '../../src/socials/credentials.ts'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import type { Store } from '../../src/store/types.ts'
 
@@ -20,7 +21,7 @@ test('key rotation re-encrypts every token under the new first key, once, and le
   const newKey = FernetKey.generate()
   const ring = new FernetKeyRing([newKey, oldKey])
   const tokens = async () =>
-    (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts ORDER BY id')).map(
+    (await app.raw('SELECT encrypted_credentials AS t FROM user_social_accounts ORDER BY id')).map(
       (r) => String(r.t),
     )
   const plaintexts = (await tokens()).map((token) => app.vault.decrypt(token))
@@ -65,7 +66,7 @@ test('key rotation re-encrypts every token under the new first key, once, and le
       if (row !== undefined)
         await app.store.replaceToken({
           accountId: row.id,
-          previousToken: row.encrypted_access_token,
+          previousToken: row.encrypted_credentials,
           encryptedToken: ring.encrypt('IGAArenewed'),
           now: 2,
         })
@@ -112,12 +113,17 @@ test(
       user_id: user.id,
       platform: 'instagram',
       username: 'shop',
-      instagram_user_id: '17841400000000001',
-      instagram_scoped_id: '1',
-      instagram_account_type: 'BUSINESS',
-      encrypted_access_token: new FernetKeyRing([oldKey]).encrypt('IGAAsecret'),
-      token_expires_at: Date.now() + 86_400_000,
-      token_issued_at: Date.now(),
+      platform_user_id: '17841400000000001',
+      platform_scoped_id: '1',
+      platform_attributes: { account_type: 'BUSINESS' },
+      credentials: sealCredentials(new FernetKeyRing([oldKey]), {
+        accessToken: 'IGAAsecret',
+        accessTokenExpiresAt: Date.now() + 86_400_000,
+        refreshToken: null,
+        refreshTokenExpiresAt: null,
+        scopes: null,
+        issuedAt: Date.now(),
+      }),
       posts_count: 0,
       profile_url: 'x',
       profile_picture_url: null,

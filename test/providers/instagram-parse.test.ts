@@ -301,7 +301,7 @@ test('a media item whose URLs are refused keeps its row with null URLs; the prof
 test('the client keeps URLs from its configured Graph origin (the sandbox) and https, nothing else', async () => {
   const config = {
     ...loadConfig({ NODE_ENV: 'test', INSTAGRAM_CLIENT_ID: 'id', INSTAGRAM_CLIENT_SECRET: 's' })
-      .instagram,
+      .providers.instagram.settings,
     graphUrl: 'http://localhost:8080/sandbox/instagram/graph',
   }
   const item = (id: string, url: string) => ({
@@ -379,7 +379,7 @@ test('the client never follows paging.next to another host (it carries the token
     NODE_ENV: 'test',
     INSTAGRAM_CLIENT_ID: 'id',
     INSTAGRAM_CLIENT_SECRET: 'secret',
-  }).instagram
+  }).providers.instagram.settings
   let called = false
   const client = createInstagramClient({
     config,
@@ -406,7 +406,7 @@ test('the authorization URL targets Instagram Login with the configured redirect
     INSTAGRAM_CLIENT_ID: 'id',
     INSTAGRAM_CLIENT_SECRET: 'secret',
     PUBLIC_URL: 'https://gallery.example',
-  }).instagram
+  }).providers.instagram.settings
   const url = new URL(
     createInstagramClient({
       config,
@@ -428,7 +428,7 @@ test('network failures become a transient error with no URL in the message', asy
     NODE_ENV: 'test',
     INSTAGRAM_CLIENT_ID: 'id',
     INSTAGRAM_CLIENT_SECRET: 'secret',
-  }).instagram
+  }).providers.instagram.settings
   const client = createInstagramClient({
     config,
     now: () => Date.now(),

@@ -9,7 +9,7 @@ import { createEmulator } from '../../src/providers/instagram/emulator/index.ts'
 import { createInjectFetch } from '../../src/providers/emulator-core/inject-fetch.ts'
 import { createInstagramClient } from '../../src/providers/instagram/client.ts'
 import type { FetchLike } from '../../src/providers/types.ts'
-import type { InstagramConfig } from '../../src/config/load-config.ts'
+import type { InstagramConfig } from '../../src/providers/instagram/config.ts'
 import { runProviderConformance, type ConformanceHarness } from './conformance.ts'
 
 const BASE = 'https://instagram.emulator.test'
@@ -104,7 +104,6 @@ runProviderConformance({
     scopeSeparator: ',',
   },
   skip: {
-    pkce: 'Instagram Login documents no code_challenge (SECURITY.md C3); the state binding is the defence',
     'refresh-rotation': 'Instagram extends its access token; there is no refresh token to rotate',
   },
 })

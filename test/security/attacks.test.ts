@@ -18,6 +18,7 @@ import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts'
 import { signRequest } from '../../src/providers/instagram/signed-request.ts'
 import { ERROR_STATUS } from '../../src/errors.ts'
 import { sha256 } from '../../src/crypto/random.ts'
+import { parseSealed } from '../../src/socials/credentials.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const JOBS_SECRET = 'jobs-secret-for-the-attack-suite-0123456789'
@@ -111,11 +112,15 @@ async function world(t: TestContext): Promise<World> {
     const account = new URL(String(answer.location), 'http://x').searchParams.get('account')
     assert.ok(account !== null, String(answer.location))
     for (const row of await app.raw(
-      'SELECT encrypted_access_token AS t FROM user_social_accounts WHERE id = ?',
+      'SELECT encrypted_credentials AS t FROM user_social_accounts WHERE id = ?',
       [account],
     )) {
       remember(String(row.t))
-      remember(app.vault.decrypt(String(row.t)))
+      const plaintext = app.vault.decrypt(String(row.t))
+      remember(plaintext)
+      const accessToken = parseSealed(plaintext)?.accessToken
+      assert.ok(accessToken !== undefined, 'the stored credentials open')
+      remember(accessToken)
     }
     return account
   }
@@ -233,7 +238,7 @@ describe('OAuth callback attacks', () => {
     // make the pending state a YouTube one, as a future provider would issue it
     const record = await w.app.store.consumeOAuthState(sha256(url.searchParams.get('state') ?? ''))
     assert.ok(record !== null)
-    await w.app.store.createOAuthState({ ...record, provider: 'youtube' })
+    await w.app.store.createOAuthState({ ...record, platform: 'youtube' })
     await unchanged(w, async () => {
       assert.equal(landing(await w.alice.send('GET', callback)).reason, 'invalid_state')
     })
@@ -254,7 +259,7 @@ describe('OAuth callback attacks', () => {
 
   test('redirect_uri tampering: the platform refuses it, and the callback never takes one from the request', async (t) => {
     const w = await world(t)
-    const registered = w.app.config.instagram.redirectUri
+    const registered = w.app.config.providers.instagram.settings.redirectUri
     await unchanged(w, async () => {
       for (const tampered of [
         `${EVIL}/callback`,
@@ -537,10 +542,10 @@ describe('Meta callback attacks', () => {
     const w = await world(t)
     const secret = w.app.emulator.state.settings.clientSecret
     const [accountRow] = await w.app.raw(
-      'SELECT instagram_user_id FROM user_social_accounts WHERE id = ?',
+      'SELECT platform_user_id FROM user_social_accounts WHERE id = ?',
       [w.aliceAccount],
     )
-    const igUser = String(accountRow?.instagram_user_id)
+    const igUser = String(accountRow?.platform_user_id)
     const good = signRequest(
       {
         algorithm: 'HMAC-SHA256',

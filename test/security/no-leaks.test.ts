@@ -12,6 +12,7 @@ import {
   startConnect,
   passwordChangedFault,
 } from '../helpers/build-app.ts'
+import { parseSealed } from '../../src/socials/credentials.ts'
 
 test('no token, code, state, session id or secret in logs or responses', async (t) => {
   const app = await buildTestApp(t)
@@ -54,10 +55,14 @@ test('no token, code, state, session id or secret in logs or responses', async (
 
   // every token the emulator ever issued, and the stored ciphertext
   const encrypted = String(
-    (await app.raw('SELECT encrypted_access_token AS t FROM user_social_accounts'))[0]?.t,
+    (await app.raw('SELECT encrypted_credentials AS t FROM user_social_accounts'))[0]?.t,
   )
   secrets.add(encrypted)
-  secrets.add(app.vault.decrypt(encrypted))
+  const plaintext = app.vault.decrypt(encrypted)
+  secrets.add(plaintext)
+  const accessToken = parseSealed(plaintext)?.accessToken
+  assert.ok(accessToken !== undefined, 'the stored credentials open')
+  secrets.add(accessToken)
   secrets.add(app.encryptionKey)
   secrets.add(app.emulator.state.settings.clientSecret)
   secrets.add(app.emulator.state.settings.signingSecret)

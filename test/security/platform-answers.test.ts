@@ -109,8 +109,8 @@ describe('platform answers', () => {
   test('F6: old, future-dated, replayed and re-spelled signed_requests change nothing', async (t) => {
     const { app, agent } = await signedIn(t)
     const accountId = await agent.connectSandbox()
-    const [row] = await app.raw('SELECT instagram_scoped_id FROM user_social_accounts')
-    const userId = String(row?.instagram_scoped_id)
+    const [row] = await app.raw('SELECT platform_scoped_id FROM user_social_accounts')
+    const userId = String(row?.platform_scoped_id)
     const secret = app.emulator.state.settings.clientSecret
     const at = (issuedAt: number) =>
       signRequest({ algorithm: 'HMAC-SHA256', user_id: userId, issued_at: issuedAt }, secret)

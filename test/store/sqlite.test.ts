@@ -44,6 +44,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0007_gallery_version.sql',
       '0008_gallery_version_content.sql',
       '0009_lease_owners.sql',
+      '0010_provider_neutral.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -56,6 +57,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 7, name: '0007_gallery_version.sql' },
       { version: 8, name: '0008_gallery_version_content.sql' },
       { version: 9, name: '0009_lease_owners.sql' },
+      { version: 10, name: '0010_provider_neutral.sql' },
     ])
     db.close()
   } finally {

@@ -19,7 +19,7 @@ import type {
 import { instagramInfo } from './platform.ts'
 import { createSender, type AnswerReader, type CallReport } from '../http/send.ts'
 import { GalleryError } from '../../errors.ts'
-import type { InstagramConfig } from '../../config/load-config.ts'
+import { ACCOUNT_HOURLY_BUDGET, type InstagramConfig } from './config.ts'
 import {
   parseCodeExchange,
   parseErrorBody,
@@ -69,11 +69,29 @@ export interface InstagramClientOptions {
 
 /**
  * What the services act on: Instagram extends its 60-day token itself once it is a day old
- * (`ig_refresh_token`, instagram-api.md §2.4), and `/me/media` lists every post.
+ * (`ig_refresh_token`, instagram-api.md §2.4), and `/me/media` lists every post. Budgets: every
+ * account's token gets its own allowance per rolling hour (200 calls, the original app's
+ * assumption; INSTAGRAM_CALLS_PER_HOUR_PER_ACCOUNT overrides it); the app's calls are counted but
+ * not capped by us (Meta's `X-App-Usage` and throttle codes pace and block them). Every call costs 1.
  */
 export const INSTAGRAM_CAPABILITIES: ProviderCapabilities = {
   renewal: { kind: 'extend_access_token', minAgeMs: 86_400_000 },
   listingCoverage: 'complete',
+  // Instagram Login takes no code_verifier (SECURITY.md C3): the state carries the binding
+  pkce: 'none',
+  budgets: {
+    windows: [
+      { name: 'app_hourly', per: 'app', window: { kind: 'rolling', ms: 3_600_000 }, limit: null },
+      {
+        name: ACCOUNT_HOURLY_BUDGET,
+        per: 'account',
+        window: { kind: 'rolling', ms: 3_600_000 },
+        limit: 200,
+      },
+    ],
+    costs: {},
+    defaultCost: 1,
+  },
 }
 
 /** The Graph calls themselves (tests use them); the services use the `ProviderClient` part. */
@@ -299,6 +317,10 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     return {
       accessToken: token.accessToken,
       accessTokenExpiresAt: issuedAt + token.expiresInSeconds * 1000,
+      // Instagram's long-lived token is extended, never refreshed with another token
+      refreshToken: null,
+      refreshTokenExpiresAt: null,
+      scopes: null,
       issuedAt,
     }
   }

@@ -1,8 +1,11 @@
 /**
  * @module providers/instagram/platform — Instagram as the registry describes it: name, links,
- * icon and the CDN origins of its signed media URLs.
+ * icon, the CDN origins of its signed media URLs, its configuration reader and the routes Meta
+ * calls on us.
  */
 import type { ConnectablePlatform, PlatformInfo } from '../types.ts'
+import { readInstagramConfig, type InstagramConfig } from './config.ts'
+import { INSTAGRAM_INBOUND_ROUTES } from './inbound.ts'
 
 export const instagramInfo: PlatformInfo = {
   id: 'instagram',
@@ -13,7 +16,7 @@ export const instagramInfo: PlatformInfo = {
   profileUrl: (username) => `https://www.instagram.com/${username}/`,
 }
 
-export const instagramPlatform: ConnectablePlatform = {
+export const instagramPlatform: ConnectablePlatform<InstagramConfig> = {
   info: instagramInfo,
   // Meta serves media from signed URLs on these CDNs (instagram-api.md §4)
   mediaOrigins: ['https://*.cdninstagram.com', 'https://*.fbcdn.net'],
@@ -22,4 +25,7 @@ export const instagramPlatform: ConnectablePlatform = {
     /\bIG[A-Za-z0-9]{2}[A-Za-z0-9_\-.]{16,}/g, // access tokens (IGAA…, IGQV…)
     /\bAQ[A-Za-z0-9_-]{40,}/g, // authorization codes
   ],
+  readConfig: readInstagramConfig,
+  // deauthorize and data-deletion (signed by Meta, CSRF-exempt) and the deletion status page
+  inboundRoutes: INSTAGRAM_INBOUND_ROUTES,
 }

@@ -13,7 +13,8 @@
  */
 import { createHmac } from 'node:crypto'
 import type { Clock } from '../../clock.ts'
-import type { Config, InstagramConfig } from '../../config/load-config.ts'
+import type { Config } from '../../config/load-config.ts'
+import type { InstagramConfig } from './config.ts'
 import { createEmulator, type Emulator } from './emulator/index.ts'
 
 export const SANDBOX_PREFIX = '/sandbox/instagram'
@@ -37,7 +38,7 @@ export function createSandbox(options: SandboxOptions): Emulator {
     clock: options.clock,
     baseUrl: () => base,
     clientId: 'sandbox-instagram-app',
-    redirectUris: [options.config.instagram.redirectUri],
+    redirectUris: [options.config.providers.instagram.settings.redirectUri],
     ...(clientSecret === undefined ? {} : { clientSecret }),
     ...(signingSecret === undefined ? {} : { signingSecret }),
   })
@@ -47,7 +48,7 @@ export function createSandbox(options: SandboxOptions): Emulator {
 export function sandboxInstagramConfig(config: Config, emulator: Emulator): InstagramConfig {
   const base = emulator.baseUrl()
   return {
-    ...config.instagram,
+    ...config.providers.instagram.settings,
     clientId: emulator.state.settings.clientId,
     clientSecret: emulator.state.settings.clientSecret,
     authorizeUrl: `${base}/oauth/authorize`,

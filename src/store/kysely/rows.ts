@@ -49,6 +49,22 @@ export function externalUser(id: string, now: number): Omit<UsersTable, 'gallery
 const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['pending', 'delivered', 'failed']
 const MEDIA_TYPES: readonly MediaType[] = ['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM']
 
+/** `platform_attributes` JSON text as an object of strings (anything else is left out). */
+export function parseAttributes(text: string): Readonly<Record<string, string>> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return {}
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {}
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  )
+}
+
 export function toAccount(row: Selectable<SocialAccountsTable>): SocialAccountRecord {
   const status = ACCOUNT_STATUSES.find((s) => s === row.status) ?? 'error'
   return {
@@ -56,8 +72,21 @@ export function toAccount(row: Selectable<SocialAccountsTable>): SocialAccountRe
     account_type: row.account_type === 'public' ? 'public' : 'oauth',
     is_active: row.is_active === 1,
     status,
+    platform_attributes: parseAttributes(row.platform_attributes),
+    credentials_format: row.credentials_format === 2 ? 2 : 1,
+    credentials_version: Number(row.credentials_version),
   }
 }
+
+/** The credential columns of an account without credentials (a profile link, an import without). */
+export const NO_CREDENTIALS = {
+  encrypted_credentials: null,
+  credentials_format: 1,
+  token_expires_at: null,
+  token_issued_at: null,
+  refresh_token_expires_at: null,
+  credentials_expire_at: null,
+} as const
 
 export function toMedia(row: Selectable<MediaTable>): MediaRecord {
   const { seen_sync_id: _seen, created_at: _created, ...rest } = row

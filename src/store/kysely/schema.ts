@@ -21,9 +21,11 @@ export interface SessionsTable {
 export interface OAuthStatesTable {
   state_hash: string
   user_id: string
-  provider: string
+  platform: string
   binding_hash: string
   return_mode: string
+  /** The PKCE verifier, Fernet-encrypted (migration 0010); `null` for a platform without PKCE. */
+  encrypted_code_verifier: string | null
   created_at: number
   expires_at: number
 }
@@ -34,12 +36,18 @@ export interface SocialAccountsTable {
   account_type: string
   username: string
   display_name: string
-  instagram_user_id: string | null
-  instagram_scoped_id: string | null
-  instagram_account_type: string | null
-  encrypted_access_token: string | null
+  platform_user_id: string | null
+  platform_scoped_id: string | null
+  /** JSON text: an object of strings (migration 0010). */
+  platform_attributes: string
+  encrypted_credentials: string | null
+  /** 1: a bare access token (the original app's); 2: JSON credentials (migration 0010). */
+  credentials_format: number
+  credentials_version: number
   token_expires_at: number | null
   token_issued_at: number | null
+  refresh_token_expires_at: number | null
+  credentials_expire_at: number | null
   is_active: number
   connected_at: number
   last_sync: number | null
@@ -85,7 +93,8 @@ export interface MediaTable {
 }
 export interface DataDeletionRequestsTable {
   confirmation_code: string
-  instagram_user_id: string
+  platform: string
+  platform_user_id: string
   status: string
   deleted_accounts: number
   requested_at: number

@@ -3,6 +3,8 @@
  * links), their health states, and the writes that connect, patch and delete them.
  */
 
+import type { EventMaker } from './outbox.ts'
+
 /**
  * Connection health, a state machine (see `socials/account-health.ts`): `active` → `refresh_due`
  * (token inside the renewal margin) → `active` when renewed; `degraded` after transient failures
@@ -21,6 +23,16 @@ export const ACCOUNT_STATUSES = [
 ] as const
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number]
 
+/** The columns that hold a connection's sealed credentials (see `socials/credentials.ts`). */
+export interface CredentialColumns {
+  readonly encrypted_credentials: string
+  readonly credentials_format: 1 | 2
+  readonly token_expires_at: number | null
+  readonly token_issued_at: number
+  readonly refresh_token_expires_at: number | null
+  readonly credentials_expire_at: number | null
+}
+
 /** A `user_social_accounts` record (the token stays encrypted; the API never returns it). */
 export interface SocialAccountRecord {
   readonly id: string
@@ -30,15 +42,31 @@ export interface SocialAccountRecord {
   readonly account_type: 'oauth' | 'public'
   readonly username: string
   readonly display_name: string
-  /** Instagram professional account id (`user_id` of `/me`), a string: ids exceed 2^53. */
-  readonly instagram_user_id: string | null
-  /** App-scoped id (`id` of `/me`, `user_id` of the code exchange). */
-  readonly instagram_scoped_id: string | null
-  /** `BUSINESS` or `MEDIA_CREATOR` as Instagram reports it. */
-  readonly instagram_account_type: string | null
-  readonly encrypted_access_token: string | null
+  /**
+   * The platform's stable id of the account, a string (Instagram's professional account id,
+   * `user_id` of `/me`, exceeds 2^53). The API also presents it as `instagram_user_id` on
+   * Instagram rows.
+   */
+  readonly platform_user_id: string | null
+  /**
+   * Another id the platform names the same account by in its callbacks (Instagram: the app-scoped
+   * id, `id` of `/me`); `null` when it has none.
+   */
+  readonly platform_scoped_id: string | null
+  /** Facts the platform reports about the account (Instagram: `account_type`). */
+  readonly platform_attributes: Readonly<Record<string, string>>
+  /** The sealed credentials (`socials/credentials.ts`); the API never returns them. */
+  readonly encrypted_credentials: string | null
+  /** 1: a bare access token (the original app's); 2: sealed JSON credentials. */
+  readonly credentials_format: 1 | 2
+  /** Moves with every write of new credentials: the compare-and-swap key of a renewal. */
+  readonly credentials_version: number
+  /** The access token's expiry. */
   readonly token_expires_at: number | null
   readonly token_issued_at: number | null
+  readonly refresh_token_expires_at: number | null
+  /** When the connection can no longer be kept alive without the person (`null`: no end known). */
+  readonly credentials_expire_at: number | null
   readonly is_active: boolean
   readonly connected_at: number
   readonly last_sync: number | null
@@ -79,12 +107,11 @@ export interface OAuthAccountInput {
   readonly user_id: string
   readonly platform: string
   readonly username: string
-  readonly instagram_user_id: string
-  readonly instagram_scoped_id: string
-  readonly instagram_account_type: string
-  readonly encrypted_access_token: string
-  readonly token_expires_at: number
-  readonly token_issued_at: number
+  readonly platform_user_id: string
+  readonly platform_scoped_id: string | null
+  readonly platform_attributes: Readonly<Record<string, string>>
+  /** Sealed by `socials/credentials.ts`; written with a new `credentials_version`. */
+  readonly credentials: CredentialColumns
   readonly posts_count: number | null
   readonly profile_url: string
   readonly profile_picture_url: string | null
@@ -135,12 +162,14 @@ export interface AccountStore {
   /** The account if it belongs to `userId`; another user's account is `null`. */
   getAccount(userId: string, accountId: string): Promise<SocialAccountRecord | null>
   /**
-   * Creates, or updates the same user's record for the same Instagram account (no duplicate), in
+   * Creates, or updates the same user's record for the same platform account (no duplicate), in
    * one atomic statement: concurrent connections of the same account (two tabs) give one record
    * and no error. `created` says whether this call made it.
    */
   upsertOAuthAccount(
     input: OAuthAccountInput,
+    /** With webhooks on: `account.connected` is written with the connection, atomically. */
+    events?: EventMaker | null,
   ): Promise<{ account: SocialAccountRecord; created: boolean }>
 
   /**
@@ -151,7 +180,7 @@ export interface AccountStore {
   /** Applies the patch; a `revoked` account keeps its status and message (only a reconnect clears it). */
   updateAccount(accountId: string, patch: AccountPatch): Promise<void>
   /**
-   * After a successful sync: `refresh_due` if the token *as stored now* expires at or before
+   * After a successful sync: `refresh_due` if the connection *as stored now* runs out at or before
    * `dueBefore`, else `active` — unless the account meanwhile became `revoked` or
    * `reauth_required`, or is `degraded` by failing renewals (those states stand).
    */

@@ -8,7 +8,13 @@
  * another took over) writes nothing more. The job state lives on the account row for now (the
  * `*_lease_until` / `*_lease_owner` columns); moving it into a table of its own is a later step.
  */
-import type { AccountPatch, AccountStatus, SocialAccountRecord } from './accounts.ts'
+import type {
+  AccountPatch,
+  AccountStatus,
+  CredentialColumns,
+  SocialAccountRecord,
+} from './accounts.ts'
+import type { EventMaker } from './outbox.ts'
 
 /** A lease held on one account: the account and the owner that claimed it. */
 export interface HeldLease {
@@ -51,47 +57,59 @@ export interface SyncClaim {
 /** Renewal and sync work: claims that lease accounts, and the writes that finish the work. */
 export interface JobStore {
   /**
-   * Atomically leases up to `limit` accounts whose token is due for renewal, unexpired, old
+   * Atomically leases up to `limit` accounts whose connection is due for renewal (runs out at or
+   * before `dueBefore`), still alive, whose token is old
    * enough, and not leased by another worker, to `claim.owner`; returns them. Two concurrent
    * claims never return the same account, and (PostgreSQL: `FOR UPDATE SKIP LOCKED`) neither
    * comes back empty while due accounts are left.
    */
   claimDueRenewals(claim: RenewalClaim): Promise<SocialAccountRecord[]>
   /**
-   * Stores a renewed token and its expiry in one write, releasing the lease — only if the stored
-   * token is still `previousToken` (compare-and-swap: nothing else replaced it meanwhile) and,
-   * with `owner`, the renewal lease is still this owner's.
+   * Stores renewed credentials in one write (with the next version), releasing the lease — only
+   * if the stored credentials are still at `expectedVersion` (compare-and-swap: nothing replaced
+   * them meanwhile, no reconnection, no revocation) and, with `owner`, the renewal lease is still
+   * this owner's.
    */
   completeRenewal(input: {
     accountId: string
     owner?: string
-    previousToken: string
-    encryptedToken: string
-    expiresAt: number
-    issuedAt: number
+    /** The `credentials_version` the renewal read. */
+    expectedVersion: number
+    credentials: CredentialColumns
     now: number
   }): Promise<boolean>
   /**
-   * Records a failed renewal: keeps the token, sets the status, and holds the account until
-   * `retryAt` (backoff) before another renewal may claim it — only if the stored token is still
-   * `previousToken` (compare-and-swap) and the account is not `revoked`. A renewal that failed
-   * because the account was revoked (Meta's deauthorize nulls the token) or reconnected meanwhile
-   * changes nothing: the newer state wins. With `owner`, only while the renewal lease is still this
-   * owner's. The back-off hold has no owner. Returns whether the failure was recorded.
+   * Records a failed renewal: keeps the credentials, sets the status, and holds the account until
+   * `retryAt` (backoff) before another renewal may claim it — only if the stored credentials are
+   * still at `expectedVersion` (compare-and-swap) and the account is not `revoked`. A renewal that
+   * failed because the account was revoked (a deauthorize deletes the credentials) or reconnected
+   * meanwhile changes nothing: the newer state wins. With `owner`, only while the renewal lease
+   * is still this owner's. The back-off hold has no owner. Returns whether it was recorded.
    */
   failRenewal(input: {
     accountId: string
     owner?: string
-    /** The stored (encrypted) token the renewal tried, as claimed: the compare-and-swap key. */
-    previousToken: string | null
+    /** The `credentials_version` the renewal read: the compare-and-swap key. */
+    expectedVersion: number
     status: AccountStatus
     message: string
     retryAt: number
     now: number
+    /** With webhooks on: `account.reauth_required` when this write made it so, atomically. */
+    events?: EventMaker | null
   }): Promise<boolean>
-  /** Marks OAuth accounts whose token has expired `reauth_required`; returns them. */
-  markExpiredTokens(now: number, message: string): Promise<SocialAccountRecord[]>
-  /** Marks `active` accounts whose token expires at or before `dueBefore` `refresh_due`. */
+  /**
+   * Marks OAuth accounts whose connection has run out (`credentials_expire_at` passed: the access
+   * token of a platform that extends it, the refresh token of one that refreshes)
+   * `reauth_required`; returns them.
+   */
+  markExpiredTokens(
+    now: number,
+    message: string,
+    /** With webhooks on: one `account.reauth_required` per account marked, atomically. */
+    events?: EventMaker | null,
+  ): Promise<SocialAccountRecord[]>
+  /** Marks `active` accounts whose connection runs out at or before `dueBefore` `refresh_due`. */
   markRefreshDue(dueBefore: number, now: number): Promise<number>
 
   /**
@@ -111,6 +129,20 @@ export interface JobStore {
     owner?: string,
   ): Promise<boolean>
 
+  /**
+   * Takes the `kind` lease of one account for `owner` if nobody holds it (a renewal's back-off
+   * counts as held); `false` when it is held. The refresher takes the renewal lease this way
+   * before refreshing credentials ahead of a call.
+   */
+  acquireAccountLease(
+    kind: AccountLeaseKind,
+    accountId: string,
+    now: number,
+    leaseUntil: number,
+    owner: string,
+  ): Promise<boolean>
+  /** Frees the `kind` lease if `lease.owner` still holds it; returns whether it did. */
+  releaseAccountLease(kind: AccountLeaseKind, lease: HeldLease): Promise<boolean>
   /**
    * The heartbeat: extends the lease to `leaseUntil` if `lease.owner` still holds it; `false` when
    * someone else does (or nobody), and then nothing is written.
@@ -137,6 +169,8 @@ export interface JobStore {
   releaseSyncLease(
     lease: HeldLease,
     patch: Omit<AccountPatch, 'sync_lease_until'>,
+    /** With webhooks on: `account.reauth_required` when this write made it so, atomically. */
+    events?: EventMaker | null,
   ): Promise<boolean>
   /**
    * Releases every lease (sync, renewal, webhook delivery) whose owner is of this instance

@@ -11,7 +11,9 @@ export interface ImportedAccountInput {
   readonly account_type: 'oauth' | 'public'
   readonly username: string
   readonly display_name: string
-  readonly instagram_user_id: string | null
+  /** The platform's account id (the original app's `instagram_user_id`). */
+  readonly platform_user_id: string | null
+  /** The original app's Fernet token of a bare access token (stored as format 1). */
   readonly encrypted_access_token: string | null
   readonly token_expires_at: number | null
   readonly token_issued_at: number | null
@@ -70,8 +72,8 @@ export interface MaintenanceStore {
   listStoredTokens(input: {
     afterId: string | null
     limit: number
-  }): Promise<{ id: string; encrypted_access_token: string }[]>
-  /** Replaces a token with its re-encryption, only if it is still `previousToken`. */
+  }): Promise<{ id: string; encrypted_credentials: string }[]>
+  /** Replaces sealed credentials with their re-encryption, only if still `previousToken`. */
   replaceToken(input: {
     accountId: string
     previousToken: string

@@ -2,6 +2,29 @@
  * @module store/types/outbox — outgoing webhook deliveries, their leases and retries.
  */
 import type { SyncClaim } from './jobs.ts'
+import type { SocialAccountRecord } from './accounts.ts'
+
+/** The events of the account state machine that webhooks report. */
+export type AccountEventType = 'account.connected' | 'account.reauth_required' | 'account.revoked'
+export type EventType = AccountEventType | 'data.deleted'
+
+/** One outbox row: the exact JSON body that is signed and sent, under its event id. */
+export interface OutboxEvent {
+  readonly id: string
+  readonly event_type: EventType
+  readonly payload: string
+}
+
+/**
+ * Makes events from the change actually made (the rows an `UPDATE … RETURNING` gave back), so a
+ * store writes them in the same transaction as the change: a crash loses neither, and one
+ * transition makes one event. Passed to the writes that report state changes; `null` (or left
+ * out) when webhooks are off.
+ */
+export interface EventMaker {
+  account(type: AccountEventType, account: SocialAccountRecord, now: number): OutboxEvent
+  dataDeleted(data: Readonly<Record<string, unknown>>, now: number): OutboxEvent
+}
 
 /** A claim of due deliveries: `SyncClaim`'s fields (the lease each claimed delivery takes). */
 export type WebhookClaim = SyncClaim

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import type { Conformance } from './harness.ts'
-import { NOW, TOKEN, media, oauthInput } from './harness.ts'
+import { DAY, NOW, credentialColumns, media, oauthInput } from './harness.ts'
 
 export function accountCases({ test, harness, user, account }: Conformance): void {
   test('oauth accounts: upsert creates once, then updates the same record', async () => {
@@ -15,12 +15,10 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
       user_id: userId,
       platform: 'instagram',
       username: 'renamed',
-      instagram_user_id: '17841400000000001',
-      instagram_scoped_id: '27281358591558845',
-      instagram_account_type: 'MEDIA_CREATOR',
-      encrypted_access_token: 'gAAAAA-new',
-      token_expires_at: NOW + 1,
-      token_issued_at: NOW + 1,
+      platform_user_id: '17841400000000001',
+      platform_scoped_id: '27281358591558845',
+      platform_attributes: { account_type: 'MEDIA_CREATOR' },
+      credentials: credentialColumns(NOW + 1, NOW + 1, 'gAAAAA-new'),
       posts_count: 9,
       profile_url: 'https://www.instagram.com/renamed/',
       profile_picture_url: 'https://cdn.example/p.jpg',
@@ -29,18 +27,28 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
     assert.equal(again.created, false)
     assert.equal(again.account.id, first)
     const rows = await h.raw(
-      'SELECT id, username, encrypted_access_token, posts_count, connected_at, is_active FROM user_social_accounts',
+      'SELECT id, username, platform_user_id, platform_scoped_id, platform_attributes, encrypted_credentials, credentials_format, token_expires_at, token_issued_at, refresh_token_expires_at, credentials_expire_at, posts_count, connected_at, is_active FROM user_social_accounts',
     )
     assert.deepEqual(rows, [
       {
         id: first,
         username: 'renamed',
-        encrypted_access_token: 'gAAAAA-new',
+        platform_user_id: '17841400000000001',
+        platform_scoped_id: '27281358591558845',
+        platform_attributes: '{"account_type":"MEDIA_CREATOR"}',
+        encrypted_credentials: 'gAAAAA-new',
+        credentials_format: 2,
+        token_expires_at: NOW + 1,
+        token_issued_at: NOW + 1,
+        refresh_token_expires_at: null,
+        credentials_expire_at: NOW + 1,
         posts_count: 9,
         connected_at: NOW,
         is_active: 1,
       },
     ])
+    assert.deepEqual(again.account.platform_attributes, { account_type: 'MEDIA_CREATOR' })
+    assert.equal(again.account.credentials_format, 2)
     assert.equal(again.account.is_active, true)
     assert.equal(again.account.status, 'active')
   })
@@ -54,7 +62,7 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
       Array.from({ length: 4 }, (_, i) =>
         h.store.upsertOAuthAccount({
           ...oauthInput(alice),
-          encrypted_access_token: `gAAAAA-tab${i}`,
+          credentials: credentialColumns(NOW + 60 * DAY, NOW, `gAAAAA-tab${i}`),
           now: NOW + i,
         }),
       ),
@@ -66,11 +74,11 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
     assert.equal(upserts.filter((u) => u.created).length, 1, 'one of them created it')
     assert.equal(new Set(upserts.map((u) => u.account.id)).size, 1, 'all the same record')
     upserts.forEach((u, i) =>
-      assert.equal(u.account.encrypted_access_token, `gAAAAA-tab${i}`, 'each sees its own write'),
+      assert.equal(u.account.encrypted_credentials, `gAAAAA-tab${i}`, 'each sees its own write'),
     )
-    const rows = await h.raw('SELECT id, encrypted_access_token, status FROM user_social_accounts')
+    const rows = await h.raw('SELECT id, encrypted_credentials, status FROM user_social_accounts')
     assert.equal(rows.length, 1)
-    assert.match(String(rows[0]?.encrypted_access_token), /^gAAAAA-tab[0-3]$/)
+    assert.match(String(rows[0]?.encrypted_credentials), /^gAAAAA-tab[0-3]$/)
     assert.equal(rows[0]?.status, 'active')
     // the same Instagram account connected by another user is that user's own record
     const bob = await user('b@example.com')
@@ -156,7 +164,8 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
       max_per_user: 50,
     })
     assert.equal(pub.account_type, 'public')
-    assert.equal(pub.encrypted_access_token, null)
+    assert.equal(pub.encrypted_credentials, null)
+    assert.equal(pub.credentials_expire_at, null)
     await assert.rejects(
       h.store.createPublicAccount({
         user_id: bob,
@@ -232,7 +241,7 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
     assert.deepEqual(await h.raw('SELECT status FROM user_social_accounts'), [{ status: 'active' }])
     await h.store.failRenewal({
       accountId: id,
-      previousToken: TOKEN,
+      expectedVersion: (await h.store.getAccount(alice, id))?.credentials_version ?? -1,
       status: 'degraded',
       message: 'renewal failing',
       retryAt: NOW,
@@ -242,7 +251,7 @@ export function accountCases({ test, harness, user, account }: Conformance): voi
     assert.deepEqual(await h.raw('SELECT status, status_message FROM user_social_accounts'), [
       { status: 'degraded', status_message: 'renewal failing' },
     ])
-    await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW)
+    await h.store.revokeByPlatformIdentity('instagram', '17841400000000001', 'Revoked', NOW)
     await h.store.updateAccount(id, {
       status: 'rate_limited',
       status_message: 'late',

@@ -1,7 +1,7 @@
 /** Conformance: Meta's deauthorize and data-deletion requests (`DeletionStore`). */
 import assert from 'node:assert/strict'
 import type { Conformance } from './harness.ts'
-import { NOW, TOKEN, media, oauthInput } from './harness.ts'
+import { NOW, TOKEN, credentialColumns, media, oauthInput } from './harness.ts'
 
 export function deletionCases({ test, harness, user, account }: Conformance): void {
   test('revoke: every OAuth account of that Instagram id loses its token, matched on either id', async () => {
@@ -12,27 +12,32 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
     const b = await account(bob)
     const other = await account(bob, '999')
     assert.equal(
-      (await h.store.revokeInstagramAccounts('27281358591558845', 'Revoked on Instagram', NOW + 1))
-        .length,
+      (
+        await h.store.revokeByPlatformIdentity(
+          'instagram',
+          '27281358591558845',
+          'Revoked on Instagram',
+          NOW + 1,
+        )
+      ).length,
       3,
     )
     await h.store.upsertOAuthAccount({
       user_id: bob,
       platform: 'instagram',
       username: 'x',
-      instagram_user_id: '999',
-      instagram_scoped_id: '555',
-      instagram_account_type: 'BUSINESS',
-      encrypted_access_token: 'gAAAAA-x',
-      token_expires_at: NOW,
-      token_issued_at: NOW,
+      platform_user_id: '999',
+      platform_scoped_id: '555',
+      platform_attributes: { account_type: 'BUSINESS' },
+      credentials: credentialColumns(NOW, NOW, 'gAAAAA-x'),
       posts_count: 0,
       profile_url: 'x',
       profile_picture_url: null,
       now: NOW,
     })
     assert.equal(
-      (await h.store.revokeInstagramAccounts('27281358591558845', 'Again', NOW + 2)).length,
+      (await h.store.revokeByPlatformIdentity('instagram', '27281358591558845', 'Again', NOW + 2))
+        .length,
       0,
       'a replay changes nothing',
     )
@@ -41,41 +46,42 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
       user_id: alice,
       platform: 'instagram',
       username: 'shop',
-      instagram_user_id: '17841400000000001',
-      instagram_scoped_id: '27281358591558845',
-      instagram_account_type: 'BUSINESS',
-      encrypted_access_token: 'gAAAAA-new',
-      token_expires_at: NOW + 1000,
-      token_issued_at: NOW,
+      platform_user_id: '17841400000000001',
+      platform_scoped_id: '27281358591558845',
+      platform_attributes: { account_type: 'BUSINESS' },
+      credentials: credentialColumns(NOW + 1000, NOW, 'gAAAAA-new'),
       posts_count: 0,
       profile_url: 'x',
       profile_picture_url: null,
       now: NOW + 3,
     })
     assert.deepEqual(
-      (await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked', NOW + 4)).map(
-        (r) => r.id,
-      ),
+      (
+        await h.store.revokeByPlatformIdentity('instagram', '17841400000000001', 'Revoked', NOW + 4)
+      ).map((r) => r.id),
       [a],
     )
     const rows = await h.raw(
-      'SELECT id, status, encrypted_access_token, token_expires_at, is_active FROM user_social_accounts WHERE id IN (?, ?) ORDER BY id',
+      'SELECT id, status, encrypted_credentials, token_expires_at, refresh_token_expires_at, credentials_expire_at, is_active FROM user_social_accounts WHERE id IN (?, ?) ORDER BY id',
       [a, b].sort(),
     )
+    assert.equal(rows.length, 2)
     for (const row of rows)
       assert.deepEqual(
         { ...row, id: 'x' },
         {
           id: 'x',
           status: 'revoked',
-          encrypted_access_token: null,
+          encrypted_credentials: null,
           token_expires_at: null,
+          refresh_token_expires_at: null,
+          credentials_expire_at: null,
           is_active: 0,
         },
       )
     assert.equal(
       (
-        await h.raw('SELECT encrypted_access_token AS t FROM user_social_accounts WHERE id = ?', [
+        await h.raw('SELECT encrypted_credentials AS t FROM user_social_accounts WHERE id = ?', [
           other,
         ])
       )[0]?.t,
@@ -96,13 +102,14 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
       NOW,
     )
     await h.store.upsertMediaPage({ id: keep, user_id: alice }, 's', [media('9', NOW)], NOW)
-    assert.equal(await h.store.deleteInstagramUserData('17841400000000001'), 1)
+    assert.equal(await h.store.deleteByPlatformIdentity('instagram', '17841400000000001'), 1)
     assert.deepEqual(await h.raw('SELECT platform_media_id FROM media'), [
       { platform_media_id: '9' },
     ])
     const first = await h.store.recordDataDeletion({
       confirmation_code: 'CODE1',
-      instagram_user_id: '178',
+      platform: 'instagram',
+      platform_user_id: '178',
       status: 'completed',
       deleted_accounts: 1,
       requested_at: NOW,
@@ -110,7 +117,8 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
     })
     const again = await h.store.recordDataDeletion({
       confirmation_code: 'CODE2',
-      instagram_user_id: '178',
+      platform: 'instagram',
+      platform_user_id: '178',
       status: 'completed',
       deleted_accounts: 0,
       requested_at: NOW + 5,
@@ -124,7 +132,9 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
       ),
       [{ confirmation_code: 'CODE1', completed_at: NOW + 5, deleted_accounts: 1 }],
     )
-    assert.equal((await h.store.findDataDeletion('CODE1'))?.instagram_user_id, '178')
+    const found = await h.store.findDataDeletion('CODE1')
+    assert.equal(found?.platform, 'instagram')
+    assert.equal(found?.platform_user_id, '178')
     assert.equal(await h.store.findDataDeletion('CODE2'), null)
     assert.equal(await h.store.deleteUserSocialData(alice), 1)
     assert.deepEqual(await h.raw('SELECT id FROM user_social_accounts'), [])
@@ -142,29 +152,87 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
     })
     const otherRow = () =>
       h.raw(
-        'SELECT status, encrypted_access_token, is_active FROM user_social_accounts WHERE id = ?',
+        'SELECT status, encrypted_credentials, is_active FROM user_social_accounts WHERE id = ?',
         [other.id],
       )
-    const untouched = [{ status: 'active', encrypted_access_token: TOKEN, is_active: 1 }]
+    const untouched = [{ status: 'active', encrypted_credentials: TOKEN, is_active: 1 }]
     assert.deepEqual(
-      (await h.store.revokeInstagramAccounts('27281358591558845', 'Revoked', NOW + 1)).map(
-        (a) => a.id,
-      ),
+      (
+        await h.store.revokeByPlatformIdentity('instagram', '27281358591558845', 'Revoked', NOW + 1)
+      ).map((a) => a.id),
       [ig],
       'matched on the app-scoped id',
     )
     assert.deepEqual(await otherRow(), untouched)
     await h.store.upsertOAuthAccount({ ...oauthInput(alice, '4242'), now: NOW + 2 })
     assert.deepEqual(
-      (await h.store.revokeInstagramAccounts('4242', 'Revoked', NOW + 3)).map((a) => a.id),
+      (await h.store.revokeByPlatformIdentity('instagram', '4242', 'Revoked', NOW + 3)).map(
+        (a) => a.id,
+      ),
       [ig],
       'matched on the professional id',
     )
     assert.deepEqual(await otherRow(), untouched)
-    assert.equal(await h.store.deleteInstagramUserData('4242'), 1)
+    assert.equal(await h.store.deleteByPlatformIdentity('instagram', '4242'), 1)
     assert.deepEqual(
       (await h.raw('SELECT id FROM user_social_accounts')).map((r) => r.id),
       [other.id],
     )
+  })
+
+  test('another platform naming the same id revokes and deletes nothing of Instagram; its deletion record is its own', async () => {
+    const h = harness()
+    const alice = await user()
+    const ig = await account(alice) // platform_user_id 17841400000000001, scoped 27281358591558845
+    await h.store.upsertMediaPage({ id: ig, user_id: alice }, 's', [media('1', NOW)], NOW)
+    const row = () =>
+      h.raw(
+        'SELECT status, status_message, encrypted_credentials, credentials_version, token_expires_at, credentials_expire_at, is_active, updated_at FROM user_social_accounts WHERE id = ?',
+        [ig],
+      )
+    const before = await row()
+    assert.equal(before.length, 1)
+    for (const id of ['17841400000000001', '27281358591558845']) {
+      assert.deepEqual(
+        await h.store.revokeByPlatformIdentity('youtube', id, 'Revoked on YouTube', NOW + 1),
+        [],
+        `a YouTube revocation of ${id}`,
+      )
+      assert.equal(await h.store.deleteByPlatformIdentity('youtube', id), 0)
+    }
+    assert.deepEqual(await row(), before, 'the Instagram account is untouched')
+    assert.deepEqual(await h.raw('SELECT platform_media_id FROM media'), [
+      { platform_media_id: '1' },
+    ])
+    // one request per platform and id: the same id on two platforms is two requests
+    const record = {
+      status: 'completed' as const,
+      deleted_accounts: 0,
+      requested_at: NOW,
+      completed_at: NOW,
+    }
+    await h.store.recordDataDeletion({
+      ...record,
+      confirmation_code: 'IG1',
+      platform: 'instagram',
+      platform_user_id: '27281358591558845',
+    })
+    const yt = await h.store.recordDataDeletion({
+      ...record,
+      confirmation_code: 'YT1',
+      platform: 'youtube',
+      platform_user_id: '27281358591558845',
+    })
+    assert.equal(yt.confirmation_code, 'YT1', 'not the Instagram request')
+    assert.deepEqual(
+      await h.raw(
+        'SELECT confirmation_code, platform, platform_user_id FROM data_deletion_requests ORDER BY confirmation_code',
+      ),
+      [
+        { confirmation_code: 'IG1', platform: 'instagram', platform_user_id: '27281358591558845' },
+        { confirmation_code: 'YT1', platform: 'youtube', platform_user_id: '27281358591558845' },
+      ],
+    )
+    assert.equal((await h.store.findDataDeletion('YT1'))?.platform, 'youtube')
   })
 }

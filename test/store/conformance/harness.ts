@@ -2,7 +2,12 @@
  * The pieces every conformance file shares: the harness a backend supplies, the options of
  * `runStoreConformance`, and the fixtures (a fixed clock, media items, a user, an account).
  */
-import type { MediaInput, OAuthAccountInput, Store } from '../../../src/store/types.ts'
+import type {
+  CredentialColumns,
+  MediaInput,
+  OAuthAccountInput,
+  Store,
+} from '../../../src/store/types.ts'
 
 export interface StoreHarness {
   readonly store: Store
@@ -59,18 +64,36 @@ export function media(id: string, ts: number, extra: Partial<MediaInput> = {}): 
   }
 }
 
+/**
+ * Sealed-credential columns as a connection writes them (format 2), for a store that does not
+ * decrypt: `ciphertext` stands for the Fernet token. For Instagram the connection runs out when
+ * its access token does (`credentials_expire_at` = `token_expires_at`).
+ */
+export function credentialColumns(
+  expiresAt: number | null,
+  issuedAt: number,
+  ciphertext: string = TOKEN,
+): CredentialColumns {
+  return {
+    encrypted_credentials: ciphertext,
+    credentials_format: 2,
+    token_expires_at: expiresAt,
+    token_issued_at: issuedAt,
+    refresh_token_expires_at: null,
+    credentials_expire_at: expiresAt,
+  }
+}
+
 /** The `upsertOAuthAccount` input of `account()`, to vary in a case. */
 export function oauthInput(userId: string, igId = '17841400000000001'): OAuthAccountInput {
   return {
     user_id: userId,
     platform: 'instagram',
     username: 'shop',
-    instagram_user_id: igId,
-    instagram_scoped_id: '27281358591558845',
-    instagram_account_type: 'BUSINESS',
-    encrypted_access_token: TOKEN,
-    token_expires_at: NOW + 60 * DAY,
-    token_issued_at: NOW,
+    platform_user_id: igId,
+    platform_scoped_id: '27281358591558845',
+    platform_attributes: { account_type: 'BUSINESS' },
+    credentials: credentialColumns(NOW + 60 * DAY, NOW),
     posts_count: 3,
     profile_url: 'https://www.instagram.com/shop/',
     profile_picture_url: null,

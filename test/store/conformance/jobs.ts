@@ -1,7 +1,7 @@
 /** Conformance: renewal and sync claims and leases (`JobStore`). */
 import assert from 'node:assert/strict'
 import type { Conformance } from './harness.ts'
-import { DAY, NOW, TOKEN, oauthInput } from './harness.ts'
+import { DAY, NOW, TOKEN, credentialColumns, oauthInput } from './harness.ts'
 
 export function jobCases({ test, harness, user, account }: Conformance): void {
   test('renewal: claims are exclusive, completion is a compare-and-swap, failure holds a backoff', async () => {
@@ -30,22 +30,35 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
       h.store.claimDueRenewals(claim),
     ])
     assert.equal((first?.length ?? 0) + (second?.length ?? 0), 1, 'one claim wins')
+    const claimed = [...(first ?? []), ...(second ?? [])][0]
+    assert.ok(claimed !== undefined)
+    const version = claimed.credentials_version
     assert.equal(
       (await h.raw('SELECT renew_lease_until AS l FROM user_social_accounts'))[0]?.l,
       claim.leaseUntil,
     )
     const lost = await h.store.completeRenewal({
       accountId: id,
-      previousToken: 'gAAAAA-stale',
-      encryptedToken: 'gAAAAA-new',
-      expiresAt: 1,
-      issuedAt: 1,
+      expectedVersion: version - 1,
+      credentials: credentialColumns(1, 1, 'gAAAAA-new'),
       now: claim.now,
     })
-    assert.equal(lost, false, 'a stale previous token does not overwrite')
+    assert.equal(lost, false, 'a stale version does not overwrite')
+    assert.deepEqual(
+      await h.raw(
+        'SELECT encrypted_credentials, token_expires_at, credentials_version FROM user_social_accounts',
+      ),
+      [
+        {
+          encrypted_credentials: TOKEN,
+          token_expires_at: NOW + 60 * DAY,
+          credentials_version: version,
+        },
+      ],
+    )
     await h.store.failRenewal({
       accountId: id,
-      previousToken: TOKEN,
+      expectedVersion: version,
       status: 'degraded',
       message: 'later',
       retryAt: claim.now + 900_000,
@@ -53,14 +66,15 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     })
     assert.deepEqual(
       await h.raw(
-        'SELECT status, renewal_failures, renew_lease_until, encrypted_access_token FROM user_social_accounts',
+        'SELECT status, renewal_failures, renew_lease_until, encrypted_credentials, credentials_version FROM user_social_accounts',
       ),
       [
         {
           status: 'degraded',
           renewal_failures: 1,
           renew_lease_until: claim.now + 900_000,
-          encrypted_access_token: 'gAAAAA-encrypted',
+          encrypted_credentials: 'gAAAAA-encrypted',
+          credentials_version: version,
         },
       ],
     )
@@ -74,27 +88,39 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     assert.equal(
       await h.store.completeRenewal({
         accountId: id,
-        previousToken: 'gAAAAA-encrypted',
-        encryptedToken: 'gAAAAA-new',
-        expiresAt: 7,
-        issuedAt: 6,
+        expectedVersion: version,
+        credentials: credentialColumns(7, 6, 'gAAAAA-new'),
         now: 5,
       }),
       true,
     )
     assert.deepEqual(
       await h.raw(
-        'SELECT status, renewal_failures, renew_lease_until, encrypted_access_token, token_expires_at FROM user_social_accounts',
+        'SELECT status, renewal_failures, renew_lease_until, encrypted_credentials, credentials_format, token_expires_at, token_issued_at, credentials_expire_at, credentials_version FROM user_social_accounts',
       ),
       [
         {
           status: 'active',
           renewal_failures: 0,
           renew_lease_until: null,
-          encrypted_access_token: 'gAAAAA-new',
+          encrypted_credentials: 'gAAAAA-new',
+          credentials_format: 2,
           token_expires_at: 7,
+          token_issued_at: 6,
+          credentials_expire_at: 7,
+          credentials_version: version + 1,
         },
       ],
+    )
+    assert.equal(
+      await h.store.completeRenewal({
+        accountId: id,
+        expectedVersion: version,
+        credentials: credentialColumns(9, 8, 'gAAAAA-replayed'),
+        now: 6,
+      }),
+      false,
+      'the version moved: the same renewal applies once',
     )
     assert.deepEqual(
       (await h.store.markExpiredTokens(8, 'expired')).map((a) => [a.id, a.status]),
@@ -148,15 +174,21 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
       limit: 10,
     })
     assert.deepEqual(
-      claimed.map((a) => [a.id, a.encrypted_access_token]),
+      claimed.map((a) => [a.id, a.encrypted_credentials]),
       [[id, TOKEN]],
     )
+    const version = claimed[0]?.credentials_version ?? -1
     // Meta's deauthorize lands while the refresh is in flight (review D4), and the refresh then
     // fails with code 190: the revocation stands (purge keeps it only for the retention period)
-    await h.store.revokeInstagramAccounts('17841400000000001', 'Revoked on Instagram', now + 1)
+    await h.store.revokeByPlatformIdentity(
+      'instagram',
+      '17841400000000001',
+      'Revoked on Instagram',
+      now + 1,
+    )
     const onRevoked = await h.store.failRenewal({
       accountId: id,
-      previousToken: TOKEN,
+      expectedVersion: version,
       status: 'reauth_required',
       message: 'Reconnect',
       retryAt: now + 900_000,
@@ -164,7 +196,7 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     })
     const row = (accountId: string) =>
       h.raw(
-        'SELECT status, status_message, renewal_failures, renew_lease_until, encrypted_access_token, updated_at FROM user_social_accounts WHERE id = ?',
+        'SELECT status, status_message, renewal_failures, renew_lease_until, encrypted_credentials, updated_at FROM user_social_accounts WHERE id = ?',
         [accountId],
       )
     assert.deepEqual(await row(id), [
@@ -173,47 +205,67 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
         status_message: 'Revoked on Instagram',
         renewal_failures: 0,
         renew_lease_until: now + 120_000,
-        encrypted_access_token: null,
+        encrypted_credentials: null,
         updated_at: now + 1,
       },
     ])
     assert.equal(onRevoked, false, 'nothing recorded')
+    assert.ok(
+      Number(
+        (
+          await h.raw('SELECT credentials_version AS v FROM user_social_accounts WHERE id = ?', [
+            id,
+          ])
+        )[0]?.v,
+      ) > version,
+      'a revocation moves the version',
+    )
 
     // reconnected meanwhile (a new token, fresh state): the old renewal's failure is stale
     const other = await account(alice, '2')
-    await h.store.upsertOAuthAccount({
+    const before = (await h.store.getAccount(alice, other))?.credentials_version ?? -1
+    const reconnected = await h.store.upsertOAuthAccount({
       ...oauthInput(alice, '2'),
-      encrypted_access_token: 'gAAAAA-reconnected',
+      credentials: credentialColumns(NOW + 60 * DAY, NOW, 'gAAAAA-reconnected'),
       now: now + 3,
     })
-    const fail = (previousToken: string) =>
+    assert.notEqual(
+      reconnected.account.credentials_version,
+      before,
+      'a reconnection moves the version',
+    )
+    const fail = (expectedVersion: number) =>
       h.store.failRenewal({
         accountId: other,
-        previousToken,
+        expectedVersion,
         status: 'degraded',
         message: 'Token renewal will be retried',
         retryAt: now + 900_000,
         now: now + 4,
       })
-    assert.equal(await fail(TOKEN), false)
+    assert.equal(await fail(before), false)
     assert.deepEqual(await row(other), [
       {
         status: 'active',
         status_message: null,
         renewal_failures: 0,
         renew_lease_until: null,
-        encrypted_access_token: 'gAAAAA-reconnected',
+        encrypted_credentials: 'gAAAAA-reconnected',
         updated_at: now + 3,
       },
     ])
-    assert.equal(await fail('gAAAAA-reconnected'), true, 'the token it renewed')
+    assert.equal(
+      await fail(reconnected.account.credentials_version),
+      true,
+      'the version it renewed',
+    )
     assert.deepEqual(await row(other), [
       {
         status: 'degraded',
         status_message: 'Token renewal will be retried',
         renewal_failures: 1,
         renew_lease_until: now + 900_000,
-        encrypted_access_token: 'gAAAAA-reconnected',
+        encrypted_credentials: 'gAAAAA-reconnected',
         updated_at: now + 4,
       },
     ])

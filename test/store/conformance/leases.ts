@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import type { Conformance } from './harness.ts'
-import { DAY, NOW, TOKEN, media } from './harness.ts'
+import { DAY, NOW, TOKEN, credentialColumns, media } from './harness.ts'
 
 const LEASE = 300_000
 
@@ -125,7 +125,10 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
       limit: 1,
       owner: 'i-a:r1',
     }
-    assert.equal((await h.store.claimDueRenewals(claim))[0]?.renew_lease_owner, 'i-a:r1')
+    const [claimed] = await h.store.claimDueRenewals(claim)
+    assert.equal(claimed?.renew_lease_owner, 'i-a:r1')
+    assert.ok(claimed !== undefined)
+    const version = claimed.credentials_version
     const mine = { accountId: id, owner: 'i-a:r1' }
     const theirs = { accountId: id, owner: 'i-b:r2' }
     assert.equal(await h.store.renewAccountLease('renewal', theirs, now + 999_999), false)
@@ -133,7 +136,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.equal(await h.store.renewAccountLease('renewal', mine, now + 240_000), true)
     const fail = {
       accountId: id,
-      previousToken: TOKEN,
+      expectedVersion: version,
       status: 'degraded' as const,
       message: 'later',
       retryAt: now + 900_000,
@@ -142,21 +145,19 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.equal(await h.store.failRenewal({ ...fail, owner: theirs.owner }), false)
     const complete = {
       accountId: id,
-      previousToken: TOKEN,
-      encryptedToken: 'gAAAAA-new',
-      expiresAt: now + 60 * DAY,
-      issuedAt: now,
+      expectedVersion: version,
+      credentials: credentialColumns(now + 60 * DAY, now, 'gAAAAA-new'),
       now,
     }
     assert.equal(await h.store.completeRenewal({ ...complete, owner: theirs.owner }), false)
     assert.equal(await h.store.failRenewal({ ...fail, owner: mine.owner }), true)
     const [row] = await h.raw(
-      'SELECT renew_lease_until, renew_lease_owner, encrypted_access_token FROM user_social_accounts',
+      'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials FROM user_social_accounts',
     )
     assert.deepEqual(row, {
       renew_lease_until: now + 900_000,
       renew_lease_owner: null,
-      encrypted_access_token: TOKEN,
+      encrypted_credentials: TOKEN,
     })
     assert.equal(await h.store.completeRenewal({ ...complete, owner: mine.owner }), false, 'gone')
     assert.equal((await h.store.releaseOwned('i-a')).renewals, 0, 'the back-off stays')
@@ -169,13 +170,143 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.equal(again.length, 1)
     assert.equal(await h.store.completeRenewal({ ...complete, owner: 'i-a:r3' }), true)
     const [done] = await h.raw(
-      'SELECT renew_lease_until, renew_lease_owner, encrypted_access_token FROM user_social_accounts',
+      'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials, credentials_version FROM user_social_accounts',
     )
     assert.deepEqual(done, {
       renew_lease_until: null,
       renew_lease_owner: null,
-      encrypted_access_token: 'gAAAAA-new',
+      encrypted_credentials: 'gAAAAA-new',
+      credentials_version: version + 1,
     })
+  })
+
+  test('account lease: acquired only when free (a back-off counts as held), released only by its owner', async () => {
+    const h = harness()
+    const alice = await user()
+    const id = await account(alice)
+    const other = await account(alice, '2')
+    const mine = { accountId: id, owner: 'i-a:refresh-1' }
+    const theirs = { accountId: id, owner: 'i-b:refresh-2' }
+    const row = async (accountId = id) =>
+      (
+        await h.raw(
+          'SELECT renew_lease_until, renew_lease_owner, sync_lease_until, sync_lease_owner FROM user_social_accounts WHERE id = ?',
+          [accountId],
+        )
+      )[0]
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, NOW, NOW + LEASE, mine.owner),
+      true,
+    )
+    assert.deepEqual(await row(), {
+      renew_lease_until: NOW + LEASE,
+      renew_lease_owner: mine.owner,
+      sync_lease_until: null,
+      sync_lease_owner: null,
+    })
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, NOW + 1, NOW + 2 * LEASE, theirs.owner),
+      false,
+      'held',
+    )
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, NOW + 1, NOW + 2 * LEASE, mine.owner),
+      false,
+      'held, even by the same owner: one acquisition per lease',
+    )
+    assert.deepEqual(
+      await h.store
+        .claimDueRenewals({
+          now: NOW + 1,
+          dueBefore: NOW + 70 * DAY,
+          issuedBefore: NOW + 1,
+          leaseUntil: NOW + LEASE,
+          limit: 5,
+          owner: 'i-c:claim',
+        })
+        .then((accounts) => accounts.map((a) => a.id)),
+      [other],
+      'a renewal claim passes over the held one',
+    )
+    assert.equal(
+      await h.store.acquireAccountLease('sync', id, NOW + 1, NOW + LEASE, theirs.owner),
+      true,
+      'per kind',
+    )
+    assert.equal(await h.store.releaseAccountLease('renewal', theirs), false, 'not theirs')
+    assert.equal(
+      await h.store.releaseAccountLease('sync', mine),
+      false,
+      'the sync lease is not mine',
+    )
+    assert.deepEqual(await row(), {
+      renew_lease_until: NOW + LEASE,
+      renew_lease_owner: mine.owner,
+      sync_lease_until: NOW + LEASE,
+      sync_lease_owner: theirs.owner,
+    })
+    assert.equal(await h.store.releaseAccountLease('renewal', mine), true)
+    assert.equal(await h.store.releaseAccountLease('renewal', mine), false, 'released once')
+    assert.deepEqual(await row(), {
+      renew_lease_until: null,
+      renew_lease_owner: null,
+      sync_lease_until: NOW + LEASE,
+      sync_lease_owner: theirs.owner,
+    })
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, NOW + 2, NOW + LEASE, theirs.owner),
+      true,
+      'free again',
+    )
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, NOW + LEASE, NOW + 2 * LEASE, mine.owner),
+      true,
+      'an expired lease is taken over',
+    )
+    assert.equal(await h.store.releaseAccountLease('renewal', theirs), false, 'taken over')
+    assert.equal((await row())?.renew_lease_owner, mine.owner)
+
+    // a failed renewal's back-off (lease_until ahead, no owner) counts as held
+    const version = (await h.store.getAccount(alice, other))?.credentials_version ?? -1
+    assert.equal(
+      await h.store.failRenewal({
+        accountId: other,
+        expectedVersion: version,
+        status: 'degraded',
+        message: 'later',
+        retryAt: NOW + 900_000,
+        now: NOW + 1,
+      }),
+      true,
+    )
+    assert.deepEqual(await row(other), {
+      renew_lease_until: NOW + 900_000,
+      renew_lease_owner: null,
+      sync_lease_until: null,
+      sync_lease_owner: null,
+    })
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', other, NOW + 2, NOW + LEASE, mine.owner),
+      false,
+      'backing off',
+    )
+    assert.equal(
+      await h.store.releaseAccountLease('renewal', { accountId: other, owner: mine.owner }),
+      false,
+      'nobody owns a back-off: it cannot be released',
+    )
+    assert.equal((await row(other))?.renew_lease_until, NOW + 900_000)
+    assert.equal(
+      await h.store.acquireAccountLease(
+        'renewal',
+        other,
+        NOW + 900_000,
+        NOW + 900_000 + LEASE,
+        mine.owner,
+      ),
+      true,
+      'once the back-off is over',
+    )
   })
 
   test('webhook lease: a late finish after a takeover does not undo "delivered"', async () => {
@@ -259,7 +390,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.deepEqual(await h.store.releaseOwned('inst-1'), { syncs: 1, renewals: 2, webhooks: 1 })
     assert.deepEqual(
       await h.raw(
-        'SELECT id, sync_lease_until, sync_lease_owner, renew_lease_until, renew_lease_owner FROM user_social_accounts ORDER BY instagram_user_id',
+        'SELECT id, sync_lease_until, sync_lease_owner, renew_lease_until, renew_lease_owner FROM user_social_accounts ORDER BY platform_user_id',
       ),
       [
         {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import type { ImportedAccountInput } from '../../../src/store/types.ts'
 import type { Conformance } from './harness.ts'
-import { DAY, NOW, TOKEN, media } from './harness.ts'
+import { DAY, NOW, TOKEN, credentialColumns, media } from './harness.ts'
 
 export function maintenanceCases({ test, harness, user, account }: Conformance): void {
   test('purge: long-revoked accounts with their media, old finished deliveries, idle budgets', async () => {
@@ -12,7 +12,7 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
     const kept = await account(alice, '1')
     const old = await account(alice, '2')
     await h.store.upsertMediaPage({ id: old, user_id: alice }, 's', [media('1', NOW)], NOW)
-    await h.store.revokeInstagramAccounts('2', 'Revoked', NOW)
+    await h.store.revokeByPlatformIdentity('instagram', '2', 'Revoked', NOW)
     await h.store.enqueueWebhook({ id: 'evt_1', event_type: 'x', payload: '{}', now: NOW })
     await h.store.finishWebhookAttempt({
       id: 'evt_1',
@@ -87,7 +87,7 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
       account_type: 'oauth',
       username: 'shop',
       display_name: 'Shop',
-      instagram_user_id: '17841400000000001',
+      platform_user_id: '17841400000000001',
       encrypted_access_token: 'gAAAAA-imported',
       token_expires_at: NOW + 30 * DAY,
       token_issued_at: NOW - 30 * DAY,
@@ -104,7 +104,7 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
     })
     const accounts = () =>
       h.raw(
-        'SELECT user_id, platform, account_type, username, display_name, encrypted_access_token, token_expires_at, last_sync, posts_count, status, connected_at, is_active, import_fingerprint FROM user_social_accounts ORDER BY account_type, username',
+        'SELECT user_id, platform, account_type, username, display_name, platform_user_id, encrypted_credentials, credentials_format, token_expires_at, credentials_expire_at, last_sync, posts_count, status, connected_at, is_active, import_fingerprint FROM user_social_accounts ORDER BY account_type, username',
       )
     assert.equal(await h.store.importAccount(record(), true), 'created', 'a dry run says so')
     assert.deepEqual(await h.raw('SELECT id FROM users'), [], 'and writes nothing')
@@ -120,8 +120,12 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
       account_type: 'oauth',
       username: 'shop',
       display_name: 'Shop',
-      encrypted_access_token: 'gAAAAA-imported',
+      platform_user_id: '17841400000000001',
+      // the original app's bare token: format 1, readable as it was
+      encrypted_credentials: 'gAAAAA-imported',
+      credentials_format: 1,
       token_expires_at: NOW + 30 * DAY,
+      credentials_expire_at: NOW + 30 * DAY,
       last_sync: NOW - DAY,
       posts_count: 12,
       status: 'active',
@@ -137,14 +141,15 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
 
     // the service renewed the token and synced since the export
     assert.ok(created)
-    await h.store.completeRenewal({
-      accountId: created.id,
-      previousToken: 'gAAAAA-imported',
-      encryptedToken: 'gAAAAA-renewed',
-      expiresAt: NOW + 60 * DAY,
-      issuedAt: NOW,
-      now: NOW,
-    })
+    assert.equal(
+      await h.store.completeRenewal({
+        accountId: created.id,
+        expectedVersion: created.credentials_version,
+        credentials: credentialColumns(NOW + 60 * DAY, NOW, 'gAAAAA-renewed'),
+        now: NOW,
+      }),
+      true,
+    )
     await h.store.updateAccount(created.id, { last_sync: NOW, posts_count: 13, now: NOW })
     const stale = record({
       username: 'renamed',
@@ -159,8 +164,10 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
       {
         ...imported,
         username: 'renamed',
-        encrypted_access_token: 'gAAAAA-renewed',
+        encrypted_credentials: 'gAAAAA-renewed',
+        credentials_format: 2,
         token_expires_at: NOW + 60 * DAY,
+        credentials_expire_at: NOW + 60 * DAY,
         last_sync: NOW,
         posts_count: 13,
         import_fingerprint: 'fp2',
@@ -175,8 +182,14 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
     })
     assert.equal(await h.store.importAccount(longer, false), 'updated')
     assert.deepEqual(
-      (await accounts()).map((a) => [a.encrypted_access_token, a.token_expires_at, a.status]),
-      [['gAAAAA-longer', NOW + 90 * DAY, 'refresh_due']],
+      (await accounts()).map((a) => [
+        a.encrypted_credentials,
+        a.credentials_format,
+        a.token_expires_at,
+        a.credentials_expire_at,
+        a.status,
+      ]),
+      [['gAAAAA-longer', 1, NOW + 90 * DAY, NOW + 90 * DAY, 'refresh_due']],
     )
 
     // public profile links match on the username; an existing user is reused as it is
@@ -186,7 +199,7 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
         user_id: alice,
         account_type: 'public',
         username: 'nasa',
-        instagram_user_id: null,
+        platform_user_id: null,
         encrypted_access_token: null,
         token_expires_at: null,
         token_issued_at: null,
@@ -224,7 +237,7 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
     const rest = await h.store.listStoredTokens({ afterId: first[1]?.id ?? null, limit: 2 })
     assert.deepEqual(
       [...first, ...rest],
-      [...ids].sort().map((id) => ({ id, encrypted_access_token: TOKEN })),
+      [...ids].sort().map((id) => ({ id, encrypted_credentials: TOKEN })),
       'every token once, none of the link without one',
     )
     const replace = (previousToken: string) =>
@@ -238,8 +251,12 @@ export function maintenanceCases({ test, harness, user, account }: Conformance):
     assert.equal(await replace(TOKEN), true)
     assert.equal(await replace(TOKEN), false, 'once')
     assert.deepEqual(
-      await h.raw('SELECT encrypted_access_token FROM user_social_accounts WHERE id = ?', [ids[0]]),
-      [{ encrypted_access_token: 'gAAAAA-rotated' }],
+      await h.raw(
+        'SELECT encrypted_credentials, credentials_format FROM user_social_accounts WHERE id = ?',
+        [ids[0]],
+      ),
+      [{ encrypted_credentials: 'gAAAAA-rotated', credentials_format: 2 }],
+      're-encryption keeps the format',
     )
   })
 }

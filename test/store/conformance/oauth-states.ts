@@ -10,9 +10,11 @@ export function oauthStateCases({ test, harness, user }: Conformance): void {
     const record = {
       state_hash: 's1',
       user_id: userId,
-      provider: 'instagram',
+      platform: 'instagram',
       binding_hash: 'b1',
       return_mode: 'popup' as const,
+      // Instagram has no PKCE
+      encrypted_code_verifier: null,
       created_at: NOW,
       expires_at: NOW + 300_000,
     }
@@ -27,8 +29,19 @@ export function oauthStateCases({ test, harness, user }: Conformance): void {
     )
     assert.deepEqual(await h.raw('SELECT * FROM oauth_states'), [])
     await h.store.createOAuthState({ ...record, state_hash: 's2', expires_at: NOW })
-    await h.store.createOAuthState({ ...record, state_hash: 's3', expires_at: NOW + 1 })
+    // a PKCE platform's state keeps its encrypted verifier
+    const pkce = {
+      ...record,
+      state_hash: 's3',
+      platform: 'x',
+      encrypted_code_verifier: 'gAAAAA-verifier',
+      expires_at: NOW + 1,
+    }
+    await h.store.createOAuthState(pkce)
     assert.equal(await h.store.deleteExpiredOAuthStates(NOW), 1)
-    assert.deepEqual(await h.raw('SELECT state_hash FROM oauth_states'), [{ state_hash: 's3' }])
+    assert.deepEqual(await h.raw('SELECT state_hash, encrypted_code_verifier FROM oauth_states'), [
+      { state_hash: 's3', encrypted_code_verifier: 'gAAAAA-verifier' },
+    ])
+    assert.deepEqual(await h.store.consumeOAuthState('s3'), pkce)
   })
 }

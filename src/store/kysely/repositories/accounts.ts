@@ -14,7 +14,8 @@ import type {
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { conflict } from '../conflict.ts'
-import { NEW_ACCOUNT_JOB_STATE, toAccount } from '../rows.ts'
+import { insertEvents } from './outbox.ts'
+import { NEW_ACCOUNT_JOB_STATE, NO_CREDENTIALS, toAccount } from '../rows.ts'
 
 /**
  * The columns an `AccountPatch` sets: a revocation (Meta's deauthorize) stands until the person
@@ -73,16 +74,16 @@ export function createAccountRepository(
         .executeTakeFirst()
       return row === undefined ? null : toAccount(row)
     },
-    async upsertOAuthAccount(input: OAuthAccountInput) {
+    async upsertOAuthAccount(input: OAuthAccountInput, events) {
       const fields = {
         username: input.username,
         display_name: `@${input.username}`,
-        instagram_user_id: input.instagram_user_id,
-        instagram_scoped_id: input.instagram_scoped_id,
-        instagram_account_type: input.instagram_account_type,
-        encrypted_access_token: input.encrypted_access_token,
-        token_expires_at: input.token_expires_at,
-        token_issued_at: input.token_issued_at,
+        platform_user_id: input.platform_user_id,
+        platform_scoped_id: input.platform_scoped_id,
+        platform_attributes: JSON.stringify(input.platform_attributes),
+        ...input.credentials,
+        // new credentials: a renewal that read the old ones no longer applies (compare-and-swap)
+        credentials_version: sql<number>`${sql.ref('user_social_accounts.credentials_version')} + 1`,
         is_active: 1,
         posts_count: input.posts_count,
         status: 'active',
@@ -102,28 +103,39 @@ export function createAccountRepository(
       // one inserts and the other waits for it, then updates, instead of tripping the unique
       // index `user_social_accounts_oauth_unique`. The conflict target names that partial index's
       // columns and, as a literal, its condition, so that both databases infer it.
-      const row = await db
-        .insertInto('user_social_accounts')
-        .values({
-          id,
-          user_id: input.user_id,
-          platform: input.platform,
-          account_type: 'oauth',
-          connected_at: input.now,
-          last_sync: null,
-          ...NEW_ACCOUNT_JOB_STATE,
-          ...fields,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['user_id', 'platform', 'instagram_user_id'])
-            .where('account_type', '=', sql.lit('oauth'))
-            .doUpdateSet(fields),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      // an update keeps the stored id: the one made here lands only with an insert
-      return { account: toAccount(row), created: row.id === id }
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('user_social_accounts')
+          .values({
+            id,
+            user_id: input.user_id,
+            platform: input.platform,
+            account_type: 'oauth',
+            connected_at: input.now,
+            last_sync: null,
+            ...NEW_ACCOUNT_JOB_STATE,
+            ...fields,
+            credentials_version: 1,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['user_id', 'platform', 'platform_user_id'])
+              .where('account_type', '=', sql.lit('oauth'))
+              .doUpdateSet(fields),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow()
+        const account = toAccount(row)
+        // the event of this connection commits with it (the outbox)
+        if (events != null)
+          await insertEvents(
+            trx,
+            [events.account('account.connected', account, input.now)],
+            input.now,
+          )
+        // an update keeps the stored id: the one made here lands only with an insert
+        return { account, created: row.id === id }
+      })
     },
     async createPublicAccount(input: PublicAccountInput) {
       const id = randomUUID()
@@ -158,12 +170,11 @@ export function createAccountRepository(
               account_type: 'public',
               username: input.username,
               display_name: `@${input.username}`,
-              instagram_user_id: null,
-              instagram_scoped_id: null,
-              instagram_account_type: null,
-              encrypted_access_token: null,
-              token_expires_at: null,
-              token_issued_at: null,
+              platform_user_id: null,
+              platform_scoped_id: null,
+              platform_attributes: '{}',
+              ...NO_CREDENTIALS,
+              credentials_version: 0,
               is_active: 1,
               connected_at: input.now,
               last_sync: null,
@@ -199,7 +210,7 @@ export function createAccountRepository(
       await db
         .updateTable('user_social_accounts')
         .set({
-          status: sql<string>`case when token_expires_at <= ${dueBefore} then 'refresh_due' else 'active' end`,
+          status: sql<string>`case when credentials_expire_at <= ${dueBefore} then 'refresh_due' else 'active' end`,
           status_message: null,
           updated_at: now,
         })

@@ -2,82 +2,165 @@
  * @module store/kysely/repositories/deletions — `DeletionStore`: Meta's deauthorize and data
  * deletion, "delete all my data".
  */
-import type { ExpressionBuilder, Kysely } from 'kysely'
-import type { DeletionStore } from '../../types.ts'
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
+import type { DataDeletionRecord, DeletionStore } from '../../types.ts'
+import { insertEvents } from './outbox.ts'
 import type { Database } from '../schema.ts'
 import { toAccount } from '../rows.ts'
 
-/** Accounts connected to this Instagram user, matched on the professional or app-scoped id. */
-function ofInstagramUser(instagramId: string) {
+/**
+ * Accounts of `platform` connected to this platform user, matched on its account id or its scoped
+ * id (the ids may coincide with another platform's: the platform is always part of the match).
+ */
+function ofPlatformUser(platform: string, platformUserId: string) {
   return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
-    eb.or([eb('instagram_user_id', '=', instagramId), eb('instagram_scoped_id', '=', instagramId)])
+    eb.and([
+      eb('platform', '=', platform),
+      eb.or([
+        eb('platform_user_id', '=', platformUserId),
+        eb('platform_scoped_id', '=', platformUserId),
+      ]),
+    ])
+}
+
+/**
+ * Records a completed data-deletion request; a repeated request for the same platform user keeps
+ * its first confirmation code, with the new completion time and the accounts added up.
+ */
+async function recordDeletion(
+  trx: Kysely<Database>,
+  record: DataDeletionRecord,
+): Promise<DataDeletionRecord> {
+  const existing = await trx
+    .selectFrom('data_deletion_requests')
+    .selectAll()
+    .where('platform', '=', record.platform)
+    .where('platform_user_id', '=', record.platform_user_id)
+    .executeTakeFirst()
+  if (existing === undefined) {
+    await trx.insertInto('data_deletion_requests').values(record).execute()
+    return record
+  }
+  const deleted = existing.deleted_accounts + record.deleted_accounts
+  await trx
+    .updateTable('data_deletion_requests')
+    .set({ completed_at: record.completed_at, deleted_accounts: deleted })
+    .where('confirmation_code', '=', existing.confirmation_code)
+    .execute()
+  return {
+    ...record,
+    confirmation_code: existing.confirmation_code,
+    requested_at: existing.requested_at,
+    deleted_accounts: deleted,
+  }
 }
 
 export function createDeletionRepository(db: Kysely<Database>): DeletionStore {
   return {
-    async revokeInstagramAccounts(instagramId, message, now) {
-      const rows = await db
-        .updateTable('user_social_accounts')
-        .set({
-          status: 'revoked',
-          status_message: message,
-          encrypted_access_token: null,
-          token_expires_at: null,
-          is_active: 0,
-          sync_run_id: null,
-          sync_cursor: null,
-          updated_at: now,
+    async revokeByPlatformIdentity(platform, platformUserId, message, now, events) {
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .updateTable('user_social_accounts')
+          .set({
+            status: 'revoked',
+            status_message: message,
+            encrypted_credentials: null,
+            credentials_format: 1,
+            credentials_version: sql<number>`credentials_version + 1`,
+            token_expires_at: null,
+            refresh_token_expires_at: null,
+            credentials_expire_at: null,
+            is_active: 0,
+            sync_run_id: null,
+            sync_cursor: null,
+            updated_at: now,
+          })
+          .where('account_type', '=', 'oauth')
+          .where('status', '!=', 'revoked')
+          .where(ofPlatformUser(platform, platformUserId))
+          .returningAll()
+          .execute()
+        // one event per account this revocation changed (a replay changes none: no event)
+        const revoked = rows.map(toAccount)
+        if (events)
+          await insertEvents(
+            trx,
+            revoked.map((a) => events.account('account.revoked', a, now)),
+            now,
+          )
+        return revoked
+      })
+    },
+    async deleteByPlatformIdentity(platform, platformUserId) {
+      const result = await db
+        .deleteFrom('user_social_accounts')
+        .where(ofPlatformUser(platform, platformUserId))
+        .executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+    async deleteUserSocialData(userId, now, events) {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .deleteFrom('user_social_accounts')
+          .where('user_id', '=', userId)
+          .executeTakeFirst()
+        const deleted = Number(result.numDeletedRows)
+        if (events && now !== undefined)
+          await insertEvents(
+            trx,
+            [
+              events.dataDeleted(
+                { reason: 'user_request', user_id: userId, deleted_accounts: deleted },
+                now,
+              ),
+            ],
+            now,
+          )
+        return deleted
+      })
+    },
+    async deletePlatformUserData(input, events) {
+      // the deletion, its confirmation record and its event: one transaction
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .deleteFrom('user_social_accounts')
+          .where(ofPlatformUser(input.platform, input.platformUserId))
+          .executeTakeFirst()
+        const deleted = Number(result.numDeletedRows)
+        const record = await recordDeletion(trx, {
+          confirmation_code: input.confirmationCode,
+          platform: input.platform,
+          platform_user_id: input.platformUserId,
+          status: 'completed',
+          deleted_accounts: deleted,
+          requested_at: input.now,
+          completed_at: input.now,
         })
-        .where('account_type', '=', 'oauth')
-        // the id columns may hold another provider's ids: a Meta deauthorize is about Instagram's
-        .where('platform', '=', 'instagram')
-        .where('status', '!=', 'revoked')
-        .where(ofInstagramUser(instagramId))
-        .returningAll()
-        .execute()
-      return rows.map(toAccount)
-    },
-    async deleteInstagramUserData(instagramId) {
-      const result = await db
-        .deleteFrom('user_social_accounts')
-        .where('platform', '=', 'instagram')
-        .where(ofInstagramUser(instagramId))
-        .executeTakeFirst()
-      return Number(result.numDeletedRows)
-    },
-    async deleteUserSocialData(userId) {
-      const result = await db
-        .deleteFrom('user_social_accounts')
-        .where('user_id', '=', userId)
-        .executeTakeFirst()
-      return Number(result.numDeletedRows)
+        if (events)
+          await insertEvents(
+            trx,
+            [
+              events.dataDeleted(
+                {
+                  reason: `${input.platform}_data_deletion_request`,
+                  platform: input.platform,
+                  platform_user_id: input.platformUserId,
+                  ...(input.platform === 'instagram'
+                    ? { instagram_user_id: input.platformUserId }
+                    : {}),
+                  confirmation_code: record.confirmation_code,
+                  deleted_accounts: deleted,
+                },
+                input.now,
+              ),
+            ],
+            input.now,
+          )
+        return { deleted, record }
+      })
     },
     async recordDataDeletion(record) {
-      return db.transaction().execute(async (trx) => {
-        const existing = await trx
-          .selectFrom('data_deletion_requests')
-          .selectAll()
-          .where('instagram_user_id', '=', record.instagram_user_id)
-          .executeTakeFirst()
-        if (existing === undefined) {
-          await trx.insertInto('data_deletion_requests').values(record).execute()
-          return record
-        }
-        await trx
-          .updateTable('data_deletion_requests')
-          .set({
-            completed_at: record.completed_at,
-            deleted_accounts: existing.deleted_accounts + record.deleted_accounts,
-          })
-          .where('confirmation_code', '=', existing.confirmation_code)
-          .execute()
-        return {
-          ...record,
-          confirmation_code: existing.confirmation_code,
-          requested_at: existing.requested_at,
-          deleted_accounts: existing.deleted_accounts + record.deleted_accounts,
-        }
-      })
+      return db.transaction().execute((trx) => recordDeletion(trx, record))
     },
     async findDataDeletion(code) {
       const row = await db

@@ -2,14 +2,21 @@
  * @module store/kysely/repositories/jobs — `JobStore`: renewal and sync claims, leases and their
  * outcomes.
  */
-import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely'
-import type { AccountLeaseKind, JobStore, SocialAccountRecord } from '../../types.ts'
+import {
+  sql,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SelectQueryBuilder,
+} from 'kysely'
+import type { AccountLeaseKind, EventMaker, JobStore, SocialAccountRecord } from '../../types.ts'
 import { MAX_SYNC_DELAY_MS } from '../../../socials/platform-backoff.ts'
 import { isInstanceId, leaseOwner } from '../../leases.ts'
-import type { Database } from '../schema.ts'
+import type { Database, SocialAccountsTable } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { toAccount } from '../rows.ts'
 import { accountPatchSet } from './accounts.ts'
+import { insertEvents } from './outbox.ts'
 
 const COLUMNS = {
   renewal: { until: 'renew_lease_until', owner: 'renew_lease_owner' },
@@ -20,6 +27,12 @@ const COLUMNS = {
 function leaseFree(column: 'renew_lease_until' | 'sync_lease_until', now: number) {
   return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
     eb.or([eb(column, 'is', null), eb(column, '<=', now)])
+}
+
+/** The connection can still be kept alive at `now` (a refresh token may outlive its access token). */
+function connectionAlive(now: number) {
+  return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
+    eb.or([eb('credentials_expire_at', 'is', null), eb('credentials_expire_at', '>', now)])
 }
 
 /** The owner a claim writes: the caller's, or a fresh one (`<anonymous instance>:<run>`). */
@@ -53,9 +66,9 @@ export function createJobRepository(
           .selectFrom('user_social_accounts')
           .select('id')
           .where('account_type', '=', 'oauth')
-          .where('encrypted_access_token', 'is not', null)
+          .where('encrypted_credentials', 'is not', null)
           .where('status', 'not in', ['revoked', 'reauth_required'])
-          .where('token_expires_at', '>', claim.now)
+          .where(connectionAlive(claim.now))
           .where(leaseFree(column, claim.now)),
       ).limit(claim.limit)
       if (options.lockRows === true) candidates = candidates.forUpdate().skipLocked()
@@ -73,22 +86,61 @@ export function createJobRepository(
     })
   }
 
+  /** The account's status before a change in `trx` (PostgreSQL: its row locked until commit). */
+  async function statusOf(trx: Kysely<Database>, accountId: string): Promise<string | null> {
+    let query = trx.selectFrom('user_social_accounts').select('status').where('id', '=', accountId)
+    if (options.lockRows === true) query = query.forUpdate()
+    return (await query.executeTakeFirst())?.status ?? null
+  }
+
+  /**
+   * The event of a change made in `trx`, derived from what it actually did: a row that became
+   * `reauth_required` (from any other state) makes `account.reauth_required`; nothing else does.
+   */
+  async function transitionEvents(
+    trx: Kysely<Database>,
+    before: string | null,
+    rows: readonly Selectable<SocialAccountsTable>[],
+    events: EventMaker | null | undefined,
+    now: number,
+  ): Promise<void> {
+    const [row] = rows
+    if (!events || row === undefined) return
+    if (row.status === 'reauth_required' && before !== 'reauth_required')
+      await insertEvents(trx, [events.account('account.reauth_required', toAccount(row), now)], now)
+  }
+
+  async function acquire(
+    kind: AccountLeaseKind,
+    accountId: string,
+    now: number,
+    leaseUntil: number,
+    owner: string | undefined,
+  ): Promise<boolean> {
+    const result = await db
+      .updateTable('user_social_accounts')
+      .set({ [COLUMNS[kind].until]: leaseUntil, [COLUMNS[kind].owner]: claimOwner(owner) })
+      .where('id', '=', accountId)
+      .where(leaseFree(COLUMNS[kind].until, now))
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
   return {
     async claimDueRenewals(claim) {
       return leaseAccounts('renewal', claim, (due) =>
         due
-          .where('token_expires_at', '<=', claim.dueBefore)
+          .where('credentials_expire_at', '<=', claim.dueBefore)
           .where('token_issued_at', '<=', claim.issuedBefore)
-          .orderBy('token_expires_at'),
+          .orderBy('credentials_expire_at'),
       )
     },
     async completeRenewal(input) {
       const result = await db
         .updateTable('user_social_accounts')
         .set({
-          encrypted_access_token: input.encryptedToken,
-          token_expires_at: input.expiresAt,
-          token_issued_at: input.issuedAt,
+          ...input.credentials,
+          credentials_version: input.expectedVersion + 1,
           renew_lease_until: null,
           renew_lease_owner: null,
           renewal_failures: 0,
@@ -100,46 +152,59 @@ export function createJobRepository(
           updated_at: input.now,
         })
         .where('id', '=', input.accountId)
-        .where('encrypted_access_token', '=', input.previousToken)
+        .where('credentials_version', '=', input.expectedVersion)
         .$if(input.owner !== undefined, (q) => q.where('renew_lease_owner', '=', input.owner ?? ''))
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },
     async failRenewal(input) {
-      const result = await db
-        .updateTable('user_social_accounts')
-        .set((eb) => ({
-          // the back-off hold: nobody owns it, so a stopping instance does not release it
-          renew_lease_until: input.retryAt,
-          renew_lease_owner: null,
-          renewal_failures: eb('renewal_failures', '+', 1),
-          status: input.status,
-          status_message: input.message,
-          updated_at: input.now,
-        }))
-        .where('id', '=', input.accountId)
-        // a deauthorize that landed mid-renewal stands (purge keeps revoked rows only for the
-        // retention period), and a reconnection's new token is not this failure's business
-        .where('status', '!=', 'revoked')
-        .$if(input.owner !== undefined, (q) => q.where('renew_lease_owner', '=', input.owner ?? ''))
-        .where((eb) =>
-          input.previousToken === null
-            ? eb('encrypted_access_token', 'is', null)
-            : eb('encrypted_access_token', '=', input.previousToken),
-        )
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) === 1
+      return db.transaction().execute(async (trx) => {
+        const before = await statusOf(trx, input.accountId)
+        const rows = await trx
+          .updateTable('user_social_accounts')
+          .set((eb) => ({
+            // the back-off hold: nobody owns it, so a stopping instance does not release it
+            renew_lease_until: input.retryAt,
+            renew_lease_owner: null,
+            renewal_failures: eb('renewal_failures', '+', 1),
+            status: input.status,
+            status_message: input.message,
+            updated_at: input.now,
+          }))
+          .where('id', '=', input.accountId)
+          // a deauthorize that landed mid-renewal stands (purge keeps revoked rows only for the
+          // retention period), and a reconnection's new credentials are not this failure's business
+          .where('status', '!=', 'revoked')
+          .$if(input.owner !== undefined, (q) =>
+            q.where('renew_lease_owner', '=', input.owner ?? ''),
+          )
+          .where('credentials_version', '=', input.expectedVersion)
+          .returningAll()
+          .execute()
+        await transitionEvents(trx, before, rows, input.events, input.now)
+        return rows.length === 1
+      })
     },
-    async markExpiredTokens(now, message) {
-      const rows = await db
-        .updateTable('user_social_accounts')
-        .set({ status: 'reauth_required', status_message: message, updated_at: now })
-        .where('account_type', '=', 'oauth')
-        .where('token_expires_at', '<=', now)
-        .where('status', 'not in', ['revoked', 'reauth_required'])
-        .returningAll()
-        .execute()
-      return rows.map(toAccount)
+    async markExpiredTokens(now, message, events) {
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .updateTable('user_social_accounts')
+          .set({ status: 'reauth_required', status_message: message, updated_at: now })
+          .where('account_type', '=', 'oauth')
+          .where('credentials_expire_at', '<=', now)
+          .where('status', 'not in', ['revoked', 'reauth_required'])
+          .returningAll()
+          .execute()
+        // every row returned changed into reauth_required: one event each
+        const expired = rows.map(toAccount)
+        if (events)
+          await insertEvents(
+            trx,
+            expired.map((a) => events.account('account.reauth_required', a, now)),
+            now,
+          )
+        return expired
+      })
     },
     async markRefreshDue(dueBefore, now) {
       const result = await db
@@ -147,9 +212,9 @@ export function createJobRepository(
         .set({ status: 'refresh_due', updated_at: now })
         .where('account_type', '=', 'oauth')
         .where('status', '=', 'active')
-        .where('encrypted_access_token', 'is not', null)
-        .where('token_expires_at', '<=', dueBefore)
-        .where('token_expires_at', '>', now)
+        .where('encrypted_credentials', 'is not', null)
+        .where('credentials_expire_at', '<=', dueBefore)
+        .where('credentials_expire_at', '>', now)
         .executeTakeFirst()
       return Number(result.numUpdatedRows)
     },
@@ -171,11 +236,17 @@ export function createJobRepository(
       )
     },
     async acquireSyncLease(accountId, now, leaseUntil, owner) {
+      return acquire('sync', accountId, now, leaseUntil, owner)
+    },
+    async acquireAccountLease(kind, accountId, now, leaseUntil, owner) {
+      return acquire(kind, accountId, now, leaseUntil, owner)
+    },
+    async releaseAccountLease(kind, lease) {
       const result = await db
         .updateTable('user_social_accounts')
-        .set({ sync_lease_until: leaseUntil, sync_lease_owner: claimOwner(owner) })
-        .where('id', '=', accountId)
-        .where(leaseFree('sync_lease_until', now))
+        .set({ [COLUMNS[kind].until]: null, [COLUMNS[kind].owner]: null })
+        .where('id', '=', lease.accountId)
+        .where(COLUMNS[kind].owner, '=', lease.owner)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },
@@ -198,14 +269,19 @@ export function createJobRepository(
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },
-    async releaseSyncLease(lease, patch) {
-      const result = await db
-        .updateTable('user_social_accounts')
-        .set({ ...accountPatchSet(patch), sync_lease_until: null, sync_lease_owner: null })
-        .where('id', '=', lease.accountId)
-        .where('sync_lease_owner', '=', lease.owner)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) === 1
+    async releaseSyncLease(lease, patch, events) {
+      return db.transaction().execute(async (trx) => {
+        const before = await statusOf(trx, lease.accountId)
+        const rows = await trx
+          .updateTable('user_social_accounts')
+          .set({ ...accountPatchSet(patch), sync_lease_until: null, sync_lease_owner: null })
+          .where('id', '=', lease.accountId)
+          .where('sync_lease_owner', '=', lease.owner)
+          .returningAll()
+          .execute()
+        await transitionEvents(trx, before, rows, events, patch.now)
+        return rows.length === 1
+      })
     },
     async releaseOwned(instanceId) {
       if (!isInstanceId(instanceId))

@@ -31,17 +31,21 @@ export function createMaintenanceRepository(
           .where('account_type', '=', input.account_type)
         match =
           input.account_type === 'oauth'
-            ? match.where('instagram_user_id', '=', input.instagram_user_id)
+            ? match.where('platform_user_id', '=', input.platform_user_id)
             : match.where('username', '=', input.username)
         const existing = await match.executeTakeFirst()
         if (existing?.import_fingerprint === input.import_fingerprint) return 'unchanged'
         const fields = {
           username: input.username,
           display_name: input.display_name,
-          instagram_user_id: input.instagram_user_id,
-          encrypted_access_token: input.encrypted_access_token,
+          platform_user_id: input.platform_user_id,
+          // the original app's bare token (format 1), its lifetime beside it
+          encrypted_credentials: input.encrypted_access_token,
+          credentials_format: 1,
           token_expires_at: input.token_expires_at,
           token_issued_at: input.token_issued_at,
+          refresh_token_expires_at: null,
+          credentials_expire_at: input.token_expires_at,
           is_active: input.is_active ? 1 : 0,
           connected_at: input.connected_at,
           last_sync: input.last_sync,
@@ -60,13 +64,19 @@ export function createMaintenanceRepository(
                 ...fields,
                 ...(keepToken
                   ? {
-                      encrypted_access_token: existing.encrypted_access_token,
+                      encrypted_credentials: existing.encrypted_credentials,
+                      credentials_format: existing.credentials_format,
                       token_expires_at: existing.token_expires_at,
                       token_issued_at: existing.token_issued_at,
+                      refresh_token_expires_at: existing.refresh_token_expires_at,
+                      credentials_expire_at: existing.credentials_expire_at,
                       status: existing.status,
                       status_message: existing.status_message,
                     }
-                  : { next_sync_at: null }),
+                  : {
+                      next_sync_at: null,
+                      credentials_version: sql<number>`credentials_version + 1`,
+                    }),
                 ...(keepSync
                   ? { last_sync: existing.last_sync, posts_count: existing.posts_count }
                   : {}),
@@ -85,8 +95,9 @@ export function createMaintenanceRepository(
               user_id: input.user_id,
               platform: input.platform,
               account_type: input.account_type,
-              instagram_scoped_id: null,
-              instagram_account_type: null,
+              platform_scoped_id: null,
+              platform_attributes: '{}',
+              credentials_version: 1,
               profile_picture_url: null,
               updated_at: input.now,
               ...NEW_ACCOUNT_JOB_STATE,
@@ -141,22 +152,24 @@ export function createMaintenanceRepository(
     async listStoredTokens({ afterId, limit }) {
       let query = db
         .selectFrom('user_social_accounts')
-        .select(['id', 'encrypted_access_token'])
-        .where('encrypted_access_token', 'is not', null)
+        .select(['id', 'encrypted_credentials'])
+        .where('encrypted_credentials', 'is not', null)
       if (afterId !== null) query = query.where('id', '>', afterId)
       const rows = await query.orderBy('id').limit(limit).execute()
       return rows.flatMap((row) =>
-        row.encrypted_access_token === null
+        row.encrypted_credentials === null
           ? []
-          : [{ id: row.id, encrypted_access_token: row.encrypted_access_token }],
+          : [{ id: row.id, encrypted_credentials: row.encrypted_credentials }],
       )
     },
     async replaceToken(input) {
       const result = await db
         .updateTable('user_social_accounts')
-        .set({ encrypted_access_token: input.encryptedToken, updated_at: input.now })
+        // the same credentials under the first key: the version stays (a renewal that read them
+        // may still write its newer ones)
+        .set({ encrypted_credentials: input.encryptedToken, updated_at: input.now })
         .where('id', '=', input.accountId)
-        .where('encrypted_access_token', '=', input.previousToken)
+        .where('encrypted_credentials', '=', input.previousToken)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },

@@ -2,11 +2,41 @@
  * @module store/kysely/repositories/outbox — `OutboxStore`: webhook deliveries, leased and retried.
  */
 import type { Kysely } from 'kysely'
-import type { OutboxStore } from '../../types.ts'
+import type { OutboxEvent, OutboxStore } from '../../types.ts'
 import { leaseOwner } from '../../leases.ts'
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { toWebhook } from '../rows.ts'
+
+/**
+ * Writes events into the outbox on `db` — the transaction of the change they report, so that
+ * both commit or neither does.
+ */
+export async function insertEvents(
+  db: Kysely<Database>,
+  events: readonly OutboxEvent[],
+  now: number,
+): Promise<void> {
+  if (events.length === 0) return
+  await db
+    .insertInto('webhook_deliveries')
+    .values(
+      events.map((event) => ({
+        id: event.id,
+        event_type: event.event_type,
+        payload: event.payload,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: null,
+        lease_owner: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .execute()
+}
 
 export function createOutboxRepository(
   db: Kysely<Database>,
@@ -14,22 +44,17 @@ export function createOutboxRepository(
 ): OutboxStore {
   return {
     async enqueueWebhook(input) {
-      await db
-        .insertInto('webhook_deliveries')
-        .values({
-          id: input.id,
-          event_type: input.event_type,
-          payload: input.payload,
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: input.now,
-          lease_until: null,
-          lease_owner: null,
-          last_error: null,
-          created_at: input.now,
-          updated_at: input.now,
-        })
-        .execute()
+      await insertEvents(
+        db,
+        [
+          {
+            id: input.id,
+            event_type: input.event_type as OutboxEvent['event_type'],
+            payload: input.payload,
+          },
+        ],
+        input.now,
+      )
     },
     async claimDueWebhooks(claim) {
       const owner = claim.owner ?? leaseOwner('anonymous')
