@@ -77,8 +77,9 @@ async function duePlan(
   sqlitePath: string,
   now: number,
 ): Promise<string> {
-  // the claim of `claimDueRenewals` (repositories/jobs.ts), as it reaches the database
-  const due = `SELECT id FROM user_social_accounts WHERE account_type = 'oauth' AND encrypted_credentials IS NOT NULL AND status NOT IN ('revoked', 'reauth_required') AND (credentials_expire_at IS NULL OR credentials_expire_at > ${now}) AND (renew_lease_until IS NULL OR renew_lease_until <= ${now}) AND credentials_expire_at <= ${now + 30 * DAY} AND token_issued_at <= ${now - MIN_TOKEN_AGE_MS} ORDER BY credentials_expire_at LIMIT 50`
+  // the claim of `claimDueRenewals` (repositories/jobs.ts), as it reaches the database: the
+  // account (driving, through its renewal index) crossed with its renewal job row (0011)
+  const due = `SELECT account_jobs.account_id FROM user_social_accounts CROSS JOIN account_jobs WHERE account_jobs.account_id = user_social_accounts.id AND account_jobs.kind = 'renewal' AND user_social_accounts.account_type = 'oauth' AND user_social_accounts.encrypted_credentials IS NOT NULL AND user_social_accounts.status NOT IN ('revoked', 'reauth_required') AND (user_social_accounts.credentials_expire_at IS NULL OR user_social_accounts.credentials_expire_at > ${now}) AND (account_jobs.lease_until IS NULL OR account_jobs.lease_until <= ${now}) AND user_social_accounts.credentials_expire_at <= ${now + 30 * DAY} AND user_social_accounts.token_issued_at <= ${now - MIN_TOKEN_AGE_MS} ORDER BY user_social_accounts.credentials_expire_at LIMIT 50`
   if (databaseUrl === null) {
     const db = new Database(sqlitePath, { readonly: true })
     const plan = db.prepare(`EXPLAIN QUERY PLAN ${due}`).all() as { detail: string }[]
@@ -149,15 +150,17 @@ export async function renewalBenchmark(
       'status',
       'profile_url',
       'updated_at',
-      'next_sync_at',
     ]
     const rows: Row[] = []
+    // each OAuth account's two job rows (migration 0011), as the store makes them with it
+    const jobs: Row[] = []
     for (let i = 0; i < ACCOUNTS; i++) {
       const due = i < DUE
       const expiresAt = due ? now + 10 * DAY - i : now + 40 * DAY + (i % 19) * DAY
       const emulatorUser = due ? bench.emulator.state.userByIndex(100_000 + i) : undefined
+      const id = randomUUID()
       rows.push([
-        randomUUID(),
+        id,
         userIds[i % USERS],
         'instagram',
         'oauth',
@@ -175,10 +178,18 @@ export async function renewalBenchmark(
         'active',
         `https://www.instagram.com/acct_${i}/`,
         now,
-        now + 365 * DAY, // no scheduled sync in this benchmark
       ])
+      jobs.push([id, 'sync', now + 365 * DAY]) // no scheduled sync in this benchmark
+      jobs.push([id, 'renewal', null])
     }
     await bulkInsert(databaseUrl, sqlitePath, 'user_social_accounts', columns, rows)
+    await bulkInsert(
+      databaseUrl,
+      sqlitePath,
+      'account_jobs',
+      ['account_id', 'kind', 'next_run_at'],
+      jobs,
+    )
     line(
       `renewal ${backend}: store filled`,
       `${fmt(ACCOUNTS)} accounts (${fmt(DUE)} due) and ${fmt(USERS)} users in ${fmt(performance.now() - started)} ms`,

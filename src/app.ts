@@ -222,7 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             config: igConfig,
             fetch: fetchImpl,
             now: () => clock.now(),
-            beforeCall: () => governor.beforeCall(accountId),
+            beforeCall: (endpoint) => governor.beforeCall(accountId, endpoint),
             onCall: async (info) => {
               onCall?.()
               await governor.afterCall(accountId, info)

@@ -70,10 +70,14 @@ export function createThrottle(store: Store, clock: Clock): Throttle {
         .slice(0, 22)
       const now = clock.now()
       const verdict = await store.reserveApiCall({
-        scope: `http:${name}:${key}`,
+        parts: [
+          {
+            scope: `http:${name}:${key}`,
+            window: { kind: 'rolling', ms: rule.windowMs },
+            cap: rule.limit,
+          },
+        ],
         blockedBy: [],
-        cap: rule.limit,
-        windowMs: rule.windowMs,
         now,
       })
       if (verdict.allowed) return

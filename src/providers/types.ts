@@ -190,6 +190,13 @@ export interface BudgetSpec {
    * platform announces stop them). A configuration may override it (`ProviderPacing.limits`).
    */
   readonly limit: number | null
+  /**
+   * Which calls a `per: 'app'` budget counts. `app_calls` (the default): the calls made with the
+   * app's own credentials (Instagram's hour, X's app-only 15 minutes). `every_call`: every call,
+   * whichever account's token makes it (YouTube's project quota, X's monthly caps). Ignored for
+   * `per: 'account'`, which counts that account's calls.
+   */
+  readonly counts?: 'app_calls' | 'every_call'
 }
 
 export interface ProviderBudgets {

@@ -15,17 +15,15 @@
  * first. Both follow Temporal's "compatible" disambiguation.
  */
 import type { BudgetWindow } from '../providers/types.ts'
-import type { WindowCounts, WindowVerdict } from '../store/sliding-window.ts'
+import type { WindowBounds } from '../store/sliding-window.ts'
+
+/** The store decides fixed-window calls; re-exported here beside the windows' arithmetic. */
+export { admitFixedWindowCall } from '../store/sliding-window.ts'
+export type { WindowBounds } from '../store/sliding-window.ts'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
-
-/** A window: from `start` (included) to `end` (excluded), epoch milliseconds. */
-export interface WindowBounds {
-  readonly start: number
-  readonly end: number
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
@@ -169,25 +167,5 @@ export function describeWindow(window: BudgetWindow): string {
       return `per day (midnight ${window.timeZone})`
     case 'monthly':
       return `per month (the 1st, midnight ${window.timeZone})`
-  }
-}
-
-/**
- * Decides a call of `cost` units in the fixed window `bounds` (daily, monthly) given the scope's
- * stored counters — the same `api_budgets` columns the sliding counter uses: `window_start` is the
- * window's start and `window_calls` the units spent in it (a row from an earlier window counts as
- * empty). `cap` `null`: only counted. Refused: nothing changes; `retryAt` is the window's end.
- */
-export function admitFixedWindowCall(
-  row: WindowCounts | undefined,
-  bounds: WindowBounds,
-  cap: number | null,
-  cost = 1,
-): WindowVerdict {
-  const spent = row?.window_start === bounds.start ? row.window_calls : 0
-  if (cap !== null && spent + cost > cap) return { allowed: false, retryAt: bounds.end }
-  return {
-    allowed: true,
-    counts: { window_start: bounds.start, window_calls: spent + cost, previous_window_calls: 0 },
   }
 }

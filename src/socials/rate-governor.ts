@@ -17,9 +17,14 @@
  *   (`MAX_PLATFORM_BACKOFF_MS`, red team F4). A longer block already stored (written before that
  *   bound existed) is cut to 24 hours from when it is first met.
  *
- * The store counts rolling windows only (a sliding-window counter of one call per reservation):
- * a platform declaring a daily or monthly window, or costs other than 1, is refused at creation
- * until the store counts them (`socials/budget-windows.ts` has their arithmetic).
+ * Every declared window is counted, in units (`budgets.costs[kind] ?? budgets.defaultCost`):
+ * rolling ones by the store's sliding-window counter, daily and monthly ones as fixed windows whose
+ * bounds `socials/budget-windows.ts` computes (YouTube's day ends at midnight Pacific time, 23 or
+ * 25 hours long across a DST change). A scope's first window is its row (`<platform>:app`); each
+ * further window of that scope gets its own, `<scope>:<budget name>` (X's monthly cap next to its
+ * 15 minutes). A call reserves all its windows at once, all or none: an app call the app's
+ * windows; an account's call the account's windows and the app windows that count every call
+ * (`BudgetSpec.counts: 'every_call'`, YouTube's project quota), and is stopped by the app's blocks.
  *
  * @see shared/reference/instagram-api.md §3, §4
  */
@@ -29,8 +34,15 @@ import type { Clock } from '../clock.ts'
 import type { Store } from '../store/types.ts'
 import { DEFAULT_REGAIN_MINUTES, type CallInfo } from '../providers/instagram/client.ts'
 import { PLATFORMS } from '../providers/registry.ts'
-import type { BudgetSpec, ProviderBudgets, ProviderId, ProviderPacing } from '../providers/types.ts'
-import { describeWindow } from './budget-windows.ts'
+import type { ReservationWindow } from '../store/types.ts'
+import type {
+  BudgetSpec,
+  BudgetWindow,
+  ProviderBudgets,
+  ProviderId,
+  ProviderPacing,
+} from '../providers/types.ts'
+import { describeWindow, isTimeZone, windowAt } from './budget-windows.ts'
 import { MAX_PLATFORM_BACKOFF_MS, clampPlatformBackoffMs, logTime } from './platform-backoff.ts'
 
 const HOUR = 3_600_000
@@ -61,46 +73,117 @@ export interface RateGovernorOptions {
   readonly sleep?: (ms: number) => Promise<void>
 }
 
-/** A budget as the store counts it: a rolling window of `windowMs` and its cap (`null`: none). */
+/** A declared budget as the governor reserves it. */
 interface CountedBudget {
-  readonly windowMs: number
+  /** Appended to the scope: `''` for the scope's first window, `:<name>` for the others. */
+  readonly suffix: string
+  readonly window: BudgetWindow
+  /** Units per window (the configured limit, else the spec's); `null`: none. */
   readonly cap: number | null
+  /** `null`: none declared for this scope (counted per rolling hour, uncapped, as always). */
   readonly spec: BudgetSpec | null
 }
 
-/** The budget of `per` the store can count: one rolling window, every call costing 1. */
-function countedBudget(options: RateGovernorOptions, per: BudgetSpec['per']): CountedBudget {
+const UNCOUNTED: CountedBudget = {
+  suffix: '',
+  window: { kind: 'rolling', ms: HOUR },
+  cap: null,
+  spec: null,
+}
+
+/** The budgets of `per`, in declaration order; refuses what could never be counted. */
+function countedBudgets(options: RateGovernorOptions, per: BudgetSpec['per']): CountedBudget[] {
   const specs = options.budgets.windows.filter((spec) => spec.per === per)
-  if (specs.length === 0) return { windowMs: HOUR, cap: null, spec: null }
-  const [spec] = specs
-  if (specs.length > 1 || spec === undefined || spec.window.kind !== 'rolling')
-    throw new Error(
-      `${options.platform}: the store counts one rolling window per ${per} scope (got ${specs.map((s) => s.window.kind).join(', ')})`,
-    )
-  if (
-    options.budgets.defaultCost !== 1 ||
-    Object.values(options.budgets.costs).some((cost) => cost !== 1)
-  )
-    throw new Error(`${options.platform}: the store counts one unit per call`)
-  return { windowMs: spec.window.ms, cap: options.pacing.limits[spec.name] ?? spec.limit, spec }
+  if (specs.length === 0) return [UNCOUNTED]
+  const names = new Set<string>()
+  const costs = [options.budgets.defaultCost, ...Object.values(options.budgets.costs)]
+  return specs.map((spec, i) => {
+    if (names.has(spec.name))
+      throw new Error(`${options.platform}: two ${per} budgets named "${spec.name}"`)
+    names.add(spec.name)
+    if (spec.window.kind !== 'rolling' && !isTimeZone(spec.window.timeZone))
+      throw new Error(`${options.platform}: budget "${spec.name}": unknown time zone`)
+    const cap = options.pacing.limits[spec.name] ?? spec.limit
+    const dearest = Math.max(...costs)
+    if (cap !== null && dearest > cap)
+      throw new Error(
+        `${options.platform}: a call costing ${dearest} units can never fit budget "${spec.name}" (${cap})`,
+      )
+    return { suffix: i === 0 ? '' : `:${spec.name}`, window: spec.window, cap, spec }
+  })
+}
+
+/** The window of `budget` a reservation at `now` counts in. */
+function reservationWindow(budget: CountedBudget, now: number): ReservationWindow {
+  if (budget.window.kind === 'rolling') return budget.window
+  const bounds = windowAt(budget.window, now)
+  return { kind: 'fixed', start: bounds.start, end: bounds.end }
 }
 
 export interface RateGovernor {
-  /** @throws ERR_RATE_LIMITED while blocked or when the account's hourly cap is reached. */
-  beforeCall(accountId: string | null): Promise<void>
+  /**
+   * Counts a call of `kind` (the sender's endpoint: it sets the cost; omitted: the default cost).
+   * @throws ERR_RATE_LIMITED while blocked or when one of its budgets has no room left.
+   */
+  beforeCall(accountId: string | null, kind?: string): Promise<void>
   afterCall(accountId: string | null, info: CallInfo): Promise<void>
   /** The highest usage percentage the platform reported in the last hour for the app or the account. */
   pressure(accountId: string): Promise<number>
 }
 
-/** "4 Instagram calls per hour". */
-function budgetText(label: string, budget: CountedBudget): string {
+/** "4 Instagram calls per hour" ("units" where calls cost different amounts). */
+function budgetText(label: string, budget: CountedBudget, unit: string): string {
   const window = budget.spec === null ? 'per hour' : describeWindow(budget.spec.window)
-  return `${budget.cap ?? 'unlimited'} ${label} calls ${window}`
+  return `${budget.cap ?? 'unlimited'} ${label} ${unit} ${window}`
 }
 
 function minutesUntil(time: number, now: number): number {
   return Math.max(1, Math.ceil((time - now) / 60_000))
+}
+
+/**
+ * "3 h 12 min", "1 min", "2 days 5 h": how long until `time`, rounded up (to the minute under a
+ * day, to the hour beyond).
+ */
+export function durationText(time: number, now: number): string {
+  const minutes = minutesUntil(time, now)
+  if (minutes >= 1440) {
+    const hours = Math.ceil(minutes / 60)
+    const days = Math.floor(hours / 24)
+    const rest = hours % 24
+    return `${days} day${days === 1 ? '' : 's'}${rest > 0 ? ` ${rest} h` : ''}`
+  }
+  const hours = Math.floor(minutes / 60)
+  const rest = minutes % 60
+  if (hours > 0) return `${hours} h${rest > 0 ? ` ${rest} min` : ''}`
+  return `${rest} min`
+}
+
+/** "Pacific time" for America/Los_Angeles; the zone's own name where Intl has no better one. */
+export function zoneText(timeZone: string, instant: number): string {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longGeneric' })
+    .formatToParts(new Date(instant))
+    .find((part) => part.type === 'timeZoneName')?.value
+  return name === undefined || name.startsWith('GMT') ? timeZone : name.replace(/ Time$/, ' time')
+}
+
+/**
+ * "YouTube's daily quota of 10,000 units is used up; it resets at midnight Pacific time (in
+ * 3 h 12 min)": a fixed window ran out, and when it comes back.
+ */
+function fixedRefusalText(
+  owner: string,
+  budget: CountedBudget,
+  unit: string,
+  retryAt: number,
+  now: number,
+): string {
+  const window = budget.window
+  if (window.kind === 'rolling') throw new Error('a rolling window has no reset')
+  const zone = zoneText(window.timeZone, retryAt)
+  const when = window.kind === 'daily' ? `at midnight ${zone}` : `on the 1st at midnight ${zone}`
+  const cap = budget.cap === null ? 'unlimited' : budget.cap.toLocaleString('en-US')
+  return `${owner} ${window.kind} quota of ${cap} ${unit} is used up; it resets ${when} (in ${durationText(retryAt, now)})`
 }
 
 export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
@@ -109,9 +192,15 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   const label = PLATFORMS[options.platform].label
   const appKey = appScope(options.platform)
   const accountOf = (accountId: string) => accountScopeOf(options.platform, accountId)
-  const appBudget = countedBudget(options, 'app')
-  const accountBudget = countedBudget(options, 'account')
-  const overBudget = (budget: CountedBudget) => budgetText(label, budget)
+  const appBudgets = countedBudgets(options, 'app')
+  const accountBudgets = countedBudgets(options, 'account')
+  /** The app's budgets an account's call also spends (none on Instagram). */
+  const appBudgetsOfEveryCall = appBudgets.filter((budget) => budget.spec?.counts === 'every_call')
+  const { costs, defaultCost } = options.budgets
+  const unit =
+    defaultCost === 1 && Object.values(costs).every((cost) => cost === 1) ? 'calls' : 'units'
+  const costOf = (kind: string | undefined): number =>
+    kind === undefined ? defaultCost : (costs[kind] ?? defaultCost)
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   /** Latest usage seen by this process, per scope, for pacing without a database read. */
@@ -181,25 +270,35 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   }
 
   return {
-    async beforeCall(accountId) {
+    async beforeCall(accountId, kind) {
       const now = clock.now()
-      const verdict = await store.reserveApiCall(
+      const cost = costOf(kind)
+      /** What this call spends: each budget with its owner, in the order of `parts`. */
+      const spent: { owner: 'app' | 'account'; budget: CountedBudget; scope: string }[] =
         accountId === null
-          ? {
-              scope: appKey,
-              blockedBy: [],
-              cap: appBudget.cap,
-              windowMs: appBudget.windowMs,
-              now,
-            }
-          : {
-              scope: accountOf(accountId),
-              blockedBy: [appKey],
-              cap: accountBudget.cap,
-              windowMs: accountBudget.windowMs,
-              now,
-            },
-      )
+          ? appBudgets.map((budget) => ({ owner: 'app', budget, scope: appKey + budget.suffix }))
+          : [
+              ...accountBudgets.map((budget) => ({
+                owner: 'account' as const,
+                budget,
+                scope: accountOf(accountId) + budget.suffix,
+              })),
+              ...appBudgetsOfEveryCall.map((budget) => ({
+                owner: 'app' as const,
+                budget,
+                scope: appKey + budget.suffix,
+              })),
+            ]
+      const verdict = await store.reserveApiCall({
+        parts: spent.map(({ budget, scope }) => ({
+          scope,
+          window: reservationWindow(budget, now),
+          cap: budget.cap,
+          cost,
+        })),
+        blockedBy: accountId === null ? [] : [appKey],
+        now,
+      })
       if (!verdict.allowed) {
         const retryAt =
           verdict.reason === 'blocked'
@@ -211,13 +310,26 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
             : verdict.retryAt
         const minutes = minutesUntil(retryAt, now)
         const wait = `about ${minutes} minute${minutes === 1 ? '' : 's'}`
-        throw new GalleryError(
-          'ERR_RATE_LIMITED',
-          verdict.reason === 'blocked'
-            ? `${label} rate limit reached; calls are paused for ${wait}`
-            : `${accountId === null ? 'The app' : 'This account'} used its budget of ${overBudget(accountId === null ? appBudget : accountBudget)}; syncing continues in ${wait}`,
-          { retryAfterSeconds: Math.ceil((retryAt - now) / 1000) },
-        )
+        let message: string
+        if (verdict.reason === 'blocked') {
+          message = `${label} rate limit reached; calls are paused for ${wait}`
+        } else {
+          const ran = spent[verdict.part] ?? spent[0]
+          if (ran === undefined) throw new Error('a refusal names no budget')
+          message =
+            ran.budget.window.kind === 'rolling'
+              ? `${ran.owner === 'app' ? 'The app' : 'This account'} used its budget of ${budgetText(label, ran.budget, unit)}; syncing continues in ${wait}`
+              : fixedRefusalText(
+                  ran.owner === 'app' ? `${label}'s` : "This account's",
+                  ran.budget,
+                  unit,
+                  retryAt,
+                  now,
+                )
+        }
+        throw new GalleryError('ERR_RATE_LIMITED', message, {
+          retryAfterSeconds: Math.ceil((retryAt - now) / 1000),
+        })
       }
       const percent = Math.max(
         recentPercent(appKey, now),

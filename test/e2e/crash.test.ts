@@ -125,23 +125,24 @@ test(
       // SIGKILL runs no shutdown code, so the victim's leases stay until they expire (that expiry
       // is tested in test/jobs/multi-instance.test.ts); skip the wait. A graceful stop (SIGTERM)
       // releases them itself: test/e2e/graceful-stop.test.ts.
-      await db.query(
-        'UPDATE user_social_accounts SET sync_lease_until = NULL, sync_lease_owner = NULL, renew_lease_until = NULL, renew_lease_owner = NULL',
-      )
+      await db.query('UPDATE account_jobs SET lease_until = NULL, lease_owner = NULL')
       let work: Promise<unknown>
       if (renewal) {
         const { token, claims } = signer.issueToken(1, 'l', ['instagram_business_basic'])
         // a bare Fernet token, as the original app stored it (format 1): that path must stay
         // renewable; the connection runs out with the token (`credentials_expire_at`)
         await db.query(
-          "UPDATE user_social_accounts SET encrypted_credentials = $1, credentials_format = 1, credentials_version = credentials_version + 1, token_issued_at = $2, token_expires_at = $3, refresh_token_expires_at = NULL, credentials_expire_at = $3, status = 'active', next_sync_at = $4",
-          [vault.encrypt(token), claims.i, claims.e, Date.now() + DAY],
+          "UPDATE user_social_accounts SET encrypted_credentials = $1, credentials_format = 1, credentials_version = credentials_version + 1, token_issued_at = $2, token_expires_at = $3, refresh_token_expires_at = NULL, credentials_expire_at = $3, status = 'active'",
+          [vault.encrypt(token), claims.i, claims.e],
         )
+        await db.query("UPDATE account_jobs SET next_run_at = $1 WHERE kind = 'sync'", [
+          Date.now() + DAY,
+        ])
         work = runDue()
         renewals++
       } else {
         // a scheduled sync, as the scheduler runs it ("Sync now" is rate limited per account)
-        await db.query('UPDATE user_social_accounts SET next_sync_at = NULL')
+        await db.query("UPDATE account_jobs SET next_run_at = NULL WHERE kind = 'sync'")
         work = runDue()
         syncs++
       }
@@ -186,7 +187,7 @@ test(
     // finally a sync completes and the gallery matches Instagram exactly (the last victim was
     // killed with SIGKILL too: its lease is skipped as above)
     await db.query(
-      'UPDATE user_social_accounts SET sync_lease_until = NULL, sync_lease_owner = NULL',
+      "UPDATE account_jobs SET lease_until = NULL, lease_owner = NULL WHERE kind = 'sync'",
     )
     const final = await client.send('POST', `${base}/api/socials/accounts/${accountId}/sync`)
     assert.equal(final.status, 200, final.text)

@@ -67,6 +67,7 @@ export async function storedMediaIds(app: TestApp): Promise<string[]> {
   ).map((r) => String(r.platform_media_id))
 }
 
+/** The (first) account's row with its jobs' state under the record's names (migration 0011). */
 export async function accountRow(app: TestApp): Promise<Record<string, unknown>> {
-  return (await app.raw('SELECT * FROM user_social_accounts'))[0] ?? {}
+  return (await app.raw('SELECT * FROM social_accounts_with_jobs'))[0] ?? {}
 }

@@ -28,9 +28,9 @@ const genuineSignedRequest = (app: TestApp): string =>
     { algorithm: 'HMAC-SHA256', user_id: IG_USER, issued_at: Math.floor(app.clock.now() / 1000) },
     app.emulator.state.settings.clientSecret,
   )
-/** Every row of user_social_accounts as one string, to compare before and after. */
+/** Every account row, with its jobs' state, as one string, to compare before and after. */
 const accountRows = async (app: TestApp): Promise<string> =>
-  JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
+  JSON.stringify(await app.raw('SELECT * FROM social_accounts_with_jobs'))
 const accountStatus = async (app: TestApp) =>
   (await app.raw('SELECT status FROM user_social_accounts'))[0]?.status
 async function connected(t: Parameters<typeof buildTestApp>[0]) {

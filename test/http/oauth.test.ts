@@ -342,11 +342,11 @@ test('a state is single-use: replaying the callback fails and changes nothing', 
   const binding = browser.cookies.get('psg_oauth') ?? ''
   const first = await browser.fetch('GET', callback)
   assert.equal(landing(first.headers.location).searchParams.get('connect'), 'success')
-  const snapshot = JSON.stringify(await app.raw('SELECT * FROM user_social_accounts'))
+  const snapshot = JSON.stringify(await app.raw('SELECT * FROM social_accounts_with_jobs'))
   browser.cookies.set('psg_oauth', binding)
   const replay = await browser.fetch('GET', callback)
   assert.equal(landing(replay.headers.location).searchParams.get('reason'), 'invalid_state')
-  assert.equal(JSON.stringify(await app.raw('SELECT * FROM user_social_accounts')), snapshot)
+  assert.equal(JSON.stringify(await app.raw('SELECT * FROM social_accounts_with_jobs')), snapshot)
 })
 
 test('mix-up defence (C6): a state issued for another provider is refused on the Instagram callback', async (t) => {

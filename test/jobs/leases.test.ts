@@ -148,7 +148,7 @@ test('renewals are claimed one account per free worker, never in a batch', async
   const client = {
     async renew(current: Credentials): Promise<Credentials> {
       const leased = await app.raw(
-        'SELECT COUNT(*) AS n FROM user_social_accounts WHERE renew_lease_until IS NOT NULL',
+        'SELECT COUNT(*) AS n FROM social_accounts_with_jobs WHERE renew_lease_until IS NOT NULL',
       )
       mostLeased = Math.max(mostLeased, Number(leased[0]?.n))
       await sleep(20)

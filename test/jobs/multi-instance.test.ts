@@ -65,7 +65,7 @@ test('an instance that dies holding leases: another takes the work over once the
   const takenOver = await runDue(second)
   assert.deepEqual([takenOver.syncs.synced, takenOver.renewals.renewed], [1, 1])
   const [row] = await first.raw(
-    'SELECT status, sync_lease_until, renew_lease_until FROM user_social_accounts',
+    'SELECT status, sync_lease_until, renew_lease_until FROM social_accounts_with_jobs',
   )
   assert.deepEqual(row, { status: 'active', sync_lease_until: null, renew_lease_until: null })
 })

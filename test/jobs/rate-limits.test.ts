@@ -177,14 +177,14 @@ test('a centuries-away next_sync_at and block stored before the bound heal at th
   const { app, browser, accountId } = await connected(t)
   await runDue(app)
   // an account pushed out by an old answer, with no block left: synced at the next pass
-  await write(app, 'UPDATE user_social_accounts SET next_sync_at = ?', [CENTURIES_AWAY])
+  await write(app, "UPDATE account_jobs SET next_run_at = ? WHERE kind = 'sync'", [CENTURIES_AWAY])
   const released = await runDue(app)
   assert.equal(released.syncs.synced, 1)
   assert.ok(Number((await accountRow(app)).next_sync_at) < app.clock.now() + 2 * HOUR)
   assert.ok(app.logs.some((line) => line.includes('ignored: syncing now')))
 
   // and with the app-wide block that came with it, still in the database after a restart
-  await write(app, 'UPDATE user_social_accounts SET next_sync_at = ?', [CENTURIES_AWAY])
+  await write(app, "UPDATE account_jobs SET next_run_at = ? WHERE kind = 'sync'", [CENTURIES_AWAY])
   await write(
     app,
     `INSERT INTO api_budgets (scope, usage_percent, usage_at, blocked_until, window_start, window_calls, previous_window_calls, updated_at)

@@ -22,7 +22,7 @@ const refreshCalls = (app: TestApp): number =>
 const row = async (app: TestApp) =>
   (
     await app.raw(
-      'SELECT status, encrypted_credentials AS token, credentials_format, credentials_version, token_expires_at, credentials_expire_at, token_issued_at, renew_lease_until, renewal_failures FROM user_social_accounts',
+      'SELECT status, encrypted_credentials AS token, credentials_format, credentials_version, token_expires_at, credentials_expire_at, token_issued_at, renew_lease_until, renewal_failures FROM social_accounts_with_jobs',
     )
   )[0] ?? {}
 const runDue = (app: TestApp, auth = `Bearer ${SECRET}`) =>

@@ -50,7 +50,7 @@ test('two schedulers in one process (two app instances, plus the jobs endpoint) 
   assert.deepEqual(b, c, 'concurrent calls on one runner share one run')
   assert.deepEqual(a, reports[3], 'the endpoint joined the in-process run of the same instance')
   const rows = await first.raw(
-    'SELECT status, sync_lease_until, renew_lease_until FROM user_social_accounts',
+    'SELECT status, sync_lease_until, renew_lease_until FROM social_accounts_with_jobs',
   )
   assert.equal(rows.length, 4)
   for (const row of rows)

@@ -120,13 +120,16 @@ test("the governor counts the platform's declared windows under <platform>:app a
   })
   await governor.beforeCall(null)
   await governor.beforeCall('a1')
+  const hour = { kind: 'rolling', ms: 3_600_000 } as const
   assert.deepEqual(reservations, [
-    { scope: 'instagram:app', blockedBy: [], cap: null, windowMs: 3_600_000, now: 1_000_000 },
     {
-      scope: 'instagram:account:a1',
+      parts: [{ scope: 'instagram:app', window: hour, cap: null, cost: 1 }],
+      blockedBy: [],
+      now: 1_000_000,
+    },
+    {
+      parts: [{ scope: 'instagram:account:a1', window: hour, cap: 42, cost: 1 }],
       blockedBy: ['instagram:app'],
-      cap: 42,
-      windowMs: 3_600_000,
       now: 1_000_000,
     },
   ])
@@ -152,41 +155,89 @@ test("the governor counts the platform's declared windows under <platform>:app a
   await x.beforeCall(null)
   await x.beforeCall('a2')
   assert.deepEqual(
-    reservations.map((r) => [r.scope, r.blockedBy, r.cap, r.windowMs]),
+    reservations.map((r) => [r.parts.map((p) => [p.scope, p.cap, p.window]), r.blockedBy]),
     [
-      ['x:app', [], 1_500, 900_000],
-      ['x:account:a2', ['x:app'], 900, 900_000],
+      [[['x:app', 1_500, { kind: 'rolling', ms: 900_000 }]], []],
+      [[['x:account:a2', 900, { kind: 'rolling', ms: 900_000 }]], ['x:app']],
     ],
   )
 })
 
-test('the governor refuses windows the store cannot count yet (daily, monthly, costs above 1)', () => {
-  const make = (budgets: ProviderBudgets) => () =>
-    createRateGovernor({
-      store: recordingStore([]),
-      clock,
-      logger: silent,
-      platform: 'youtube',
-      budgets,
-      pacing: { limits: {}, slowDownPercent: 80, maxPauseMs: 0 },
-    })
-  const daily: ProviderBudgets = {
+test("the governor reserves daily windows as fixed bounds at midnight Pacific time, with the call kind's cost", async () => {
+  const reservations: ApiCallReservation[] = []
+  const budgets: ProviderBudgets = {
     windows: [
       {
         name: 'quota',
         per: 'app',
+        counts: 'every_call',
         window: { kind: 'daily', timeZone: 'America/Los_Angeles' },
         limit: 10_000,
       },
     ],
-    costs: {},
+    costs: { search: 100 },
     defaultCost: 1,
   }
-  assert.throws(make(daily), /rolling window/)
+  const now = Date.parse('2026-01-15T20:00:00Z')
+  const youtube = createRateGovernor({
+    store: recordingStore(reservations),
+    clock: { now: () => now },
+    logger: silent,
+    platform: 'youtube',
+    budgets,
+    pacing: { limits: {}, slowDownPercent: 80, maxPauseMs: 0 },
+  })
+  await youtube.beforeCall('a3', 'search')
+  await youtube.beforeCall('a3', 'videos')
+  await youtube.beforeCall('a3')
+  const day = {
+    kind: 'fixed',
+    start: Date.parse('2026-01-15T08:00:00Z'),
+    end: Date.parse('2026-01-16T08:00:00Z'),
+  }
+  // an account's call spends the project's quota (every_call); it has no budget of its own
+  assert.deepEqual(
+    reservations.map((r) => [r.parts, r.blockedBy]),
+    [100, 1, 1].map((cost) => [
+      [
+        {
+          scope: 'youtube:account:a3',
+          window: { kind: 'rolling', ms: 3_600_000 },
+          cap: null,
+          cost,
+        },
+        { scope: 'youtube:app', window: day, cap: 10_000, cost },
+      ],
+      ['youtube:app'],
+    ]),
+  )
+})
+
+test('the governor refuses budgets no call could ever fit, and unknown time zones', () => {
+  const make =
+    (budgets: ProviderBudgets, limits: Record<string, number> = {}) =>
+    () =>
+      createRateGovernor({
+        store: recordingStore([]),
+        clock,
+        logger: silent,
+        platform: 'youtube',
+        budgets,
+        pacing: { limits, slowDownPercent: 80, maxPauseMs: 0 },
+      })
   const costly: ProviderBudgets = {
     windows: [{ name: 'q', per: 'app', window: { kind: 'rolling', ms: 60_000 }, limit: 10 }],
     costs: { search: 100 },
     defaultCost: 1,
   }
-  assert.throws(make(costly), /one unit per call/)
+  assert.throws(make(costly), /costing 100 units can never fit budget "q"/)
+  assert.doesNotThrow(make(costly, { q: 100 }), 'a configured limit that fits')
+  const nowhere: ProviderBudgets = {
+    windows: [
+      { name: 'd', per: 'app', window: { kind: 'daily', timeZone: 'Mars/Olympus' }, limit: 10 },
+    ],
+    costs: {},
+    defaultCost: 1,
+  }
+  assert.throws(make(nowhere), /unknown time zone/)
 })

@@ -140,6 +140,7 @@ async function snapshot(app: ServedApp): Promise<string> {
     sessions: 'SELECT * FROM sessions ORDER BY id_hash',
     known_devices: 'SELECT * FROM known_devices ORDER BY digest',
     user_social_accounts: 'SELECT * FROM user_social_accounts ORDER BY id',
+    account_jobs: 'SELECT * FROM account_jobs ORDER BY account_id, kind',
     media: 'SELECT * FROM media ORDER BY id',
     data_deletion_requests: 'SELECT * FROM data_deletion_requests ORDER BY 1',
     webhook_deliveries: 'SELECT id, event_type, payload FROM webhook_deliveries ORDER BY id',

@@ -45,6 +45,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0008_gallery_version_content.sql',
       '0009_lease_owners.sql',
       '0010_provider_neutral.sql',
+      '0011_account_jobs.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -58,6 +59,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 8, name: '0008_gallery_version_content.sql' },
       { version: 9, name: '0009_lease_owners.sql' },
       { version: 10, name: '0010_provider_neutral.sql' },
+      { version: 11, name: '0011_account_jobs.sql' },
     ])
     db.close()
   } finally {

@@ -2,7 +2,7 @@
  * @module store/kysely/rows — rows to records (the shapes `src/store/types` promises) and the rows
  * new records start from, shared by the repositories.
  */
-import type { Selectable } from 'kysely'
+import type { Insertable, Kysely, Selectable } from 'kysely'
 import type {
   MediaRecord,
   MediaType,
@@ -12,27 +12,54 @@ import type {
 } from '../types.ts'
 import { ACCOUNT_STATUSES } from '../types.ts'
 import type {
+  AccountJobColumns,
+  AccountJobsTable,
+  Database,
   MediaTable,
   SocialAccountsTable,
   UsersTable,
   WebhookDeliveriesTable,
 } from './schema.ts'
 
-/** The job-state columns of a new account: nothing leased, nothing failed, sync as soon as can be. */
-export const NEW_ACCOUNT_JOB_STATE = {
-  renew_lease_until: null,
-  renew_lease_owner: null,
-  renewal_failures: 0,
-  next_sync_at: null,
-  sync_lease_until: null,
-  sync_lease_owner: null,
-  sync_failures: 0,
+/** The sync columns of a new account: never fully reconciled, no media URL expiry known. */
+export const NEW_ACCOUNT_SYNC_STATE = {
   last_full_sync: null,
-  sync_run_id: null,
-  sync_cursor: null,
   media_urls_expire_at: null,
   import_fingerprint: null,
 } as const
+
+/** The two jobs every OAuth account has (migration 0011), fresh: nothing leased, sync at once. */
+export function newAccountJobs(accountId: string): Insertable<AccountJobsTable>[] {
+  return (['sync', 'renewal'] as const).map((kind) => ({
+    account_id: accountId,
+    kind,
+    lease_until: null,
+    lease_owner: null,
+    failures: 0,
+    next_run_at: null,
+    run_id: null,
+    cursor: null,
+  }))
+}
+
+/** An account with its jobs' state, as `social_accounts_with_jobs` gives it. */
+export type AccountRow = Selectable<SocialAccountsTable & AccountJobColumns>
+
+/** The accounts `ids` with their jobs' state (records), read in `db` (e.g. the transaction). */
+export async function accountsByIds(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<SocialAccountRecord[]> {
+  if (ids.length === 0) return []
+  const rows = await db
+    .selectFrom('social_accounts_with_jobs')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute()
+  const order = new Map(ids.map((id, i) => [id, i]))
+  return rows.map(toAccount).sort((x, y) => (order.get(x.id) ?? 0) - (order.get(y.id) ?? 0))
+}
+
 /**
  * A user signed in elsewhere (Firebase): its own id, a reserved-domain placeholder e-mail and a
  * password hash that matches no password (not `scrypt$…`).
@@ -65,7 +92,7 @@ export function parseAttributes(text: string): Readonly<Record<string, string>> 
   )
 }
 
-export function toAccount(row: Selectable<SocialAccountsTable>): SocialAccountRecord {
+export function toAccount(row: AccountRow): SocialAccountRecord {
   const status = ACCOUNT_STATUSES.find((s) => s === row.status) ?? 'error'
   return {
     ...row,
@@ -75,6 +102,8 @@ export function toAccount(row: Selectable<SocialAccountsTable>): SocialAccountRe
     platform_attributes: parseAttributes(row.platform_attributes),
     credentials_format: row.credentials_format === 2 ? 2 : 1,
     credentials_version: Number(row.credentials_version),
+    sync_failures: Number(row.sync_failures),
+    renewal_failures: Number(row.renewal_failures),
   }
 }
 

@@ -57,21 +57,38 @@ export interface SocialAccountsTable {
   profile_url: string
   profile_picture_url: string | null
   updated_at: number
-  renew_lease_until: number | null
-  /** `<instance id>:<run id>` of the renewal holding the lease (migration 0009). */
-  renew_lease_owner: string | null
-  renewal_failures: number
-  next_sync_at: number | null
-  sync_lease_until: number | null
-  /** `<instance id>:<run id>` of the sync holding the lease (migration 0009). */
-  sync_lease_owner: string | null
-  sync_failures: number
   last_full_sync: number | null
-  sync_run_id: string | null
-  sync_cursor: string | null
   media_urls_expire_at: number | null
   import_fingerprint: string | null
 }
+/** One job's state on one OAuth account (migration 0011): `sync` or `renewal`. */
+export interface AccountJobsTable {
+  account_id: string
+  kind: 'sync' | 'renewal'
+  lease_until: number | null
+  /** `<instance id>:<run id>` of the worker holding the lease; `null` for a renewal back-off. */
+  lease_owner: string | null
+  failures: number
+  /** sync: when the scheduler runs it next (`null`: as soon as possible). */
+  next_run_at: number | null
+  /** sync: the interrupted full reconciliation's run id and paging cursor. */
+  run_id: string | null
+  cursor: string | null
+}
+
+/** The job-state columns `social_accounts_with_jobs` adds to an account row (their old names). */
+export interface AccountJobColumns {
+  next_sync_at: number | null
+  sync_lease_until: number | null
+  sync_lease_owner: string | null
+  sync_failures: number
+  sync_run_id: string | null
+  sync_cursor: string | null
+  renew_lease_until: number | null
+  renew_lease_owner: string | null
+  renewal_failures: number
+}
+
 export interface MediaTable {
   id: string
   account_id: string
@@ -139,5 +156,8 @@ export interface Database {
   sessions: SessionsTable
   oauth_states: OAuthStatesTable
   user_social_accounts: SocialAccountsTable
+  account_jobs: AccountJobsTable
+  /** A view (migration 0011): read-only. */
+  social_accounts_with_jobs: SocialAccountsTable & AccountJobColumns
   media: MediaTable
 }

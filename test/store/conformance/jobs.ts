@@ -34,7 +34,7 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     assert.ok(claimed !== undefined)
     const version = claimed.credentials_version
     assert.equal(
-      (await h.raw('SELECT renew_lease_until AS l FROM user_social_accounts'))[0]?.l,
+      (await h.raw('SELECT renew_lease_until AS l FROM social_accounts_with_jobs'))[0]?.l,
       claim.leaseUntil,
     )
     const lost = await h.store.completeRenewal({
@@ -66,7 +66,7 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     })
     assert.deepEqual(
       await h.raw(
-        'SELECT status, renewal_failures, renew_lease_until, encrypted_credentials, credentials_version FROM user_social_accounts',
+        'SELECT status, renewal_failures, renew_lease_until, encrypted_credentials, credentials_version FROM social_accounts_with_jobs',
       ),
       [
         {
@@ -96,7 +96,7 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     )
     assert.deepEqual(
       await h.raw(
-        'SELECT status, renewal_failures, renew_lease_until, encrypted_credentials, credentials_format, token_expires_at, token_issued_at, credentials_expire_at, credentials_version FROM user_social_accounts',
+        'SELECT status, renewal_failures, renew_lease_until, encrypted_credentials, credentials_format, token_expires_at, token_issued_at, credentials_expire_at, credentials_version FROM social_accounts_with_jobs',
       ),
       [
         {
@@ -161,6 +161,109 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     )
   })
 
+  test('job state lives in account_jobs: claims and heartbeats write only the job row; its rows go with the account', async () => {
+    const h = harness()
+    const alice = await user()
+    const id = await account(alice)
+    const keep = await account(alice, '2')
+    const link = await h.store.createPublicAccount({
+      user_id: alice,
+      platform: 'x',
+      username: 'nina',
+      profile_url: 'https://x.com/nina',
+      now: NOW,
+      max_per_user: 5,
+    })
+    const jobs = (accountId: string) =>
+      h.raw(
+        'SELECT kind, lease_until, lease_owner, failures, next_run_at, run_id, cursor FROM account_jobs WHERE account_id = ? ORDER BY kind',
+        [accountId],
+      )
+    const job = (kind: 'renewal' | 'sync', lease_until: number | null = null) => ({
+      kind,
+      lease_until,
+      lease_owner: null,
+      failures: 0,
+      next_run_at: null,
+      run_id: null,
+      cursor: null,
+    })
+    assert.deepEqual(await jobs(id), [job('renewal'), job('sync')], 'made with the account')
+    assert.deepEqual(await jobs(link.id), [], 'a profile link has no jobs')
+    const accountRow = async () =>
+      (await h.raw('SELECT * FROM user_social_accounts WHERE id = ?', [id]))[0]
+    const before = await accountRow()
+    assert.ok(before !== undefined)
+
+    const [claimed] = await h.store.claimDueSyncs({
+      now: NOW + 1,
+      leaseUntil: NOW + 300_000,
+      limit: 1,
+      owner: 'i-a:sync',
+    })
+    assert.equal(claimed?.id, id)
+    const sync = { accountId: id, owner: 'i-a:sync' }
+    assert.equal(await h.store.renewAccountLease('sync', sync, NOW + 600_000), true)
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, NOW + 2, NOW + 300_000, 'i-a:renew'),
+      true,
+    )
+    const renewal = { accountId: id, owner: 'i-a:renew' }
+    assert.equal(await h.store.renewAccountLease('renewal', renewal, NOW + 900_000), true)
+    assert.deepEqual(
+      await jobs(id),
+      [
+        { ...job('renewal', NOW + 900_000), lease_owner: renewal.owner },
+        { ...job('sync', NOW + 600_000), lease_owner: sync.owner },
+      ],
+      'the heartbeats extended the leases on the job rows',
+    )
+    assert.deepEqual(
+      await accountRow(),
+      before,
+      'a claim, a lease and a heartbeat leave the account row untouched (updated_at too)',
+    )
+
+    assert.equal(
+      await h.store.recordSyncProgress(sync, {
+        leaseUntil: NOW + 900_000,
+        sync_run_id: 'run-1',
+        sync_cursor: 'after-page-1',
+        now: NOW + 5,
+      }),
+      true,
+    )
+    assert.deepEqual(await jobs(id), [
+      { ...job('renewal', NOW + 900_000), lease_owner: renewal.owner },
+      {
+        ...job('sync', NOW + 900_000),
+        lease_owner: sync.owner,
+        run_id: 'run-1',
+        cursor: 'after-page-1',
+      },
+    ])
+    assert.deepEqual(
+      await accountRow(),
+      { ...before, updated_at: NOW + 5 },
+      'progress writes the job row; on the account only its updated_at',
+    )
+    const record = await h.store.getAccount(alice, id)
+    assert.deepEqual(
+      [
+        record?.sync_lease_until,
+        record?.sync_lease_owner,
+        record?.sync_run_id,
+        record?.sync_cursor,
+      ],
+      [NOW + 900_000, sync.owner, 'run-1', 'after-page-1'],
+      'the record reads it back under its names',
+    )
+
+    assert.equal(await h.store.deleteAccount(alice, id), true)
+    assert.deepEqual(await jobs(id), [], "the account's job rows go with it")
+    assert.deepEqual(await jobs(keep), [job('renewal'), job('sync')], 'the others stay')
+  })
+
   test('renewal: a failure never overwrites a revocation, and only lands on the token it renewed', async () => {
     const h = harness()
     const alice = await user()
@@ -196,7 +299,7 @@ export function jobCases({ test, harness, user, account }: Conformance): void {
     })
     const row = (accountId: string) =>
       h.raw(
-        'SELECT status, status_message, renewal_failures, renew_lease_until, encrypted_credentials, updated_at FROM user_social_accounts WHERE id = ?',
+        'SELECT status, status_message, renewal_failures, renew_lease_until, encrypted_credentials, updated_at FROM social_accounts_with_jobs WHERE id = ?',
         [accountId],
       )
     assert.deepEqual(await row(id), [

@@ -64,7 +64,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     const row = async () =>
       (
         await h.raw(
-          'SELECT sync_lease_until, sync_lease_owner, sync_cursor, sync_failures, status FROM user_social_accounts WHERE id = ?',
+          'SELECT sync_lease_until, sync_lease_owner, sync_cursor, sync_failures, status FROM social_accounts_with_jobs WHERE id = ?',
           [id],
         )
       )[0]
@@ -152,7 +152,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.equal(await h.store.completeRenewal({ ...complete, owner: theirs.owner }), false)
     assert.equal(await h.store.failRenewal({ ...fail, owner: mine.owner }), true)
     const [row] = await h.raw(
-      'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials FROM user_social_accounts',
+      'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials FROM social_accounts_with_jobs',
     )
     assert.deepEqual(row, {
       renew_lease_until: now + 900_000,
@@ -170,7 +170,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.equal(again.length, 1)
     assert.equal(await h.store.completeRenewal({ ...complete, owner: 'i-a:r3' }), true)
     const [done] = await h.raw(
-      'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials, credentials_version FROM user_social_accounts',
+      'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials, credentials_version FROM social_accounts_with_jobs',
     )
     assert.deepEqual(done, {
       renew_lease_until: null,
@@ -190,7 +190,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     const row = async (accountId = id) =>
       (
         await h.raw(
-          'SELECT renew_lease_until, renew_lease_owner, sync_lease_until, sync_lease_owner FROM user_social_accounts WHERE id = ?',
+          'SELECT renew_lease_until, renew_lease_owner, sync_lease_until, sync_lease_owner FROM social_accounts_with_jobs WHERE id = ?',
           [accountId],
         )
       )[0]
@@ -390,7 +390,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.deepEqual(await h.store.releaseOwned('inst-1'), { syncs: 1, renewals: 2, webhooks: 1 })
     assert.deepEqual(
       await h.raw(
-        'SELECT id, sync_lease_until, sync_lease_owner, renew_lease_until, renew_lease_owner FROM user_social_accounts ORDER BY platform_user_id',
+        'SELECT id, sync_lease_until, sync_lease_owner, renew_lease_until, renew_lease_owner FROM social_accounts_with_jobs ORDER BY platform_user_id',
       ),
       [
         {

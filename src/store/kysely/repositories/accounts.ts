@@ -15,16 +15,52 @@ import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { conflict } from '../conflict.ts'
 import { insertEvents } from './outbox.ts'
-import { NEW_ACCOUNT_JOB_STATE, NO_CREDENTIALS, toAccount } from '../rows.ts'
+import {
+  NEW_ACCOUNT_SYNC_STATE,
+  NO_CREDENTIALS,
+  accountsByIds,
+  newAccountJobs,
+  toAccount,
+} from '../rows.ts'
+
+/** An `AccountPatch`'s fields that live in the sync job's row (migration 0011), by column. */
+const SYNC_JOB_FIELDS = {
+  next_sync_at: 'next_run_at',
+  sync_lease_until: 'lease_until',
+  sync_failures: 'failures',
+  sync_run_id: 'run_id',
+  sync_cursor: 'cursor',
+} as const
+
+/** The sync job's columns an `AccountPatch` sets (nothing when it sets none). */
+export function syncJobPatchSet(patch: AccountPatch): UpdateObject<Database, 'account_jobs'> {
+  const set: Record<string, unknown> = {}
+  for (const [field, column] of Object.entries(SYNC_JOB_FIELDS)) {
+    const value = patch[field as keyof typeof SYNC_JOB_FIELDS]
+    if (value !== undefined) set[column] = value
+  }
+  return set
+}
 
 /**
- * The columns an `AccountPatch` sets: a revocation (Meta's deauthorize) stands until the person
- * reconnects. Shared with the sync lease's release (`jobs.ts`).
+ * The account columns an `AccountPatch` sets: a revocation (Meta's deauthorize) stands until the
+ * person reconnects. Shared with the sync lease's release (`jobs.ts`).
  */
 export function accountPatchSet(
   patch: AccountPatch,
 ): UpdateObject<Database, 'user_social_accounts'> {
-  const { now, is_active, status, status_message, ...rest } = patch
+  const {
+    now,
+    is_active,
+    status,
+    status_message,
+    next_sync_at: _next,
+    sync_lease_until: _lease,
+    sync_failures: _failures,
+    sync_run_id: _run,
+    sync_cursor: _cursor,
+    ...rest
+  } = patch
   return {
     ...rest,
     ...(status === undefined
@@ -49,7 +85,7 @@ export function createAccountRepository(
   return {
     async listAccounts(userId, page) {
       let query = db
-        .selectFrom('user_social_accounts')
+        .selectFrom('social_accounts_with_jobs')
         .selectAll()
         .where('user_id', '=', userId)
         .orderBy('connected_at', 'asc')
@@ -67,7 +103,7 @@ export function createAccountRepository(
     },
     async getAccount(userId, accountId) {
       const row = await db
-        .selectFrom('user_social_accounts')
+        .selectFrom('social_accounts_with_jobs')
         .selectAll()
         .where('id', '=', accountId)
         .where('user_id', '=', userId)
@@ -91,12 +127,6 @@ export function createAccountRepository(
         profile_url: input.profile_url,
         profile_picture_url: input.profile_picture_url,
         updated_at: input.now,
-        // a (re)connection starts fresh: sync soon, no backoff left from the old token
-        next_sync_at: null,
-        sync_failures: 0,
-        renewal_failures: 0,
-        renew_lease_until: null,
-        renew_lease_owner: null,
       }
       const id = randomUUID()
       // one statement (review D11): of two connections of the same account at once (two tabs),
@@ -113,7 +143,7 @@ export function createAccountRepository(
             account_type: 'oauth',
             connected_at: input.now,
             last_sync: null,
-            ...NEW_ACCOUNT_JOB_STATE,
+            ...NEW_ACCOUNT_SYNC_STATE,
             ...fields,
             credentials_version: 1,
           })
@@ -123,9 +153,26 @@ export function createAccountRepository(
               .where('account_type', '=', sql.lit('oauth'))
               .doUpdateSet(fields),
           )
-          .returningAll()
+          .returning('id')
           .executeTakeFirstOrThrow()
-        const account = toAccount(row)
+        // a (re)connection starts fresh: sync soon, no back-off left from the old token (a sync
+        // in flight keeps its lease, and finds the new credentials when it next reads them)
+        await trx
+          .insertInto('account_jobs')
+          .values(newAccountJobs(row.id))
+          .onConflict((oc) =>
+            oc.columns(['account_id', 'kind']).doUpdateSet((eb) => ({
+              next_run_at: null,
+              failures: 0,
+              // the renewal's back-off and lease go; the sync's lease stays with its holder
+              lease_until: sql`case when ${eb.ref('account_jobs.kind')} = 'renewal' then null else ${eb.ref('account_jobs.lease_until')} end`,
+              lease_owner: sql`case when ${eb.ref('account_jobs.kind')} = 'renewal' then null else ${eb.ref('account_jobs.lease_owner')} end`,
+            })),
+          )
+          .execute()
+        const [account] = await accountsByIds(trx, [row.id])
+        if (account === undefined)
+          throw new Error('the connected account vanished in its transaction')
         // the event of this connection commits with it (the outbox)
         if (events != null)
           await insertEvents(
@@ -184,7 +231,7 @@ export function createAccountRepository(
               profile_url: input.profile_url,
               profile_picture_url: null,
               updated_at: input.now,
-              ...NEW_ACCOUNT_JOB_STATE,
+              ...NEW_ACCOUNT_SYNC_STATE,
             })
             .execute()
         })
@@ -192,19 +239,26 @@ export function createAccountRepository(
         if (error instanceof GalleryError) throw error
         conflict(options, error, 'This profile is already in your accounts')
       }
-      const row = await db
-        .selectFrom('user_social_accounts')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow()
-      return toAccount(row)
+      const [account] = await accountsByIds(db, [id])
+      if (account === undefined) throw new Error('the new profile link is missing')
+      return account
     },
     async updateAccount(accountId, patch: AccountPatch) {
-      await db
-        .updateTable('user_social_accounts')
-        .set(accountPatchSet(patch))
-        .where('id', '=', accountId)
-        .execute()
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('user_social_accounts')
+          .set(accountPatchSet(patch))
+          .where('id', '=', accountId)
+          .execute()
+        const job = syncJobPatchSet(patch)
+        if (Object.keys(job).length > 0)
+          await trx
+            .updateTable('account_jobs')
+            .set(job)
+            .where('account_id', '=', accountId)
+            .where('kind', '=', 'sync')
+            .execute()
+      })
     },
     async markHealthy(accountId, dueBefore, now) {
       await db
@@ -216,8 +270,21 @@ export function createAccountRepository(
         })
         .where('id', '=', accountId)
         .where('status', 'not in', ['revoked', 'reauth_required'])
+        // a degraded account whose renewals keep failing stays degraded until one succeeds
         .where((eb) =>
-          eb.not(eb.and([eb('status', '=', 'degraded'), eb('renewal_failures', '>', 0)])),
+          eb.not(
+            eb.and([
+              eb('status', '=', 'degraded'),
+              eb.exists(
+                eb
+                  .selectFrom('account_jobs')
+                  .select('account_jobs.account_id')
+                  .whereRef('account_jobs.account_id', '=', 'user_social_accounts.id')
+                  .where('account_jobs.kind', '=', 'renewal')
+                  .where('account_jobs.failures', '>', 0),
+              ),
+            ]),
+          ),
         )
         .execute()
     },

@@ -1,12 +1,12 @@
 /**
- * @module store/kysely/repositories/budgets — `BudgetStore`: sliding-window reservations, usage and
- * blocks.
+ * @module store/kysely/repositories/budgets — `BudgetStore`: reservations against rolling and fixed
+ * windows (several at once, all or none), usage and blocks.
  */
 import type { Kysely } from 'kysely'
-import type { BudgetStore } from '../../types.ts'
+import type { ApiCallVerdict, BudgetStore } from '../../types.ts'
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
-import { admitCall } from '../../sliding-window.ts'
+import { admitCall, admitFixedWindowCall } from '../../sliding-window.ts'
 
 export function createBudgetRepository(
   db: Kysely<Database>,
@@ -14,56 +14,83 @@ export function createBudgetRepository(
 ): BudgetStore {
   return {
     async reserveApiCall(r) {
-      return db.transaction().execute(async (trx) => {
+      const scopes = r.parts.map((part) => part.scope)
+      if (new Set(scopes).size !== scopes.length)
+        throw new Error(`reserveApiCall: a scope named twice (${scopes.join(', ')})`)
+      if (scopes.length === 0) throw new Error('reserveApiCall: no part')
+      // rows are created and locked in one order (by scope), so two reservations sharing parts
+      // cannot each hold one row and wait for the other's
+      const sorted = [...scopes].sort()
+      return db.transaction().execute(async (trx): Promise<ApiCallVerdict> => {
         if (options.lockRows === true) {
-          // make sure the row exists, then lock it: concurrent reservations count one by one
+          // make sure the rows exist, then lock them: concurrent reservations count one by one
           await trx
             .insertInto('api_budgets')
-            .values({
-              scope: r.scope,
-              usage_percent: null,
-              usage_at: null,
-              blocked_until: null,
-              window_start: 0,
-              window_calls: 0,
-              previous_window_calls: 0,
-              updated_at: r.now,
-            })
+            .values(
+              sorted.map((scope) => ({
+                scope,
+                usage_percent: null,
+                usage_at: null,
+                blocked_until: null,
+                window_start: 0,
+                window_calls: 0,
+                previous_window_calls: 0,
+                updated_at: r.now,
+              })),
+            )
             .onConflict((oc) => oc.column('scope').doNothing())
             .execute()
         }
-        // only this scope's row is locked: the blockers (the app-wide row every call reads) are
+        // only the parts' rows are locked: the blockers (the app-wide row every call reads) are
         // read without a lock, so calls for different accounts never queue behind each other
-        let ownRow = trx.selectFrom('api_budgets').selectAll().where('scope', '=', r.scope)
-        if (options.lockRows === true) ownRow = ownRow.forUpdate()
+        let ownRows = trx
+          .selectFrom('api_budgets')
+          .selectAll()
+          .where('scope', 'in', sorted)
+          .orderBy('scope')
+        if (options.lockRows === true) ownRows = ownRows.forUpdate()
+        const blockers = r.blockedBy.filter((scope) => !scopes.includes(scope))
         const rows = [
-          ...(await ownRow.execute()),
-          ...(r.blockedBy.length === 0
+          ...(await ownRows.execute()),
+          ...(blockers.length === 0
             ? []
             : await trx
                 .selectFrom('api_budgets')
                 .selectAll()
-                .where('scope', 'in', [...r.blockedBy])
+                .where('scope', 'in', blockers)
                 .execute()),
         ]
         const blockedUntil = Math.max(0, ...rows.map((row) => row.blocked_until ?? 0))
         if (blockedUntil > r.now)
           return { allowed: false, reason: 'blocked', retryAt: blockedUntil }
-        const own = rows.find((row) => row.scope === r.scope)
-        const verdict = admitCall(own, r.now, r.windowMs, r.cap)
-        if (!verdict.allowed) return { allowed: false, reason: 'cap', retryAt: verdict.retryAt }
-        const counts = { ...verdict.counts, updated_at: r.now }
-        await trx
-          .insertInto('api_budgets')
-          .values({
-            scope: r.scope,
-            usage_percent: null,
-            usage_at: null,
-            blocked_until: null,
-            ...counts,
-          })
-          .onConflict((oc) => oc.column('scope').doUpdateSet(counts))
-          .execute()
+        const verdicts = r.parts.map((part) => {
+          const own = rows.find((row) => row.scope === part.scope)
+          const cost = part.cost ?? 1
+          return part.window.kind === 'rolling'
+            ? admitCall(own, r.now, part.window.ms, part.cap, cost)
+            : admitFixedWindowCall(own, part.window, part.cap, cost)
+        })
+        // refused: the part that frees up last says when the whole call fits
+        let refusal: { part: number; retryAt: number } | null = null
+        for (const [part, verdict] of verdicts.entries())
+          if (!verdict.allowed && (refusal === null || verdict.retryAt > refusal.retryAt))
+            refusal = { part, retryAt: verdict.retryAt }
+        if (refusal !== null) return { allowed: false, reason: 'cap', ...refusal }
+        for (const [i, verdict] of verdicts.entries()) {
+          if (!verdict.allowed) continue
+          const counts = { ...verdict.counts, updated_at: r.now }
+          await trx
+            .insertInto('api_budgets')
+            .values({
+              scope: scopes[i] as string,
+              usage_percent: null,
+              usage_at: null,
+              blocked_until: null,
+              ...counts,
+            })
+            .onConflict((oc) => oc.column('scope').doUpdateSet(counts))
+            .execute()
+        }
         return { allowed: true }
       })
     },

@@ -6,7 +6,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { DataDeletionRecord, DeletionStore } from '../../types.ts'
 import { insertEvents } from './outbox.ts'
 import type { Database } from '../schema.ts'
-import { toAccount } from '../rows.ts'
+import { accountsByIds } from '../rows.ts'
 
 /**
  * Accounts of `platform` connected to this platform user, matched on its account id or its scoped
@@ -71,17 +71,24 @@ export function createDeletionRepository(db: Kysely<Database>): DeletionStore {
             refresh_token_expires_at: null,
             credentials_expire_at: null,
             is_active: 0,
-            sync_run_id: null,
-            sync_cursor: null,
             updated_at: now,
           })
           .where('account_type', '=', 'oauth')
           .where('status', '!=', 'revoked')
           .where(ofPlatformUser(platform, platformUserId))
-          .returningAll()
+          .returning('id')
           .execute()
+        const ids = rows.map((r) => r.id)
+        // an interrupted full reconciliation is not resumed with a connection that is gone
+        if (ids.length > 0)
+          await trx
+            .updateTable('account_jobs')
+            .set({ run_id: null, cursor: null })
+            .where('account_id', 'in', ids)
+            .where('kind', '=', 'sync')
+            .execute()
         // one event per account this revocation changed (a replay changes none: no event)
-        const revoked = rows.map(toAccount)
+        const revoked = await accountsByIds(trx, ids)
         if (events)
           await insertEvents(
             trx,

@@ -1,38 +1,29 @@
 /**
  * @module store/kysely/repositories/jobs — `JobStore`: renewal and sync claims, leases and their
- * outcomes.
+ * outcomes, on the `account_jobs` table (one row per OAuth account and kind, migration 0011).
+ *
+ * A lease lives on the job's row: claims, heartbeats and releases write only that small row. An
+ * outcome that also changes the account (new credentials, a status) writes both rows in one
+ * transaction, conditional on the lease (the job row, locked first on PostgreSQL) and, for
+ * credentials, on their version.
  */
-import {
-  sql,
-  type ExpressionBuilder,
-  type Kysely,
-  type Selectable,
-  type SelectQueryBuilder,
-} from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely'
 import type { AccountLeaseKind, EventMaker, JobStore, SocialAccountRecord } from '../../types.ts'
 import { MAX_SYNC_DELAY_MS } from '../../../socials/platform-backoff.ts'
 import { isInstanceId, leaseOwner } from '../../leases.ts'
-import type { Database, SocialAccountsTable } from '../schema.ts'
+import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
-import { toAccount } from '../rows.ts'
-import { accountPatchSet } from './accounts.ts'
+import { accountsByIds } from '../rows.ts'
+import { accountPatchSet, syncJobPatchSet } from './accounts.ts'
 import { insertEvents } from './outbox.ts'
 
-const COLUMNS = {
-  renewal: { until: 'renew_lease_until', owner: 'renew_lease_owner' },
-  sync: { until: 'sync_lease_until', owner: 'sync_lease_owner' },
-} as const
+/** A job's kind as stored: the renewal's row is `renewal`, the sync's `sync`. */
+const KIND: Record<AccountLeaseKind, 'renewal' | 'sync'> = { renewal: 'renewal', sync: 'sync' }
 
-/** Free, or held by a worker that stopped renewing it before `now`. */
-function leaseFree(column: 'renew_lease_until' | 'sync_lease_until', now: number) {
-  return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
-    eb.or([eb(column, 'is', null), eb(column, '<=', now)])
-}
-
-/** The connection can still be kept alive at `now` (a refresh token may outlive its access token). */
-function connectionAlive(now: number) {
-  return (eb: ExpressionBuilder<Database, 'user_social_accounts'>) =>
-    eb.or([eb('credentials_expire_at', 'is', null), eb('credentials_expire_at', '>', now)])
+/** The job row's lease is free, or held by a worker that stopped renewing it before `now`. */
+function leaseFree(now: number) {
+  return (eb: ExpressionBuilder<Database, 'account_jobs'>) =>
+    eb.or([eb('account_jobs.lease_until', 'is', null), eb('account_jobs.lease_until', '<=', now)])
 }
 
 /** The owner a claim writes: the caller's, or a fresh one (`<anonymous instance>:<run>`). */
@@ -44,46 +35,91 @@ export function createJobRepository(
   db: Kysely<Database>,
   options: Pick<KyselyStoreOptions, 'lockRows'> = {},
 ): JobStore {
-  type DueAccounts = SelectQueryBuilder<Database, 'user_social_accounts', { id: string }>
+  type DueAccounts = SelectQueryBuilder<
+    Database,
+    'account_jobs' | 'user_social_accounts',
+    { account_id: string }
+  >
 
   /**
-   * Leases up to `claim.limit` OAuth accounts that can be worked on (token present and unexpired,
-   * not revoked or awaiting reconnection), match `due`, and whose `kind` lease is free, to the
-   * claim's owner. On PostgreSQL the candidates are locked `FOR UPDATE SKIP LOCKED`, so concurrent
-   * claimers pass over each other's rows instead of queueing on them and coming back empty (D10);
-   * the lease condition is repeated in the update, so a row leased meanwhile is never taken.
+   * Leases up to `claim.limit` OAuth accounts that can be worked on (credentials present and the
+   * connection alive, not revoked or awaiting reconnection), match `due`, and whose `kind` lease
+   * is free, to the claim's owner. On PostgreSQL the candidates' job rows are locked `FOR UPDATE
+   * SKIP LOCKED`, so concurrent claimers pass over each other's rows instead of queueing on them
+   * and coming back empty (D10); the lease condition is repeated in the update, so a row leased
+   * meanwhile is never taken.
    */
   async function leaseAccounts(
     kind: AccountLeaseKind,
     claim: { now: number; leaseUntil: number; limit: number; owner?: string },
     due: (query: DueAccounts) => DueAccounts,
   ): Promise<SocialAccountRecord[]> {
-    const column = COLUMNS[kind].until
     const owner = claimOwner(claim.owner)
     return db.transaction().execute(async (trx) => {
+      // The join order is the index's: renewals are due by the account's `credentials_expire_at`
+      // (index user_social_accounts_renewal), syncs by the job's `next_run_at` (account_jobs_due).
+      // SQLite keeps a CROSS JOIN's order (PostgreSQL plans it as any inner join); the kind is a
+      // literal so that SQLite can use the partial index.
+      const joined =
+        kind === 'renewal'
+          ? trx.selectFrom('user_social_accounts').crossJoin('account_jobs')
+          : trx.selectFrom('account_jobs').crossJoin('user_social_accounts')
       let candidates = due(
-        trx
-          .selectFrom('user_social_accounts')
-          .select('id')
-          .where('account_type', '=', 'oauth')
-          .where('encrypted_credentials', 'is not', null)
-          .where('status', 'not in', ['revoked', 'reauth_required'])
-          .where(connectionAlive(claim.now))
-          .where(leaseFree(column, claim.now)),
+        joined
+          .select('account_jobs.account_id')
+          .whereRef('account_jobs.account_id', '=', 'user_social_accounts.id')
+          .where('account_jobs.kind', '=', sql.lit(KIND[kind]))
+          .where('user_social_accounts.account_type', '=', 'oauth')
+          .where('user_social_accounts.encrypted_credentials', 'is not', null)
+          .where('user_social_accounts.status', 'not in', ['revoked', 'reauth_required'])
+          .where((eb) =>
+            eb.or([
+              eb('user_social_accounts.credentials_expire_at', 'is', null),
+              eb('user_social_accounts.credentials_expire_at', '>', claim.now),
+            ]),
+          )
+          .where(leaseFree(claim.now)),
       ).limit(claim.limit)
-      if (options.lockRows === true) candidates = candidates.forUpdate().skipLocked()
-      const ids = (await candidates.execute()).map((r) => r.id)
+      if (options.lockRows === true)
+        candidates = candidates.forUpdate(['account_jobs']).skipLocked()
+      const ids = (await candidates.execute()).map((r) => r.account_id)
       if (ids.length === 0) return []
-      // RETURNING gives exactly the rows this statement leased
-      const rows = await trx
-        .updateTable('user_social_accounts')
-        .set({ [column]: claim.leaseUntil, [COLUMNS[kind].owner]: owner })
-        .where('id', 'in', ids)
-        .where(leaseFree(column, claim.now))
-        .returningAll()
+      // RETURNING gives exactly the jobs this statement leased
+      const leased = await trx
+        .updateTable('account_jobs')
+        .set({ lease_until: claim.leaseUntil, lease_owner: owner })
+        .where('account_id', 'in', ids)
+        .where('kind', '=', KIND[kind])
+        .where(leaseFree(claim.now))
+        .returning('account_id')
         .execute()
-      return rows.map(toAccount)
+      const order = new Set(ids)
+      return accountsByIds(
+        trx,
+        [...order].filter((id) => leased.some((r) => r.account_id === id)),
+      )
     })
+  }
+
+  /**
+   * Whether `owner` (when given) holds the `kind` lease of the account, read in `trx`; on
+   * PostgreSQL the job row stays locked until `trx` ends, so no claim takes it over in between.
+   * Without an owner, only that the job exists.
+   */
+  async function holds(
+    trx: Kysely<Database>,
+    kind: AccountLeaseKind,
+    accountId: string,
+    owner: string | undefined,
+  ): Promise<boolean> {
+    let query = trx
+      .selectFrom('account_jobs')
+      .select('account_id')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', KIND[kind])
+    if (owner !== undefined) query = query.where('lease_owner', '=', owner)
+    if (options.lockRows === true) query = query.forUpdate()
+    return (await query.executeTakeFirst()) !== undefined
   }
 
   /** The account's status before a change in `trx` (PostgreSQL: its row locked until commit). */
@@ -94,20 +130,21 @@ export function createJobRepository(
   }
 
   /**
-   * The event of a change made in `trx`, derived from what it actually did: a row that became
-   * `reauth_required` (from any other state) makes `account.reauth_required`; nothing else does.
+   * The event of a change made in `trx`, derived from what it actually did: an account that
+   * became `reauth_required` (from any other state) makes `account.reauth_required`; nothing
+   * else does.
    */
   async function transitionEvents(
     trx: Kysely<Database>,
     before: string | null,
-    rows: readonly Selectable<SocialAccountsTable>[],
+    accountId: string,
     events: EventMaker | null | undefined,
     now: number,
   ): Promise<void> {
-    const [row] = rows
-    if (!events || row === undefined) return
-    if (row.status === 'reauth_required' && before !== 'reauth_required')
-      await insertEvents(trx, [events.account('account.reauth_required', toAccount(row), now)], now)
+    if (!events || before === 'reauth_required') return
+    const [account] = await accountsByIds(trx, [accountId])
+    if (account?.status === 'reauth_required')
+      await insertEvents(trx, [events.account('account.reauth_required', account, now)], now)
   }
 
   async function acquire(
@@ -118,10 +155,11 @@ export function createJobRepository(
     owner: string | undefined,
   ): Promise<boolean> {
     const result = await db
-      .updateTable('user_social_accounts')
-      .set({ [COLUMNS[kind].until]: leaseUntil, [COLUMNS[kind].owner]: claimOwner(owner) })
-      .where('id', '=', accountId)
-      .where(leaseFree(COLUMNS[kind].until, now))
+      .updateTable('account_jobs')
+      .set({ lease_until: leaseUntil, lease_owner: claimOwner(owner) })
+      .where('account_id', '=', accountId)
+      .where('kind', '=', KIND[kind])
+      .where(leaseFree(now))
       .executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
   }
@@ -130,59 +168,66 @@ export function createJobRepository(
     async claimDueRenewals(claim) {
       return leaseAccounts('renewal', claim, (due) =>
         due
-          .where('credentials_expire_at', '<=', claim.dueBefore)
-          .where('token_issued_at', '<=', claim.issuedBefore)
-          .orderBy('credentials_expire_at'),
+          .where('user_social_accounts.credentials_expire_at', '<=', claim.dueBefore)
+          .where('user_social_accounts.token_issued_at', '<=', claim.issuedBefore)
+          .orderBy('user_social_accounts.credentials_expire_at'),
       )
     },
     async completeRenewal(input) {
-      const result = await db
-        .updateTable('user_social_accounts')
-        .set({
-          ...input.credentials,
-          credentials_version: input.expectedVersion + 1,
-          renew_lease_until: null,
-          renew_lease_owner: null,
-          renewal_failures: 0,
-          // renewed: no longer due, and a renewal failure no longer stands; other states stay
-          status: sql<string>`case when status in ('refresh_due', 'degraded') then 'active' else status end`,
-          status_message: sql<
-            string | null
-          >`case when status in ('refresh_due', 'degraded') then null else status_message end`,
-          updated_at: input.now,
-        })
-        .where('id', '=', input.accountId)
-        .where('credentials_version', '=', input.expectedVersion)
-        .$if(input.owner !== undefined, (q) => q.where('renew_lease_owner', '=', input.owner ?? ''))
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) === 1
+      return db.transaction().execute(async (trx) => {
+        if (!(await holds(trx, 'renewal', input.accountId, input.owner))) return false
+        const result = await trx
+          .updateTable('user_social_accounts')
+          .set({
+            ...input.credentials,
+            credentials_version: input.expectedVersion + 1,
+            // renewed: no longer due, and a renewal failure no longer stands; other states stay
+            status: sql<string>`case when status in ('refresh_due', 'degraded') then 'active' else status end`,
+            status_message: sql<
+              string | null
+            >`case when status in ('refresh_due', 'degraded') then null else status_message end`,
+            updated_at: input.now,
+          })
+          .where('id', '=', input.accountId)
+          .where('credentials_version', '=', input.expectedVersion)
+          .executeTakeFirst()
+        if (Number(result.numUpdatedRows) !== 1) return false
+        await trx
+          .updateTable('account_jobs')
+          .set({ lease_until: null, lease_owner: null, failures: 0 })
+          .where('account_id', '=', input.accountId)
+          .where('kind', '=', 'renewal')
+          .execute()
+        return true
+      })
     },
     async failRenewal(input) {
       return db.transaction().execute(async (trx) => {
+        if (!(await holds(trx, 'renewal', input.accountId, input.owner))) return false
         const before = await statusOf(trx, input.accountId)
-        const rows = await trx
+        const result = await trx
           .updateTable('user_social_accounts')
-          .set((eb) => ({
-            // the back-off hold: nobody owns it, so a stopping instance does not release it
-            renew_lease_until: input.retryAt,
-            renew_lease_owner: null,
-            renewal_failures: eb('renewal_failures', '+', 1),
-            status: input.status,
-            status_message: input.message,
-            updated_at: input.now,
-          }))
+          .set({ status: input.status, status_message: input.message, updated_at: input.now })
           .where('id', '=', input.accountId)
           // a deauthorize that landed mid-renewal stands (purge keeps revoked rows only for the
           // retention period), and a reconnection's new credentials are not this failure's business
           .where('status', '!=', 'revoked')
-          .$if(input.owner !== undefined, (q) =>
-            q.where('renew_lease_owner', '=', input.owner ?? ''),
-          )
           .where('credentials_version', '=', input.expectedVersion)
-          .returningAll()
+          .executeTakeFirst()
+        if (Number(result.numUpdatedRows) !== 1) return false
+        await trx
+          .updateTable('account_jobs')
+          .set((eb) => ({
+            // the back-off hold: nobody owns it, so a stopping instance does not release it
+            lease_until: input.retryAt,
+            lease_owner: null,
+            failures: eb('failures', '+', 1),
+          }))
+          .where('account_id', '=', input.accountId)
+          .where('kind', '=', 'renewal')
           .execute()
-        await transitionEvents(trx, before, rows, input.events, input.now)
-        return rows.length === 1
+        await transitionEvents(trx, before, input.accountId, input.events, input.now)
+        return true
       })
     },
     async markExpiredTokens(now, message, events) {
@@ -193,10 +238,13 @@ export function createJobRepository(
           .where('account_type', '=', 'oauth')
           .where('credentials_expire_at', '<=', now)
           .where('status', 'not in', ['revoked', 'reauth_required'])
-          .returningAll()
+          .returning('id')
           .execute()
         // every row returned changed into reauth_required: one event each
-        const expired = rows.map(toAccount)
+        const expired = await accountsByIds(
+          trx,
+          rows.map((r) => r.id),
+        )
         if (events)
           await insertEvents(
             trx,
@@ -224,15 +272,15 @@ export function createJobRepository(
         due
           .where((eb) =>
             eb.or([
-              eb('next_sync_at', 'is', null),
-              eb('next_sync_at', '<=', claim.now),
+              eb('account_jobs.next_run_at', 'is', null),
+              eb('account_jobs.next_run_at', '<=', claim.now),
               // further out than the service ever schedules: stored before the 24 h back-off
               // bound (red team F4, e.g. year 2977). Due: the sync then writes a sane time.
               // Decided here, in the one query every scheduler runs, so no repair pass is needed.
-              eb('next_sync_at', '>', claim.now + MAX_SYNC_DELAY_MS),
+              eb('account_jobs.next_run_at', '>', claim.now + MAX_SYNC_DELAY_MS),
             ]),
           )
-          .orderBy(sql`coalesce(next_sync_at, 0)`),
+          .orderBy(sql`coalesce(account_jobs.next_run_at, 0)`),
       )
     },
     async acquireSyncLease(accountId, now, leaseUntil, owner) {
@@ -243,44 +291,64 @@ export function createJobRepository(
     },
     async releaseAccountLease(kind, lease) {
       const result = await db
-        .updateTable('user_social_accounts')
-        .set({ [COLUMNS[kind].until]: null, [COLUMNS[kind].owner]: null })
-        .where('id', '=', lease.accountId)
-        .where(COLUMNS[kind].owner, '=', lease.owner)
+        .updateTable('account_jobs')
+        .set({ lease_until: null, lease_owner: null })
+        .where('account_id', '=', lease.accountId)
+        .where('kind', '=', KIND[kind])
+        .where('lease_owner', '=', lease.owner)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },
     async renewAccountLease(kind, lease, leaseUntil) {
       const result = await db
-        .updateTable('user_social_accounts')
-        .set({ [COLUMNS[kind].until]: leaseUntil })
-        .where('id', '=', lease.accountId)
-        .where(COLUMNS[kind].owner, '=', lease.owner)
+        .updateTable('account_jobs')
+        .set({ lease_until: leaseUntil })
+        .where('account_id', '=', lease.accountId)
+        .where('kind', '=', KIND[kind])
+        .where('lease_owner', '=', lease.owner)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },
     async recordSyncProgress(lease, progress) {
-      const { leaseUntil, now, ...columns } = progress
-      const result = await db
-        .updateTable('user_social_accounts')
-        .set({ ...columns, sync_lease_until: leaseUntil, updated_at: now })
-        .where('id', '=', lease.accountId)
-        .where('sync_lease_owner', '=', lease.owner)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) === 1
+      const { leaseUntil, now, sync_run_id, sync_cursor } = progress
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('account_jobs')
+          .set({
+            lease_until: leaseUntil,
+            ...(sync_run_id === undefined ? {} : { run_id: sync_run_id }),
+            ...(sync_cursor === undefined ? {} : { cursor: sync_cursor }),
+          })
+          .where('account_id', '=', lease.accountId)
+          .where('kind', '=', 'sync')
+          .where('lease_owner', '=', lease.owner)
+          .executeTakeFirst()
+        if (Number(result.numUpdatedRows) !== 1) return false
+        await trx
+          .updateTable('user_social_accounts')
+          .set({ updated_at: now })
+          .where('id', '=', lease.accountId)
+          .execute()
+        return true
+      })
     },
     async releaseSyncLease(lease, patch, events) {
       return db.transaction().execute(async (trx) => {
+        if (!(await holds(trx, 'sync', lease.accountId, lease.owner))) return false
         const before = await statusOf(trx, lease.accountId)
-        const rows = await trx
+        await trx
           .updateTable('user_social_accounts')
-          .set({ ...accountPatchSet(patch), sync_lease_until: null, sync_lease_owner: null })
+          .set(accountPatchSet(patch))
           .where('id', '=', lease.accountId)
-          .where('sync_lease_owner', '=', lease.owner)
-          .returningAll()
           .execute()
-        await transitionEvents(trx, before, rows, events, patch.now)
-        return rows.length === 1
+        await trx
+          .updateTable('account_jobs')
+          .set({ ...syncJobPatchSet(patch), lease_until: null, lease_owner: null })
+          .where('account_id', '=', lease.accountId)
+          .where('kind', '=', 'sync')
+          .execute()
+        await transitionEvents(trx, before, lease.accountId, events, patch.now)
+        return true
       })
     },
     async releaseOwned(instanceId) {
@@ -289,26 +357,25 @@ export function createJobRepository(
       // instance ids hold no LIKE wildcards (`isInstanceId`): this matches exactly its owners
       const mine = `${instanceId}:%`
       return db.transaction().execute(async (trx) => {
-        const syncs = await trx
-          .updateTable('user_social_accounts')
-          .set({ sync_lease_until: null, sync_lease_owner: null })
-          .where('sync_lease_owner', 'like', mine)
-          .executeTakeFirst()
-        const renewals = await trx
-          .updateTable('user_social_accounts')
-          .set({ renew_lease_until: null, renew_lease_owner: null })
-          .where('renew_lease_owner', 'like', mine)
-          .executeTakeFirst()
+        const released = async (kind: 'sync' | 'renewal'): Promise<number> =>
+          Number(
+            (
+              await trx
+                .updateTable('account_jobs')
+                .set({ lease_until: null, lease_owner: null })
+                .where('kind', '=', kind)
+                .where('lease_owner', 'like', mine)
+                .executeTakeFirst()
+            ).numUpdatedRows,
+          )
+        const syncs = await released('sync')
+        const renewals = await released('renewal')
         const webhooks = await trx
           .updateTable('webhook_deliveries')
           .set({ lease_until: null, lease_owner: null })
           .where('lease_owner', 'like', mine)
           .executeTakeFirst()
-        return {
-          syncs: Number(syncs.numUpdatedRows),
-          renewals: Number(renewals.numUpdatedRows),
-          webhooks: Number(webhooks.numUpdatedRows),
-        }
+        return { syncs, renewals, webhooks: Number(webhooks.numUpdatedRows) }
       })
     },
   }

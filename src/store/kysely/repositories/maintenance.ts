@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely'
 import type { ImportedAccountInput, MaintenanceStore } from '../../types.ts'
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
-import { NEW_ACCOUNT_JOB_STATE, externalUser } from '../rows.ts'
+import { NEW_ACCOUNT_SYNC_STATE, externalUser, newAccountJobs } from '../rows.ts'
 
 export function createMaintenanceRepository(
   db: Kysely<Database>,
@@ -73,10 +73,7 @@ export function createMaintenanceRepository(
                       status: existing.status,
                       status_message: existing.status_message,
                     }
-                  : {
-                      next_sync_at: null,
-                      credentials_version: sql<number>`credentials_version + 1`,
-                    }),
+                  : { credentials_version: sql<number>`credentials_version + 1` }),
                 ...(keepSync
                   ? { last_sync: existing.last_sync, posts_count: existing.posts_count }
                   : {}),
@@ -85,13 +82,22 @@ export function createMaintenanceRepository(
               })
               .where('id', '=', existing.id)
               .execute()
+          // an imported token that replaces the stored one: sync with it soon
+          if (!dryRun && !keepToken && existing.account_type === 'oauth')
+            await trx
+              .updateTable('account_jobs')
+              .set({ next_run_at: null })
+              .where('account_id', '=', existing.id)
+              .where('kind', '=', 'sync')
+              .execute()
           return 'updated'
         }
-        if (!dryRun)
+        if (!dryRun) {
+          const id = randomUUID()
           await trx
             .insertInto('user_social_accounts')
             .values({
-              id: randomUUID(),
+              id,
               user_id: input.user_id,
               platform: input.platform,
               account_type: input.account_type,
@@ -100,11 +106,14 @@ export function createMaintenanceRepository(
               credentials_version: 1,
               profile_picture_url: null,
               updated_at: input.now,
-              ...NEW_ACCOUNT_JOB_STATE,
+              ...NEW_ACCOUNT_SYNC_STATE,
               import_fingerprint: input.import_fingerprint,
               ...fields,
             })
             .execute()
+          if (input.account_type === 'oauth')
+            await trx.insertInto('account_jobs').values(newAccountJobs(id)).execute()
+        }
         return 'created'
       })
     },

@@ -31,7 +31,7 @@ export function createMediaRepository(
   options: Pick<KyselyStoreOptions, 'lockRows'> = {},
 ): MediaStore {
   /**
-   * Whether `owner` holds the account's sync lease, read in `trx`; on PostgreSQL the account row
+   * Whether `owner` holds the account's sync lease, read in `trx`; on PostgreSQL the sync job row
    * stays locked until `trx` ends, so no claim can take the lease over in between.
    */
   async function holdsSyncLease(
@@ -40,10 +40,11 @@ export function createMediaRepository(
     owner: string,
   ): Promise<boolean> {
     let query = trx
-      .selectFrom('user_social_accounts')
-      .select('id')
-      .where('id', '=', accountId)
-      .where('sync_lease_owner', '=', owner)
+      .selectFrom('account_jobs')
+      .select('account_id')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'sync')
+      .where('lease_owner', '=', owner)
     if (options.lockRows === true) query = query.forUpdate()
     return (await query.executeTakeFirst()) !== undefined
   }
