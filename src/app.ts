@@ -268,6 +268,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
       instagram: makeClient === null ? null : makeClient({ accountId: null }),
       webhooks,
+      logger: deps.logger,
+      label: 'Instagram',
     }),
     sync: createSyncService({
       store,

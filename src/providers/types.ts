@@ -139,6 +139,20 @@ export interface ProviderCapabilities {
    * authorization and the verifier with the code exchange; `none`, the platform ignores it.
    */
   readonly pkce: 'required' | 'supported' | 'none'
+  /** How the client authenticates at the token endpoint: in the form body, or HTTP Basic (X). */
+  readonly clientAuth: 'body' | 'basic'
+  /** How the platform joins scopes in the authorization URL (Instagram and TikTok: `,`). */
+  readonly scopeSeparator: ',' | ' '
+  /**
+   * `signed`: media URLs carry an expiry and must be refreshed before it (Instagram's `oe`,
+   * TikTok's covers); `stable`: they do not expire (YouTube's thumbnails).
+   */
+  readonly mediaUrls: 'signed' | 'stable'
+  /**
+   * `endpoint`: the platform can revoke a grant, and a disconnect asks it to (`revoke`); `none`:
+   * there is nothing to call (Instagram), a disconnect only deletes what we hold.
+   */
+  readonly revocation: 'endpoint' | 'none'
   /** The call allowances the platform grants, and what each kind of call costs. */
   readonly budgets: ProviderBudgets
 }
@@ -162,6 +176,11 @@ export interface ProviderClient {
   checkEligible(identity: ConnectedIdentity): Eligibility
   /** The page after `cursor` (`null`: the newest page). */
   listMedia(credentials: Credentials, cursor: string | null): Promise<ProviderMediaPage>
+  /**
+   * Asks the platform to revoke the grant (`capabilities.revocation` is `endpoint`); a platform
+   * without revocation does not implement it.
+   */
+  revoke?(credentials: Credentials): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import type { ProviderClient } from '../providers/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { codeChallengeS256, createCodeVerifier } from '../providers/oauth/pkce.ts'
 import { NOT_CONFIGURED_MESSAGE, type CallbackOutcomeCode } from './messages.ts'
-import { sealCredentials } from './credentials.ts'
+import { openCredentials, sealCredentials } from './credentials.ts'
+import type { FastifyBaseLogger } from 'fastify'
 
 export const STATE_TTL_MS = 5 * 60_000
 const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -43,6 +44,10 @@ export interface OAuthServiceDeps {
   /** `null` when Instagram is not configured (production without credentials). */
   readonly instagram: ProviderClient | null
   readonly webhooks: WebhookNotifier
+  /** Where a failed revocation at the platform is told (default: nowhere). */
+  readonly logger?: Pick<FastifyBaseLogger, 'warn'>
+  /** The platform's name for messages ("Instagram"). */
+  readonly label?: string
 }
 
 /** The browser-binding cookie value carries the return mode, so even a bad state lands right. */
@@ -65,6 +70,13 @@ export interface OAuthService {
     sessionUserId: string | null,
     binding: string | undefined,
   ): Promise<CallbackResult>
+  /**
+   * Disconnects one of the user's accounts: asks the platform to revoke the grant when it can
+   * (`capabilities.revocation`; best effort: a platform that fails to answer does not keep the
+   * person connected here), then deletes the account, its credentials and its media. `false` for
+   * an account that is not the user's.
+   */
+  disconnect(userId: string, accountId: string): Promise<boolean>
 }
 
 export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
@@ -207,6 +219,42 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       deps.webhooks.deliverSoon()
       return { ok: true, account, created, mode: record.return_mode }
     },
+    async disconnect(userId, accountId) {
+      const account = await store.getAccount(userId, accountId)
+      if (account === null) return false
+      await revokeAtPlatform(deps, account)
+      return store.deleteAccount(userId, accountId)
+    },
+  }
+}
+
+/** Revokes the grant at the platform, if it has an endpoint for it; failures are only logged. */
+async function revokeAtPlatform(
+  deps: OAuthServiceDeps,
+  account: SocialAccountRecord,
+): Promise<void> {
+  const client = deps.instagram
+  if (
+    client === null ||
+    account.account_type !== 'oauth' ||
+    client.capabilities.revocation !== 'endpoint' ||
+    client.revoke === undefined
+  )
+    return
+  try {
+    const { credentials } = openCredentials(
+      deps.vault,
+      account,
+      deps.clock.now(),
+      deps.label ?? 'Instagram',
+    )
+    await client.revoke(credentials)
+  } catch (error) {
+    // expired, undecryptable or refused: nothing more we can do there; delete ours anyway
+    deps.logger?.warn(
+      { accountId: account.id, code: isGalleryError(error) ? error.code : 'unknown' },
+      'revocation at the platform failed',
+    )
   }
 }
 

@@ -12,8 +12,9 @@
  *   workers cannot overshoot.
  * - After every call: remember the usage the platform reports (Meta: `X-App-Usage` for the app,
  *   `X-Business-Use-Case-Usage` for the account); above 80 % the governor paces calls and the
- *   scheduler postpones routine syncs; a throttling code blocks the app (Meta code 4) or the
- *   account (17, 32, 613, 80002) until `estimated_time_to_regain_access` — at most 24 hours
+ *   scheduler postpones routine syncs; an answer the platform classifies as throttling
+ *   (`CallReport.throttled`; Meta: code 4 for the app, 17, 32, 613, 80002 for an account) blocks
+ *   the app or the account until `estimated_time_to_regain_access` — at most 24 hours
  *   (`MAX_PLATFORM_BACKOFF_MS`, red team F4). A longer block already stored (written before that
  *   bound existed) is cut to 24 hours from when it is first met.
  *
@@ -55,10 +56,6 @@ export const accountScopeOf = (platform: ProviderId, accountId: string): string 
 /** Instagram's scopes (the only platform with a governor today). */
 export const APP_SCOPE = appScope('instagram')
 export const accountScope = (accountId: string): string => accountScopeOf('instagram', accountId)
-
-/** Code 4 is the app's limit; the others concern one account (user, page, custom, BUC). */
-const APP_THROTTLE_CODES: ReadonlySet<number> = new Set([4])
-const ACCOUNT_THROTTLE_CODES: ReadonlySet<number> = new Set([17, 32, 613, 80002])
 
 export interface RateGovernorOptions {
   readonly store: Store
@@ -344,8 +341,9 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
     async afterCall(accountId, info) {
       const now = clock.now()
       const code = info.errorCode
-      const appBlocked = code !== null && APP_THROTTLE_CODES.has(code)
-      const accountBlocked = code !== null && ACCOUNT_THROTTLE_CODES.has(code)
+      // the platform classified the answer (its codes stay in its folder)
+      const appBlocked = info.throttled === 'app'
+      const accountBlocked = info.throttled === 'account'
       // the parser bounds Meta's regain time already; bounded again here for any other source
       const pause = clampPlatformBackoffMs(
         (info.usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES) * 60_000,

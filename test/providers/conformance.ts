@@ -28,6 +28,7 @@ export type ConformanceCheck =
   | 'redaction'
   | 'pkce'
   | 'refresh-rotation'
+  | 'revoke'
 
 /** Failures an emulator can be made to answer with at the next call. */
 export type InjectedFailure = 'unavailable' | 'timeout' | 'rate_limited' | 'reauth' | 'refused'
@@ -95,6 +96,11 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         assert.equal(url.searchParams.get('redirect_uri'), options.expected.redirectUri)
         assert.equal(url.searchParams.get('state'), 'state-value-with-URL+chars/=')
         assert.equal(url.searchParams.get('response_type'), 'code')
+        assert.equal(
+          h.client.capabilities.scopeSeparator,
+          options.expected.scopeSeparator,
+          'the declared separator',
+        )
         assert.equal(
           url.searchParams.get('scope'),
           options.expected.scopes.join(options.expected.scopeSeparator),
@@ -170,6 +176,21 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         assert.fail('a platform with rotating refresh tokens must implement this check')
       },
     )
+
+    check('revoke', 'a grant revoked at the platform stops working there', async (t) => {
+      const { h, credentials } = await connected(t)
+      if (h.client.capabilities.revocation === 'none') {
+        assert.equal('revoke' in h.client, false, 'no revocation endpoint: no revoke')
+        return
+      }
+      assert.ok('revoke' in h.client, 'revocation: endpoint needs revoke')
+      await h.client.revoke?.(credentials)
+      await assert.rejects(h.client.fetchIdentity(credentials), (error: unknown) => {
+        assert.ok(isGalleryError(error))
+        assert.equal(error.code, 'ERR_REAUTH_REQUIRED')
+        return true
+      })
+    })
 
     check('identity', 'string ids, https profile and avatar, eligibility', async (t) => {
       const { h, credentials } = await connected(t)

@@ -238,7 +238,8 @@ export function socialsRoutes(ctx: AppContext) {
       { schema: { params: idParams } },
       async (request, reply) => {
         const principal = await ctx.requireUser(request)
-        if (!(await ctx.store.deleteAccount(principal.userId, request.params.id))) throw notFound()
+        // the grant is revoked at the platform where it can be, then everything here is deleted
+        if (!(await ctx.oauth.disconnect(principal.userId, request.params.id))) throw notFound()
         request.log.info({ accountId: request.params.id }, 'account disconnected')
         return reply.code(204).send()
       },

@@ -19,8 +19,14 @@ export interface AnswerReader<U> {
   readUsage(headers: Headers): U
   /** What a call that got no answer reports as usage. */
   readonly noUsage: U
-  /** The platform's own error code in a failed answer, for accounting (Meta's `error.code`). */
+  /** The platform's own error code in a failed answer, for logs (Meta's `error.code`). */
   errorCode(body: unknown): number | null
+  /**
+   * Whether a failed answer says the platform is throttling us, and whom: the whole app (every
+   * account waits) or one account. The platform's codes stay in its folder; the governor acts on
+   * this.
+   */
+  throttled(status: number, body: unknown): 'app' | 'account' | null
   /** The error for a failed answer (status not 2xx). */
   classify(status: number, body: unknown, usage: U, endpoint: string): GalleryError
 }
@@ -32,6 +38,8 @@ export interface CallReport<U> {
   readonly status: number
   readonly usage: U
   readonly errorCode: number | null
+  /** The platform's classification of a throttling answer (`AnswerReader.throttled`). */
+  readonly throttled: 'app' | 'account' | null
 }
 
 export interface SenderOptions<U> {
@@ -61,7 +69,13 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
     } catch (error) {
       const timedOut =
         error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-      await options.onCall?.({ endpoint, status: 0, usage: reader.noUsage, errorCode: null })
+      await options.onCall?.({
+        endpoint,
+        status: 0,
+        usage: reader.noUsage,
+        errorCode: null,
+        throttled: null,
+      })
       // the cause's message may hold the URL: no detail from it
       throw new GalleryError(
         'ERR_PROVIDER_UNAVAILABLE',
@@ -82,6 +96,7 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
       status: response.status,
       usage,
       errorCode: response.ok ? null : reader.errorCode(body),
+      throttled: response.ok ? null : reader.throttled(response.status, body),
     })
     if (!response.ok) throw reader.classify(response.status, body, usage, endpoint)
     if (body === null)

@@ -79,6 +79,11 @@ export const INSTAGRAM_CAPABILITIES: ProviderCapabilities = {
   listingCoverage: 'complete',
   // Instagram Login takes no code_verifier (SECURITY.md C3): the state carries the binding
   pkce: 'none',
+  clientAuth: 'body',
+  scopeSeparator: ',',
+  mediaUrls: 'signed',
+  // Instagram Login has no revocation endpoint: the person removes the app in Instagram's settings
+  revocation: 'none',
   budgets: {
     windows: [
       { name: 'app_hourly', per: 'app', window: { kind: 'rolling', ms: 3_600_000 }, limit: null },
@@ -193,8 +198,21 @@ export const INSTAGRAM_ANSWERS: AnswerReader<UsageReport> = {
     regainMinutesClampedFrom: null,
   },
   errorCode: (body) => parseErrorBody(body)?.code ?? null,
+  throttled: (_status, body) => {
+    const code = parseErrorBody(body)?.code ?? null
+    if (code === null) return null
+    return APP_THROTTLE_CODES.has(code)
+      ? 'app'
+      : ACCOUNT_THROTTLE_CODES.has(code)
+        ? 'account'
+        : null
+  },
   classify: classifyFailure,
 }
+
+/** Meta's throttling codes: 4 is the app's limit; the others concern one account (user, page, custom, BUC). */
+const APP_THROTTLE_CODES: ReadonlySet<number> = new Set([4])
+const ACCOUNT_THROTTLE_CODES: ReadonlySet<number> = new Set([17, 32, 613, 80002])
 
 export function createInstagramClient(options: InstagramClientOptions): InstagramClient {
   const { config } = options
