@@ -26,7 +26,7 @@ import {
 import { createInjectFetch } from './providers/emulator-core/inject-fetch.ts'
 import { INSTAGRAM_CAPABILITIES, createInstagramClient } from './providers/instagram/client.ts'
 import type { FetchLike, ProviderId } from './providers/types.ts'
-import { inboundRoutes, serverToServerRoutes } from './providers/registry.ts'
+import { CONNECTABLE, inboundRoutes, serverToServerRoutes } from './providers/registry.ts'
 import { createOAuthService } from './socials/oauth-service.ts'
 import { createSyncService } from './socials/sync-service.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
@@ -44,6 +44,7 @@ import { createRenewalService, type RenewalService } from './socials/renewal-ser
 import { createRateGovernor } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
 import type { ProviderClientFactory } from './socials/client-factory.ts'
+import type { Connections } from './socials/connections.ts'
 import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
 
 /**
@@ -228,6 +229,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
               await governor.afterCall(accountId, info)
             },
           })
+  // the configured connectable platforms, as the services see them (Instagram's only, so far)
+  const connections: Connections = new Map(
+    makeClient === null || instagram.mode === 'unconfigured'
+      ? []
+      : [
+          [
+            'instagram',
+            {
+              platform: 'instagram',
+              label: 'Instagram',
+              mode: instagram.mode,
+              makeClient,
+              capabilities: INSTAGRAM_CAPABILITIES,
+              governor,
+              slowDownPercent: instagram.pacing.slowDownPercent,
+            },
+          ],
+        ],
+  )
+  /** What a connect or sync of an unconfigured platform answers: its variables, by the registry. */
+  const notConfiguredMessage = (platform: string): string =>
+    CONNECTABLE.find(({ info }) => info.id === platform)?.notConfiguredMessage ??
+    `${platform} is not a platform this service connects`
   const webhooks = createWebhookNotifier({
     store,
     clock,
@@ -260,33 +284,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store,
     clock,
     sessions,
-    instagramMode: instagram.mode,
+    modes: { instagram: instagram.mode },
     passwordCost: deps.passwordCost ?? 15,
     oauth: createOAuthService({
       store,
       vault: deps.vault,
       clock,
-      instagram: makeClient === null ? null : makeClient({ accountId: null }),
+      connections,
+      notConfiguredMessage,
       webhooks,
       logger: deps.logger,
-      label: 'Instagram',
     }),
     sync: createSyncService({
       store,
       vault: deps.vault,
       clock,
       logger: deps.logger,
-      instagramClient: makeClient,
-      governor,
+      connections,
+      notConfiguredMessage,
       webhooks,
-      label: 'Instagram',
       instanceId,
       schedule: {
         intervalMs: Math.max(5, config.jobs.syncIntervalMinutes) * 60_000,
         fullIntervalMs: config.jobs.fullSyncIntervalHours * 3_600_000,
         urlRefreshMarginMs: config.jobs.mediaUrlRefreshMarginHours * 3_600_000,
         renewMarginMs,
-        slowDownPercent: instagram.pacing.slowDownPercent,
       },
     }),
     webhooks,
@@ -332,9 +354,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     vault: deps.vault,
     clock,
     logger: deps.logger,
-    instagramClient: makeClient,
-    renewal: INSTAGRAM_CAPABILITIES.renewal,
-    label: 'Instagram',
+    connections,
     webhooks,
     marginMs: renewMarginMs,
     concurrency: config.jobs.renewalConcurrency,
@@ -348,7 +368,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sync: ctx.sync,
     webhooks,
     concurrency: config.jobs.syncConcurrency,
-    syncEnabled: config.jobs.syncIntervalMinutes > 0 && makeClient !== null,
+    syncEnabled: config.jobs.syncIntervalMinutes > 0 && connections.size > 0,
     revokedRetentionMs: config.jobs.revokedRetentionDays * 86_400_000,
     instanceId,
   })

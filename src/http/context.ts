@@ -21,8 +21,8 @@ export interface AppContext {
   readonly sync: SyncService
   readonly webhooks: WebhookNotifier
   readonly throttle: Throttle
-  /** `Config.providers.instagram.mode`. */
-  readonly instagramMode: ProviderMode
+  /** Each connectable platform's mode (real, sandbox or unconfigured), from `Config.providers`. */
+  readonly modes: Readonly<Record<string, ProviderMode>>
   /** log2 of scrypt's N for new password hashes. */
   readonly passwordCost: number
   /** @throws ERR_UNAUTHENTICATED when nobody is signed in. */

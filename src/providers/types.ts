@@ -61,6 +61,8 @@ export interface ConnectablePlatform<S = unknown> {
   readConfig(env: ConfigReader): ProviderConfig<S>
   /** What the platform calls on us; `buildApp` mounts them and exempts the server-to-server ones. */
   readonly inboundRoutes: readonly InboundRoute[]
+  /** What a connect answers (503) when the platform is not configured: the variables to set. */
+  readonly notConfiguredMessage: string
 }
 
 /**

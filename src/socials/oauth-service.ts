@@ -11,10 +11,10 @@ import type { Clock } from '../clock.ts'
 import type { FernetKeyRing } from '../crypto/fernet.ts'
 import { randomToken, sha256 } from '../crypto/random.ts'
 import type { OAuthReturnMode, SocialAccountRecord, Store } from '../store/types.ts'
-import type { ProviderClient } from '../providers/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { codeChallengeS256, createCodeVerifier } from '../providers/oauth/pkce.ts'
-import { NOT_CONFIGURED_MESSAGE, type CallbackOutcomeCode } from './messages.ts'
+import type { CallbackOutcomeCode } from './messages.ts'
+import type { Connections } from './connections.ts'
 import { openCredentials, sealCredentials } from './credentials.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -41,13 +41,13 @@ export interface OAuthServiceDeps {
   readonly store: Store
   readonly vault: FernetKeyRing
   readonly clock: Clock
-  /** `null` when Instagram is not configured (production without credentials). */
-  readonly instagram: ProviderClient | null
+  /** The configured connectable platforms (a platform missing here is not configured). */
+  readonly connections: Connections
+  /** What a connect to an unconfigured platform answers (the variables to set). */
+  readonly notConfiguredMessage: (platform: string) => string
   readonly webhooks: WebhookNotifier
   /** Where a failed revocation at the platform is told (default: nowhere). */
   readonly logger?: Pick<FastifyBaseLogger, 'warn'>
-  /** The platform's name for messages ("Instagram"). */
-  readonly label?: string
 }
 
 /** The browser-binding cookie value carries the return mode, so even a bad state lands right. */
@@ -59,6 +59,7 @@ export interface OAuthService {
   /** Creates the state record; returns the URL to send the browser to and the binding cookie. */
   startConnect(
     userId: string,
+    platform: string,
     mode: OAuthReturnMode,
   ): Promise<{ authorizationUrl: string; binding: string }>
   /**
@@ -66,6 +67,7 @@ export interface OAuthService {
    * parameter is repeated); `sessionUserId` is the signed-in user, if the session cookie came.
    */
   handleCallback(
+    platform: string,
     query: Record<string, unknown>,
     sessionUserId: string | null,
     binding: string | undefined,
@@ -86,20 +88,23 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
     /** Creates the state record; returns the URL to send the browser to and the binding cookie. */
     async startConnect(
       userId: string,
+      platform: string,
       mode: OAuthReturnMode,
     ): Promise<{ authorizationUrl: string; binding: string }> {
-      if (deps.instagram === null)
-        throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
+      const connection = deps.connections.get(platform)
+      if (connection === undefined)
+        throw new GalleryError('ERR_NOT_CONFIGURED', deps.notConfiguredMessage(platform))
+      const client = connection.makeClient({ accountId: null })
       const now = clock.now()
       const state = randomToken(32)
       const binding = `${mode === 'popup' ? 'p' : 'r'}.${randomToken(32)}`
       // PKCE where the platform takes it: the verifier stays here, encrypted with the state
-      const verifier = deps.instagram.capabilities.pkce === 'none' ? null : createCodeVerifier()
+      const verifier = client.capabilities.pkce === 'none' ? null : createCodeVerifier()
       await store.deleteExpiredOAuthStates(now)
       await store.createOAuthState({
         state_hash: sha256(state),
         user_id: userId,
-        platform: 'instagram',
+        platform,
         binding_hash: sha256(binding),
         return_mode: mode,
         created_at: now,
@@ -108,8 +113,8 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       })
       const authorizationUrl =
         verifier === null
-          ? deps.instagram.authorizationUrl(state)
-          : deps.instagram.authorizationUrl(state, codeChallengeS256(verifier))
+          ? client.authorizationUrl(state)
+          : client.authorizationUrl(state, codeChallengeS256(verifier))
       return { authorizationUrl, binding }
     },
 
@@ -118,6 +123,7 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
      * parameter is repeated); `sessionUserId` is the signed-in user, if the session cookie came.
      */
     async handleCallback(
+      platform: string,
       query: Record<string, unknown>,
       sessionUserId: string | null,
       binding: string | undefined,
@@ -157,7 +163,8 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
         sha256(binding) === record.binding_hash
       if (
         record.expires_at <= now ||
-        record.platform !== 'instagram' ||
+        // a state issued for another platform's connection is not this callback's
+        record.platform !== platform ||
         !bindingOk ||
         (sessionUserId !== null && sessionUserId !== record.user_id)
       ) {
@@ -167,8 +174,9 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       const code = get('code')?.replace(/#_$/, '')
       if (code === undefined || code === '' || !CODE_PATTERN.test(code))
         return fail('callback_validation')
-      const instagram = deps.instagram
-      if (instagram === null) return fail('not_configured')
+      const connection = deps.connections.get(platform)
+      if (connection === undefined) return fail('not_configured')
+      const client = connection.makeClient({ accountId: null })
 
       let verifier: string | undefined
       try {
@@ -182,7 +190,7 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       }
       let credentials
       try {
-        credentials = await instagram.exchangeCode(code, verifier)
+        credentials = await client.exchangeCode(code, verifier)
       } catch (err) {
         return fail('token_exchange_failed', metaDetail(err))
       }
@@ -192,17 +200,17 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
         return fail('token_exchange_failed', 'the token came without a lifetime')
       let identity
       try {
-        identity = await instagram.fetchIdentity(credentials)
+        identity = await client.fetchIdentity(credentials)
       } catch (err) {
         return fail('profile_failed', metaDetail(err))
       }
-      const eligible = instagram.checkEligible(identity)
+      const eligible = client.checkEligible(identity)
       if (!eligible.ok) return fail(eligible.outcome)
 
       const { account, created } = await store.upsertOAuthAccount(
         {
           user_id: record.user_id,
-          platform: 'instagram',
+          platform,
           username: identity.username,
           platform_user_id: identity.providerAccountId,
           platform_scoped_id: identity.aliases[0] ?? null,
@@ -233,21 +241,12 @@ async function revokeAtPlatform(
   deps: OAuthServiceDeps,
   account: SocialAccountRecord,
 ): Promise<void> {
-  const client = deps.instagram
-  if (
-    client === null ||
-    account.account_type !== 'oauth' ||
-    client.capabilities.revocation !== 'endpoint' ||
-    client.revoke === undefined
-  )
-    return
+  const connection = deps.connections.get(account.platform)
+  if (connection === undefined || account.account_type !== 'oauth') return
+  const client = connection.makeClient({ accountId: account.id })
+  if (client.capabilities.revocation !== 'endpoint' || client.revoke === undefined) return
   try {
-    const { credentials } = openCredentials(
-      deps.vault,
-      account,
-      deps.clock.now(),
-      deps.label ?? 'Instagram',
-    )
+    const { credentials } = openCredentials(deps.vault, account, deps.clock.now(), connection.label)
     await client.revoke(credentials)
   } catch (error) {
     // expired, undecryptable or refused: nothing more we can do there; delete ours anyway

@@ -38,8 +38,8 @@ export interface RefresherDeps {
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
   readonly webhooks: WebhookNotifier
-  /** The platform's name for messages ("Instagram"). */
-  readonly label: string
+  /** A platform's name for messages ("Instagram"), by its id. */
+  readonly labelOf: (platform: string) => string
   /** How long a pre-call refresh holds the renewal lease without renewal (default 2 minutes). */
   readonly leaseMs?: number
   /** How long a worker waits for another's refresh before giving up for now (default 15 s). */
@@ -86,7 +86,12 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     if (current === null || current.credentials_version === version) return null
     if (current.status === 'revoked' || current.status === 'reauth_required') return null
     try {
-      const opened = openCredentials(deps.vault, current, clock.now(), deps.label)
+      const opened = openCredentials(
+        deps.vault,
+        current,
+        clock.now(),
+        deps.labelOf(account.platform),
+      )
       return { account: current, credentials: opened.credentials }
     } catch {
       return null
@@ -123,7 +128,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     }
     let opened
     try {
-      opened = openCredentials(deps.vault, account, clock.now(), deps.label)
+      opened = openCredentials(deps.vault, account, clock.now(), deps.labelOf(account.platform))
     } catch (error) {
       if (!isGalleryError(error)) throw error
       return fail('reauth_required', error.message, account.credentials_version)
@@ -202,7 +207,12 @@ export function createRefresher(deps: RefresherDeps): Refresher {
           const current = await reread(account)
           if (current === null)
             throw new GalleryError('ERR_NOT_FOUND', 'This account is no longer connected')
-          const opened = openCredentials(deps.vault, current, clock.now(), deps.label)
+          const opened = openCredentials(
+            deps.vault,
+            current,
+            clock.now(),
+            deps.labelOf(account.platform),
+          )
           if (
             !needsRefreshBeforeCall(client.capabilities.renewal, opened.credentials, clock.now())
           ) {
@@ -235,12 +245,13 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       if (current.status === 'reauth_required' || current.status === 'revoked')
         throw new GalleryError(
           'ERR_REAUTH_REQUIRED',
-          current.status_message ?? `This ${deps.label} account needs to be reconnected`,
+          current.status_message ??
+            `This ${deps.labelOf(account.platform)} account needs to be reconnected`,
         )
       if (clock.now() >= deadline)
         throw new GalleryError(
           'ERR_PROVIDER_UNAVAILABLE',
-          `The ${deps.label} connection is being renewed elsewhere; try again in a moment`,
+          `The ${deps.labelOf(account.platform)} connection is being renewed elsewhere; try again in a moment`,
         )
       await sleep(200)
     }
@@ -249,7 +260,12 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   return {
     renewHeld,
     async credentialsFor(account, client) {
-      const opened = openCredentials(deps.vault, account, clock.now(), deps.label)
+      const opened = openCredentials(
+        deps.vault,
+        account,
+        clock.now(),
+        deps.labelOf(account.platform),
+      )
       if (!needsRefreshBeforeCall(client.capabilities.renewal, opened.credentials, clock.now()))
         return opened.credentials
       const running = inFlight.get(account.id)

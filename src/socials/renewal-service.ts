@@ -23,8 +23,8 @@ import type { SocialAccountRecord, Store } from '../store/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { ProviderClientFactory } from './client-factory.ts'
 import { drainClaims } from './claim-pool.ts'
-import type { ProviderCapabilities } from '../providers/types.ts'
 import { expiredMessage } from './credentials.ts'
+import type { Connections } from './connections.ts'
 import { createRefresher } from './refresher.ts'
 import { leaseOwner, newInstanceId, startHeartbeat } from '../store/leases.ts'
 
@@ -35,12 +35,9 @@ export interface RenewalServiceDeps {
   readonly vault: FernetKeyRing
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
-  readonly instagramClient: ProviderClientFactory | null
-  /** How the platform's connections stay alive (its capabilities). */
-  readonly renewal: ProviderCapabilities['renewal']
+  /** The configured platforms: each one's accounts are renewed by its own policy and client. */
+  readonly connections: Connections
   readonly webhooks: WebhookNotifier
-  /** The platform's name for messages ("Instagram"). */
-  readonly label: string
   /** Renew connections running out within this many milliseconds. */
   readonly marginMs: number
   /**
@@ -76,7 +73,12 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   const maxPerRun = deps.maxPerRun ?? 10_000
   const concurrency = Math.max(1, deps.concurrency ?? 1)
   const instanceId = deps.instanceId ?? newInstanceId()
-  const refresher = createRefresher({ ...deps, instanceId, leaseMs })
+  const refresher = createRefresher({
+    ...deps,
+    instanceId,
+    leaseMs,
+    labelOf: (platform) => deps.connections.get(platform)?.label ?? platform,
+  })
   let stopping = false
 
   /** One renewal under its lease, with the heartbeat running. */
@@ -112,53 +114,57 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
   return {
     async runDue() {
       const { store, clock } = deps
-      // each account marked gets its event in the same transaction
-      const expiredAccounts = await store.markExpiredTokens(
-        clock.now(),
-        expiredMessage(deps.label),
-        deps.webhooks.events,
-      )
-      if (expiredAccounts.length > 0) deps.webhooks.deliverSoon()
-      const expired = expiredAccounts.length
       const dueMargin = Math.max(deps.marginMs, 7 * DAY)
-      await store.markRefreshDue(clock.now() + dueMargin, clock.now())
       let renewed = 0
       let failed = 0
       let reauth = 0
       let calls = 0
-      const makeClient = deps.instagramClient
-      if (makeClient === null || deps.renewal.kind === 'none')
-        return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
+      let expired = 0
       const onCall = (): void => {
         calls++
       }
-      // Instagram renews a token only once it is a day old; a refresh token any time
-      const minAgeMs = deps.renewal.kind === 'extend_access_token' ? deps.renewal.minAgeMs : 0
-      // each worker claims just the account it renews at once (claim-pool)
-      await drainClaims({
-        concurrency,
-        max: maxPerRun,
-        stopped: () => stopping,
-        claim: async () => {
-          const now = clock.now()
-          const owner = leaseOwner(instanceId)
-          const [account] = await store.claimDueRenewals({
-            now,
-            dueBefore: now + dueMargin,
-            issuedBefore: now - minAgeMs,
-            leaseUntil: now + leaseMs,
-            limit: 1,
-            owner,
-          })
-          return account === undefined ? undefined : { account, owner }
-        },
-        work: async ({ account, owner }) => {
-          const outcome = await renewHolding(makeClient, account, owner, onCall)
-          if (outcome === 'renewed') renewed++
-          else if (outcome === 'reauth_required') reauth++
-          else failed++
-        },
-      })
+      for (const connection of deps.connections.values()) {
+        // each account marked gets its event in the same transaction
+        const expiredAccounts = await store.markExpiredTokens(
+          clock.now(),
+          expiredMessage(connection.label),
+          deps.webhooks.events,
+          connection.platform,
+        )
+        if (expiredAccounts.length > 0) deps.webhooks.deliverSoon()
+        expired += expiredAccounts.length
+        const renewal = connection.capabilities.renewal
+        if (renewal.kind === 'none') continue
+        // Instagram renews a token only once it is a day old; a refresh token any time
+        const minAgeMs = renewal.kind === 'extend_access_token' ? renewal.minAgeMs : 0
+        // each worker claims just the account it renews at once (claim-pool)
+        await drainClaims({
+          concurrency,
+          max: maxPerRun,
+          stopped: () => stopping,
+          claim: async () => {
+            const now = clock.now()
+            const owner = leaseOwner(instanceId)
+            const [account] = await store.claimDueRenewals({
+              platform: connection.platform,
+              now,
+              dueBefore: now + dueMargin,
+              issuedBefore: now - minAgeMs,
+              leaseUntil: now + leaseMs,
+              limit: 1,
+              owner,
+            })
+            return account === undefined ? undefined : { account, owner }
+          },
+          work: async ({ account, owner }) => {
+            const outcome = await renewHolding(connection.makeClient, account, owner, onCall)
+            if (outcome === 'renewed') renewed++
+            else if (outcome === 'reauth_required') reauth++
+            else failed++
+          },
+        })
+      }
+      await store.markRefreshDue(clock.now() + dueMargin, clock.now())
       return { renewed, failed, reauth_required: reauth, expired, api_calls: calls }
     },
     stop() {

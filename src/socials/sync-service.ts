@@ -1,5 +1,6 @@
 /**
- * @module socials/sync-service — pulls an account's media from Instagram into the store.
+ * @module socials/sync-service — pulls an account's media from its platform into the store
+ * (the account's entry in `connections`: its client, governor and capabilities).
  *
  * Three kinds of run:
  * - **incremental** (the hourly routine): the profile, then `/me/media` newest first, stopping at
@@ -35,11 +36,9 @@ import type {
   Store,
 } from '../store/types.ts'
 import { leaseOwner, newInstanceId, startHeartbeat, type Heartbeat } from '../store/leases.ts'
-import type { ProviderClientFactory } from './client-factory.ts'
 import type { Credentials, ProviderMediaPage } from '../providers/types.ts'
-import type { RateGovernor } from './rate-governor.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
-import { NOT_CONFIGURED_MESSAGE } from './messages.ts'
+import type { Connections } from './connections.ts'
 import { createRefresher } from './refresher.ts'
 import { backoffMs, withJitter } from './account-health.ts'
 import { clampPlatformBackoffMs } from './platform-backoff.ts'
@@ -66,8 +65,6 @@ export interface SyncSchedule {
   readonly urlRefreshMarginMs: number
   /** The token renewal margin (an account inside it is `refresh_due`). */
   readonly renewMarginMs: number
-  /** Usage percentage from which routine syncs are postponed. */
-  readonly slowDownPercent: number
 }
 
 export interface SyncServiceDeps {
@@ -75,12 +72,11 @@ export interface SyncServiceDeps {
   readonly vault: FernetKeyRing
   readonly clock: Clock
   readonly logger: FastifyBaseLogger
-  /** `null` when Instagram is not configured. */
-  readonly instagramClient: ProviderClientFactory | null
-  readonly governor: RateGovernor
+  /** The configured platforms: an account's client and governor are its platform's entry. */
+  readonly connections: Connections
+  /** What a sync of an unconfigured platform's account answers (the variables to set). */
+  readonly notConfiguredMessage: (platform: string) => string
   readonly webhooks: WebhookNotifier
-  /** The platform's name for messages ("Instagram"). */
-  readonly label: string
   readonly schedule: SyncSchedule
   /** This instance's id: the first half of every lease owner (default: a fresh one). */
   readonly instanceId?: string
@@ -150,7 +146,11 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   const leaseMs = deps.leaseMs ?? SYNC_LEASE_MS
   const random = deps.random ?? Math.random
   const instanceId = deps.instanceId ?? newInstanceId()
-  const refresher = createRefresher({ ...deps, instanceId })
+  const refresher = createRefresher({
+    ...deps,
+    instanceId,
+    labelOf: (platform) => deps.connections.get(platform)?.label ?? platform,
+  })
   let stopping = false
 
   function chooseMode(account: SocialAccountRecord, manual: boolean, now: number): SyncMode {
@@ -274,25 +274,26 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       if (heartbeat.lost) throw new LeaseLost()
       if (stopping) throw new Stopping()
     }
-    const makeClient = deps.instagramClient
-    if (makeClient === null) {
+    const connection = deps.connections.get(account.platform)
+    if (connection === undefined) {
       await release(lease, heartbeat, { next_sync_at: clock.now() + schedule.intervalMs })
-      throw new GalleryError('ERR_NOT_CONFIGURED', NOT_CONFIGURED_MESSAGE)
+      throw new GalleryError('ERR_NOT_CONFIGURED', deps.notConfiguredMessage(account.platform))
     }
+    const { makeClient, governor, label } = connection
     let calls = 0
     if (account.status === 'revoked') {
       // no token: the scheduler never claims it; a reconnect schedules it again
       await release(lease, heartbeat, { next_sync_at: null })
       throw new GalleryError(
         'ERR_REAUTH_REQUIRED',
-        'Access to this account was removed on Instagram; reconnect it',
+        `Access to this account was removed on ${label}; reconnect it`,
       )
     }
     const mode = chooseMode(account, manual, clock.now())
     if (mode === 'incremental') {
-      const pressure = await deps.governor.pressure(account.id)
-      if (pressure >= schedule.slowDownPercent) {
-        // Instagram says we are close to its limit: routine work waits, nothing is lost
+      const pressure = await governor.pressure(account.id)
+      if (pressure >= connection.slowDownPercent) {
+        // the platform says we are close to its limit: routine work waits, nothing is lost
         await release(lease, heartbeat, { next_sync_at: clock.now() + schedule.intervalMs })
         deps.logger.info({ accountId: account.id, pressure }, 'routine sync postponed')
         return null
@@ -367,7 +368,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         if (pages >= maxPages)
           throw new GalleryError(
             'ERR_PROVIDER_RESPONSE',
-            `Instagram returned more than ${maxPages} pages of media; sync stopped`,
+            `${label} returned more than ${maxPages} pages of media; sync stopped`,
           )
         step()
         page = await client.listMedia(credentials, next)

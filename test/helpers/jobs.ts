@@ -6,7 +6,10 @@
 import type { JobsReport } from '../../src/socials/job-runner.ts'
 import { createRenewalService, type RenewalService } from '../../src/socials/renewal-service.ts'
 import { INSTAGRAM_CAPABILITIES } from '../../src/providers/instagram/client.ts'
-import type { ProviderClient } from '../../src/providers/types.ts'
+import type { ProviderCapabilities, ProviderClient } from '../../src/providers/types.ts'
+import type { ProviderClientFactory } from '../../src/socials/client-factory.ts'
+import type { Connections } from '../../src/socials/connections.ts'
+import type { RateGovernor } from '../../src/socials/rate-governor.ts'
 import type { TestApp } from './build-app.ts'
 
 export const HOUR = 3_600_000
@@ -26,13 +29,41 @@ export function renewalWith(
     vault: app.vault,
     clock: app.clock,
     logger: app.app.log,
-    instagramClient: () => client as ProviderClient,
-    renewal: INSTAGRAM_CAPABILITIES.renewal,
-    label: 'Instagram',
+    connections: instagramConnections(() => client as ProviderClient),
     webhooks: app.app.jobs.webhooks,
     marginMs: 30 * DAY,
     ...(concurrency === undefined ? {} : { concurrency }),
   })
+}
+
+/** A governor that admits every call and reports no pressure (budgets are not under test). */
+export const OPEN_GOVERNOR: RateGovernor = {
+  async beforeCall() {},
+  async afterCall() {},
+  async pressure() {
+    return 0
+  },
+}
+
+/** Services' view of Instagram alone, with `makeClient` as its clients (stand-ins in tests). */
+export function instagramConnections(
+  makeClient: ProviderClientFactory,
+  capabilities: ProviderCapabilities = INSTAGRAM_CAPABILITIES,
+): Connections {
+  return new Map([
+    [
+      'instagram',
+      {
+        platform: 'instagram',
+        label: 'Instagram',
+        mode: 'sandbox',
+        makeClient,
+        capabilities,
+        governor: OPEN_GOVERNOR,
+        slowDownPercent: 80,
+      },
+    ],
+  ])
 }
 
 /** One pass of the scheduler (what the in-process timer and the jobs endpoint run). */

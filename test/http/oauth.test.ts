@@ -455,3 +455,23 @@ test('a crafted error link cannot put its own words on our page', async (t) => {
   assert.match(page.body, /&#60;b&#62;Temporary&#60;\/b&#62; failure/)
   await assertNothingStored(app)
 })
+
+test('connect and callback routes exist for connectable platforms only: any other name is a 404 that stores nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  for (const name of ['myspace', 'youtube', 'INSTAGRAM', '%2e%2e']) {
+    const connect = await browser.fetch('POST', `/api/socials/connect/${name}`, { body: {} })
+    assert.equal(connect.statusCode, 404, name)
+    assert.equal(connect.json<{ error: { code: string } }>().error.code, 'ERR_NOT_FOUND')
+    const callback = await browser.fetch(
+      'GET',
+      `/api/socials/oauth/${name}/callback?code=x&state=y`,
+    )
+    assert.equal(callback.statusCode, 404, name)
+  }
+  assert.equal((await app.raw('SELECT * FROM oauth_states')).length, 0)
+  // the connectable one still works
+  const ok = await browser.fetch('POST', '/api/socials/connect/instagram', { body: {} })
+  assert.equal(ok.statusCode, 200)
+})

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load-config.ts'
 import type { AppContext } from '../../src/http/context.ts'
 import { tempDir } from '../helpers/temp.ts'
 
-const ctx = { config: loadConfig({}), instagramMode: 'sandbox' } as unknown as AppContext
+const ctx = { config: loadConfig({}), modes: { instagram: 'sandbox' } } as unknown as AppContext
 
 test('the built pages hold every slot the server writes into', (t) => {
   /** A copy of the built pages, edited. */

@@ -109,7 +109,7 @@ async function setUp(t: TestContext, options: { delayMs?: number } = {}) {
       clock: app.clock,
       logger: app.app.log,
       webhooks,
-      label: 'TikTok',
+      labelOf: () => 'TikTok',
       instanceId,
       sleep: (ms) => new Promise((done) => setTimeout(done, Math.min(ms, 20))),
     })
@@ -221,7 +221,7 @@ test('a failed renewal never overwrites revoked', async (t) => {
     clock: app.clock,
     logger: app.app.log,
     webhooks: recordingWebhooks(),
-    label: 'TikTok',
+    labelOf: () => 'TikTok',
   })
   const outcome = await refresher.renewHeld(account, 'i1:run', slowRevoking)
   assert.equal(outcome.kind, 'failed')

@@ -355,7 +355,11 @@ describe('browser-session attacks', () => {
       ...routes(w.app)
         .filter((r) => r.method === 'GET')
         .map((r) =>
-          r.path.replace(':id', w.aliceAccount).replace(':name', 'x').replace(':code', 'x'),
+          r.path
+            .replace(':id', w.aliceAccount)
+            .replace(':name', 'x')
+            .replace(':code', 'x')
+            .replace(':platform', 'instagram'),
         ),
       callback,
     ]
@@ -415,12 +419,12 @@ describe('browser-session attacks', () => {
     const bodies: Record<string, unknown> = {
       '/api/auth/register': { email: 'csrf@example.com', password: PASSWORD },
       '/api/auth/login': { email: 'csrf@example.com', password: PASSWORD },
-      '/api/socials/connect/instagram': { mode: 'redirect' },
+      '/api/socials/connect/:platform': { mode: 'redirect' },
       '/api/socials/accounts': { platform: 'tiktok', username: 'csrf' },
     }
     await unchanged(w, async () => {
       for (const route of changing) {
-        const path = route.path.replace(':id', w.aliceAccount)
+        const path = route.path.replace(':id', w.aliceAccount).replace(':platform', 'instagram')
         for (const variant of variants) {
           // curl may sign up without an Origin: no browser, so no victim (it would create a user)
           if (variant.name === 'no Origin at all' && route.path === '/api/auth/register') continue
@@ -492,6 +496,9 @@ describe('browser-session attacks', () => {
       'POST /api/socials/accounts/:id/sync',
       'GET /assets/:name',
       'GET /data-deletion/:code',
+      // platform names, not anyone's resources: only connectable ones exist (test/http/oauth.test.ts)
+      'POST /api/socials/connect/:platform',
+      'GET /api/socials/oauth/:platform/callback',
     ])
     assert.deepEqual(
       withParams.map((r) => `${r.method} ${r.path}`).sort(),

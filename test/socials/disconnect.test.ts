@@ -11,6 +11,7 @@ import type { Credentials, ProviderClient } from '../../src/providers/types.ts'
 import { createOAuthService } from '../../src/socials/oauth-service.ts'
 import { sealCredentials } from '../../src/socials/credentials.ts'
 import type { WebhookNotifier } from '../../src/webhooks/webhooks.ts'
+import { instagramConnections } from '../helpers/jobs.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-app.ts'
 
 const NO_WEBHOOKS = {
@@ -44,15 +45,18 @@ async function connected(app: TestApp, email: string) {
   return { user, account }
 }
 
+/** The service with one configured platform, `youtube`, whose clients are `client`. */
 function service(app: TestApp, client: Partial<ProviderClient>, warnings: unknown[]) {
+  const instagram = instagramConnections(() => client as ProviderClient).get('instagram')
+  assert.ok(instagram !== undefined)
   return createOAuthService({
     store: app.store,
     vault: app.vault,
     clock: app.clock,
-    instagram: client as ProviderClient,
+    connections: new Map([['youtube', { ...instagram, platform: 'youtube', label: 'YouTube' }]]),
+    notConfiguredMessage: () => 'not configured',
     webhooks: NO_WEBHOOKS,
     logger: { warn: (fields: unknown) => warnings.push(fields) } as never,
-    label: 'YouTube',
   })
 }
 

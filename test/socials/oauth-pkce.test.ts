@@ -12,6 +12,7 @@ import type { Credentials, ProviderClient } from '../../src/providers/types.ts'
 import { createOAuthService } from '../../src/socials/oauth-service.ts'
 import { codeChallengeS256, createCodeVerifier } from '../../src/providers/oauth/pkce.ts'
 import type { WebhookNotifier } from '../../src/webhooks/webhooks.ts'
+import { instagramConnections } from '../helpers/jobs.ts'
 import { buildTestApp } from '../helpers/build-app.ts'
 
 test('PKCE S256: RFC 7636 appendix B’s example, and fresh verifiers of 43 unreserved characters', () => {
@@ -71,10 +72,11 @@ test('a platform that takes PKCE: challenge in the URL, verifier encrypted with 
     store: app.store,
     vault: app.vault,
     clock: app.clock,
-    instagram: client,
+    connections: instagramConnections(() => client),
+    notConfiguredMessage: () => 'not configured',
     webhooks: { events: null, deliverSoon() {} } as Partial<WebhookNotifier> as WebhookNotifier,
   })
-  const { authorizationUrl, binding } = await service.startConnect(user.id, 'redirect')
+  const { authorizationUrl, binding } = await service.startConnect(user.id, 'instagram', 'redirect')
   const state = new URL(authorizationUrl).searchParams.get('state') ?? ''
   const [row] = await app.raw('SELECT * FROM oauth_states')
   const stored = String(row?.encrypted_code_verifier)
@@ -87,7 +89,12 @@ test('a platform that takes PKCE: challenge in the URL, verifier encrypted with 
     'the S256 challenge of the stored verifier',
   )
 
-  const result = await service.handleCallback({ state, code: 'auth-code' }, user.id, binding)
+  const result = await service.handleCallback(
+    'instagram',
+    { state, code: 'auth-code' },
+    user.id,
+    binding,
+  )
   assert.equal(result.ok, true)
   assert.equal(seen.verifier, verifier, 'the exchange got the verifier')
   assert.equal((await app.raw('SELECT * FROM oauth_states')).length, 0, 'consumed')
@@ -108,16 +115,20 @@ test('Instagram (pkce: none): no verifier stored, no challenge sent', async (t) 
     store: app.store,
     vault: app.vault,
     clock: app.clock,
-    instagram: {
-      capabilities: INSTAGRAM_CAPABILITIES,
-      authorizationUrl(_state: string, given?: string) {
-        challenge = given
-        return 'https://www.instagram.com/oauth/authorize'
-      },
-    } as unknown as ProviderClient,
+    notConfiguredMessage: () => 'not configured',
+    connections: instagramConnections(
+      () =>
+        ({
+          capabilities: INSTAGRAM_CAPABILITIES,
+          authorizationUrl(_state: string, given?: string) {
+            challenge = given
+            return 'https://www.instagram.com/oauth/authorize'
+          },
+        }) as unknown as ProviderClient,
+    ),
     webhooks: { events: null, deliverSoon() {} } as Partial<WebhookNotifier> as WebhookNotifier,
   })
-  await service.startConnect(user.id, 'popup')
+  await service.startConnect(user.id, 'instagram', 'popup')
   assert.equal(challenge, undefined)
   const [row] = await app.raw('SELECT encrypted_code_verifier FROM oauth_states')
   assert.equal(row?.encrypted_code_verifier, null)

@@ -155,7 +155,10 @@ export function authRoutes(ctx: AppContext) {
       const principal = await ctx.requireUser(request)
       const user = await ctx.store.findUserById(principal.userId)
       if (user === null) throw new GalleryError('ERR_UNAUTHENTICATED', 'Sign in first')
-      return { user: { id: user.id, email: user.email }, sandbox: ctx.instagramMode === 'sandbox' }
+      return {
+        user: { id: user.id, email: user.email },
+        sandbox: Object.values(ctx.modes).includes('sandbox'),
+      }
     })
   }
 }

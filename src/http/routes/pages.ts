@@ -145,7 +145,9 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     if (type !== undefined) assets.set(name, { body: readFileSync(resolve(assetDir, name)), type })
   }
   // the media CDNs of the platforms reached for real (sandbox media come from our origin)
-  const cdns = ctx.instagramMode === 'real' ? CONNECTABLE.flatMap((p) => p.mediaOrigins) : []
+  const cdns = CONNECTABLE.filter((p) => ctx.modes[p.info.id] === 'real').flatMap(
+    (p) => p.mediaOrigins,
+  )
   const mediaSources = ["'self'", ...cdns].join(' ')
   const firebase = firebaseSources(ctx.config.auth)
   const csp = [
@@ -161,10 +163,9 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ')
-  const banner =
-    ctx.instagramMode === 'sandbox'
-      ? `<div id="banner" class="sandbox" role="note"><strong>Sandbox. </strong>${escapeHtml(SANDBOX_NOTICE.replace(/^Sandbox: /, ''))}</div>`
-      : '<div id="banner" class="sandbox" role="note" hidden></div>'
+  const banner = Object.values(ctx.modes).includes('sandbox')
+    ? `<div id="banner" class="sandbox" role="note"><strong>Sandbox. </strong>${escapeHtml(SANDBOX_NOTICE.replace(/^Sandbox: /, ''))}</div>`
+    : '<div id="banner" class="sandbox" role="note" hidden></div>'
 
   /**
    * COOP: the gallery opens the OAuth popup and must keep a handle on it

@@ -19,7 +19,7 @@ import {
 } from '../presenters.ts'
 import type { LandingOutcome } from '../landing-outcome.ts'
 import { CONNECTABLE, PLATFORMS } from '../../providers/registry.ts'
-import type { ProviderId, ProviderMode } from '../../providers/types.ts'
+import type { ProviderId } from '../../providers/types.ts'
 
 const idParams = {
   type: 'object',
@@ -41,7 +41,6 @@ export const MAX_ACCOUNTS_PAGE = 100
 const PAGE_CACHE_BYTES = 16 * 1024 * 1024
 
 export function socialsRoutes(ctx: AppContext) {
-  const sandbox = ctx.instagramMode === 'sandbox'
   const pages = new PageCache(PAGE_CACHE_BYTES)
 
   /**
@@ -73,9 +72,8 @@ export function socialsRoutes(ctx: AppContext) {
   return async function register(app: FastifyInstance): Promise<void> {
     // what the page shows: a Connect button per connectable platform (with its mode), and every
     // platform's name, icon and post-link label (profile links exist for all of them)
-    const modes: Partial<Record<ProviderId, ProviderMode>> = { instagram: ctx.instagramMode }
     const connectable = CONNECTABLE.map(({ info, connectPath }) => {
-      const mode = modes[info.id] ?? 'unconfigured'
+      const mode = ctx.modes[info.id] ?? 'unconfigured'
       return {
         platform: info.id,
         label: info.label,
@@ -99,8 +97,14 @@ export function socialsRoutes(ctx: AppContext) {
     }))
     app.get('/api/socials/providers', async () => ({ providers: connectable, platforms }))
 
-    app.post<{ Body: { mode?: 'popup' | 'redirect' } | undefined }>(
-      '/api/socials/connect/instagram',
+    /** The connectable platform a route names; any other name is a 404. */
+    const connectablePlatform = (name: string): string => {
+      if (!CONNECTABLE.some(({ info }) => info.id === name)) throw notFound()
+      return name
+    }
+
+    app.post<{ Params: { platform: string }; Body: { mode?: 'popup' | 'redirect' } | undefined }>(
+      '/api/socials/connect/:platform',
       {
         schema: {
           body: {
@@ -111,12 +115,18 @@ export function socialsRoutes(ctx: AppContext) {
         },
       },
       async (request, reply) => {
+        const platform = connectablePlatform(request.params.platform)
         const principal = await ctx.requireUser(request)
         await ctx.throttle.hit('connect', principal.userId)
         const mode = request.body?.mode ?? 'redirect'
-        const { authorizationUrl, binding } = await ctx.oauth.startConnect(principal.userId, mode)
+        const { authorizationUrl, binding } = await ctx.oauth.startConnect(
+          principal.userId,
+          platform,
+          mode,
+        )
         ctx.sessions.setBinding(reply, binding, STATE_TTL_MS / 1000)
-        request.log.info({ userId: principal.userId, mode }, 'instagram connect started')
+        request.log.info({ userId: principal.userId, platform, mode }, 'connect started')
+        const sandbox = ctx.modes[platform] === 'sandbox'
         return reply.header('cache-control', 'no-store').send({
           authorization_url: authorizationUrl,
           expires_in: STATE_TTL_MS / 1000,
@@ -126,36 +136,41 @@ export function socialsRoutes(ctx: AppContext) {
       },
     )
 
-    // Arrives as a cross-site top-level GET from Instagram: no JSON errors here, every outcome
+    // Arrives as a cross-site top-level GET from the platform: no JSON errors here, every outcome
     // lands the person on a page that explains it. Its query string is never logged.
-    app.get('/api/socials/oauth/instagram/callback', async (request, reply) => {
-      await ctx.throttle.hit('oauthCallback', request.ip)
-      const principal = await ctx.sessions.identity.authenticate(request)
-      const result = await ctx.oauth.handleCallback(
-        request.query as Record<string, unknown>,
-        principal?.userId ?? null,
-        request.cookies[ctx.sessions.names.oauthBinding],
-      )
-      if (result.ok) {
-        request.log.info(
-          { accountId: result.account.id, created: result.created },
-          'instagram account connected',
+    app.get<{ Params: { platform: string } }>(
+      '/api/socials/oauth/:platform/callback',
+      async (request, reply) => {
+        const platform = connectablePlatform(request.params.platform)
+        await ctx.throttle.hit('oauthCallback', request.ip)
+        const principal = await ctx.sessions.identity.authenticate(request)
+        const result = await ctx.oauth.handleCallback(
+          platform,
+          request.query as Record<string, unknown>,
+          principal?.userId ?? null,
+          request.cookies[ctx.sessions.names.oauthBinding],
         )
-        return landing(reply, result.mode, {
-          connect: 'success',
-          platform: 'instagram',
-          account: result.account.id,
-        })
-      }
-      request.log.warn({ outcome: result.code }, 'instagram callback refused')
-      return landing(
-        reply,
-        result.mode,
-        result.detail === undefined
-          ? { connect: 'error', platform: 'instagram', reason: result.code }
-          : { connect: 'error', platform: 'instagram', reason: result.code, detail: result.detail },
-      )
-    })
+        if (result.ok) {
+          request.log.info(
+            { accountId: result.account.id, platform, created: result.created },
+            'account connected',
+          )
+          return landing(reply, result.mode, {
+            connect: 'success',
+            platform,
+            account: result.account.id,
+          })
+        }
+        request.log.warn({ platform, outcome: result.code }, 'oauth callback refused')
+        return landing(
+          reply,
+          result.mode,
+          result.detail === undefined
+            ? { connect: 'error', platform, reason: result.code }
+            : { connect: 'error', platform, reason: result.code, detail: result.detail },
+        )
+      },
+    )
 
     app.get<{ Querystring: { limit?: number; cursor?: string } }>(
       '/api/socials/accounts',
@@ -192,7 +207,8 @@ export function socialsRoutes(ctx: AppContext) {
         return reply.header('cache-control', 'no-store').send({
           accounts: page.map((a) => presentAccount(a, now)),
           next_cursor: rows.length > limit && last !== undefined ? encodeAccountCursor(last) : null,
-          sandbox,
+          // some platform is the built-in emulator (the page says so)
+          sandbox: Object.values(ctx.modes).includes('sandbox'),
         })
       },
     )

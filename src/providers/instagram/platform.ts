@@ -6,6 +6,7 @@
 import type { ConnectablePlatform, PlatformInfo } from '../types.ts'
 import { readInstagramConfig, type InstagramConfig } from './config.ts'
 import { INSTAGRAM_INBOUND_ROUTES } from './inbound.ts'
+import { NOT_CONFIGURED_MESSAGE } from '../../socials/messages.ts'
 
 export const instagramInfo: PlatformInfo = {
   id: 'instagram',
@@ -28,4 +29,5 @@ export const instagramPlatform: ConnectablePlatform<InstagramConfig> = {
   readConfig: readInstagramConfig,
   // deauthorize and data-deletion (signed by Meta, CSRF-exempt) and the deletion status page
   inboundRoutes: INSTAGRAM_INBOUND_ROUTES,
+  notConfiguredMessage: NOT_CONFIGURED_MESSAGE,
 }

@@ -34,6 +34,8 @@ export interface ReleasedLeases {
 }
 
 export interface RenewalClaim {
+  /** Only accounts of this platform (each platform renews by its own policy); default: any. */
+  readonly platform?: string
   readonly now: number
   /** Tokens expiring at or before this time are due. */
   readonly dueBefore: number
@@ -108,6 +110,8 @@ export interface JobStore {
     message: string,
     /** With webhooks on: one `account.reauth_required` per account marked, atomically. */
     events?: EventMaker | null,
+    /** Only accounts of this platform (the message names it); default: any. */
+    platform?: string,
   ): Promise<SocialAccountRecord[]>
   /** Marks `active` accounts whose connection runs out at or before `dueBefore` `refresh_due`. */
   markRefreshDue(dueBefore: number, now: number): Promise<number>

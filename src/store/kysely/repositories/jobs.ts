@@ -168,6 +168,9 @@ export function createJobRepository(
     async claimDueRenewals(claim) {
       return leaseAccounts('renewal', claim, (due) =>
         due
+          .$if(claim.platform !== undefined, (q) =>
+            q.where('user_social_accounts.platform', '=', claim.platform ?? ''),
+          )
           .where('user_social_accounts.credentials_expire_at', '<=', claim.dueBefore)
           .where('user_social_accounts.token_issued_at', '<=', claim.issuedBefore)
           .orderBy('user_social_accounts.credentials_expire_at'),
@@ -230,7 +233,7 @@ export function createJobRepository(
         return true
       })
     },
-    async markExpiredTokens(now, message, events) {
+    async markExpiredTokens(now, message, events, platform) {
       return db.transaction().execute(async (trx) => {
         const rows = await trx
           .updateTable('user_social_accounts')
@@ -238,6 +241,7 @@ export function createJobRepository(
           .where('account_type', '=', 'oauth')
           .where('credentials_expire_at', '<=', now)
           .where('status', 'not in', ['revoked', 'reauth_required'])
+          .$if(platform !== undefined, (q) => q.where('platform', '=', platform ?? ''))
           .returning('id')
           .execute()
         // every row returned changed into reauth_required: one event each
