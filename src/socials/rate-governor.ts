@@ -270,6 +270,9 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
     async beforeCall(accountId, kind) {
       const now = clock.now()
       const cost = costOf(kind)
+      // a call the platform does not meter (YouTube's token and revoke endpoints, the Shorts
+      // probe) spends nothing and is not held by a spent quota: a refresh still works at 100 %
+      if (cost === 0) return
       /** What this call spends: each budget with its owner, in the order of `parts`. */
       const spent: { owner: 'app' | 'account'; budget: CountedBudget; scope: string }[] =
         accountId === null

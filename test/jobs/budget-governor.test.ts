@@ -73,7 +73,7 @@ const YOUTUBE: ProviderBudgets = {
       limit: 10_000,
     },
   ],
-  costs: { search: 100 },
+  costs: { search: 100, token: 0 },
   defaultCost: 1,
 }
 
@@ -103,6 +103,17 @@ test('a YouTube-like daily quota: units per call kind, reset at midnight Pacific
     "YouTube's daily quota of 10,000 units is used up; it resets at midnight Pacific time (in 4 h)",
   )
   assert.equal(spent.retryAfterSeconds, 4 * 3600)
+  // a call the platform does not meter (a token refresh) still goes through, and spends nothing,
+  // even while the platform blocks the app (its quotaExceeded answer)
+  await store.recordApiUsage({
+    scope: 'youtube:app',
+    usagePercent: null,
+    blockedUntil: clock.now() + 60_000,
+    now: clock.now(),
+  })
+  await governor.beforeCall('a2', 'token')
+  assert.equal(units()['youtube:app'], 10_000)
+  assert.match((await refusal(governor.beforeCall('a2'))).message, /rate limit reached/)
   // a search costs more than is left; so does a list call one minute before midnight
   clock.set(at('2026-03-08T07:47:00Z'))
   assert.match(
