@@ -7,6 +7,7 @@
 import { GalleryError } from '../../errors.ts'
 import type { MediaInput, MediaType } from '../../store/types.ts'
 import { MAX_PLATFORM_BACKOFF_MINUTES } from '../../socials/platform-backoff.ts'
+import { HTTPS_ONLY, platformUrl, type UrlPolicy } from '../http/urls.ts'
 
 type Json = Record<string, unknown>
 
@@ -41,38 +42,8 @@ function optStr(obj: Json, key: string): string | null {
   return typeof value === 'string' && value !== '' ? value : null
 }
 
-/**
- * Which URLs from Instagram are stored. Permalinks, media and profile picture URLs end up in the
- * page's `<a href>`, `<img src>` and `<video src>` (red team F10): only absolute `https:` URLs
- * are kept, plus the origins in `extraOrigins` — the client adds its configured Graph origin,
- * because the sandbox emulator serves its media over plain http from `PUBLIC_URL`
- * (`http://localhost:8080/sandbox/instagram/cdn/...` in development and tests).
- */
-export interface UrlPolicy {
-  /** Origins (`scheme://host[:port]`) accepted besides any https one. */
-  readonly extraOrigins: readonly string[]
-}
-
-/** The default: https URLs only. */
-export const HTTPS_ONLY: UrlPolicy = Object.freeze({ extraOrigins: [] })
-
-/**
- * `value` as an absolute URL the policy accepts, normalised (what was checked is what is stored),
- * or `null`: not a string, not a URL (`//x`, garbage), another scheme (`javascript:`, `data:`,
- * `http:` outside the policy), or with credentials in it (`https://instagram.com@evil.example`).
- */
-export function platformUrl(value: unknown, policy: UrlPolicy = HTTPS_ONLY): string | null {
-  if (typeof value !== 'string' || value === '') return null
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return null
-  }
-  if (url.username !== '' || url.password !== '' || url.hostname === '') return null
-  if (url.protocol !== 'https:' && !policy.extraOrigins.includes(url.origin)) return null
-  return url.href
-}
+/** The URL policy every platform shares (re-exported for this folder's callers and tests). */
+export { HTTPS_ONLY, platformUrl, type UrlPolicy }
 
 function optInt(obj: Json, key: string): number | null {
   const value = obj[key]

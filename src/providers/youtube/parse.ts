@@ -12,6 +12,7 @@ import { GalleryError } from '../../errors.ts'
 import { dayAt } from '../../socials/budget-windows.ts'
 import { MAX_PLATFORM_BACKOFF_MS } from '../../socials/platform-backoff.ts'
 import { YOUTUBE_READONLY_SCOPE } from './config.ts'
+import { HTTPS_ONLY, platformUrl, type UrlPolicy } from '../http/urls.ts'
 
 type Json = Record<string, unknown>
 
@@ -81,30 +82,8 @@ function timestamp(value: unknown): number | null {
 // ---------------------------------------------------------------------------------------------
 // URLs
 
-/**
- * Which URLs from YouTube are stored (they end up in `<img src>`): absolute `https:` URLs without
- * credentials, plus the origins in `extraOrigins` (the sandbox emulator serves its thumbnails over
- * plain http from PUBLIC_URL).
- */
-export interface UrlPolicy {
-  readonly extraOrigins: readonly string[]
-}
-
-export const HTTPS_ONLY: UrlPolicy = Object.freeze({ extraOrigins: [] })
-
-/** `value` as a normalised URL the policy accepts, or `null`. */
-export function platformUrl(value: unknown, policy: UrlPolicy = HTTPS_ONLY): string | null {
-  if (typeof value !== 'string' || value === '') return null
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return null
-  }
-  if (url.username !== '' || url.password !== '' || url.hostname === '') return null
-  if (url.protocol !== 'https:' && !policy.extraOrigins.includes(url.origin)) return null
-  return url.href
-}
+/** The URL policy every platform shares (re-exported for this folder's callers and tests). */
+export { HTTPS_ONLY, platformUrl, type UrlPolicy }
 
 /** YouTube's thumbnail sizes, best first. */
 export const THUMBNAIL_PREFERENCE = ['maxres', 'standard', 'high', 'medium', 'default'] as const
