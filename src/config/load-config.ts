@@ -11,6 +11,7 @@ import { FernetKey } from '../crypto/fernet.ts'
 import { GOOGLE_SECURETOKEN_JWKS } from '../identity/firebase.ts'
 import { checkWebhookSecrets } from '../webhooks/secrets.ts'
 import { readProvidersConfig, type ProvidersConfig } from '../providers/registry.ts'
+import type { ConfigReader } from '../providers/types.ts'
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -118,11 +119,16 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Parses and validates the environment.
- * @throws GalleryError ERR_CONFIG_INVALID listing every problem found.
+ * The environment readers of the loader, every problem pushed to `problems`: the loader uses
+ * them, and lends them to each platform's config reader (`ConfigReader`), so a platform's values
+ * are validated exactly like the core's.
  */
-export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
-  const problems: string[] = []
+export function envReaders(
+  env: Env,
+  problems: string[],
+): Pick<ConfigReader, 'read' | 'integer'> & {
+  readonly url: (name: string, fallback: string, opts?: { path?: boolean }) => string
+} {
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim()
     return value === undefined || value === '' ? undefined : value
@@ -163,6 +169,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     }
     return opts.path === false ? parsed.origin : raw.replace(/\/+$/, '')
   }
+
+  return { read, integer, url }
+}
+
+/**
+ * Parses and validates the environment.
+ * @throws GalleryError ERR_CONFIG_INVALID listing every problem found.
+ */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = []
+  const { read, integer, url } = envReaders(env, problems)
 
   const nodeEnvRaw = read('NODE_ENV') ?? 'development'
   let nodeEnv: Config['nodeEnv'] = 'development'

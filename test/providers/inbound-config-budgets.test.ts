@@ -16,6 +16,7 @@ import {
 import { INSTAGRAM_CAPABILITIES } from '../../src/providers/instagram/client.ts'
 import { readInstagramConfig } from '../../src/providers/instagram/config.ts'
 import type { ConfigReader, ProviderBudgets } from '../../src/providers/types.ts'
+import { envReaders } from '../../src/config/load-config.ts'
 import { createRateGovernor } from '../../src/socials/rate-governor.ts'
 import type { ApiCallReservation, Store } from '../../src/store/types.ts'
 
@@ -56,14 +57,13 @@ test('buildApp mounts every inbound route of every connectable platform', async 
   assert.equal(cross.statusCode, 403)
 })
 
+/** The loader's own readers (`envReaders`), lent as `loadConfig` lends them. */
 function reader(env: Record<string, string>, problems: string[] = []): ConfigReader {
   return {
     nodeEnv: 'production',
     publicUrl: 'https://gallery.example',
     problems,
-    read: (name) => env[name],
-    integer: (name, fallback) => (env[name] === undefined ? fallback : Number(env[name])),
-    url: (name, fallback) => env[name] ?? fallback,
+    ...envReaders(env, problems),
   }
 }
 

@@ -9,48 +9,15 @@ import {
 } from '../../src/providers/youtube/config.ts'
 import { YOUTUBE_CAPABILITIES, YOUTUBE_CALLS } from '../../src/providers/youtube/capabilities.ts'
 import type { ConfigReader } from '../../src/providers/types.ts'
+import { envReaders } from '../../src/config/load-config.ts'
 
-/** A reader that validates like `loadConfig`'s (whole numbers in range; https URLs, no query). */
+/** The loader's own readers (`envReaders`), lent as `loadConfig` lends them, in `nodeEnv`. */
 function reader(
   env: Record<string, string>,
   nodeEnv: ConfigReader['nodeEnv'] = 'production',
 ): ConfigReader & { problems: string[] } {
   const problems: string[] = []
-  const read = (name: string) => {
-    const value = env[name]?.trim()
-    return value === undefined || value === '' ? undefined : value
-  }
-  return {
-    nodeEnv,
-    publicUrl: 'https://gallery.example',
-    problems,
-    read,
-    integer: (name, fallback, min, max) => {
-      const raw = read(name)
-      if (raw === undefined) return fallback
-      const n = Number(raw)
-      if (!/^\d+$/.test(raw) || n < min || n > max) {
-        problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
-        return fallback
-      }
-      return n
-    },
-    url: (name, fallback) => {
-      const raw = read(name) ?? fallback
-      let parsed: URL
-      try {
-        parsed = new URL(raw)
-      } catch {
-        problems.push(`${name} must be an absolute URL (got "${raw}")`)
-        return fallback
-      }
-      if (parsed.protocol !== 'https:' && parsed.hostname !== 'localhost')
-        problems.push(`${name} must use https (got "${raw}")`)
-      if (parsed.search !== '' || parsed.hash !== '')
-        problems.push(`${name} must not contain a query string, fragment or credentials`)
-      return raw.replace(/\/+$/, '')
-    },
-  }
+  return { nodeEnv, publicUrl: 'https://gallery.example', problems, ...envReaders(env, problems) }
 }
 
 const CREDENTIALS = {
