@@ -77,25 +77,21 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   const reread = (account: SocialAccountRecord): Promise<SocialAccountRecord | null> =>
     store.getAccount(account.user_id, account.id)
 
-  /** The newer credentials another writer stored since `version`, if any (and still usable). */
-  async function newerThan(
-    account: SocialAccountRecord,
-    version: number,
-  ): Promise<{ account: SocialAccountRecord; credentials: Credentials } | null> {
-    const current = await reread(account)
+  /** The credentials `current` holds if another writer stored them since `version` and they work. */
+  function newerIn(current: SocialAccountRecord | null, version: number): Credentials | null {
     if (current === null || current.credentials_version === version) return null
     if (current.status === 'revoked' || current.status === 'reauth_required') return null
     try {
-      const opened = openCredentials(
-        deps.vault,
-        current,
-        clock.now(),
-        deps.labelOf(account.platform),
-      )
-      return { account: current, credentials: opened.credentials }
+      return openCredentials(deps.vault, current, clock.now(), deps.labelOf(current.platform))
+        .credentials
     } catch {
       return null
     }
+  }
+
+  /** The newer credentials another writer stored since `version`, if any (and still usable). */
+  async function newerThan(account: SocialAccountRecord, version: number) {
+    return newerIn(await reread(account), version)
   }
 
   async function renewHeld(
@@ -162,7 +158,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         deps.logger.info({ accountId: account.id }, 'token renewal superseded')
         return {
           kind: 'superseded',
-          credentials: (await newerThan(account, version))?.credentials ?? null,
+          credentials: await newerThan(account, version),
         }
       }
       deps.logger.info({ accountId: account.id }, 'token renewed')
@@ -173,7 +169,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         const newer = await newerThan(account, version)
         if (newer !== null) {
           deps.logger.info({ accountId: account.id }, 'token renewal superseded by another worker')
-          return { kind: 'superseded', credentials: newer.credentials }
+          return { kind: 'superseded', credentials: newer }
         }
         return fail('reauth_required', error.message, version)
       }
@@ -221,9 +217,10 @@ export function createRefresher(deps: RefresherDeps): Refresher {
           }
           const outcome = await renewHeld(current, owner, client)
           if (outcome.kind === 'renewed') return outcome.credentials
+          // not renewed here: free the lease if still ours (a failure's back-off has no owner)
+          await store.releaseAccountLease('renewal', { accountId: account.id, owner })
           if (outcome.kind === 'superseded' && outcome.credentials !== null)
             return outcome.credentials
-          await store.releaseAccountLease('renewal', { accountId: account.id, owner })
           if (outcome.kind === 'failed' && outcome.status === 'reauth_required')
             throw new GalleryError('ERR_REAUTH_REQUIRED', outcome.message)
           throw new GalleryError(
@@ -237,9 +234,10 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         }
       }
       // held by another worker (or a renewal back-off): its result is what we need
-      const newer = await newerThan(account, startVersion)
-      if (newer !== null) return newer.credentials
+      // one read per round: the holder's result, or why there will be none
       const current = await reread(account)
+      const newer = newerIn(current, startVersion)
+      if (newer !== null) return newer
       if (current === null)
         throw new GalleryError('ERR_NOT_FOUND', 'This account is no longer connected')
       if (current.status === 'reauth_required' || current.status === 'revoked')

@@ -271,3 +271,39 @@ test('Instagram’s extend policy: credentials are used as stored, no call befor
   assert.equal(credentials.accessToken, 'act.1')
   assert.equal(renewals, 0)
 })
+
+test('a reconnection that lands during a refresh: its credentials stand, nothing is left leased', async (t) => {
+  const { app, platform, account, refresher, reread } = await setUp(t)
+  app.clock.advance(3 * HOUR)
+  const reconnecting = {
+    ...platform.client,
+    async renew(): Promise<Credentials> {
+      // the person reconnects in another tab while the refresh is on its way; the old refresh
+      // token is then refused
+      await app.store.upsertOAuthAccount({
+        user_id: account.user_id,
+        platform: 'tiktok',
+        username: 'creator',
+        platform_user_id: 'open-id-1',
+        platform_scoped_id: null,
+        platform_attributes: {},
+        credentials: sealCredentials(app.vault, {
+          ...platform.first(),
+          accessToken: 'act.reconnected',
+          refreshToken: 'rft.reconnected',
+        }),
+        posts_count: null,
+        profile_url: 'https://www.tiktok.com/@creator',
+        profile_picture_url: null,
+        now: app.clock.now(),
+      })
+      throw new GalleryError('ERR_REAUTH_REQUIRED', 'invalid_grant')
+    },
+  } as ProviderClient
+  const credentials = await refresher('i1').credentialsFor(account, reconnecting)
+  assert.equal(credentials.accessToken, 'act.reconnected')
+  const stored = await reread()
+  assert.equal(stored.status, 'active')
+  assert.equal(stored.renew_lease_owner, null, 'nothing left leased')
+  assert.equal(stored.renew_lease_until, null)
+})
