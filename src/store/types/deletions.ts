@@ -32,8 +32,6 @@ export interface DeletionStore {
     /** With webhooks on: one `account.revoked` per account changed, in the same transaction. */
     events?: EventMaker | null,
   ): Promise<SocialAccountRecord[]>
-  /** Deletes every account of `platform` (and its media) of this platform user, for all users. */
-  deleteByPlatformIdentity(platform: string, platformUserId: string): Promise<number>
   /**
    * Deletes all of a user's social accounts and media, with (webhooks on, `now` given) its
    * `data.deleted` event in the same transaction. Returns how many accounts.
@@ -48,10 +46,5 @@ export interface DeletionStore {
     input: { platform: string; platformUserId: string; confirmationCode: string; now: number },
     events?: EventMaker | null,
   ): Promise<{ deleted: number; record: DataDeletionRecord }>
-  /**
-   * Records a completed data-deletion request; a repeated request for the same platform user
-   * keeps its first confirmation code (returned), with the new completion time.
-   */
-  recordDataDeletion(record: DataDeletionRecord): Promise<DataDeletionRecord>
   findDataDeletion(confirmationCode: string): Promise<DataDeletionRecord | null>
 }

@@ -102,30 +102,28 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
       NOW,
     )
     await h.store.upsertMediaPage({ id: keep, user_id: alice }, 's', [media('9', NOW)], NOW)
-    assert.equal(await h.store.deleteByPlatformIdentity('instagram', '17841400000000001'), 1)
+    // the deletion and its confirmation record, in one call (one transaction)
+    const first = await h.store.deletePlatformUserData({
+      platform: 'instagram',
+      platformUserId: '17841400000000001',
+      confirmationCode: 'CODE1',
+      now: NOW,
+    })
+    assert.equal(first.deleted, 1)
     assert.deepEqual(await h.raw('SELECT platform_media_id FROM media'), [
       { platform_media_id: '9' },
     ])
-    const first = await h.store.recordDataDeletion({
-      confirmation_code: 'CODE1',
+    // a repeated request keeps its first code, with the new completion time
+    const again = await h.store.deletePlatformUserData({
       platform: 'instagram',
-      platform_user_id: '178',
-      status: 'completed',
-      deleted_accounts: 1,
-      requested_at: NOW,
-      completed_at: NOW,
+      platformUserId: '17841400000000001',
+      confirmationCode: 'CODE2',
+      now: NOW + 5,
     })
-    const again = await h.store.recordDataDeletion({
-      confirmation_code: 'CODE2',
-      platform: 'instagram',
-      platform_user_id: '178',
-      status: 'completed',
-      deleted_accounts: 0,
-      requested_at: NOW + 5,
-      completed_at: NOW + 5,
-    })
-    assert.equal(first.confirmation_code, 'CODE1')
-    assert.equal(again.confirmation_code, 'CODE1')
+    assert.equal(again.deleted, 0)
+    assert.equal(first.record.confirmation_code, 'CODE1')
+    assert.equal(again.record.confirmation_code, 'CODE1')
+    assert.equal(again.record.requested_at, NOW)
     assert.deepEqual(
       await h.raw(
         'SELECT confirmation_code, completed_at, deleted_accounts FROM data_deletion_requests',
@@ -134,7 +132,7 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
     )
     const found = await h.store.findDataDeletion('CODE1')
     assert.equal(found?.platform, 'instagram')
-    assert.equal(found?.platform_user_id, '178')
+    assert.equal(found?.platform_user_id, '17841400000000001')
     assert.equal(await h.store.findDataDeletion('CODE2'), null)
     assert.equal(await h.store.deleteUserSocialData(alice), 1)
     assert.deepEqual(await h.raw('SELECT id FROM user_social_accounts'), [])
@@ -173,7 +171,17 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
       'matched on the professional id',
     )
     assert.deepEqual(await otherRow(), untouched)
-    assert.equal(await h.store.deleteByPlatformIdentity('instagram', '4242'), 1)
+    assert.equal(
+      (
+        await h.store.deletePlatformUserData({
+          platform: 'instagram',
+          platformUserId: '4242',
+          confirmationCode: 'CODE4242',
+          now: NOW + 4,
+        })
+      ).deleted,
+      1,
+    )
     assert.deepEqual(
       (await h.raw('SELECT id FROM user_social_accounts')).map((r) => r.id),
       [other.id],
@@ -192,44 +200,40 @@ export function deletionCases({ test, harness, user, account }: Conformance): vo
       )
     const before = await row()
     assert.equal(before.length, 1)
-    for (const id of ['17841400000000001', '27281358591558845']) {
+    for (const [i, id] of ['17841400000000001', '27281358591558845'].entries()) {
       assert.deepEqual(
         await h.store.revokeByPlatformIdentity('youtube', id, 'Revoked on YouTube', NOW + 1),
         [],
         `a YouTube revocation of ${id}`,
       )
-      assert.equal(await h.store.deleteByPlatformIdentity('youtube', id), 0)
+      const deletion = await h.store.deletePlatformUserData({
+        platform: 'youtube',
+        platformUserId: id,
+        confirmationCode: `YT${i}`,
+        now: NOW + 1,
+      })
+      assert.equal(deletion.deleted, 0, `a YouTube deletion of ${id}`)
     }
     assert.deepEqual(await row(), before, 'the Instagram account is untouched')
     assert.deepEqual(await h.raw('SELECT platform_media_id FROM media'), [
       { platform_media_id: '1' },
     ])
     // one request per platform and id: the same id on two platforms is two requests
-    const record = {
-      status: 'completed' as const,
-      deleted_accounts: 0,
-      requested_at: NOW,
-      completed_at: NOW,
-    }
-    await h.store.recordDataDeletion({
-      ...record,
-      confirmation_code: 'IG1',
+    const igRequest = await h.store.deletePlatformUserData({
       platform: 'instagram',
-      platform_user_id: '27281358591558845',
+      platformUserId: '27281358591558845',
+      confirmationCode: 'IG1',
+      now: NOW + 2,
     })
-    const yt = await h.store.recordDataDeletion({
-      ...record,
-      confirmation_code: 'YT1',
-      platform: 'youtube',
-      platform_user_id: '27281358591558845',
-    })
-    assert.equal(yt.confirmation_code, 'YT1', 'not the Instagram request')
+    assert.equal(igRequest.deleted, 1, 'Instagram’s own request deletes its account')
+    assert.equal(igRequest.record.confirmation_code, 'IG1', 'not the YouTube request')
     assert.deepEqual(
       await h.raw(
         'SELECT confirmation_code, platform, platform_user_id FROM data_deletion_requests ORDER BY confirmation_code',
       ),
       [
         { confirmation_code: 'IG1', platform: 'instagram', platform_user_id: '27281358591558845' },
+        { confirmation_code: 'YT0', platform: 'youtube', platform_user_id: '17841400000000001' },
         { confirmation_code: 'YT1', platform: 'youtube', platform_user_id: '27281358591558845' },
       ],
     )

@@ -98,13 +98,6 @@ export function createDeletionRepository(db: Kysely<Database>): DeletionStore {
         return revoked
       })
     },
-    async deleteByPlatformIdentity(platform, platformUserId) {
-      const result = await db
-        .deleteFrom('user_social_accounts')
-        .where(ofPlatformUser(platform, platformUserId))
-        .executeTakeFirst()
-      return Number(result.numDeletedRows)
-    },
     async deleteUserSocialData(userId, now, events) {
       return db.transaction().execute(async (trx) => {
         const result = await trx
@@ -165,9 +158,6 @@ export function createDeletionRepository(db: Kysely<Database>): DeletionStore {
           )
         return { deleted, record }
       })
-    },
-    async recordDataDeletion(record) {
-      return db.transaction().execute((trx) => recordDeletion(trx, record))
     },
     async findDataDeletion(code) {
       const row = await db
