@@ -14,7 +14,7 @@ import type {
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { conflict } from '../conflict.ts'
-import { insertEvents } from './outbox.ts'
+import { insertAccountEvents } from './outbox.ts'
 import {
   NEW_ACCOUNT_SYNC_STATE,
   NO_CREDENTIALS,
@@ -174,12 +174,7 @@ export function createAccountRepository(
         if (account === undefined)
           throw new Error('the connected account vanished in its transaction')
         // the event of this connection commits with it (the outbox)
-        if (events != null)
-          await insertEvents(
-            trx,
-            [events.account('account.connected', account, input.now)],
-            input.now,
-          )
+        await insertAccountEvents(trx, events, 'account.connected', [account], input.now)
         // an update keeps the stored id: the one made here lands only with an insert
         return { account, created: row.id === id }
       })

@@ -4,7 +4,7 @@
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { DataDeletionRecord, DeletionStore } from '../../types.ts'
-import { insertEvents } from './outbox.ts'
+import { insertAccountEvents, insertEvents } from './outbox.ts'
 import type { Database } from '../schema.ts'
 import { accountsByIds } from '../rows.ts'
 
@@ -89,12 +89,7 @@ export function createDeletionRepository(db: Kysely<Database>): DeletionStore {
             .execute()
         // one event per account this revocation changed (a replay changes none: no event)
         const revoked = await accountsByIds(trx, ids)
-        if (events)
-          await insertEvents(
-            trx,
-            revoked.map((a) => events.account('account.revoked', a, now)),
-            now,
-          )
+        await insertAccountEvents(trx, events, 'account.revoked', revoked, now)
         return revoked
       })
     },

@@ -15,10 +15,7 @@ import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { accountsByIds } from '../rows.ts'
 import { accountPatchSet, syncJobPatchSet } from './accounts.ts'
-import { insertEvents } from './outbox.ts'
-
-/** A job's kind as stored: the renewal's row is `renewal`, the sync's `sync`. */
-const KIND: Record<AccountLeaseKind, 'renewal' | 'sync'> = { renewal: 'renewal', sync: 'sync' }
+import { insertAccountEvents } from './outbox.ts'
 
 /** The job row's lease is free, or held by a worker that stopped renewing it before `now`. */
 function leaseFree(now: number) {
@@ -68,7 +65,7 @@ export function createJobRepository(
         joined
           .select('account_jobs.account_id')
           .whereRef('account_jobs.account_id', '=', 'user_social_accounts.id')
-          .where('account_jobs.kind', '=', sql.lit(KIND[kind]))
+          .where('account_jobs.kind', '=', sql.lit(kind))
           .where('user_social_accounts.account_type', '=', 'oauth')
           .where('user_social_accounts.encrypted_credentials', 'is not', null)
           .where('user_social_accounts.status', 'not in', ['revoked', 'reauth_required'])
@@ -89,14 +86,15 @@ export function createJobRepository(
         .updateTable('account_jobs')
         .set({ lease_until: claim.leaseUntil, lease_owner: owner })
         .where('account_id', 'in', ids)
-        .where('kind', '=', KIND[kind])
+        .where('kind', '=', kind)
         .where(leaseFree(claim.now))
         .returning('account_id')
         .execute()
-      const order = new Set(ids)
+      // in the claim's order (due first)
+      const taken = new Set(leased.map((r) => r.account_id))
       return accountsByIds(
         trx,
-        [...order].filter((id) => leased.some((r) => r.account_id === id)),
+        ids.filter((id) => taken.has(id)),
       )
     })
   }
@@ -116,7 +114,7 @@ export function createJobRepository(
       .selectFrom('account_jobs')
       .select('account_id')
       .where('account_id', '=', accountId)
-      .where('kind', '=', KIND[kind])
+      .where('kind', '=', kind)
     if (owner !== undefined) query = query.where('lease_owner', '=', owner)
     if (options.lockRows === true) query = query.forUpdate()
     return (await query.executeTakeFirst()) !== undefined
@@ -144,7 +142,7 @@ export function createJobRepository(
     if (!events || before === 'reauth_required') return
     const [account] = await accountsByIds(trx, [accountId])
     if (account?.status === 'reauth_required')
-      await insertEvents(trx, [events.account('account.reauth_required', account, now)], now)
+      await insertAccountEvents(trx, events, 'account.reauth_required', [account], now)
   }
 
   async function acquire(
@@ -158,7 +156,7 @@ export function createJobRepository(
       .updateTable('account_jobs')
       .set({ lease_until: leaseUntil, lease_owner: claimOwner(owner) })
       .where('account_id', '=', accountId)
-      .where('kind', '=', KIND[kind])
+      .where('kind', '=', kind)
       .where(leaseFree(now))
       .executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
@@ -249,12 +247,7 @@ export function createJobRepository(
           trx,
           rows.map((r) => r.id),
         )
-        if (events)
-          await insertEvents(
-            trx,
-            expired.map((a) => events.account('account.reauth_required', a, now)),
-            now,
-          )
+        await insertAccountEvents(trx, events, 'account.reauth_required', expired, now)
         return expired
       })
     },
@@ -298,7 +291,7 @@ export function createJobRepository(
         .updateTable('account_jobs')
         .set({ lease_until: null, lease_owner: null })
         .where('account_id', '=', lease.accountId)
-        .where('kind', '=', KIND[kind])
+        .where('kind', '=', kind)
         .where('lease_owner', '=', lease.owner)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
@@ -308,7 +301,7 @@ export function createJobRepository(
         .updateTable('account_jobs')
         .set({ lease_until: leaseUntil })
         .where('account_id', '=', lease.accountId)
-        .where('kind', '=', KIND[kind])
+        .where('kind', '=', kind)
         .where('lease_owner', '=', lease.owner)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) === 1

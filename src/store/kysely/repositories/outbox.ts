@@ -2,7 +2,13 @@
  * @module store/kysely/repositories/outbox — `OutboxStore`: webhook deliveries, leased and retried.
  */
 import type { Kysely } from 'kysely'
-import type { OutboxEvent, OutboxStore } from '../../types.ts'
+import type {
+  AccountEventType,
+  EventMaker,
+  OutboxEvent,
+  OutboxStore,
+  SocialAccountRecord,
+} from '../../types.ts'
 import { leaseOwner } from '../../leases.ts'
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
@@ -36,6 +42,25 @@ export async function insertEvents(
       })),
     )
     .execute()
+}
+
+/**
+ * Writes one `type` event per account, made from the accounts as the change left them, in the
+ * change's transaction `db`; nothing when webhooks are off (`events` absent).
+ */
+export async function insertAccountEvents(
+  db: Kysely<Database>,
+  events: EventMaker | null | undefined,
+  type: AccountEventType,
+  accounts: readonly SocialAccountRecord[],
+  now: number,
+): Promise<void> {
+  if (events == null) return
+  await insertEvents(
+    db,
+    accounts.map((account) => events.account(type, account, now)),
+    now,
+  )
 }
 
 export function createOutboxRepository(
