@@ -109,11 +109,6 @@ export interface WebhookNotifier {
    * webhooks are off). After such a write commits, call `deliverSoon`.
    */
   readonly events: EventMaker | null
-  /**
-   * Records an event that reports no stored change (tests, diagnostics) and starts delivering
-   * it. State changes never use this: their events commit with them (`events`).
-   */
-  emit(type: WebhookEventType, data: Record<string, unknown>): Promise<void>
   /** Starts delivering what the outbox holds, in the background (after a write with events). */
   deliverSoon(): void
   /** Attempts every due delivery once. */
@@ -281,13 +276,6 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookN
   const notifier: WebhookNotifier = {
     enabled: target !== null,
     events,
-    async emit(type, data) {
-      if (events === null) return
-      const now = clock.now()
-      const event = makeEvent(type, data, now)
-      await store.enqueueWebhook({ ...event, now })
-      notifier.deliverSoon()
-    },
     deliverSoon() {
       if (target === null) return
       kick().catch((error: unknown) => logger.error({ err: error }, 'webhook delivery crashed'))

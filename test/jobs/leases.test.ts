@@ -190,7 +190,13 @@ test('webhook deliveries go out concurrently (bounded), each attempt under its o
     },
     { webhookFetch: slow },
   )
-  for (let i = 0; i < 8; i++) await app.app.jobs.webhooks.emit('data.deleted', { n: i })
+  const { events } = app.app.jobs.webhooks
+  assert.ok(events !== null, 'webhooks are on')
+  for (let i = 0; i < 8; i++) {
+    const now = app.clock.now()
+    await app.store.enqueueWebhook({ ...events.dataDeleted({ n: i }, now), now })
+    app.app.jobs.webhooks.deliverSoon()
+  }
   await app.app.jobs.webhooks.idle()
   await app.app.jobs.webhooks.deliverDue()
   assert.equal(sent.length, 8, 'each event once')
