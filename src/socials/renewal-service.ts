@@ -2,12 +2,12 @@
  * @module socials/renewal-service — keeps connections alive on a schedule (Instagram's long-lived
  * tokens today; refresh tokens that would otherwise run out), through the refresher.
  *
- * Rule: renew when the token expires within the margin (default 30 days, never less than the
- * original app's 7) and is at least 24 hours old and unexpired (Meta's conditions for
- * `ig_refresh_token`). One renewal per account at a time: a database lease, within the process
- * and across processes; the new token is stored with a compare-and-swap on the old
- * one, in one write with its expiry, so a failed or lost renewal never loses a working token.
- * Expired tokens are marked `reauth_required`.
+ * Rule, per configured platform: renew when the connection runs out within the margin (default
+ * 30 days, never less than the original app's 7) and, for Instagram, the token is at least 24
+ * hours old (Meta's conditions for `ig_refresh_token`). One renewal per account at a time: a
+ * database lease, within the process and across processes; the new credentials are stored with a
+ * compare-and-swap on their version (`refresher.ts`), so a failed or lost renewal never loses a
+ * working token. Connections that ran out are marked `reauth_required`.
  *
  * Claims are made just in time, one account per free worker (up to `concurrency`), never a batch
  * that could outlive its lease (review D2). Each lease names its owner (`<instance id>:<run id>`),
