@@ -2,13 +2,15 @@
  * Shared by the benchmarks: the summary line format, the machine description, seeding a store
  * with a signed-in user and an account full of media, child processes and their memory.
  */
+import type { YoutubeEmulator } from '../src/providers/youtube/emulator/index.ts'
+import { createYoutubeSandbox } from '../src/providers/youtube/sandbox.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { bundleServer } from '../scripts/build-server.mjs'
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.ts'
 import { systemClock, type Clock } from '../src/clock.ts'
@@ -22,7 +24,7 @@ import { openStore } from '../src/store/open-store.ts'
 import { ORIGIN, type TestApp } from '../test/helpers/build-app.ts'
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../src/http/session.ts'
 import type { MediaInput, SocialAccountRecord, Store } from '../src/store/types.ts'
-import { sealCredentials } from '../src/socials/credentials.ts'
+import { accessTokenCredentials, sealCredentials } from '../src/socials/credentials.ts'
 
 export const repoRoot = resolve(import.meta.dirname, '..')
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'
@@ -81,14 +83,10 @@ export async function seedGallery(
     platform_user_id: `1784140${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`,
     platform_scoped_id: randomBytes(6).toString('hex'),
     platform_attributes: { account_type: 'BUSINESS' },
-    credentials: sealCredentials(vault, {
-      accessToken: 'IGAAbench',
-      accessTokenExpiresAt: now + 50 * 86_400_000,
-      refreshToken: null,
-      refreshTokenExpiresAt: null,
-      scopes: null,
-      issuedAt: now,
-    }),
+    credentials: sealCredentials(
+      vault,
+      accessTokenCredentials('IGAAbench', now + 50 * 86_400_000, now),
+    ),
     posts_count: n,
     profile_url: 'https://www.instagram.com/bench/',
     profile_picture_url: null,
@@ -107,6 +105,8 @@ export async function seedGallery(
         permalink: `https://www.instagram.com/p/x${j}/`,
         caption: `Caption ${j}: a day at the sea with friends #bench`,
         timestamp: now - j * 60_000,
+        duration_seconds: null,
+        visibility: 'public' as const,
         children:
           j % 7 === 3
             ? [0, 1, 2].map((c) => ({
@@ -116,6 +116,8 @@ export async function seedGallery(
                 media_url: `${mediaUrl(j, 'c')}-${c}`,
                 thumbnail_url: null,
                 url_expires_at: null,
+                duration_seconds: null,
+                visibility: 'public' as const,
                 permalink: null,
                 caption: null,
                 timestamp: now - j * 60_000,
@@ -219,6 +221,8 @@ export interface BenchApp {
   readonly store: Store
   readonly vault: FernetKeyRing
   readonly emulator: Emulator
+  /** The YouTube sandbox (Google's endpoints and the Data API). */
+  readonly youtube: YoutubeEmulator
   readonly config: Config
   readonly asTestApp: TestApp
   close(): Promise<void>
@@ -228,6 +232,7 @@ export async function benchApp(options: {
   databaseUrl?: string
   env?: Record<string, string>
   clock?: Clock
+  logger?: FastifyBaseLogger
 }): Promise<BenchApp> {
   const dir = mkdtempSync(join(tmpdir(), 'psg-bench-app-'))
   const config = loadConfig({
@@ -241,14 +246,23 @@ export async function benchApp(options: {
   const store = await openStore(config.database)
   const vault = new FernetKeyRing(config.encryptionKeys ?? [])
   const clock = options.clock ?? systemClock
-  const emulator = createSandbox({ config, clock })
+  const emulator = createSandbox({
+    publicUrl: config.publicUrl,
+    redirectUri: config.providers.instagram.settings.redirectUri,
+    clock,
+  })
+  const youtube = createYoutubeSandbox({
+    publicUrl: config.publicUrl,
+    redirectUri: config.providers.youtube.settings.redirectUri,
+    clock,
+  })
   const app = await buildApp({
     config,
     store,
     vault,
     clock,
-    logger: pino({ level: 'silent' }),
-    sandbox: emulator,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    sandboxes: { instagram: emulator, youtube },
     passwordCost: 10,
   })
   await app.ready()
@@ -261,6 +275,7 @@ export async function benchApp(options: {
     store,
     vault,
     emulator,
+    youtube,
     config,
     asTestApp,
     async close() {
@@ -321,14 +336,14 @@ export async function seedConnectedAccount(
     platform_user_id: user.user_id,
     platform_scoped_id: user.id,
     platform_attributes: { account_type: 'BUSINESS' },
-    credentials: sealCredentials(bench.vault, {
-      accessToken: token,
-      accessTokenExpiresAt: options.expiresAt ?? now + 60 * 86_400_000,
-      refreshToken: null,
-      refreshTokenExpiresAt: null,
-      scopes: null,
-      issuedAt: options.issuedAt ?? now,
-    }),
+    credentials: sealCredentials(
+      bench.vault,
+      accessTokenCredentials(
+        token,
+        options.expiresAt ?? now + 60 * 86_400_000,
+        options.issuedAt ?? now,
+      ),
+    ),
     posts_count: user.media.length,
     profile_url: `https://www.instagram.com/${user.username}/`,
     profile_picture_url: null,

@@ -1,7 +1,8 @@
 /**
- * `npm run bench` (full) and `npm run bench:quick` (smaller sizes, under a minute): every
- * benchmark of issue 7, one summary line per figure, goals marked PASS or MISS. PostgreSQL is a
- * throw-away embedded server (or TEST_DATABASE_URL). Results and their reading: BENCHMARKS.md.
+ * `npm run bench` (full) and `npm run bench:quick` (smaller sizes, about a minute and a half):
+ * every benchmark of issues 7 and 14, one summary line per figure, goals marked PASS or MISS.
+ * PostgreSQL is a throw-away embedded server (or TEST_DATABASE_URL). Results and their reading:
+ * BENCHMARKS.md.
  */
 import pg from 'pg'
 import { randomBytes } from 'node:crypto'
@@ -12,6 +13,7 @@ import { renewalBenchmark } from './renewal.ts'
 import { startupBenchmark } from './startup.ts'
 import { syncBenchmark } from './sync.ts'
 import { vaultBenchmark } from './vault.ts'
+import { youtubeQuotaBenchmark } from './youtube-quota.ts'
 
 const started = performance.now()
 console.log(
@@ -44,6 +46,7 @@ async function timed<T>(name: string, work: () => T | Promise<T>): Promise<T> {
 try {
   await timed('vault', vaultBenchmark)
   await timed('sync', syncBenchmark)
+  await timed('youtube quota', youtubeQuotaBenchmark)
   const { bundleRssMB } = await timed('start-up', startupBenchmark)
   let peak = bundleRssMB
   for (const backend of ['sqlite', 'postgres'] as const) {

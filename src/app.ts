@@ -13,21 +13,13 @@ import cookie from '@fastify/cookie'
 import { GalleryError } from './errors.ts'
 import { systemClock, type Clock } from './clock.ts'
 import type { Config } from './config/load-config.ts'
-import type { InstagramConfig } from './providers/instagram/config.ts'
 import type { FernetKeyRing } from './crypto/fernet.ts'
 import type { ReleasedLeases, Store } from './store/types.ts'
 import { isInstanceId, newInstanceId } from './store/leases.ts'
-import type { Emulator } from './providers/instagram/emulator/index.ts'
-import {
-  SANDBOX_PREFIX,
-  createSandbox,
-  sandboxInstagramConfig,
-} from './providers/instagram/sandbox.ts'
-import { createInjectFetch } from './providers/emulator-core/inject-fetch.ts'
-import { INSTAGRAM_CAPABILITIES, createInstagramClient } from './providers/instagram/client.ts'
-import type { FetchLike, ProviderId } from './providers/types.ts'
+import type { FetchLike, ProviderConfig, ProviderId, ProviderMode } from './providers/types.ts'
 import { CONNECTABLE, inboundRoutes, serverToServerRoutes } from './providers/registry.ts'
 import { createOAuthService } from './socials/oauth-service.ts'
+import { createRevocations } from './socials/revocations.ts'
 import { createSyncService } from './socials/sync-service.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts'
 import { checkSameOrigin, cookieNames, createSessionManager } from './http/session.ts'
@@ -44,7 +36,7 @@ import { createRenewalService, type RenewalService } from './socials/renewal-ser
 import { createRateGovernor } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
 import type { ProviderClientFactory } from './socials/client-factory.ts'
-import type { Connections } from './socials/connections.ts'
+import type { Connections, PlatformConnection } from './socials/connections.ts'
 import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
 
 /**
@@ -62,14 +54,19 @@ export interface AppDeps {
   readonly vault: FernetKeyRing
   readonly logger: FastifyBaseLogger
   readonly clock?: Clock
-  /** How to reach the real Instagram (default: global fetch). Unused in sandbox mode. */
+  /** How to reach the real platforms (default: global fetch). Unused in sandbox mode. */
   readonly fetch?: FetchLike
   /** How webhooks are sent (default: global fetch). */
   readonly webhookFetch?: FetchLike
   /** Pauses of the rate governor (default: real timers); tests pass an instant one. */
   readonly sleep?: (ms: number) => Promise<void>
-  /** The sandbox emulator; created here when sandbox mode needs one and none is given. */
-  readonly sandbox?: Emulator
+  /**
+   * Sandbox emulators by platform (each its platform's emulator type), for the platforms in
+   * sandbox mode; a platform without one here makes its own.
+   */
+  readonly sandboxes?: Partial<Record<ProviderId, unknown>>
+  /** A persistent secret the sandboxes derive theirs from (their tokens survive restarts). */
+  readonly sandboxSeed?: string
   /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
   readonly passwordCost?: number
   /**
@@ -193,61 +190,63 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload
   })
 
-  // Instagram: real, sandbox (emulator mounted here, reached in-process) or unconfigured.
-  let instagramConfig: InstagramConfig | null = null
-  let fetchImpl: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init))
-  const instagram = config.providers.instagram
-  if (instagram.mode === 'sandbox') {
-    const sandbox = deps.sandbox ?? createSandbox({ config, clock })
-    await app.register(sandbox.plugin, { prefix: SANDBOX_PREFIX })
-    instagramConfig = sandboxInstagramConfig(config, sandbox)
-    fetchImpl = createInjectFetch(app, sandbox.baseUrl())
-  } else if (instagram.mode === 'real') {
-    instagramConfig = instagram.settings
+  // Each connectable platform: real, sandbox (its emulator mounted here, reached in-process) or
+  // unconfigured (absent from `connections`: connecting answers 503 with its variables).
+  const realFetch: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init))
+  const modes: Record<string, ProviderMode> = {}
+  const clientSecrets: Partial<Record<ProviderId, string>> = {}
+  const connectionList: [string, PlatformConnection][] = []
+  for (const platform of CONNECTABLE) {
+    const id = platform.info.id
+    const section = (config.providers as Readonly<Record<string, ProviderConfig<unknown>>>)[id]
+    if (section === undefined) continue
+    modes[id] = section.mode
+    if (section.mode === 'unconfigured') continue
+    const wiring = await platform.wire({
+      app,
+      config: section,
+      publicUrl: config.publicUrl,
+      clock,
+      fetch: realFetch,
+      ...(deps.sandboxes?.[id] === undefined ? {} : { sandbox: deps.sandboxes[id] }),
+      ...(deps.sandboxSeed === undefined ? {} : { sandboxSeed: deps.sandboxSeed }),
+    })
+    clientSecrets[id] = wiring.clientSecret
+    const governor = createRateGovernor({
+      store,
+      clock,
+      logger: deps.logger,
+      platform: id,
+      budgets: wiring.capabilities.budgets,
+      pacing: section.pacing,
+      ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    })
+    const makeClient: ProviderClientFactory = ({ accountId, onCall, routine }) =>
+      wiring.createClient({
+        now: () => clock.now(),
+        beforeCall: (endpoint) => governor.beforeCall(accountId, endpoint, routine === true),
+        onCall: async (info) => {
+          onCall?.()
+          await governor.afterCall(accountId, info)
+        },
+      })
+    connectionList.push([
+      id,
+      {
+        platform: id,
+        label: platform.info.label,
+        mode: section.mode,
+        makeClient,
+        capabilities: wiring.capabilities,
+        governor,
+        slowDownPercent: section.pacing.slowDownPercent,
+        ...(platform.expiredMessage === undefined
+          ? {}
+          : { expiredMessage: platform.expiredMessage }),
+      },
+    ])
   }
-  const igConfig = instagramConfig
-  const governor = createRateGovernor({
-    store,
-    clock,
-    logger: deps.logger,
-    platform: 'instagram',
-    budgets: INSTAGRAM_CAPABILITIES.budgets,
-    pacing: instagram.pacing,
-    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
-  })
-  const makeClient: ProviderClientFactory | null =
-    igConfig === null
-      ? null
-      : ({ accountId, onCall }) =>
-          createInstagramClient({
-            config: igConfig,
-            fetch: fetchImpl,
-            now: () => clock.now(),
-            beforeCall: (endpoint) => governor.beforeCall(accountId, endpoint),
-            onCall: async (info) => {
-              onCall?.()
-              await governor.afterCall(accountId, info)
-            },
-          })
-  // the configured connectable platforms, as the services see them (Instagram's only, so far)
-  const connections: Connections = new Map(
-    makeClient === null || instagram.mode === 'unconfigured'
-      ? []
-      : [
-          [
-            'instagram',
-            {
-              platform: 'instagram',
-              label: 'Instagram',
-              mode: instagram.mode,
-              makeClient,
-              capabilities: INSTAGRAM_CAPABILITIES,
-              governor,
-              slowDownPercent: instagram.pacing.slowDownPercent,
-            },
-          ],
-        ],
-  )
+  const connections: Connections = new Map(connectionList)
   /** What a connect or sync of an unconfigured platform answers: its variables, by the registry. */
   const notConfiguredMessage = (platform: string): string =>
     CONNECTABLE.find(({ info }) => info.id === platform)?.notConfiguredMessage ??
@@ -262,6 +261,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   const renewMarginMs = config.jobs.renewMarginDays * 86_400_000
 
+  const revocations = createRevocations({
+    store,
+    vault: deps.vault,
+    clock,
+    logger: deps.logger,
+    connections,
+    instanceId,
+  })
   const sessions = createSessionManager({
     store,
     clock,
@@ -284,7 +291,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store,
     clock,
     sessions,
-    modes: { instagram: instagram.mode },
+    modes,
     passwordCost: deps.passwordCost ?? 15,
     oauth: createOAuthService({
       store,
@@ -294,6 +301,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       notConfiguredMessage,
       webhooks,
       logger: deps.logger,
+      revocations,
     }),
     sync: createSyncService({
       store,
@@ -324,7 +332,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/readyz', async (_request, reply) => {
     try {
       await store.ping()
-      return { status: 'ok', database: 'ok' }
+      // serving works; what the schedule cannot keep is said here (and logged when planned)
+      const warnings = ctx.sync.scheduleWarnings()
+      return warnings.length === 0
+        ? { status: 'ok', database: 'ok' }
+        : { status: 'ok', database: 'ok', warnings }
     } catch (error) {
       _request.log.error({ err: error }, 'database not ready')
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable' })
@@ -336,8 +348,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(socialDataRoutes(ctx))
   // what the platforms call on us (Meta's deauthorize and data-deletion callbacks), from the
   // registry; the server-to-server ones are in CSRF_EXEMPT_ROUTES
-  const clientSecrets: Partial<Record<ProviderId, string>> =
-    igConfig === null ? {} : { instagram: igConfig.clientSecret }
+
   await app.register(async (scope) => {
     for (const { platform, route } of inboundRoutes())
       await route.register(scope, {
@@ -367,6 +378,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     renewal,
     sync: ctx.sync,
     webhooks,
+    revocations,
     concurrency: config.jobs.syncConcurrency,
     syncEnabled: config.jobs.syncIntervalMinutes > 0 && connections.size > 0,
     revokedRetentionMs: config.jobs.revokedRetentionDays * 86_400_000,

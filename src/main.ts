@@ -13,7 +13,6 @@ import { createLogger } from './log/logger.ts'
 import { FernetKeyRing } from './crypto/fernet.ts'
 import { loadOrCreateDevKey } from './crypto/dev-key.ts'
 import { openStore } from './store/open-store.ts'
-import { createSandbox } from './providers/instagram/sandbox.ts'
 import { systemClock } from './clock.ts'
 import { buildApp } from './app.ts'
 
@@ -44,17 +43,14 @@ async function main(): Promise<void> {
   const store = await openStore(config.database)
   const clock = systemClock
   const firstKey = keys[0]
-  const sandbox =
-    config.providers.instagram.mode === 'sandbox'
-      ? createSandbox({ config, clock, ...(firstKey === undefined ? {} : { seed: firstKey }) })
-      : undefined
   const app = await buildApp({
     config,
     store,
     vault,
     logger,
     clock,
-    ...(sandbox === undefined ? {} : { sandbox }),
+    // the sandboxes' tokens outlive restarts: their secrets derive from the first key
+    ...(firstKey === undefined ? {} : { sandboxSeed: firstKey }),
   })
 
   let closing = false

@@ -2,7 +2,12 @@
  * @module http/presenters — the API's JSON shapes. Accounts keep the seed's `user_social_accounts`
  * snake_case fields, minus the token; times are ISO 8601 strings.
  */
-import type { MediaRecord, MediaWithChildren, SocialAccountRecord } from '../store/types.ts'
+import type {
+  MediaRecord,
+  MediaVisibility,
+  MediaWithChildren,
+  SocialAccountRecord,
+} from '../store/types.ts'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -49,6 +54,10 @@ export interface MediaJson extends MediaChildJson {
   permalink: string | null
   caption: string | null
   timestamp: string
+  /** A video's length when its platform says (YouTube). */
+  duration_seconds: number | null
+  /** Who may see it on its platform: `public`, `unlisted` or `private` (YouTube). */
+  visibility: MediaVisibility
   children: MediaChildJson[]
 }
 
@@ -64,7 +73,9 @@ export function presentAccount(account: SocialAccountRecord, now: number): Accou
     instagram_user_id: account.platform === 'instagram' ? account.platform_user_id : null,
     instagram_account_type:
       account.platform === 'instagram' ? (account.platform_attributes.account_type ?? null) : null,
-    token_expires_at: iso(account.token_expires_at),
+    // when the connection stops working without a reconnect: Instagram's token, or a refresh
+    // token's end (YouTube's one-hour access tokens are renewed quietly: not an expiry to show)
+    token_expires_at: iso(account.credentials_expire_at),
     is_active: account.is_active,
     connected_at: iso(account.connected_at),
     last_sync: iso(account.last_sync),
@@ -102,6 +113,8 @@ export function presentMedia(media: MediaWithChildren): MediaJson {
     permalink: media.permalink,
     caption: media.caption,
     timestamp: new Date(media.timestamp).toISOString(),
+    duration_seconds: media.duration_seconds,
+    visibility: media.visibility,
     children: media.children.map(presentChild),
   }
 }

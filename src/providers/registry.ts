@@ -15,7 +15,7 @@ import type {
 import { instagramInfo, instagramPlatform } from './instagram/platform.ts'
 import { tiktokInfo } from './tiktok/platform.ts'
 import { xInfo } from './x/platform.ts'
-import { youtubeInfo } from './youtube/platform.ts'
+import { youtubeInfo, youtubePlatform } from './youtube/platform.ts'
 
 /** Every platform, in the order the page lists them. */
 export const PLATFORMS = {
@@ -28,6 +28,7 @@ export const PLATFORMS = {
 /** The connectable platforms by id, each with its own settings type. */
 const CONNECTABLE_BY_ID = {
   instagram: instagramPlatform,
+  youtube: youtubePlatform,
 } as const satisfies Partial<Record<ProviderId, ConnectablePlatform>>
 
 /** The ids of the platforms people can connect through OAuth. */

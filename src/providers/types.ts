@@ -13,6 +13,8 @@ import type { Clock } from '../clock.ts'
 import type { Throttle } from '../http/throttle.ts'
 import type { MediaInput, Store } from '../store/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
+import type { CallReport, PlatformUsage } from './http/send.ts'
+import type { SyncCost } from '../socials/sync-plan.ts'
 
 /** Every platform the gallery knows. Only the registry lists them. */
 export type ProviderId = 'instagram' | 'youtube' | 'tiktok' | 'x'
@@ -63,6 +65,55 @@ export interface ConnectablePlatform<S = unknown> {
   readonly inboundRoutes: readonly InboundRoute[]
   /** What a connect answers (503) when the platform is not configured: the variables to set. */
   readonly notConfiguredMessage: string
+  /**
+   * What to tell the person when a connection has run out, if the platform has its own words
+   * (YouTube: the likely cause of a refresh token with a lifetime); default `expiredMessage`.
+   */
+  readonly expiredMessage?: string
+  /**
+   * The platform's privacy-friendly video player, when it has one the page may frame: its origin
+   * (admitted by the page's CSP `frame-src` only when the platform is reached for real) and the
+   * player URL of a post, `{id}` standing for its platform id.
+   */
+  readonly embed?: { readonly origin: string; readonly urlTemplate: string }
+  /**
+   * Wires the configured platform into the app, once, at start: in sandbox mode mounts its
+   * emulator on `env.app` and reaches it in-process; returns how to make its clients.
+   */
+  wire(env: WiringEnv<S>): Promise<PlatformWiring>
+}
+
+/** What `buildApp` lends a configured platform to wire itself in (`ConnectablePlatform.wire`). */
+export interface WiringEnv<S> {
+  /** The app, to mount a sandbox emulator on. */
+  readonly app: FastifyInstance
+  /** The platform's section of the configuration; `mode` is `real` or `sandbox`. */
+  readonly config: ProviderConfig<S>
+  /** PUBLIC_URL's origin (where a mounted sandbox is reached). */
+  readonly publicUrl: string
+  readonly clock: Clock
+  /** How the real platform is reached (global `fetch` unless a test gives one). */
+  readonly fetch: FetchLike
+  /** A sandbox emulator a test made (the platform's own emulator type), else it makes one. */
+  readonly sandbox?: unknown
+  /** A persistent secret the sandbox derives its secrets from, so its tokens survive restarts. */
+  readonly sandboxSeed?: string
+}
+
+/** The per-unit-of-work hooks a client is made with (the rate governor's, bound to an account). */
+export interface ClientHooks {
+  /** The service's clock (epoch ms). */
+  readonly now: () => number
+  readonly beforeCall: (endpoint: string) => Promise<void>
+  readonly onCall: (report: CallReport<PlatformUsage>) => Promise<void>
+}
+
+/** A platform wired into the app. */
+export interface PlatformWiring {
+  createClient(hooks: ClientHooks): ProviderClient
+  readonly capabilities: ProviderCapabilities
+  /** The app's client secret in this mode (the sandbox's in sandbox mode): signed callbacks. */
+  readonly clientSecret: string
 }
 
 /**
@@ -82,6 +133,12 @@ export interface Credentials {
   readonly scopes: readonly string[] | null
   /** When the platform issued them (epoch ms; Instagram renews a token only once it is a day old). */
   readonly issuedAt: number
+  /**
+   * When the platform issued the refresh token (epoch ms; `null`: none, or not recorded). A
+   * non-rotating one (Google's) keeps the time of the consent across refreshes: its age explains
+   * an `invalid_grant` (a Google project in "Testing" lets refresh tokens live 7 days).
+   */
+  readonly refreshTokenIssuedAt: number | null
 }
 
 /** Who a connection is, as the platform tells it. */
@@ -99,18 +156,59 @@ export interface ConnectedIdentity {
   readonly attributes: Readonly<Record<string, string>>
 }
 
-/** Whether a connected identity may be used; the outcome code explains a refusal to the person. */
+/**
+ * Whether a grant or a connected identity may be used; the outcome code explains a refusal to
+ * the person (`socials/messages.ts`), `detail` adds the platform's next step in its own words.
+ */
 export type Eligibility =
-  { readonly ok: true } | { readonly ok: false; readonly outcome: 'personal_account' }
+  | { readonly ok: true }
+  | {
+      readonly ok: false
+      /**
+       * `personal_account`: Instagram Login serves professional accounts only; `scope_missing`:
+       * the person unticked a permission on a granular consent screen (Google's); `no_channel`:
+       * the sign-in has no account of the platform to show (a Google account without a YouTube
+       * channel).
+       */
+      readonly outcome: 'personal_account' | 'scope_missing' | 'no_channel'
+      readonly detail?: string
+    }
+
+/** What `fetchIdentity` found: the identity, or why the sign-in has none to connect. */
+export type IdentityLookup =
+  { readonly ok: true; readonly identity: ConnectedIdentity } | Extract<Eligibility, { ok: false }>
 
 /** One page of an account's media, newest first. */
 export interface ProviderMediaPage {
   readonly items: readonly MediaInput[]
   /**
+   * Posts the platform listed on this page that are already stored and were left out of
+   * `items` without being read again (`ListOptions.skipStored`): they count as known.
+   */
+  readonly skippedStored: number
+  /**
    * Opaque and resumable: give it back to `listMedia` for the next page; `null` after the last.
    * It never holds a token, so it may be stored (an interrupted sync resumes from it).
    */
   readonly nextCursor: string | null
+}
+
+/** What the store already holds of a post, as a listing may use it. */
+export interface StoredMediaHint {
+  readonly media_product_type: string | null
+}
+
+/**
+ * What the sync tells a listing. A platform that lists ids first and reads details in a second,
+ * metered call (YouTube) asks `stored` which ids are already stored, and leaves them out of the
+ * page when `skipStored` (a routine run, which stops at stored posts anyway); a full run reads
+ * every post but may reuse what was stored (whether a video is a Short).
+ */
+export interface ListOptions {
+  readonly stored?: (
+    platformIds: readonly string[],
+  ) => Promise<ReadonlyMap<string, StoredMediaHint>>
+  readonly skipStored?: boolean
 }
 
 /** Platform facts the services act on: they read these, never a platform's id. */
@@ -174,10 +272,20 @@ export interface ProviderClient {
   exchangeCode(code: string, codeVerifier?: string): Promise<Credentials>
   /** Fresh credentials for current ones (`capabilities.renewal` says when). */
   renew(current: Credentials): Promise<Credentials>
-  fetchIdentity(credentials: Credentials): Promise<ConnectedIdentity>
+  /**
+   * Whether what the person granted is enough (right after the code exchange, before any other
+   * call): the scopes the platform reported against the ones the gallery needs.
+   */
+  checkGrant(credentials: Credentials): Eligibility
+  /** Who the credentials belong to, or (`ok: false`) why that sign-in has nobody to connect. */
+  fetchIdentity(credentials: Credentials): Promise<IdentityLookup>
   checkEligible(identity: ConnectedIdentity): Eligibility
   /** The page after `cursor` (`null`: the newest page). */
-  listMedia(credentials: Credentials, cursor: string | null): Promise<ProviderMediaPage>
+  listMedia(
+    credentials: Credentials,
+    cursor: string | null,
+    options?: ListOptions,
+  ): Promise<ProviderMediaPage>
   /**
    * Asks the platform to revoke the grant (`capabilities.revocation` is `endpoint`); a platform
    * without revocation does not implement it.
@@ -218,6 +326,11 @@ export interface BudgetSpec {
    * `per: 'account'`, which counts that account's calls.
    */
   readonly counts?: 'app_calls' | 'every_call'
+  /**
+   * The share of each window (0 to 1) that routine work may not spend: kept for people waiting on
+   * an answer (connecting, "Sync now"). YouTube keeps 20 % of the day's quota. Default 0.
+   */
+  readonly reserve?: number
 }
 
 export interface ProviderBudgets {
@@ -226,6 +339,11 @@ export interface ProviderBudgets {
   readonly costs: Readonly<Record<string, number>>
   /** What a call kind not in `costs` costs. */
   readonly defaultCost: number
+  /**
+   * What a sync spends, for a platform whose accounts share a daily quota: the scheduler
+   * stretches intervals to fit it (`socials/sync-plan.ts`).
+   */
+  readonly syncCost?: SyncCost
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,11 @@ export interface ClientScope {
   readonly accountId: string | null
   /** Told about every HTTP call made (the services report calls per run). */
   readonly onCall?: () => void
+  /**
+   * Routine work (a scheduled sync): its calls may not spend the share of a budget the platform
+   * keeps for people waiting on an answer (YouTube's last 20 % of the day's quota).
+   */
+  readonly routine?: boolean
 }
 
 export type ProviderClientFactory = (scope: ClientScope) => ProviderClient

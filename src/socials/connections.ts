@@ -21,6 +21,8 @@ export interface PlatformConnection {
   readonly governor: RateGovernor
   /** From this usage percentage on, routine syncs wait (the platform's pacing). */
   readonly slowDownPercent: number
+  /** What the platform says when a connection has run out (default: `expiredMessage`). */
+  readonly expiredMessage?: string
 }
 
 /** The configured connectable platforms, by platform id. */

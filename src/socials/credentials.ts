@@ -7,8 +7,10 @@
  * - 1: the Fernet plaintext is a bare access token, as the original Python app stored it (and
  *   every row before 0010). Its expiry and issue time are the plain columns beside it.
  * - 2: the plaintext is JSON, `{"v":2,"access_token":…,"access_token_expires_at":…,
- *   "refresh_token":…,"refresh_token_expires_at":…,"scopes":[…],"issued_at":…}`, validated
- *   when opened (a malformed one is a connection to redo, never a crash).
+ *   "refresh_token":…,"refresh_token_expires_at":…,"scopes":[…],"issued_at":…,
+ *   "refresh_token_issued_at":…}`, validated when opened (a malformed one is a connection to
+ *   redo, never a crash). `refresh_token_issued_at` came with YouTube; sealed JSON without it
+ *   reads as `null`.
  *
  * The plain columns written with them (`token_expires_at`, `refresh_token_expires_at`,
  * `credentials_expire_at`) let the scheduler decide without decrypting anything.
@@ -24,6 +26,26 @@ export type { CredentialColumns }
 export interface OpenedCredentials {
   readonly credentials: Credentials
   readonly version: number
+}
+
+/**
+ * Credentials that are one access token (a platform that extends the token itself, such as
+ * Instagram, or the original app's rows): no refresh token, no scopes reported.
+ */
+export function accessTokenCredentials(
+  accessToken: string,
+  accessTokenExpiresAt: number | null,
+  issuedAt: number,
+): Credentials {
+  return {
+    accessToken,
+    accessTokenExpiresAt,
+    refreshToken: null,
+    refreshTokenExpiresAt: null,
+    scopes: null,
+    issuedAt,
+    refreshTokenIssuedAt: null,
+  }
 }
 
 /** When credentials stop being renewable without the person (see `CredentialColumns`). */
@@ -43,6 +65,7 @@ export function sealCredentials(vault: FernetKeyRing, credentials: Credentials):
     refresh_token_expires_at: credentials.refreshTokenExpiresAt,
     scopes: credentials.scopes,
     issued_at: credentials.issuedAt,
+    refresh_token_issued_at: credentials.refreshTokenIssuedAt,
   })
   return {
     encrypted_credentials: vault.encrypt(plaintext),
@@ -80,7 +103,8 @@ export function parseSealed(plaintext: string): Credentials | null {
     !isTime(v.refresh_token_expires_at) ||
     !(scopes === null || (Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'))) ||
     !isTime(v.issued_at) ||
-    v.issued_at === null
+    v.issued_at === null ||
+    !(v.refresh_token_issued_at === undefined || isTime(v.refresh_token_issued_at))
   )
     return null
   return {
@@ -90,6 +114,7 @@ export function parseSealed(plaintext: string): Credentials | null {
     refreshTokenExpiresAt: v.refresh_token_expires_at,
     scopes: scopes === null ? null : [...scopes],
     issuedAt: v.issued_at,
+    refreshTokenIssuedAt: v.refresh_token_issued_at ?? null,
   }
 }
 
@@ -110,6 +135,8 @@ export function openCredentials(
   account: SocialAccountRecord,
   now: number,
   label: string,
+  /** What to say when the connection has run out (the platform's words, if it has its own). */
+  expired: string = expiredMessage(label),
 ): OpenedCredentials {
   const encrypted = account.encrypted_credentials
   if (encrypted === null)
@@ -118,7 +145,7 @@ export function openCredentials(
       `This account has no ${label} token; reconnect it`,
     )
   if (account.credentials_expire_at !== null && account.credentials_expire_at <= now)
-    throw new GalleryError('ERR_REAUTH_REQUIRED', expiredMessage(label))
+    throw new GalleryError('ERR_REAUTH_REQUIRED', expired)
   let plaintext: string
   try {
     plaintext = vault.decrypt(encrypted)
@@ -130,14 +157,11 @@ export function openCredentials(
   }
   if (account.credentials_format === 1) {
     // the original app's bare token: its lifetime is in the plain columns
-    const credentials: Credentials = {
-      accessToken: plaintext,
-      accessTokenExpiresAt: account.token_expires_at,
-      refreshToken: null,
-      refreshTokenExpiresAt: null,
-      scopes: null,
-      issuedAt: account.token_issued_at ?? 0,
-    }
+    const credentials = accessTokenCredentials(
+      plaintext,
+      account.token_expires_at,
+      account.token_issued_at ?? 0,
+    )
     return { credentials, version: account.credentials_version }
   }
   const credentials = parseSealed(plaintext)

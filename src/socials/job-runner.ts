@@ -8,7 +8,7 @@
  *    sync one account twice at once. A next sync time further out than this version ever
  *    schedules (`MAX_SYNC_DELAY_MS`: stored before the 24 h back-off bound, red team F4) counts
  *    as due: the store's claim takes such accounts, and the sync writes a sane time.
- * 3. Deliver due webhooks.
+ * 3. Deliver due webhooks, and retry the revocations a disconnect could not make at once.
  * 4. Purge what nobody needs (at most hourly): expired sessions and OAuth states, accounts
  *    revoked longer than the retention period, old webhook deliveries, idle budget rows.
  *
@@ -29,6 +29,7 @@ import type { RenewalReport, RenewalService } from './renewal-service.ts'
 import { drainClaims } from './claim-pool.ts'
 import { STOPPING_MESSAGE, SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
 import { MAX_SYNC_DELAY_MS, logTime } from './platform-backoff.ts'
+import type { RevocationReport, Revocations } from './revocations.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -46,7 +47,12 @@ export interface JobsReport {
   readonly renewals: RenewalReport
   readonly syncs: SyncBatchReport
   readonly webhooks: DeliveryReport
-  readonly purged: PurgeReport & { readonly sessions: number; readonly oauth_states: number }
+  readonly revocations: RevocationReport
+  readonly purged: PurgeReport & {
+    readonly sessions: number
+    readonly oauth_states: number
+    readonly revocations: number
+  }
 }
 
 export interface JobRunnerDeps {
@@ -56,6 +62,8 @@ export interface JobRunnerDeps {
   readonly renewal: RenewalService
   readonly sync: SyncService
   readonly webhooks: WebhookNotifier
+  /** Queued revocations of disconnected grants (none when not given). */
+  readonly revocations?: Revocations
   /** Accounts synced at the same time. */
   readonly concurrency: number
   /**
@@ -148,6 +156,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         webhook_deliveries: 0,
         api_budgets: 0,
         known_devices: 0,
+        revocations: 0,
       }
     }
     lastPurge = now
@@ -160,7 +169,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       budgetsBefore: now - 2 * HOUR,
       devicesBefore: now - KNOWN_DEVICE_LIFETIME_MS,
     })
-    return { sessions, oauth_states: oauthStates, ...rest }
+    const revocations = await store.purgeExpiredRevocations(now)
+    return { sessions, oauth_states: oauthStates, revocations, ...rest }
   }
 
   async function runAll(): Promise<JobsReport> {
@@ -175,9 +185,12 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
           modes: { incremental: 0, full: 0, resume: 0 },
         }
     const webhooks = await deps.webhooks.deliverDue()
+    const revocations = stopping
+      ? { revoked: 0, retried: 0, dropped: 0 }
+      : ((await deps.revocations?.runDue()) ?? { revoked: 0, retried: 0, dropped: 0 })
     const purged = await purge()
-    deps.logger.debug({ renewals, syncs, webhooks, purged }, 'due jobs ran')
-    return { renewals, syncs, webhooks, purged }
+    deps.logger.debug({ renewals, syncs, webhooks, revocations, purged }, 'due jobs ran')
+    return { renewals, syncs, webhooks, revocations, purged }
   }
 
   return {

@@ -5,43 +5,77 @@
 export const CALLBACK_OUTCOMES = {
   invalid_state: {
     message: 'Invalid or expired state token',
-    next: 'The connection link is single-use and valid for 5 minutes, in the browser that started it. Start again with “Connect Instagram”.',
+    next: 'The connection link is single-use and valid for 5 minutes, in the browser that started it. Start again with “Connect {label}”.',
   },
   access_denied: {
-    message: 'You cancelled the Instagram authorization',
-    next: 'Nothing was connected. Choose “Connect Instagram” again and press Allow when you are ready.',
+    message: 'You cancelled the {label} authorization',
+    next: 'Nothing was connected. Choose “Connect {label}” again and press Allow when you are ready.',
   },
   token_exchange_failed: {
     message: 'Failed to exchange code for token',
-    next: 'Start again with “Connect Instagram”. If it keeps failing, check INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI.',
+    next: 'Start again with “Connect {label}”. If it keeps failing, the server administrator should check the {label} client ID, secret and redirect URI (README: set-up).',
   },
   callback_validation: {
     message: 'OAuth callback validation error',
-    next: 'The answer from Instagram was malformed. Start again with “Connect Instagram”.',
+    next: 'The answer from {label} was malformed. Start again with “Connect {label}”.',
   },
   personal_account: {
-    message: 'This Instagram account is a personal account',
+    message: 'This {label} account is a personal account',
     next: 'Only professional accounts (Business or Creator) can be connected since Meta closed the Basic Display API. In the Instagram app open Settings → Account type and tools → Switch to professional account (it is free and reversible), then connect again.',
   },
+  scope_missing: {
+    message: 'The permission to see your {label} account was not granted',
+    next: 'On the consent screen, leave the permission to view your {label} account ticked (the gallery only reads), then choose “Connect {label}” again.',
+  },
+  no_channel: {
+    message: 'That account has no {label} channel',
+    next: 'Create a channel on {label} with the same sign-in, then choose “Connect {label}” again.',
+  },
   provider_error: {
-    message: 'Instagram could not complete the connection',
-    next: 'Instagram returned an error. Try again in a few minutes.',
+    message: '{label} could not complete the connection',
+    next: '{label} returned an error. Try again in a few minutes.',
   },
   profile_failed: {
-    message: 'Failed to read the Instagram profile',
+    message: 'Failed to read the {label} profile',
     next: 'The account was not connected. Try again in a few minutes.',
   },
   not_configured: {
-    message: 'Instagram OAuth not configured',
-    next: 'The server administrator must set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI.',
+    message: '{label} OAuth not configured',
+    next: 'The server administrator must set the {label} OAuth variables (README: set-up).',
   },
 } as const
 
 /** What a successful callback tells the person. */
 export const CONNECTED_OUTCOME = {
-  message: 'Instagram account connected.',
+  message: '{label} account connected.',
   next: 'Its media are being fetched now.',
 } as const
+
+/** A text of this module with the platform's name (`label`, "YouTube") put in. */
+function withLabel(
+  text: { readonly message: string; readonly next: string },
+  label: string,
+): { message: string; next: string } {
+  const message = text.message.replaceAll('{label}', label)
+  return {
+    // a message may begin with the name ("the platform" when a link names none)
+    message: `${message.charAt(0).toUpperCase()}${message.slice(1)}`,
+    next: text.next.replaceAll('{label}', label),
+  }
+}
+
+/** What the callback outcome `code` tells the person about a `label` connection. */
+export function callbackOutcomeText(
+  code: CallbackOutcomeCode,
+  label: string,
+): { message: string; next: string } {
+  return withLabel(CALLBACK_OUTCOMES[code], label)
+}
+
+/** What a successful `label` connection tells the person. */
+export function connectedText(label: string): { message: string; next: string } {
+  return withLabel(CONNECTED_OUTCOME, label)
+}
 
 export type CallbackOutcomeCode = keyof typeof CALLBACK_OUTCOMES
 
@@ -83,5 +117,11 @@ export function landingOutcomeOf(value: unknown): LandingOutcome | null {
 export const NOT_CONFIGURED_MESSAGE =
   'Instagram OAuth not configured: set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI'
 
-export const SANDBOX_NOTICE =
-  'Sandbox: Instagram is served by the built-in emulator with demo accounts. Set INSTAGRAM_CLIENT_ID and INSTAGRAM_CLIENT_SECRET to use the real Instagram.'
+/** What the page says while some platforms are served by their built-in emulators. */
+export function sandboxNotice(labels: readonly string[]): string {
+  const names =
+    labels.length <= 1
+      ? (labels[0] ?? 'No platform')
+      : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`
+  return `Sandbox: ${names} ${labels.length === 1 ? 'is' : 'are'} served by built-in emulators with demo accounts. Set ${labels.length === 1 ? 'its' : 'their'} OAuth client ID and secret (README: set-up) to use the real ${labels.length === 1 ? 'platform' : 'platforms'}.`
+}

@@ -15,12 +15,15 @@ import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { codeChallengeS256, createCodeVerifier } from '../providers/oauth/pkce.ts'
 import type { CallbackOutcomeCode } from './messages.ts'
 import type { Connections } from './connections.ts'
+import { createRevocations, type Revocations } from './revocations.ts'
+import type { Credentials, ProviderClient } from '../providers/types.ts'
 import { openCredentials, sealCredentials } from './credentials.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
 export const STATE_TTL_MS = 5 * 60_000
 const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/
-const CODE_PATTERN = /^[A-Za-z0-9_\-.#]{1,2048}$/
+// Google's codes carry a slash (`4/0A…`); Meta's may end in `#_`
+const CODE_PATTERN = /^[A-Za-z0-9_\-.#/]{1,2048}$/
 const BINDING_PATTERN = /^[pr]\.[A-Za-z0-9_-]{43}$/
 
 export type CallbackResult =
@@ -47,7 +50,9 @@ export interface OAuthServiceDeps {
   readonly notConfiguredMessage: (platform: string) => string
   readonly webhooks: WebhookNotifier
   /** Where a failed revocation at the platform is told (default: nowhere). */
-  readonly logger?: Pick<FastifyBaseLogger, 'warn'>
+  readonly logger?: FastifyBaseLogger
+  /** How disconnected grants are revoked (default: one made from these deps). */
+  readonly revocations?: Revocations
 }
 
 /** The browser-binding cookie value carries the return mode, so even a bad state lands right. */
@@ -83,6 +88,15 @@ export interface OAuthService {
 
 export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
   const { store, clock } = deps
+  const revocations =
+    deps.revocations ??
+    createRevocations({
+      store,
+      vault: deps.vault,
+      clock,
+      logger: deps.logger,
+      connections: deps.connections,
+    })
 
   return {
     /** Creates the state record; returns the URL to send the browser to and the binding cookie. */
@@ -198,14 +212,25 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       // renewals are scheduled by the lifetime
       if (credentials.accessTokenExpiresAt === null && credentials.refreshToken === null)
         return fail('token_exchange_failed', 'the token came without a lifetime')
-      let identity
+      const granted = client.checkGrant(credentials)
+      if (!granted.ok) {
+        // what was granted is of no use to us: give it back rather than keep it anywhere
+        await revokeGrant(deps, client, credentials, null)
+        return fail(granted.outcome, granted.detail)
+      }
+      let lookup
       try {
-        identity = await client.fetchIdentity(credentials)
+        lookup = await client.fetchIdentity(credentials)
       } catch (err) {
         return fail('profile_failed', metaDetail(err))
       }
+      if (!lookup.ok) {
+        await revokeGrant(deps, client, credentials, null)
+        return fail(lookup.outcome, lookup.detail)
+      }
+      const identity = lookup.identity
       const eligible = client.checkEligible(identity)
-      if (!eligible.ok) return fail(eligible.outcome)
+      if (!eligible.ok) return fail(eligible.outcome, eligible.detail)
 
       const { account, created } = await store.upsertOAuthAccount(
         {
@@ -230,28 +255,52 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
     async disconnect(userId, accountId) {
       const account = await store.getAccount(userId, accountId)
       if (account === null) return false
-      await revokeAtPlatform(deps, account)
-      return store.deleteAccount(userId, accountId)
+      // revoked at the platform first; a revocation it cannot take now is queued with the delete
+      return revocations.disconnect(account, credentialsToRevoke(deps, account))
     },
   }
 }
 
-/** Revokes the grant at the platform, if it has an endpoint for it; failures are only logged. */
-async function revokeAtPlatform(
+/**
+ * The credentials of a disconnecting account, for revoking them at its platform; `null` when
+ * there is nothing the platform would still honour (run out) or nothing we can open (logged).
+ */
+function credentialsToRevoke(
   deps: OAuthServiceDeps,
   account: SocialAccountRecord,
-): Promise<void> {
+): Credentials | null {
   const connection = deps.connections.get(account.platform)
-  if (connection === undefined || account.account_type !== 'oauth') return
-  const client = connection.makeClient({ accountId: account.id })
-  if (client.capabilities.revocation !== 'endpoint' || client.revoke === undefined) return
+  if (connection === undefined || account.account_type !== 'oauth') return null
+  if (connection.capabilities.revocation !== 'endpoint') return null
+  if (account.credentials_expire_at !== null && account.credentials_expire_at <= deps.clock.now())
+    return null
   try {
-    const { credentials } = openCredentials(deps.vault, account, deps.clock.now(), connection.label)
-    await client.revoke(credentials)
+    return openCredentials(deps.vault, account, deps.clock.now(), connection.label).credentials
   } catch (error) {
-    // expired, undecryptable or refused: nothing more we can do there; delete ours anyway
     deps.logger?.warn(
       { accountId: account.id, code: isGalleryError(error) ? error.code : 'unknown' },
+      'revocation at the platform skipped: the stored credentials cannot be opened',
+    )
+    return null
+  }
+}
+
+/**
+ * Asks the platform to revoke `credentials` (a platform without revocation: nothing to do).
+ * Failures are logged, never thrown: what we hold is deleted whatever the platform answers.
+ */
+async function revokeGrant(
+  deps: OAuthServiceDeps,
+  client: ProviderClient,
+  credentials: Credentials,
+  accountId: string | null,
+): Promise<void> {
+  if (client.capabilities.revocation !== 'endpoint' || client.revoke === undefined) return
+  try {
+    await client.revoke(credentials)
+  } catch (error) {
+    deps.logger?.warn(
+      { accountId, code: isGalleryError(error) ? error.code : 'unknown' },
       'revocation at the platform failed',
     )
   }

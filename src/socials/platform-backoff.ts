@@ -26,10 +26,11 @@ export const MAX_PLATFORM_BACKOFF_MS = DAY
 export const MAX_PLATFORM_BACKOFF_MINUTES = MAX_PLATFORM_BACKOFF_MS / MINUTE
 
 /**
- * The longest routine wait this version schedules: `SYNC_INTERVAL_MINUTES`' upper bound in the
- * configuration (10 080 minutes, 7 days) plus its 10 % jitter.
+ * The longest routine wait this version schedules: an interval stretched to fit a daily quota
+ * (`socials/sync-plan.ts`) stops at 30 days (plus its 1 % jitter), beyond the configuration's
+ * upper bound (`SYNC_INTERVAL_MINUTES`: 10 080 minutes, 7 days, plus 10 %).
  */
-const LONGEST_ROUTINE_INTERVAL_MS = Math.round(7 * DAY * 1.1)
+const LONGEST_ROUTINE_INTERVAL_MS = Math.round(30 * DAY * 1.01)
 
 /**
  * No `next_sync_at` written by this version lies further than this from the moment it was
@@ -58,3 +59,6 @@ export function clampPlatformBackoffMs(ms: number): ClampedBackoff {
 export function logTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms)
 }
+
+/** When a platform throttles without saying for how long (Meta's X-App-Usage has no regain time). */
+export const DEFAULT_REGAIN_MINUTES = 15

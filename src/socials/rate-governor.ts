@@ -33,7 +33,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { GalleryError } from '../errors.ts'
 import type { Clock } from '../clock.ts'
 import type { Store } from '../store/types.ts'
-import { DEFAULT_REGAIN_MINUTES, type CallInfo } from '../providers/instagram/client.ts'
+import type { CallReport, PlatformUsage } from '../providers/http/send.ts'
 import { PLATFORMS } from '../providers/registry.ts'
 import type { ReservationWindow } from '../store/types.ts'
 import type {
@@ -44,7 +44,12 @@ import type {
   ProviderPacing,
 } from '../providers/types.ts'
 import { describeWindow, isTimeZone, windowAt } from './budget-windows.ts'
-import { MAX_PLATFORM_BACKOFF_MS, clampPlatformBackoffMs, logTime } from './platform-backoff.ts'
+import {
+  DEFAULT_REGAIN_MINUTES,
+  MAX_PLATFORM_BACKOFF_MS,
+  clampPlatformBackoffMs,
+  logTime,
+} from './platform-backoff.ts'
 
 const HOUR = 3_600_000
 
@@ -122,10 +127,63 @@ export interface RateGovernor {
    * Counts a call of `kind` (the sender's endpoint: it sets the cost; omitted: the default cost).
    * @throws ERR_RATE_LIMITED while blocked or when one of its budgets has no room left.
    */
-  beforeCall(accountId: string | null, kind?: string): Promise<void>
-  afterCall(accountId: string | null, info: CallInfo): Promise<void>
-  /** The highest usage percentage the platform reported in the last hour for the app or the account. */
-  pressure(accountId: string): Promise<number>
+  beforeCall(accountId: string | null, kind?: string, routine?: boolean): Promise<void>
+  afterCall(accountId: string | null, info: CallReport<PlatformUsage>): Promise<void>
+  /**
+   * How close routine work for the account is to the limits: the highest usage percentage the
+   * platform reported in the last hour (or the share spent of a quota we count), and, for a
+   * quota with a reserve (YouTube's day), when routine work may go on if it is ahead of pace.
+   */
+  pressure(accountId: string): Promise<Pressure>
+  /**
+   * Units a day routine work may spend on the app-wide quota every call counts against (its cap
+   * less the reserve; a monthly one by 30); `null` when the platform has none.
+   */
+  routineUnitsPerDay(): number | null
+}
+
+export interface Pressure {
+  readonly percent: number
+  /**
+   * Routine work is ahead of the pace that spreads a quota with a reserve evenly over its window
+   * (or has spent its share): it waits until then. `null`: it may go on.
+   */
+  readonly waitUntil: number | null
+}
+
+/** Routine work may run ahead of the even pace by this share of its quota (at least 20 units). */
+export const PACE_BURST_SHARE = 0.01
+
+/**
+ * When routine work that spent `spent` units of `routine` in the window `[start, end)` may go
+ * on at `now`: `null` when it is within the even pace (plus a small burst), the window's end when
+ * its share is spent, else the moment the pace catches up with what was spent.
+ */
+export function paceWaitUntil(
+  window: { readonly start: number; readonly end: number },
+  routine: number,
+  spent: number,
+  now: number,
+): number | null {
+  if (spent >= routine) return window.end
+  const length = window.end - window.start
+  const burst = Math.max(20, routine * PACE_BURST_SHARE)
+  const allowed = (routine * (now - window.start)) / length + burst
+  if (spent < allowed) return null
+  const catchUp = window.start + ((spent - burst) / routine) * length
+  return Math.min(window.end, Math.max(now + 1000, Math.ceil(catchUp)))
+}
+
+/** The units of `budget` routine work may spend per window (its cap less the reserve). */
+function routineCap(budget: CountedBudget): number | null {
+  const reserve = budget.spec?.reserve ?? 0
+  if (budget.cap === null || reserve <= 0) return budget.cap
+  return Math.floor(budget.cap * (1 - Math.min(1, reserve)))
+}
+
+/** "80 %": the share of a budget routine work may spend. */
+function routineShareText(budget: CountedBudget): string {
+  return `${Math.round(100 * (1 - Math.min(1, budget.spec?.reserve ?? 0)))} %`
 }
 
 /** "4 Instagram calls per hour" ("units" where calls cost different amounts). */
@@ -267,7 +325,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   }
 
   return {
-    async beforeCall(accountId, kind) {
+    async beforeCall(accountId, kind, routine = false) {
       const now = clock.now()
       const cost = costOf(kind)
       // a call the platform does not meter (YouTube's token and revoke endpoints, the Shorts
@@ -293,7 +351,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
         parts: spent.map(({ budget, scope }) => ({
           scope,
           window: reservationWindow(budget, now),
-          cap: budget.cap,
+          cap: routine ? routineCap(budget) : budget.cap,
           cost,
         })),
         blockedBy: accountId === null ? [] : [appKey],
@@ -311,13 +369,25 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
         const minutes = minutesUntil(retryAt, now)
         const wait = `about ${minutes} minute${minutes === 1 ? '' : 's'}`
         let message: string
-        if (verdict.reason === 'blocked') {
+        // a block that ends with a day (or month) we count: the platform said that quota is spent
+        const spentQuota =
+          verdict.reason === 'blocked'
+            ? appBudgetsOfEveryCall.find((budget) => {
+                const window = reservationWindow(budget, now)
+                return window.kind === 'fixed' && Math.abs(window.end - retryAt) < 60_000
+              })
+            : undefined
+        if (spentQuota !== undefined) {
+          message = fixedRefusalText(`${label}'s`, spentQuota, unit, retryAt, now)
+        } else if (verdict.reason === 'blocked') {
           message = `${label} rate limit reached; calls are paused for ${wait}`
         } else {
           const ran = spent[verdict.part] ?? spent[0]
           if (ran === undefined) throw new Error('a refusal names no budget')
-          message =
-            ran.budget.window.kind === 'rolling'
+          const reserved = routine && routineCap(ran.budget) !== ran.budget.cap
+          message = reserved
+            ? `Routine ${label} syncs used their ${routineShareText(ran.budget)} of the ${ran.budget.window.kind === 'monthly' ? 'month' : ran.budget.window.kind === 'daily' ? 'day' : 'window'}'s quota; the rest is kept for connecting and "Sync now". They resume in ${durationText(retryAt, now)}`
+            : ran.budget.window.kind === 'rolling'
               ? `${ran.owner === 'app' ? 'The app' : 'This account'} used its budget of ${budgetText(label, ran.budget, unit)}; syncing continues in ${wait}`
               : fixedRefusalText(
                   ran.owner === 'app' ? `${label}'s` : "This account's",
@@ -348,8 +418,13 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       const appBlocked = info.throttled === 'app'
       const accountBlocked = info.throttled === 'account'
       // the parser bounds Meta's regain time already; bounded again here for any other source
+      // how long: the platform's own words, else what its classification asked, else a default
       const pause = clampPlatformBackoffMs(
-        (info.usage.regainMinutes ?? DEFAULT_REGAIN_MINUTES) * 60_000,
+        info.usage.regainMinutes !== null
+          ? info.usage.regainMinutes * 60_000
+          : info.retryAfterSeconds !== null
+            ? info.retryAfterSeconds * 1000
+            : DEFAULT_REGAIN_MINUTES * 60_000,
       )
       const regainAt = now + pause.ms
       const askedMinutes =
@@ -400,9 +475,28 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       }
     },
 
+    routineUnitsPerDay() {
+      let perDay: number | null = null
+      for (const budget of appBudgetsOfEveryCall) {
+        const cap = routineCap(budget)
+        if (cap === null || budget.window.kind === 'rolling') continue
+        const daily = budget.window.kind === 'daily' ? cap : cap / 30
+        perDay = perDay === null ? daily : Math.min(perDay, daily)
+      }
+      return perDay
+    },
+
     async pressure(accountId) {
       const now = clock.now()
-      const budgets = await store.getApiBudgets([appKey, accountOf(accountId)])
+      const fixed = [
+        ...appBudgetsOfEveryCall.map((budget) => ({ budget, scope: appKey + budget.suffix })),
+        ...accountBudgets.map((budget) => ({
+          budget,
+          scope: accountOf(accountId) + budget.suffix,
+        })),
+      ].filter(({ budget }) => budget.window.kind !== 'rolling' && budget.cap !== null)
+      const scopes = [...new Set([appKey, accountOf(accountId), ...fixed.map((f) => f.scope)])]
+      const budgets = await store.getApiBudgets(scopes)
       let percent = 0
       for (const budget of budgets) {
         if (
@@ -412,7 +506,21 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
         )
           percent = Math.max(percent, budget.usage_percent)
       }
-      return percent
+      // a fixed window we count ourselves (YouTube's day): the share of it spent so far, and
+      // routine work kept to an even pace over the window when part of it is held in reserve
+      let waitUntil: number | null = null
+      for (const { budget, scope } of fixed) {
+        const row = budgets.find((b) => b.scope === scope)
+        const window = reservationWindow(budget, now)
+        if (window.kind !== 'fixed') continue
+        const spent = row !== undefined && row.window_start === window.start ? row.window_calls : 0
+        percent = Math.max(percent, (100 * spent) / Math.max(1, budget.cap ?? 1))
+        const routine = routineCap(budget)
+        if (routine === null || routine === budget.cap) continue
+        const wait = paceWaitUntil(window, routine, spent, now)
+        if (wait !== null) waitUntil = Math.max(waitUntil ?? 0, wait)
+      }
+      return { percent, waitUntil }
     },
   }
 }

@@ -24,7 +24,12 @@ import type { AccountStatus, SocialAccountRecord, Store } from '../store/types.t
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import { leaseOwner, newInstanceId, startHeartbeat } from '../store/leases.ts'
 import { backoffMs } from './account-health.ts'
-import { needsRefreshBeforeCall, openCredentials, sealCredentials } from './credentials.ts'
+import {
+  needsRefreshBeforeCall,
+  openCredentials,
+  sealCredentials,
+  type OpenedCredentials,
+} from './credentials.ts'
 
 export type RenewOutcome =
   | { readonly kind: 'renewed'; readonly credentials: Credentials }
@@ -40,6 +45,8 @@ export interface RefresherDeps {
   readonly webhooks: WebhookNotifier
   /** A platform's name for messages ("Instagram"), by its id. */
   readonly labelOf: (platform: string) => string
+  /** What a platform says when a connection has run out (default: `expiredMessage`). */
+  readonly expiredMessageOf?: (platform: string) => string | undefined
   /** How long a pre-call refresh holds the renewal lease without renewal (default 2 minutes). */
   readonly leaseMs?: number
   /** How long a worker waits for another's refresh before giving up for now (default 15 s). */
@@ -62,7 +69,15 @@ export interface Refresher {
    * @throws ERR_REAUTH_REQUIRED when the connection cannot be used any more; ERR_PROVIDER_UNAVAILABLE when
    *   another worker's refresh did not finish in time (retry later).
    */
-  credentialsFor(account: SocialAccountRecord, client: ProviderClient): Promise<Credentials>
+  credentialsFor(
+    account: SocialAccountRecord,
+    client: ProviderClient,
+    /**
+     * Credentials the platform just refused (a 401 with a token that should still work): they
+     * are refreshed now, once, unless another worker has already stored newer ones.
+     */
+    rejected?: Credentials,
+  ): Promise<Credentials>
 }
 
 export function createRefresher(deps: RefresherDeps): Refresher {
@@ -74,6 +89,15 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   /** In-process single flight: one refresh per account at a time. */
   const inFlight = new Map<string, Promise<Credentials>>()
 
+  /** The account's credentials as stored now, in its platform's words when they have run out. */
+  const open = (account: SocialAccountRecord): OpenedCredentials => {
+    const label = deps.labelOf(account.platform)
+    const expired = deps.expiredMessageOf?.(account.platform)
+    return expired === undefined
+      ? openCredentials(deps.vault, account, clock.now(), label)
+      : openCredentials(deps.vault, account, clock.now(), label, expired)
+  }
+
   const reread = (account: SocialAccountRecord): Promise<SocialAccountRecord | null> =>
     store.getAccount(account.user_id, account.id)
 
@@ -82,8 +106,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     if (current === null || current.credentials_version === version) return null
     if (current.status === 'revoked' || current.status === 'reauth_required') return null
     try {
-      return openCredentials(deps.vault, current, clock.now(), deps.labelOf(current.platform))
-        .credentials
+      return open(current).credentials
     } catch {
       return null
     }
@@ -124,7 +147,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     }
     let opened
     try {
-      opened = openCredentials(deps.vault, account, clock.now(), deps.labelOf(account.platform))
+      opened = open(account)
     } catch (error) {
       if (!isGalleryError(error)) throw error
       return fail('reauth_required', error.message, account.credentials_version)
@@ -183,6 +206,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   async function refreshBeforeCall(
     account: SocialAccountRecord,
     client: ProviderClient,
+    due: (credentials: Credentials) => boolean,
   ): Promise<Credentials> {
     const owner = leaseOwner(instanceId)
     const deadline = clock.now() + waitMs
@@ -203,15 +227,8 @@ export function createRefresher(deps: RefresherDeps): Refresher {
           const current = await reread(account)
           if (current === null)
             throw new GalleryError('ERR_NOT_FOUND', 'This account is no longer connected')
-          const opened = openCredentials(
-            deps.vault,
-            current,
-            clock.now(),
-            deps.labelOf(account.platform),
-          )
-          if (
-            !needsRefreshBeforeCall(client.capabilities.renewal, opened.credentials, clock.now())
-          ) {
+          const opened = open(current)
+          if (!due(opened.credentials)) {
             await store.releaseAccountLease('renewal', { accountId: account.id, owner })
             return opened.credentials
           }
@@ -257,18 +274,22 @@ export function createRefresher(deps: RefresherDeps): Refresher {
 
   return {
     renewHeld,
-    async credentialsFor(account, client) {
-      const opened = openCredentials(
-        deps.vault,
-        account,
-        clock.now(),
-        deps.labelOf(account.platform),
-      )
-      if (!needsRefreshBeforeCall(client.capabilities.renewal, opened.credentials, clock.now()))
-        return opened.credentials
+    async credentialsFor(account, client, rejected) {
+      const opened = open(account)
+      /** Whether `credentials` must be refreshed before the call. */
+      const due = (credentials: Credentials): boolean =>
+        rejected !== undefined
+          ? // refused by the platform: refresh, unless what is stored now is another token
+            client.capabilities.renewal.kind === 'refresh_token' &&
+            credentials.refreshToken !== null &&
+            credentials.accessToken === rejected.accessToken
+          : needsRefreshBeforeCall(client.capabilities.renewal, credentials, clock.now())
+      if (!due(opened.credentials)) return opened.credentials
       const running = inFlight.get(account.id)
       if (running !== undefined) return running
-      const refresh = refreshBeforeCall(account, client).finally(() => inFlight.delete(account.id))
+      const refresh = refreshBeforeCall(account, client, due).finally(() =>
+        inFlight.delete(account.id),
+      )
       inFlight.set(account.id, refresh)
       return refresh
     },

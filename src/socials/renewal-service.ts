@@ -78,6 +78,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
     instanceId,
     leaseMs,
     labelOf: (platform) => deps.connections.get(platform)?.label ?? platform,
+    expiredMessageOf: (platform) => deps.connections.get(platform)?.expiredMessage,
   })
   let stopping = false
 
@@ -127,7 +128,7 @@ export function createRenewalService(deps: RenewalServiceDeps): RenewalService {
         // each account marked gets its event in the same transaction
         const expiredAccounts = await store.markExpiredTokens(
           clock.now(),
-          expiredMessage(connection.label),
+          connection.expiredMessage ?? expiredMessage(connection.label),
           deps.webhooks.events,
           connection.platform,
         )

@@ -32,16 +32,23 @@ import type {
   AccountPatch,
   AccountStatus,
   HeldLease,
+  SyncLoad,
   SocialAccountRecord,
   Store,
 } from '../store/types.ts'
 import { leaseOwner, newInstanceId, startHeartbeat, type Heartbeat } from '../store/leases.ts'
-import type { Credentials, ProviderMediaPage } from '../providers/types.ts'
+import type { Credentials, ListOptions, ProviderMediaPage } from '../providers/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { Connections } from './connections.ts'
 import { createRefresher } from './refresher.ts'
 import { backoffMs, withJitter } from './account-health.ts'
 import { clampPlatformBackoffMs } from './platform-backoff.ts'
+import { planSyncs, type SyncPlan } from './sync-plan.ts'
+import type { PlatformConnection } from './connections.ts'
+
+/** How long a platform's plan stands before its load is read again. */
+const PLAN_TTL_MS = 5 * 60_000
+const DAY_MS = 86_400_000
 
 export type SyncMode = 'incremental' | 'full' | 'resume'
 
@@ -137,6 +144,11 @@ export interface SyncService {
   stop(): void
   /** Resolves when no run of this service is in flight. */
   idle(): Promise<void>
+  /**
+   * Why some platform's accounts cannot all be refreshed within 30 days at its quota (the latest
+   * plans this instance made); empty when every plan holds.
+   */
+  scheduleWarnings(): { platform: string; message: string }[]
 }
 
 export function createSyncService(deps: SyncServiceDeps): SyncService {
@@ -150,13 +162,54 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     ...deps,
     instanceId,
     labelOf: (platform) => deps.connections.get(platform)?.label ?? platform,
+    expiredMessageOf: (platform) => deps.connections.get(platform)?.expiredMessage,
   })
   let stopping = false
 
-  function chooseMode(account: SocialAccountRecord, manual: boolean, now: number): SyncMode {
+  /** Each platform's plan, recomputed every few minutes from its load (`sync-plan.ts`). */
+  const plans = new Map<string, { plan: SyncPlan; load: SyncLoad; at: number }>()
+
+  async function planOf(
+    connection: PlatformConnection,
+  ): Promise<{ plan: SyncPlan; load: SyncLoad }> {
+    const now = clock.now()
+    const known = plans.get(connection.platform)
+    if (known !== undefined && now - known.at < PLAN_TTL_MS && now >= known.at) return known
+    const load = await store.syncLoad(connection.platform, now)
+    const plan = planSyncs({
+      accounts: load.accounts,
+      posts: load.posts,
+      routineUnitsPerDay: connection.governor.routineUnitsPerDay(),
+      cost: connection.capabilities.budgets.syncCost ?? null,
+      intervalMs: schedule.intervalMs,
+      fullIntervalMs: schedule.fullIntervalMs,
+    })
+    if (plan.warning !== null && plan.warning !== known?.plan.warning)
+      deps.logger.warn({ platform: connection.platform, ...load }, plan.warning)
+    else if (plan.stretched && !(known?.plan.stretched ?? false))
+      deps.logger.info(
+        {
+          platform: connection.platform,
+          ...load,
+          intervalHours: Math.round(plan.intervalMs / 36_000) / 100,
+          fullIntervalDays: Math.round(plan.fullIntervalMs / 864_000) / 100,
+        },
+        `${connection.label} sync intervals stretched to fit the daily quota`,
+      )
+    const entry = { plan, load, at: now }
+    plans.set(connection.platform, entry)
+    return entry
+  }
+
+  function chooseMode(
+    account: SocialAccountRecord,
+    manual: boolean,
+    now: number,
+    plan: SyncPlan,
+  ): SyncMode {
     if (account.sync_run_id !== null) return 'resume'
     if (manual || account.last_full_sync === null) return 'full'
-    if (now - account.last_full_sync >= schedule.fullIntervalMs) return 'full'
+    if (now - account.last_full_sync >= plan.fullIntervalMs) return 'full'
     const urls = account.media_urls_expire_at
     if (urls !== null && urls - now <= schedule.urlRefreshMarginMs) return 'full'
     return 'incremental'
@@ -167,11 +220,12 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
    * but never sooner than a quarter of the interval, even if a provider's URLs live shorter than
    * the refresh margin (the page still swaps an expired image for a placeholder and a refresh).
    */
-  function nextSyncAt(now: number, urlsExpireAt: number | null): number {
-    const routine = now + withJitter(schedule.intervalMs, 0.1, random)
+  function nextSyncAt(now: number, urlsExpireAt: number | null, plan: SyncPlan): number {
+    // a stretched plan runs close to the quota: a wide jitter would bunch some accounts up
+    const routine = now + withJitter(plan.intervalMs, plan.stretched ? 0.01 : 0.1, random)
     if (urlsExpireAt === null) return routine
     const beforeExpiry = urlsExpireAt - schedule.urlRefreshMarginMs
-    return Math.max(now + schedule.intervalMs / 4, Math.min(routine, beforeExpiry))
+    return Math.max(now + plan.intervalMs / 4, Math.min(routine, beforeExpiry))
   }
 
   /** The outcome and the release, only while this run holds the lease; else it is lost. */
@@ -289,19 +343,41 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         `Access to this account was removed on ${label}; reconnect it`,
       )
     }
-    const mode = chooseMode(account, manual, clock.now())
-    if (mode === 'incremental') {
+    const { plan, load } = await planOf(connection)
+    const mode = chooseMode(account, manual, clock.now(), plan)
+    if (!manual) {
       const pressure = await governor.pressure(account.id)
-      if (pressure >= connection.slowDownPercent) {
+      const now = clock.now()
+      let until: number | null = null
+      if (pressure.waitUntil !== null) {
+        // ahead of the day's even pace (or its routine share is spent): the accounts due now
+        // spread over the time the quota needs for them, rather than all coming back at once
+        const perMs = (governor.routineUnitsPerDay() ?? 0) / DAY_MS
+        const cost = connection.capabilities.budgets.syncCost?.unchanged ?? 1
+        const drain = perMs > 0 ? Math.min(plan.intervalMs, (load.due * cost) / perMs) : 0
+        until = pressure.waitUntil + Math.round(random() * drain)
+      } else if (mode === 'incremental' && pressure.percent >= connection.slowDownPercent) {
         // the platform says we are close to its limit: routine work waits, nothing is lost
-        await release(lease, heartbeat, { next_sync_at: clock.now() + schedule.intervalMs })
-        deps.logger.info({ accountId: account.id, pressure }, 'routine sync postponed')
+        until = now + plan.intervalMs
+      }
+      if (until !== null) {
+        await release(lease, heartbeat, { next_sync_at: until })
+        deps.logger.info(
+          {
+            accountId: account.id,
+            pressure: pressure.percent,
+            until: new Date(until).toISOString(),
+          },
+          'routine sync postponed',
+        )
         return null
       }
     }
 
     const client = makeClient({
       accountId: account.id,
+      // a scheduled run may not spend what a platform keeps for people waiting (YouTube's 20 %)
+      routine: !manual,
       onCall: () => {
         calls++
         onCall?.()
@@ -334,14 +410,51 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       }
       heartbeat.renewed()
     }
+    /**
+     * A call with the run's credentials. Refused as unauthorized (Google's 401 before the token's
+     * hour is up: revoked access tokens, a password change) on a platform with refresh tokens,
+     * they are refreshed once and the call made again; a second refusal stands.
+     */
+    let refreshedOnce = false
+    const authorized = async <T>(fn: (current: Credentials) => Promise<T>): Promise<T> => {
+      try {
+        return await fn(credentials)
+      } catch (error) {
+        if (
+          refreshedOnce ||
+          !isGalleryError(error) ||
+          error.code !== 'ERR_REAUTH_REQUIRED' ||
+          client.capabilities.renewal.kind !== 'refresh_token'
+        )
+          throw error
+        refreshedOnce = true
+        const fresh = await refresher.credentialsFor(account, client, credentials)
+        if (fresh.accessToken === credentials.accessToken) throw error
+        deps.logger.info({ accountId: account.id }, 'access token refused: refreshed once')
+        credentials = fresh
+        return fn(credentials)
+      }
+    }
     try {
       step()
       if (mode === 'full') await progress({ sync_run_id: runId, sync_cursor: null })
-      const identity = await client.fetchIdentity(credentials)
+      const lookup = await authorized((current) => client.fetchIdentity(current))
+      if (!lookup.ok)
+        // the channel (or professional account) is gone since the connection was made
+        throw new GalleryError(
+          'ERR_REAUTH_REQUIRED',
+          `${connection.label} no longer shows an account to sync for this connection; reconnect it`,
+        )
+      const identity = lookup.identity
       step()
-      let page: ProviderMediaPage = await client.listMedia(
-        credentials,
-        mode === 'resume' ? account.sync_cursor : null,
+      // a routine run stops at stored posts: a platform that reads details in a metered call
+      // of its own need not read those; a full run reads everything
+      const listOptions: ListOptions = {
+        stored: (ids) => store.storedMediaHints(account.id, ids),
+        skipStored: !fullRun,
+      }
+      let page: ProviderMediaPage = await authorized((current) =>
+        client.listMedia(current, mode === 'resume' ? account.sync_cursor : null, listOptions),
       )
       for (;;) {
         pages++
@@ -361,7 +474,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         updated += result.updated
         refreshed += result.refreshed
         const next = page.nextCursor
-        const more = next !== null && (fullRun || result.known === 0)
+        const more = next !== null && (fullRun || result.known + page.skippedStored === 0)
         // progress and the lease: a run interrupted after this point resumes after this page
         await progress(fullRun && more ? { sync_cursor: next } : {})
         if (!more || next === null) break
@@ -371,7 +484,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
             `${label} returned more than ${maxPages} pages of media; sync stopped`,
           )
         step()
-        page = await client.listMedia(credentials, next)
+        page = await authorized((current) => client.listMedia(current, next, listOptions))
       }
       let removed = 0
       if (reconciles) {
@@ -402,7 +515,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         last_full_sync: lastFullSync,
         posts_count: identity.mediaCount ?? summary.count,
         media_urls_expire_at: summary.urlsExpireAt,
-        next_sync_at: nextSyncAt(now, summary.urlsExpireAt),
+        next_sync_at: nextSyncAt(now, summary.urlsExpireAt, plan),
         sync_failures: 0,
         sync_run_id: null,
         sync_cursor: null,
@@ -489,6 +602,11 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     },
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight.values()])
+    },
+    scheduleWarnings() {
+      return [...plans].flatMap(([platform, { plan }]) =>
+        plan.warning === null ? [] : [{ platform, message: plan.warning }],
+      )
     },
   }
 }

@@ -18,6 +18,8 @@ export const MEDIA_CONTENT_COLUMNS = [
   'timestamp',
   'position',
   'parent_id',
+  'duration_seconds',
+  'visibility',
 ] as const
 /** Signed CDN URLs rotate by themselves: a change here alone is a refresh, not an edit. */
 export const MEDIA_URL_COLUMNS = ['media_url', 'thumbnail_url', 'url_expires_at'] as const
@@ -36,6 +38,8 @@ export interface MediaContent {
   readonly position: number
   /** The album's record id, for album children; `null` for top-level media. */
   readonly parent_id: string | null
+  readonly duration_seconds: number | null
+  readonly visibility: string
 }
 
 /** A stored row, as far as the diff is concerned. */
@@ -60,6 +64,8 @@ export function mediaContent(
     timestamp: item.timestamp,
     position,
     parent_id: parentId,
+    duration_seconds: item.duration_seconds,
+    visibility: item.visibility,
   }
 }
 

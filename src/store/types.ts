@@ -23,6 +23,7 @@ import type { DeletionStore } from './types/deletions.ts'
 import type { JobStore } from './types/jobs.ts'
 import type { BudgetStore } from './types/budgets.ts'
 import type { OutboxStore } from './types/outbox.ts'
+import type { RevocationStore } from './types/revocations.ts'
 import type { MaintenanceStore } from './types/maintenance.ts'
 
 export * from './types/users.ts'
@@ -35,6 +36,7 @@ export * from './types/deletions.ts'
 export * from './types/jobs.ts'
 export * from './types/budgets.ts'
 export * from './types/outbox.ts'
+export * from './types/revocations.ts'
 export * from './types/maintenance.ts'
 
 export type Store = UserStore &
@@ -47,4 +49,5 @@ export type Store = UserStore &
   JobStore &
   BudgetStore &
   OutboxStore &
+  RevocationStore &
   MaintenanceStore

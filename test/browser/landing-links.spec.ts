@@ -28,7 +28,7 @@ test('a crafted landing link shows only our own text and starts no sync', async 
     const calls = app.emulator.state.calls.length
 
     // someone sends the owner a link to the success page of that account
-    await page.goto(`${app.base}/gallery?connect=success&account=${accountId}`)
+    await page.goto(`${app.base}/gallery?connect=success&platform=instagram&account=${accountId}`)
     await page.getByText('Instagram account connected.').waitFor()
     await page.locator('.account', { hasText: '@sandbox_creator' }).waitFor()
     await page.waitForLoadState('networkidle')
@@ -37,7 +37,7 @@ test('a crafted landing link shows only our own text and starts no sync', async 
 
     // and a link with words of its own
     await page.goto(
-      `${app.base}/gallery?connect=error&reason=provider_error&detail=${encodeURIComponent('Your account is suspended. Call 555-0100')}`,
+      `${app.base}/gallery?connect=error&platform=instagram&reason=provider_error&detail=${encodeURIComponent('Your account is suspended. Call 555-0100')}`,
     )
     await page.getByText('Instagram could not complete the connection').waitFor()
     await page.waitForLoadState('networkidle')

@@ -16,6 +16,8 @@ import type { Store } from '../../src/store/types.ts'
 import { createManualClock, type ManualClock } from '../../src/clock.ts'
 import { createSandbox } from '../../src/providers/instagram/sandbox.ts'
 import type { Emulator } from '../../src/providers/instagram/emulator/index.ts'
+import type { YoutubeEmulator } from '../../src/providers/youtube/emulator/index.ts'
+import { createYoutubeSandbox } from '../../src/providers/youtube/sandbox.ts'
 import type { Fault } from '../../src/providers/instagram/emulator/state.ts'
 import type { FetchLike } from '../../src/providers/types.ts'
 import { tempDir } from './temp.ts'
@@ -67,12 +69,35 @@ async function openTestDatabase(dataDir: string, postgresUrl?: string): Promise<
   }
 }
 
+/**
+ * Runs a statement that writes (the test app's `raw` reads only: on SQLite its connection is
+ * read-only), on the test app's database.
+ */
+export async function writeRaw(
+  app: TestApp,
+  sqlText: string,
+  params: unknown[] = [],
+): Promise<void> {
+  if (app.backend === 'postgres') {
+    await app.raw(sqlText, params)
+    return
+  }
+  const db = new BetterSqlite3(join(app.config.dataDir, 'gallery.db'))
+  try {
+    db.prepare(sqlText).run(...params)
+  } finally {
+    db.close()
+  }
+}
+
 export interface TestApp {
   readonly app: FastifyInstance
   readonly store: Store
   readonly config: Config
   readonly clock: ManualClock
   readonly emulator: Emulator
+  /** The YouTube sandbox emulator (Google's consent page, token endpoint and Data API). */
+  readonly youtube: YoutubeEmulator
   readonly vault: FernetKeyRing
   readonly encryptionKey: string
   /** Every log line written so far. */
@@ -163,7 +188,20 @@ export async function buildTestApp(
   const raw = shared?.raw ?? database?.raw
   if (store === undefined || raw === undefined) throw new Error('no test database')
   const vault = new FernetKeyRing([encryptionKey], () => Math.floor(clock.now() / 1000))
-  const emulator = shared?.emulator ?? createSandbox({ config, clock })
+  const emulator =
+    shared?.emulator ??
+    createSandbox({
+      publicUrl: config.publicUrl,
+      redirectUri: config.providers.instagram.settings.redirectUri,
+      clock,
+    })
+  const youtube =
+    shared?.youtube ??
+    createYoutubeSandbox({
+      publicUrl: config.publicUrl,
+      redirectUri: config.providers.youtube.settings.redirectUri,
+      clock,
+    })
   const pauses: number[] = []
   const app = await buildApp({
     config,
@@ -171,7 +209,7 @@ export async function buildTestApp(
     vault,
     logger,
     clock,
-    sandbox: emulator,
+    sandboxes: { instagram: emulator, youtube },
     passwordCost: 10,
     sleep: async (ms) => {
       pauses.push(ms)
@@ -194,6 +232,7 @@ export async function buildTestApp(
     config,
     clock,
     emulator,
+    youtube,
     vault,
     encryptionKey,
     logs,
@@ -261,8 +300,11 @@ export class Browser {
 export async function startConnect(
   browser: Browser,
   mode: 'popup' | 'redirect' = 'redirect',
+  platform = 'instagram',
 ): Promise<{ url: URL; state: string }> {
-  const response = await browser.fetch('POST', '/api/socials/connect/instagram', { body: { mode } })
+  const response = await browser.fetch('POST', `/api/socials/connect/${platform}`, {
+    body: { mode },
+  })
   if (response.statusCode !== 200) throw new Error(`connect failed: ${response.body}`)
   const url = new URL(response.json<{ authorization_url: string }>().authorization_url)
   return { url, state: url.searchParams.get('state') ?? '' }
@@ -288,6 +330,44 @@ export async function consent(
     throw new Error(`consent failed: ${response.statusCode} ${response.body}`)
   const location = new URL(String(response.headers.location))
   return `${location.pathname}${location.search}`
+}
+
+/**
+ * Answers Google's consent page of the YouTube sandbox as Google account `account` (1: the demo
+ * creator's channel; 2: a Google account without a channel), ticking `granted` (default: the
+ * scope asked for). Returns the callback's path and query.
+ */
+export async function consentYoutube(
+  t: TestApp,
+  authorizeUrl: URL,
+  options: { decision?: 'allow' | 'cancel'; account?: number; granted?: readonly string[] } = {},
+): Promise<string> {
+  const form = new URLSearchParams(authorizeUrl.searchParams)
+  form.set('decision', options.decision ?? 'allow')
+  form.set('account', String(options.account ?? 1))
+  for (const scope of options.granted ?? (authorizeUrl.searchParams.get('scope') ?? '').split(' '))
+    form.append('granted_scope', scope)
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/sandbox/youtube/o/oauth2/v2/auth',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: form.toString(),
+  })
+  if (response.statusCode !== 302)
+    throw new Error(`consent failed: ${response.statusCode} ${response.body}`)
+  const location = new URL(String(response.headers.location))
+  return `${location.pathname}${location.search}`
+}
+
+/** Connect YouTube → Allow on Google's page as `account` → callback. Returns the account id. */
+export async function connectYoutube(t: TestApp, browser: Browser, account = 1): Promise<string> {
+  const { url } = await startConnect(browser, 'redirect', 'youtube')
+  const callback = await consentYoutube(t, url, { account })
+  const response = await browser.fetch('GET', callback)
+  const location = String(response.headers.location)
+  const id = new URL(location, ORIGIN).searchParams.get('account')
+  if (response.statusCode !== 303 || id === null) throw new Error(`callback failed: ${location}`)
+  return id
 }
 
 /** Register → connect → Allow → callback. Returns the new account id. */

@@ -41,8 +41,9 @@ export const OPEN_GOVERNOR: RateGovernor = {
   async beforeCall() {},
   async afterCall() {},
   async pressure() {
-    return 0
+    return { percent: 0, waitUntil: null }
   },
+  routineUnitsPerDay: () => null,
 }
 
 /** Services' view of Instagram alone, with `makeClient` as its clients (stand-ins in tests). */

@@ -9,7 +9,13 @@ import { Browser, buildTestApp } from '../helpers/build-app.ts'
 import { CONNECTABLE, PLATFORMS } from '../../src/providers/registry.ts'
 
 interface ProvidersAnswer {
-  providers: { platform: string; label: string; connect_path: string; mode: string }[]
+  providers: {
+    platform: string
+    label: string
+    connect_path: string
+    mode: string
+    embed_url: string | null
+  }[]
   platforms: { platform: string; label: string; view_label: string; icon_path: string }[]
 }
 
@@ -33,7 +39,15 @@ test('the registry lists every platform once, each described by its own folder',
 test('GET /api/socials/providers: Connect buttons with their mode, and every platform', async (t) => {
   const modes = [
     [{}, 'sandbox'],
-    [{ INSTAGRAM_CLIENT_ID: 'id', INSTAGRAM_CLIENT_SECRET: 'secret' }, 'real'],
+    [
+      {
+        INSTAGRAM_CLIENT_ID: 'id',
+        INSTAGRAM_CLIENT_SECRET: 'secret',
+        YOUTUBE_CLIENT_ID: 'id.apps.googleusercontent.com',
+        YOUTUBE_CLIENT_SECRET: 'GOCSPX-secret',
+      },
+      'real',
+    ],
     [{ NODE_ENV: 'production', PUBLIC_URL: 'https://gallery.example' }, 'unconfigured'],
   ] as const
   for (const [env, mode] of modes) {
@@ -42,8 +56,18 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
       await app.request({ method: 'GET', url: '/api/socials/providers' })
     ).json<ProvidersAnswer>()
     assert.deepEqual(
-      answer.providers.map((p) => [p.platform, p.label, p.connect_path, p.mode]),
-      [['instagram', 'Instagram', '/api/socials/connect/instagram', mode]],
+      answer.providers.map((p) => [p.platform, p.label, p.connect_path, p.mode, p.embed_url]),
+      [
+        ['instagram', 'Instagram', '/api/socials/connect/instagram', mode, null],
+        [
+          'youtube',
+          'YouTube',
+          '/api/socials/connect/youtube',
+          mode,
+          // the player only when YouTube is real: the sandbox has no videos to play
+          mode === 'real' ? 'https://www.youtube-nocookie.com/embed/{id}' : null,
+        ],
+      ],
     )
     assert.deepEqual(
       answer.platforms.map((p) => [p.platform, p.label, p.view_label]),
@@ -53,6 +77,14 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
     const page = await app.request({ method: 'GET', url: '/gallery' })
     const csp = String(page.headers['content-security-policy'])
     assert.equal(csp.includes('https://*.cdninstagram.com'), mode === 'real', `${mode}: ${csp}`)
+    assert.equal(csp.includes('https://i.ytimg.com'), mode === 'real', `${mode}: ${csp}`)
+    // the privacy-enhanced player may be framed only when YouTube is real
+    assert.equal(
+      /frame-src[^;]*https:\/\/www\.youtube-nocookie\.com/.test(csp),
+      mode === 'real',
+      `${mode}: ${csp}`,
+    )
+    assert.doesNotMatch(csp, /frame-src[^;]*https:\/\/www\.youtube\.com/)
   }
 })
 

@@ -3,6 +3,7 @@
  * and deletes nothing; a heartbeat keeps a long run's lease; renewals are claimed one per free
  * worker; webhook deliveries go out concurrently, each attempt under its own lease.
  */
+import { accessTokenCredentials } from '../../src/socials/credentials.ts'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Browser, buildTestApp, connectAccount, connectedApp, count } from '../helpers/build-app.ts'
@@ -63,6 +64,8 @@ test('a sync whose lease was taken over (it stalled past it) writes nothing more
     caption: m.caption,
     timestamp: m.timestamp,
     url_expires_at: m.url_expires_at,
+    duration_seconds: m.duration_seconds,
+    visibility: m.visibility,
     children: m.children.map((c) => ({
       platform_media_id: c.platform_media_id,
       media_type: c.media_type,
@@ -73,6 +76,8 @@ test('a sync whose lease was taken over (it stalled past it) writes nothing more
       caption: c.caption,
       timestamp: c.timestamp,
       url_expires_at: c.url_expires_at,
+      duration_seconds: c.duration_seconds,
+      visibility: c.visibility,
     })),
   }))
   const owner = { id: accountId, user_id: stored[0]?.user_id ?? '' }
@@ -153,14 +158,11 @@ test('renewals are claimed one account per free worker, never in a batch', async
       mostLeased = Math.max(mostLeased, Number(leased[0]?.n))
       await sleep(20)
       renewals++
-      return {
-        accessToken: `${current.accessToken}-renewed`,
-        accessTokenExpiresAt: app.clock.now() + 60 * DAY,
-        issuedAt: app.clock.now(),
-        refreshToken: null,
-        refreshTokenExpiresAt: null,
-        scopes: null,
-      }
+      return accessTokenCredentials(
+        `${current.accessToken}-renewed`,
+        app.clock.now() + 60 * DAY,
+        app.clock.now(),
+      )
     },
   }
   const renewal = renewalWith(app, client, 2)

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
-import { sealCredentials } from '../../src/socials/credentials.ts'
+import { accessTokenCredentials, sealCredentials } from '../../src/socials/credentials.ts'
 import type { Store } from '../../src/store/types.ts'
 import { TEST_BACKEND } from '../helpers/build-app.ts'
 import { freshPostgresStore } from '../helpers/postgres.ts'
@@ -48,14 +48,10 @@ async function prepared(t: TestContext): Promise<{ store: Store; target: string 
     platform_user_id: '17841400000000001',
     platform_scoped_id: null,
     platform_attributes: { account_type: 'BUSINESS' },
-    credentials: sealCredentials(vault, {
-      accessToken: 'IGAAcrash',
-      accessTokenExpiresAt: now + 50 * 86_400_000,
-      refreshToken: null,
-      refreshTokenExpiresAt: null,
-      scopes: null,
-      issuedAt: now,
-    }),
+    credentials: sealCredentials(
+      vault,
+      accessTokenCredentials('IGAAcrash', now + 50 * 86_400_000, now),
+    ),
     posts_count: null,
     profile_url: 'https://www.instagram.com/nina/',
     profile_picture_url: null,

@@ -1,13 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
-import BetterSqlite3 from 'better-sqlite3'
 import {
   Browser,
   buildTestApp,
   connectAccount,
   connectedApp,
   type TestApp,
+  writeRaw as write,
 } from '../helpers/build-app.ts'
 import { HOUR, accountRow, emulatorCalls, runDue, storedMediaIds } from '../helpers/jobs.ts'
 import { APP_SCOPE, accountScope } from '../../src/socials/rate-governor.ts'
@@ -19,18 +18,6 @@ const budget = async (app: TestApp, scope: string) =>
   (await app.raw('SELECT * FROM api_budgets WHERE scope = ?', [scope]))[0]
 
 /** Raw SQL that writes, bypassing the store (on SQLite `app.raw` is read-only). */
-async function write(app: TestApp, sqlText: string, params: unknown[] = []): Promise<void> {
-  if (app.backend === 'postgres') {
-    await app.raw(sqlText, params)
-    return
-  }
-  const db = new BetterSqlite3(join(app.config.dataDir, 'gallery.db'))
-  try {
-    db.prepare(sqlText).run(...params)
-  } finally {
-    db.close()
-  }
-}
 
 /** What the red team saw stored after one throttled answer (F3 §3): 2977-07-31. */
 const CENTURIES_AWAY = Date.UTC(2977, 6, 31)

@@ -29,6 +29,7 @@ function rotatingPlatform(app: TestApp, options: { delayMs?: number } = {}) {
     refreshToken: `rft.${n}`,
     refreshTokenExpiresAt: app.clock.now() + 180 * DAY,
     scopes: ['user.info.basic', 'video.list'],
+    refreshTokenIssuedAt: null,
     issuedAt: app.clock.now(),
   })
   const client = {

@@ -10,7 +10,7 @@ import {
 } from '../helpers/build-app.ts'
 import type { Credentials } from '../../src/providers/types.ts'
 import { renewalWith } from '../helpers/jobs.ts'
-import { parseSealed } from '../../src/socials/credentials.ts'
+import { accessTokenCredentials, parseSealed } from '../../src/socials/credentials.ts'
 
 const DAY = 86_400_000
 const SECRET = 'jobs-secret-for-tests-0123456789abcdef'
@@ -183,14 +183,11 @@ test('renewals run RENEWAL_CONCURRENCY at a time, each due token once', async (t
       await new Promise((resolve) => setTimeout(resolve, 20))
       inFlight--
       renewedTokens.push(current.accessToken)
-      return {
-        accessToken: `IGAArenewed${renewedTokens.length}`,
-        accessTokenExpiresAt: app.clock.now() + 60 * DAY,
-        issuedAt: app.clock.now(),
-        refreshToken: null,
-        refreshTokenExpiresAt: null,
-        scopes: null,
-      }
+      return accessTokenCredentials(
+        `IGAArenewed${renewedTokens.length}`,
+        app.clock.now() + 60 * DAY,
+        app.clock.now(),
+      )
     },
   }
   const renewal = renewalWith(app, client, 4)

@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/temp.ts'
 import { repoRoot } from '../helpers/paths.ts'
 import { FernetKey, FernetKeyRing } from '../../src/crypto/fernet.ts'
 import { reencryptTokens } from '../../src/maintenance/reencrypt-tokens.ts'
-import { sealCredentials } from '../../src/socials/credentials.ts'
+import { accessTokenCredentials, sealCredentials } from '../../src/socials/credentials.ts'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import type { Store } from '../../src/store/types.ts'
 
@@ -116,14 +116,10 @@ test(
       platform_user_id: '17841400000000001',
       platform_scoped_id: '1',
       platform_attributes: { account_type: 'BUSINESS' },
-      credentials: sealCredentials(new FernetKeyRing([oldKey]), {
-        accessToken: 'IGAAsecret',
-        accessTokenExpiresAt: Date.now() + 86_400_000,
-        refreshToken: null,
-        refreshTokenExpiresAt: null,
-        scopes: null,
-        issuedAt: Date.now(),
-      }),
+      credentials: sealCredentials(
+        new FernetKeyRing([oldKey]),
+        accessTokenCredentials('IGAAsecret', Date.now() + 86_400_000, Date.now()),
+      ),
       posts_count: 0,
       profile_url: 'x',
       profile_picture_url: null,

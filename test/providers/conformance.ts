@@ -194,7 +194,9 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
 
     check('identity', 'string ids, https profile and avatar, eligibility', async (t) => {
       const { h, credentials } = await connected(t)
-      const identity = await h.client.fetchIdentity(credentials)
+      const lookup = await h.client.fetchIdentity(credentials)
+      assert.ok(lookup.ok, 'the harness connects an eligible account')
+      const identity = lookup.identity
       assert.equal(typeof identity.providerAccountId, 'string')
       assert.match(identity.providerAccountId, /^[A-Za-z0-9_-]{1,64}$/)
       for (const alias of identity.aliases) assert.equal(typeof alias, 'string')

@@ -142,6 +142,7 @@ test('capabilities: non-rotating refresh tokens, PKCE, one app-wide daily quota 
       counts: 'every_call',
       window: { kind: 'daily', timeZone: 'America/Los_Angeles' },
       limit: 10_000,
+      reserve: 0.2,
     },
   ])
   assert.equal(c.budgets.costs[YOUTUBE_CALLS.channels], 1)

@@ -8,6 +8,7 @@ import {
   Browser,
   buildTestApp,
   consent,
+  consentYoutube,
   ORIGIN,
   startConnect,
   passwordChangedFault,
@@ -100,4 +101,82 @@ test('no token, code, state, session id or secret in logs or responses', async (
   assert.doesNotMatch(logText, /IGAA[A-Za-z0-9_-]{10}/)
   assert.doesNotMatch(logText, /access_token=(?!\[REDACTED\])/)
   assert.doesNotMatch(responseText, /IGAA[A-Za-z0-9_-]{10}/)
+})
+
+test('YouTube: no token, code, state, PKCE verifier or secret in logs or responses', async (t) => {
+  const app = await buildTestApp(t)
+  const secrets = new Set<string>()
+  const browser = new Browser(app)
+  await browser.register('leak-yt@example.com', 'correct horse battery')
+  secrets.add(app.youtube.state.settings.clientSecret)
+  secrets.add(app.youtube.state.settings.signingSecret)
+  const issuedTokens = async (): Promise<void> => {
+    for (const row of await app.raw(
+      'SELECT encrypted_credentials AS t FROM user_social_accounts',
+    )) {
+      const sealed = String(row.t)
+      secrets.add(sealed)
+      const plaintext = app.vault.decrypt(sealed)
+      secrets.add(plaintext)
+      const credentials = parseSealed(plaintext)
+      if (credentials !== null) secrets.add(credentials.accessToken)
+      if (credentials?.refreshToken) secrets.add(credentials.refreshToken)
+    }
+  }
+  /** A connection through Google's consent page; its state, code and verifier are secrets. */
+  const connect = async (granted?: readonly string[]) => {
+    const { url, state } = await startConnect(browser, 'redirect', 'youtube')
+    secrets.add(state)
+    for (const row of await app.raw('SELECT encrypted_code_verifier AS v FROM oauth_states'))
+      if (typeof row.v === 'string') secrets.add(app.vault.decrypt(row.v))
+    const callback = await consentYoutube(app, url, granted === undefined ? {} : { granted })
+    secrets.add(new URL(callback, ORIGIN).searchParams.get('code') ?? 'missing-code')
+    const landing = await browser.fetch('GET', callback)
+    await browser.fetch('GET', String(landing.headers.location))
+  }
+
+  await connect([]) // scope unticked: the grant is revoked at once
+  await connect()
+  await issuedTokens()
+  const accounts = (await browser.fetch('GET', '/api/socials/accounts')).json<{
+    accounts: { id: string }[]
+  }>()
+  const accountId = accounts.accounts[0]?.id ?? ''
+  assert.equal(
+    (await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)).statusCode,
+    200,
+  )
+  await browser.fetch('GET', '/api/socials/media?limit=100&platform=youtube')
+  // failures: a 401 (refreshed once), a second 401, a spent quota, a code replayed
+  app.youtube.control.expireAccessTokens()
+  await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+  await issuedTokens()
+  app.youtube.control.addFault({ kind: 'auth_error', count: 2 })
+  await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+  await connect()
+  await issuedTokens()
+  app.youtube.control.setQuota({ used: app.youtube.control.quota().limit })
+  await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+  // a disconnect whose revocation is queued, then retried
+  app.youtube.control.addFault({ kind: 'http_5xx', count: 1, path: '/revoke' })
+  await browser.fetch('DELETE', `/api/socials/accounts/${accountId}`)
+  app.clock.advance(61_000)
+  await app.app.jobs.runner.runDue()
+
+  const logText = app.logs.join('\n')
+  const responseText = app.responses.join('\n')
+  assert.ok(secrets.size >= 12, `secrets collected: ${secrets.size}`)
+  for (const secret of secrets) {
+    assert.ok(secret.length >= 10, 'a meaningful secret')
+    assert.equal(logText.includes(secret), false, `in the logs: ${secret.slice(0, 6)}…`)
+    const inResponses = app.responses.filter((r) => r.includes(secret))
+    // the state goes out only inside the authorization URL of the connect response
+    assert.ok(
+      inResponses.every((r) => r.includes('authorization_url')),
+      `in an API response: ${secret.slice(0, 6)}…`,
+    )
+  }
+  assert.doesNotMatch(logText, /ya29\.[A-Za-z0-9_-]{10}/)
+  assert.doesNotMatch(responseText, /ya29\.[A-Za-z0-9_-]{10}/)
+  assert.doesNotMatch(logText, /1\/\/[A-Za-z0-9_-]{10}/)
 })

@@ -26,6 +26,7 @@ const rotating: Credentials = {
   refreshToken: 'rft.1',
   refreshTokenExpiresAt: NOW + 180 * 86_400_000,
   scopes: ['user.info.basic', 'video.list'],
+  refreshTokenIssuedAt: null,
   issuedAt: NOW,
 }
 
@@ -82,7 +83,25 @@ test('a bare access token (format 1, the original app’s) reads with the lifeti
     refreshTokenExpiresAt: null,
     scopes: null,
     issuedAt: NOW - 86_400_000,
+    refreshTokenIssuedAt: null,
   })
+})
+
+test('the refresh token’s issue time round-trips; sealed JSON written before it reads as null', () => {
+  const google = { ...rotating, refreshTokenIssuedAt: NOW - 3 * 86_400_000 }
+  const opened = openCredentials(vault, accountWith(sealCredentials(vault, google)), NOW, 'YouTube')
+  assert.equal(opened.credentials.refreshTokenIssuedAt, NOW - 3 * 86_400_000)
+  const older = JSON.stringify({
+    v: 2,
+    access_token: 'act.1',
+    access_token_expires_at: NOW + 1000,
+    refresh_token: 'rft.1',
+    refresh_token_expires_at: null,
+    scopes: null,
+    issued_at: NOW,
+  })
+  assert.equal(parseSealed(older)?.refreshTokenIssuedAt, null)
+  assert.equal(parseSealed(older.replace('"v":2,', '"v":2,"refresh_token_issued_at":"x",')), null)
 })
 
 test('an expired access token with a live refresh token opens; a dead connection does not', () => {

@@ -35,6 +35,7 @@ async function connected(app: TestApp, email: string) {
       refreshToken: `1//refresh-${email}`,
       refreshTokenExpiresAt: null,
       scopes: null,
+      refreshTokenIssuedAt: null,
       issuedAt: now,
     }),
     posts_count: null,
@@ -53,10 +54,24 @@ function service(app: TestApp, client: Partial<ProviderClient>, warnings: unknow
     store: app.store,
     vault: app.vault,
     clock: app.clock,
-    connections: new Map([['youtube', { ...instagram, platform: 'youtube', label: 'YouTube' }]]),
+    connections: new Map([
+      [
+        'youtube',
+        {
+          ...instagram,
+          platform: 'youtube',
+          label: 'YouTube',
+          // every client of a platform has the platform's capabilities
+          capabilities: client.capabilities ?? INSTAGRAM_CAPABILITIES,
+        },
+      ],
+    ]),
     notConfiguredMessage: () => 'not configured',
     webhooks: NO_WEBHOOKS,
-    logger: { warn: (fields: unknown) => warnings.push(fields) } as never,
+    logger: {
+      warn: (fields: unknown) => warnings.push(fields),
+      info: () => undefined,
+    } as never,
   })
 }
 
@@ -105,6 +120,10 @@ test('a revocation that fails is logged without a token, and the account is dele
   assert.equal(await app.store.getAccount(user.id, account.id), null)
   assert.equal(warnings.length, 1)
   assert.ok(!JSON.stringify(warnings).includes('c@example.com'), 'no token in the log')
+  // Google did not answer: the grant waits, sealed, for a retry
+  const [queued] = await app.raw('SELECT platform, encrypted_credentials FROM pending_revocations')
+  assert.equal(queued?.platform, 'youtube')
+  assert.ok(!String(queued?.encrypted_credentials).includes('c@example.com'), 'sealed')
 })
 
 test('Instagram (no revocation endpoint): nothing is called, the account is deleted', async (t) => {

@@ -43,6 +43,7 @@ test('a platform that takes PKCE: challenge in the URL, verifier encrypted with 
     refreshToken: 'rft.1',
     refreshTokenExpiresAt: null,
     scopes: ['https://www.googleapis.com/auth/youtube.readonly'],
+    refreshTokenIssuedAt: null,
     issuedAt: app.clock.now(),
   }
   const client = {
@@ -55,19 +56,23 @@ test('a platform that takes PKCE: challenge in the URL, verifier encrypted with 
       seen.verifier = verifier
       return credentials
     },
+    checkGrant: () => ({ ok: true }),
     async fetchIdentity() {
       return {
-        providerAccountId: 'UC123',
-        aliases: [],
-        username: 'channel',
-        profileUrl: 'https://www.youtube.com/@channel',
-        avatarUrl: null,
-        mediaCount: 3,
-        attributes: {},
+        ok: true,
+        identity: {
+          providerAccountId: 'UC123',
+          aliases: [],
+          username: 'channel',
+          profileUrl: 'https://www.youtube.com/@channel',
+          avatarUrl: null,
+          mediaCount: 3,
+          attributes: {},
+        },
       }
     },
     checkEligible: () => ({ ok: true }),
-  } as unknown as ProviderClient
+  } satisfies Omit<ProviderClient, 'renew' | 'listMedia'> as unknown as ProviderClient
   const service = createOAuthService({
     store: app.store,
     vault: app.vault,

@@ -203,6 +203,8 @@ for (const backend of BACKENDS) {
         ['media_product_type', `UPDATE media SET media_product_type = ? WHERE ${row}`, 'REELS'],
         ['timestamp', `UPDATE media SET timestamp = ? WHERE ${row}`, NOW + 5],
         ['position', `UPDATE media SET position = ? WHERE ${row}`, 3],
+        ['duration_seconds', `UPDATE media SET duration_seconds = ? WHERE ${row}`, 61],
+        ['visibility', `UPDATE media SET visibility = ? WHERE ${row}`, 'unlisted'],
         ['platform_media_id', `UPDATE media SET platform_media_id = ? WHERE ${row}`, 'p7b'],
       ]
       for (const [column, sql, value] of shown)

@@ -143,6 +143,8 @@ const nodeContent = fc.record({
   permalink: fc.constantFrom('https://www.instagram.com/p/x/', null),
   caption: fc.constantFrom('a', 'b', null),
   timestamp: fc.constantFrom(1, 2),
+  duration_seconds: fc.constantFrom(12, null),
+  visibility: fc.constantFrom('public' as const, 'private' as const),
 })
 const node: fc.Arbitrary<Node> = fc.record({
   content: nodeContent,

@@ -46,6 +46,8 @@ test('sqlite migrations are recorded and applied once', () => {
       '0009_lease_owners.sql',
       '0010_provider_neutral.sql',
       '0011_account_jobs.sql',
+      '0012_media_duration_visibility.sql',
+      '0013_pending_revocations.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -60,6 +62,8 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 9, name: '0009_lease_owners.sql' },
       { version: 10, name: '0010_provider_neutral.sql' },
       { version: 11, name: '0011_account_jobs.sql' },
+      { version: 12, name: '0012_media_duration_visibility.sql' },
+      { version: 13, name: '0013_pending_revocations.sql' },
     ])
     db.close()
   } finally {

@@ -3,8 +3,16 @@
  * turned into `ApiError`. The browser sends our Origin itself, which the CSRF check requires.
  */
 import type { AccountJson, MediaChildJson, MediaJson } from '../../src/http/presenters.ts'
+import type { MediaVisibility } from '../../src/store/types.ts'
 
+/**
+ * The server's types are the source. A media item's `media_product_type` is `SHORTS`, `VIDEO` or
+ * `LIVE` on YouTube (`FEED`, `REELS`… on Instagram); `visibility` says who may watch it there.
+ */
 export type { AccountJson, MediaChildJson, MediaJson }
+
+/** Who may watch a media on its platform (YouTube's privacy status; elsewhere `public`). */
+export type Visibility = MediaVisibility
 
 export class ApiError extends Error {
   readonly status: number
@@ -76,6 +84,11 @@ export interface Provider {
   connectable: boolean
   sandbox: boolean
   notice: string | null
+  /**
+   * The platform's player, a template with `{id}` (`https://www.youtube-nocookie.com/embed/{id}`),
+   * only when that platform is reached for real; `null` in the sandbox (the CSP then admits no frame).
+   */
+  embed_url: string | null
 }
 /** What the page shows of any platform (icons, names, post links). */
 export interface PlatformJson {
@@ -100,6 +113,7 @@ export interface SyncResult {
   api_calls: number
 }
 export interface MediaFilter {
+  platform?: string
   account_id?: string
   media_type?: string
 }
@@ -150,6 +164,7 @@ export const api: Api = {
     request<undefined>('DELETE', `/api/socials/accounts/${encodeURIComponent(id)}`),
   media: (filter: MediaFilter, cursor: string | null, limit: number) => {
     const query = new URLSearchParams({ limit: String(limit) })
+    if (filter.platform) query.set('platform', filter.platform)
     if (filter.account_id) query.set('account_id', filter.account_id)
     if (filter.media_type) query.set('media_type', filter.media_type)
     if (cursor !== null) query.set('cursor', cursor)

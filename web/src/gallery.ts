@@ -1,14 +1,16 @@
 /**
  * @module web/gallery — the grid: fixed-ratio tiles (no layout shift), lazy images, video and
- * album badges, filters, infinite scroll on the keyset cursor with a "Load more" fallback, and
+ * album badges (and a video's length, Shorts / Live, privacy), filters (platform, account, kind),
+ * infinite scroll on the keyset cursor with a "Load more" fallback, and
  * windowing: only the rows near the viewport are in the DOM, so it stays small at any size.
  * Arrow keys move between tiles; Enter opens the lightbox.
  */
 import { api, type AccountJson, type MediaFilter, type MediaJson, type MediaPage } from './api.ts'
 import { h } from './dom.ts'
 import { describe, Lightbox } from './lightbox.ts'
-import { picture, previewUrl, type RefreshRequest } from './media.ts'
+import { picture, previewUrl, tileBadges, type RefreshRequest } from './media.ts'
 import { notify } from './notices.ts'
+import { platformLabel } from './platforms.ts'
 
 export const PAGE_SIZE = 60
 const GAP = 8
@@ -20,11 +22,15 @@ export class Gallery {
   readonly #wrap: HTMLElement
   readonly #status: HTMLElement
   readonly #more: HTMLButtonElement
+  readonly #platformFilter: HTMLSelectElement
+  /** The platform filter's label; shown only with accounts on two platforms or more. */
+  readonly #platformField: HTMLElement
   readonly #accountFilter: HTMLSelectElement
   readonly #typeFilter: HTMLSelectElement
   readonly #lightbox: Lightbox
   /** Account id → platform, for the viewer's "View on …" link. */
   #platforms = new Map<string, string>()
+  #accounts: readonly AccountJson[] = []
   readonly #onExpired: RefreshRequest
   #items: MediaJson[] = []
   #cursor: string | null = null
@@ -43,6 +49,17 @@ export class Gallery {
 
   constructor(onExpired: RefreshRequest) {
     this.#onExpired = onExpired
+    this.#platformFilter = h(
+      'select',
+      { id: 'filter-platform' },
+      h('option', { value: '' }, 'All platforms'),
+    )
+    this.#platformField = h(
+      'label',
+      { for: 'filter-platform', hidden: true },
+      'Platform',
+      this.#platformFilter,
+    )
     this.#accountFilter = h(
       'select',
       { id: 'filter-account' },
@@ -53,11 +70,16 @@ export class Gallery {
       { id: 'filter-type' },
       h('option', { value: '' }, 'All media'),
       h('option', { value: 'IMAGE' }, 'Photos'),
-      h('option', { value: 'VIDEO' }, 'Videos and reels'),
+      h('option', { value: 'VIDEO' }, 'Videos'),
       h('option', { value: 'CAROUSEL_ALBUM' }, 'Albums'),
     )
     for (const select of [this.#accountFilter, this.#typeFilter])
       select.addEventListener('change', () => void this.#applyFilters())
+    // a platform narrows the account list to its accounts
+    this.#platformFilter.addEventListener('change', () => {
+      this.#renderFilters()
+      void this.#applyFilters()
+    })
     this.#wrap = h('div', { class: 'grid', role: 'list', 'aria-label': 'Media' })
     this.#status = h('div', { class: 'gallery-status', role: 'status' })
     this.#more = h('button', { type: 'button', class: 'load-more', hidden: true }, 'Load more')
@@ -69,6 +91,7 @@ export class Gallery {
         'div',
         { class: 'gallery-head' },
         h('h2', { id: 'gallery-title' }, 'Gallery'),
+        this.#platformField,
         h('label', { for: 'filter-account' }, 'Account', this.#accountFilter),
         h('label', { for: 'filter-type' }, 'Type', this.#typeFilter),
       ),
@@ -97,19 +120,55 @@ export class Gallery {
     this.#primed = page
   }
 
-  /** The account filter follows the accounts (no reload unless the chosen one is gone). */
+  /** The filters follow the accounts (no reload unless a chosen one is gone). */
   setAccounts(accounts: readonly AccountJson[]): void {
     this.#hasAccounts = accounts.length > 0
+    this.#accounts = accounts
     this.#platforms = new Map(accounts.map((a) => [a.id, a.platform]))
-    const selected = this.#accountFilter.value
+    this.relabel()
+  }
+
+  /** Platform names or accounts arrived: the filters' options and the tiles' badges say them. */
+  relabel(): void {
+    if (this.#renderFilters()) void this.#applyFilters()
+    else if (this.#items.length > 0) {
+      this.#unmountAll()
+      this.#render()
+    } else if (this.#loading === null) this.#update()
+  }
+
+  /**
+   * Rebuilds the platform and account options, keeping the choices that still exist; true when a
+   * choice had to be dropped (the grid then reloads).
+   */
+  #renderFilters(): boolean {
+    const oauth = this.#accounts.filter((a) => a.account_type === 'oauth')
+    const platforms = [...new Set(oauth.map((a) => a.platform))]
+    const several = platforms.length > 1
+    const platform = this.#platformFilter.value
+    const account = this.#accountFilter.value
+    this.#platformFilter.replaceChildren(
+      h('option', { value: '' }, 'All platforms'),
+      ...platforms.map((p) =>
+        h('option', { value: p, selected: p === platform }, platformLabel(p)),
+      ),
+    )
+    if (!several) this.#platformFilter.value = ''
+    this.#platformField.hidden = !several
+    const chosen = this.#platformFilter.value
     this.#accountFilter.replaceChildren(
       h('option', { value: '' }, 'All accounts'),
-      ...accounts
-        .filter((a) => a.account_type === 'oauth')
-        .map((a) => h('option', { value: a.id, selected: a.id === selected }, `@${a.username}`)),
+      ...oauth
+        .filter((a) => chosen === '' || a.platform === chosen)
+        .map((a) =>
+          h(
+            'option',
+            { value: a.id, selected: a.id === account },
+            several ? `@${a.username} (${platformLabel(a.platform)})` : `@${a.username}`,
+          ),
+        ),
     )
-    if (this.#accountFilter.value !== selected) void this.#applyFilters()
-    else if (this.#items.length === 0 && this.#loading === null) this.#update()
+    return this.#platformFilter.value !== platform || this.#accountFilter.value !== account
   }
 
   /** Reloads the grid from its first page. */
@@ -119,6 +178,7 @@ export class Gallery {
 
   async #applyFilters(): Promise<void> {
     this.#filter = {
+      ...(this.#platformFilter.value ? { platform: this.#platformFilter.value } : {}),
       ...(this.#accountFilter.value ? { account_id: this.#accountFilter.value } : {}),
       ...(this.#typeFilter.value ? { media_type: this.#typeFilter.value } : {}),
     }
@@ -139,8 +199,7 @@ export class Gallery {
     this.#more.disabled = true
     this.#more.textContent = 'Loading…'
     this.#wrap.setAttribute('aria-busy', 'true')
-    const unfiltered =
-      this.#filter.account_id === undefined && this.#filter.media_type === undefined
+    const unfiltered = !this.#filtered()
     const primed = first && unfiltered ? this.#primed : null
     this.#primed = null
     this.#loading = (primed ?? api.media(this.#filter, this.#cursor, PAGE_SIZE))
@@ -173,10 +232,8 @@ export class Gallery {
     this.#wrap.style.height = `${Math.max(0, rows * (this.#tile + GAP) - GAP)}px`
     this.#more.hidden = this.#cursor === null
     if (this.#items.length === 0) {
-      const filtered =
-        this.#filter.account_id !== undefined || this.#filter.media_type !== undefined
-      this.#status.textContent = filtered
-        ? 'No media match these filters. Choose “All accounts” and “All media” to see everything.'
+      this.#status.textContent = this.#filtered()
+        ? `No media match these filters. Choose ${this.#platformField.hidden ? '' : '“All platforms”, '}“All accounts” and “All media” to see everything.`
         : this.#hasAccounts
           ? 'No media yet. Press “Sync now” on an account to fetch its posts.'
           : 'Your gallery is empty. Connect an account above to fill it.'
@@ -184,6 +241,11 @@ export class Gallery {
       this.#status.textContent = `${this.#items.length}${this.#cursor === null ? '' : '+'} items`
     }
     this.#render()
+  }
+
+  #filtered(): boolean {
+    const { platform, account_id, media_type } = this.#filter
+    return platform !== undefined || account_id !== undefined || media_type !== undefined
   }
 
   #measure(): void {
@@ -253,12 +315,7 @@ export class Gallery {
     if (item === undefined) return h('div')
     const x = (index % this.#columns) * (this.#tile + GAP)
     const y = Math.floor(index / this.#columns) * (this.#tile + GAP)
-    const badge =
-      item.media_type === 'VIDEO'
-        ? h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, '▶')
-        : item.media_type === 'CAROUSEL_ALBUM'
-          ? h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, `❐ ${item.children.length}`)
-          : null
+    const platform = this.#platforms.get(item.account_id) ?? ''
     const tile = h(
       'button',
       {
@@ -275,7 +332,7 @@ export class Gallery {
         item.account_id,
         this.#onExpired,
       ),
-      badge,
+      ...tileBadges(item, platform),
     )
     // CSSOM, not a style attribute: the CSP allows no inline styles.
     tile.style.width = `${this.#tile}px`

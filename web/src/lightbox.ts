@@ -4,8 +4,16 @@
  */
 import type { MediaJson } from './api.ts'
 import { formatDate, h } from './dom.ts'
-import { fullView, type RefreshRequest } from './media.ts'
-import { viewLabel } from './platforms.ts'
+import {
+  durationOf,
+  fullView,
+  playerView,
+  restriction,
+  restrictionNote,
+  spokenDuration,
+  type RefreshRequest,
+} from './media.ts'
+import { hasPlayer, isSandboxed, viewLabel } from './platforms.ts'
 
 export interface LightboxSource {
   readonly count: () => number
@@ -18,15 +26,34 @@ export interface LightboxSource {
   readonly platformOf: (item: MediaJson) => string
 }
 
+/** What kind of post it is: "Photo", "Album of 3", "Video", "Reel", "Short", "Live replay". */
+export function kindOf(item: MediaJson): string {
+  if (item.media_type === 'CAROUSEL_ALBUM') return `Album of ${item.children.length}`
+  if (item.media_type !== 'VIDEO') return 'Photo'
+  const product = item.media_product_type
+  return product === 'SHORTS'
+    ? 'Short'
+    : product === 'LIVE'
+      ? 'Live replay'
+      : product === 'REELS'
+        ? 'Reel'
+        : 'Video'
+}
+
+/** The kind, with privacy and length when known: "Private short, 42 seconds". */
+export function kindDetails(item: MediaJson): string {
+  const kind = kindOf(item)
+  const hidden = restriction(item)
+  const seconds = durationOf(item)
+  return (
+    (hidden === null ? kind : `${hidden} ${kind.toLowerCase()}`) +
+    (seconds === null ? '' : `, ${spokenDuration(seconds)}`)
+  )
+}
+
 export function describe(item: MediaJson): string {
-  const kind =
-    item.media_type === 'VIDEO'
-      ? 'Video'
-      : item.media_type === 'CAROUSEL_ALBUM'
-        ? `Album of ${item.children.length}`
-        : 'Photo'
   const caption = item.caption ? `: ${item.caption.slice(0, 80)}` : ''
-  return `${kind} from ${formatDate(item.timestamp)}${caption}`
+  return `${kindDetails(item)} from ${formatDate(item.timestamp)}${caption}`
 }
 
 export class Lightbox {
@@ -91,7 +118,13 @@ export class Lightbox {
         void this.#move(1, true)
       }
     })
-    this.#dialog.addEventListener('close', () => this.#source.focusTile(this.#index))
+    // an embedded player would keep playing in the closed dialog: it goes as the dialog closes
+    // (Esc fires `cancel` at once, `close` only a task later)
+    this.#dialog.addEventListener('cancel', () => this.#stage.replaceChildren())
+    this.#dialog.addEventListener('close', () => {
+      this.#stage.replaceChildren()
+      this.#source.focusTile(this.#index)
+    })
     this.#dialog.addEventListener('click', (event) => {
       if (event.target === this.#dialog) this.close()
     })
@@ -111,6 +144,7 @@ export class Lightbox {
   }
 
   close(): void {
+    this.#stage.replaceChildren()
     if (this.#dialog.open) this.#dialog.close()
   }
 
@@ -146,7 +180,15 @@ export class Lightbox {
     const child = item.children[this.#child]
     const shown = item.media_type === 'CAROUSEL_ALBUM' && child !== undefined ? child : item
     const alt = item.caption ? item.caption.slice(0, 120) : describe(item)
-    this.#stage.replaceChildren(fullView(shown, alt, item.account_id, this.#source.onExpired))
+    const platform = this.#source.platformOf(item)
+    this.#stage.replaceChildren(
+      shown === item &&
+        item.media_type === 'VIDEO' &&
+        item.media_url === null &&
+        (hasPlayer(platform) || isSandboxed(platform))
+        ? playerView(item, platform, alt, this.#source.onExpired)
+        : fullView(shown, alt, item.account_id, this.#source.onExpired),
+    )
     const isAlbum = item.children.length > 0
     this.#prevChild.hidden = !isAlbum
     this.#nextChild.hidden = !isAlbum
@@ -162,13 +204,16 @@ export class Lightbox {
         { class: 'meta' },
         h('time', { datetime: item.timestamp }, formatDate(item.timestamp)),
         ' · ',
-        item.media_product_type === 'REELS' ? 'Reel' : (describe(item).split(' from')[0] ?? ''),
+        kindDetails(item),
       ),
+      restriction(item) === null
+        ? ''
+        : h('p', { class: 'meta' }, restrictionNote(item, platform) ?? ''),
       item.permalink
         ? h(
             'a',
             { href: item.permalink, target: '_blank', rel: 'noopener noreferrer' },
-            viewLabel(this.#source.platformOf(item)),
+            viewLabel(platform),
           )
         : '',
     )

@@ -12,13 +12,13 @@ import {
   type MediaPage,
   type Provider,
 } from './api.ts'
-import { setPlatforms } from './platforms.ts'
+import { setPlatforms, setPlayers } from './platforms.ts'
 import { authView, firebaseNotConfiguredView, type SignInMethods } from './auth.ts'
 import { startConnect } from './connect.ts'
 import { byId, h } from './dom.ts'
 import { Gallery, PAGE_SIZE } from './gallery.ts'
 import { notify, showCallbackOutcome, verifiedOutcome } from './notices.ts'
-import type { LandingOutcome } from '../../src/socials/messages.ts'
+import { sandboxNotice, type LandingOutcome } from '../../src/socials/messages.ts'
 
 import type { PublicAuthConfig } from '../../src/http/routes/pages.ts'
 import type { FirebaseSession } from './firebase.ts'
@@ -93,9 +93,14 @@ providers.catch(() => undefined)
 async function showProviders(): Promise<void> {
   const answer = await providers
   setPlatforms(answer.platforms)
-  const sandbox = answer.providers.find((p) => p.sandbox && p.notice !== null)
-  if (sandbox?.notice) {
-    banner.replaceChildren(h('strong', {}, 'Sandbox. '), sandbox.notice.replace(/^Sandbox: /, ''))
+  setPlayers(answer.providers)
+  // one banner for every platform the built-in emulators serve
+  const sandboxed = answer.providers.filter((p) => p.sandbox).map((p) => p.label)
+  if (sandboxed.length > 0) {
+    banner.replaceChildren(
+      h('strong', {}, 'Sandbox. '),
+      sandboxNotice(sandboxed).replace(/^Sandbox: /, ''),
+    )
     banner.hidden = false
   }
 }
@@ -162,7 +167,9 @@ function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): 
     .then(({ providers: list, platforms }) => {
       // icons and names may arrive after the accounts did
       setPlatforms(platforms)
+      setPlayers(list)
       panel.render()
+      gallery.relabel()
       toolbar.replaceChildren(
         ...list.map((provider) => {
           const button = h(

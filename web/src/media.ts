@@ -1,10 +1,13 @@
 /**
  * @module web/media — pictures that fail (Instagram's signed URLs expire and then answer 403
  * "URL signature expired") become a placeholder at once, never a broken-image icon, and ask the
- * server to refresh that account's media, at most once a minute per account.
+ * server to refresh that account's media, at most once a minute per account. Also what a tile
+ * says about a video (length, Shorts, Live, who may watch it) and the platform's own player for
+ * videos that have no file of their own (YouTube).
  */
 import type { MediaChildJson, MediaJson } from './api.ts'
 import { h } from './dom.ts'
+import { hasPlayer, platformLabel, playerUrl, viewLabel } from './platforms.ts'
 
 export type RefreshRequest = (accountId: string) => void
 
@@ -74,4 +77,128 @@ export function fullView(
     return video
   }
   return picture(media.media_url, alt, 1080, accountId, onExpired, false)
+}
+
+/** A video's length as players show it: `m:ss`, or `h:mm:ss` from an hour on. */
+export function formatDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds))
+  const two = (n: number): string => String(n).padStart(2, '0')
+  const hours = Math.floor(total / 3600)
+  const minutes = Math.floor(total / 60) % 60
+  return hours > 0 ? `${hours}:${two(minutes)}:${two(total % 60)}` : `${minutes}:${two(total % 60)}`
+}
+
+/** The same length in words, for screen readers ("1 hour 2 minutes 5 seconds"). */
+export function spokenDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds))
+  const parts: [number, string][] = [
+    [Math.floor(total / 3600), 'hour'],
+    [Math.floor(total / 60) % 60, 'minute'],
+    [total % 60, 'second'],
+  ]
+  const words = parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`)
+  return words.length > 0 ? words.join(' ') : '0 seconds'
+}
+
+/** The item's length when its platform gave one. */
+export function durationOf(item: MediaJson): number | null {
+  return typeof item.duration_seconds === 'number' && item.duration_seconds >= 0
+    ? item.duration_seconds
+    : null
+}
+
+/** "Unlisted" or "Private" for media not everyone may watch on their platform; else `null`. */
+export function restriction(item: MediaJson): 'Unlisted' | 'Private' | null {
+  return item.visibility === 'private'
+    ? 'Private'
+    : item.visibility === 'unlisted'
+      ? 'Unlisted'
+      : null
+}
+
+/** What the privacy badge's tooltip explains (only the owner ever sees this gallery). */
+export function restrictionNote(item: MediaJson, platform: string): string | null {
+  const on = platform === '' ? '' : ` on ${platformLabel(platform)}`
+  return item.visibility === 'private'
+    ? `Private${on}: only you see it here`
+    : item.visibility === 'unlisted'
+      ? `Unlisted${on}: only people with the link can watch it; only you see it here`
+      : null
+}
+
+/**
+ * The tile's badges: album / video mark (top right), privacy and Shorts / Live (top left), length
+ * (bottom right). They are drawn text on solid backgrounds, hidden from screen readers because
+ * the tile's own label says the same (`describe`).
+ */
+export function tileBadges(item: MediaJson, platform: string): HTMLElement[] {
+  const badges: HTMLElement[] = []
+  if (item.media_type === 'VIDEO')
+    badges.push(h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, '▶'))
+  else if (item.media_type === 'CAROUSEL_ALBUM')
+    badges.push(
+      h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, `❐ ${item.children.length}`),
+    )
+  const flags: HTMLElement[] = []
+  const hidden = restriction(item)
+  if (hidden !== null)
+    flags.push(
+      h(
+        'span',
+        {
+          class: `tile-flag ${hidden.toLowerCase()}`,
+          title: restrictionNote(item, platform) ?? undefined,
+        },
+        hidden,
+      ),
+    )
+  if (item.media_product_type === 'SHORTS')
+    flags.push(h('span', { class: 'tile-flag shorts' }, 'Shorts'))
+  else if (item.media_product_type === 'LIVE')
+    flags.push(
+      h('span', { class: 'tile-flag live', title: 'A recorded live stream (replay)' }, 'Live'),
+    )
+  if (flags.length > 0)
+    badges.push(h('span', { class: 'tile-flags', 'aria-hidden': 'true' }, ...flags))
+  const seconds = durationOf(item)
+  if (item.media_type === 'VIDEO' && seconds !== null)
+    badges.push(
+      h('span', { class: 'tile-duration', 'aria-hidden': 'true' }, formatDuration(seconds)),
+    )
+  return badges
+}
+
+/**
+ * A video with no file of its own (YouTube's), in the lightbox: the platform's player in a frame
+ * when the server gave its address (real mode), else the poster and why it does not play here.
+ * The frame goes when the lightbox closes or moves on, which stops playback.
+ */
+export function playerView(
+  item: MediaJson,
+  platform: string,
+  alt: string,
+  onExpired: RefreshRequest,
+): HTMLElement {
+  const portrait = item.media_product_type === 'SHORTS'
+  const src = playerUrl(platform, item.platform_media_id)
+  const label = platformLabel(platform)
+  if (src !== null)
+    return h('iframe', {
+      class: portrait ? 'player portrait' : 'player',
+      src,
+      title: `${label} video: ${alt.split('\n')[0]?.slice(0, 100) ?? ''}`,
+      allow: 'autoplay; encrypted-media; picture-in-picture; fullscreen',
+      allowfullscreen: true,
+      referrerpolicy: 'strict-origin-when-cross-origin',
+      loading: 'lazy',
+    })
+  const why = hasPlayer(platform)
+    ? 'This video cannot be played here.'
+    : `Playback needs real ${label}; this is the sandbox.`
+  return h(
+    'figure',
+    { class: 'player-off' },
+    picture(item.thumbnail_url, alt, 1080, item.account_id, onExpired, false),
+    h('figcaption', {}, `${why} Use “${viewLabel(platform)}” below to watch it.`),
+  )
 }

@@ -3,13 +3,14 @@
  * callback outcomes come from the server's own table, so page and API never disagree.
  */
 import {
-  CALLBACK_OUTCOMES,
-  CONNECTED_OUTCOME,
+  callbackOutcomeText,
+  connectedText,
   isCallbackOutcomeCode,
   landingOutcomeOf,
   type LandingOutcome,
 } from '../../src/socials/messages.ts'
 import { byId, h } from './dom.ts'
+import { platformLabel } from './platforms.ts'
 
 export type NoticeKind = 'ok' | 'error' | 'info'
 
@@ -57,16 +58,23 @@ export function showCallbackOutcome(
   params: URLSearchParams,
   verified: LandingOutcome | null,
 ): boolean {
-  // the server may have written the same outcome into the page already
-  byId('notices').replaceChildren()
+  const notices = byId('notices')
+  const platform = params.get('platform') ?? ''
+  const known = platform !== '' && platformLabel(platform) !== platform
+  // the server wrote the same outcome into the page already, with the platform's name; before
+  // the platforms are listed (a redirect landing) keep its notice rather than print an id
+  if (!known && platform !== '' && notices.querySelector('[data-outcome]') !== null) return true
+  const label = known ? platformLabel(platform) : 'the platform'
+  notices.replaceChildren()
   const connect = params.get('connect')
   if (connect === 'success') {
-    notify('ok', CONNECTED_OUTCOME.message, CONNECTED_OUTCOME.next)
+    const text = connectedText(label)
+    notify('ok', text.message, text.next)
     return true
   }
   const reason = params.get('reason') ?? ''
   if (connect !== 'error' || !isCallbackOutcomeCode(reason)) return false
-  const outcome = CALLBACK_OUTCOMES[reason]
+  const outcome = callbackOutcomeText(reason, label)
   const detail =
     verified?.connect === 'error' && verified.reason === reason ? verified.detail : undefined
   notify(

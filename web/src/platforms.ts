@@ -2,9 +2,13 @@
  * @module web/platforms — each platform's name, icon and post-link label, as the server's registry
  * describes them (`GET /api/socials/providers`), so the page never spells a platform out itself.
  */
-import type { PlatformJson } from './api.ts'
+import type { PlatformJson, Provider } from './api.ts'
 
 const known = new Map<string, PlatformJson>()
+/** Platform → its player's URL template (`…/embed/{id}`), for the platforms reached for real. */
+const players = new Map<string, string>()
+/** Platforms reached through the built-in emulator. */
+const sandboxed = new Set<string>()
 
 export function setPlatforms(platforms: readonly PlatformJson[]): void {
   for (const platform of platforms) known.set(platform.platform, platform)
@@ -23,4 +27,43 @@ export function viewLabel(id: string): string {
 /** A 24 × 24 SVG path of the platform's mark (a plain square for an unknown one). */
 export function iconPath(id: string): string {
   return known.get(id)?.icon_path ?? 'M4 4h16v16H4z'
+}
+
+/** Remembers which platforms can play their videos here (`embed_url`, real mode only). */
+export function setPlayers(providers: readonly Provider[]): void {
+  players.clear()
+  sandboxed.clear()
+  for (const provider of providers) {
+    if (typeof provider.embed_url === 'string') players.set(provider.platform, provider.embed_url)
+    if (provider.sandbox) sandboxed.add(provider.platform)
+  }
+}
+
+/** Whether the platform's videos can be played here (its player is known). */
+export function hasPlayer(platform: string): boolean {
+  return players.has(platform)
+}
+
+/** Whether the platform is the built-in emulator here (its videos have no player). */
+export function isSandboxed(platform: string): boolean {
+  return sandboxed.has(platform)
+}
+
+/** A video id as YouTube spells them: 11 characters of base64url. Anything else gets no frame. */
+const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/
+
+/**
+ * The https address of the platform's player for one video, or `null`: no player known (the
+ * sandbox, or the providers have not answered yet), an id of the wrong shape, or a template that
+ * is not an https URL with `{id}` in it.
+ */
+export function playerUrl(platform: string, id: string): string | null {
+  const template = players.get(platform)
+  if (template === undefined || !template.includes('{id}') || !VIDEO_ID.test(id)) return null
+  try {
+    const url = new URL(template.replace('{id}', encodeURIComponent(id)))
+    return url.protocol === 'https:' ? url.href : null
+  } catch {
+    return null
+  }
 }

@@ -12,15 +12,15 @@ import { PACKAGE_ROOT } from '../../paths.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { GalleryError } from '../../errors.ts'
 import {
-  CALLBACK_OUTCOMES,
-  CONNECTED_OUTCOME,
-  SANDBOX_NOTICE,
+  callbackOutcomeText,
+  connectedText,
+  sandboxNotice,
   isCallbackOutcomeCode,
 } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
 import { escapeHtml } from '../../html.ts'
 import type { LandingOutcome } from '../landing-outcome.ts'
-import { CONNECTABLE } from '../../providers/registry.ts'
+import { CONNECTABLE, PLATFORMS, isProviderId } from '../../providers/registry.ts'
 
 export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'dist/web')
 const ASSET_TYPES: Record<string, string> = {
@@ -45,16 +45,20 @@ function one(query: unknown, key: string): string | undefined {
  */
 export function outcomeNotice(query: unknown, verified: LandingOutcome | null): string {
   const connect = one(query, 'connect')
+  // the platform's name from the registry: a made-up id names nobody (the codes still show)
+  const platform = one(query, 'platform') ?? ''
+  const label = isProviderId(platform) ? PLATFORMS[platform].label : 'the platform'
   if (connect === 'success') {
-    return `<div class="notice ok" role="status"><div><strong>${CONNECTED_OUTCOME.message}</strong><p>${CONNECTED_OUTCOME.next}</p></div></div>`
+    const text = connectedText(label)
+    return `<div class="notice ok" role="status" data-outcome="success"><div><strong>${escapeHtml(text.message)}</strong><p>${escapeHtml(text.next)}</p></div></div>`
   }
   const reason = one(query, 'reason')
   if (connect !== 'error' || reason === undefined || !isCallbackOutcomeCode(reason)) return ''
-  const outcome = CALLBACK_OUTCOMES[reason]
+  const outcome = callbackOutcomeText(reason, label)
   const detail =
     verified?.connect === 'error' && verified.reason === reason ? verified.detail : undefined
   const title = detail === undefined ? outcome.message : `${outcome.message}: ${detail}`
-  return `<div class="notice ${reason === 'access_denied' ? 'info' : 'error'}" role="alert" data-reason="${reason}"><div><strong>${escapeHtml(title)}</strong><p>${escapeHtml(outcome.next)}</p></div></div>`
+  return `<div class="notice ${reason === 'access_denied' ? 'info' : 'error'}" role="alert" data-outcome="error" data-reason="${reason}"><div><strong>${escapeHtml(title)}</strong><p>${escapeHtml(outcome.next)}</p></div></div>`
 }
 
 /** The verified outcome for the page's script (`web/src/notices.ts` reads it), or nothing. */
@@ -144,12 +148,15 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     const type = ASSET_TYPES[name.split('.').pop() ?? '']
     if (type !== undefined) assets.set(name, { body: readFileSync(resolve(assetDir, name)), type })
   }
-  // the media CDNs of the platforms reached for real (sandbox media come from our origin)
-  const cdns = CONNECTABLE.filter((p) => ctx.modes[p.info.id] === 'real').flatMap(
-    (p) => p.mediaOrigins,
-  )
-  const mediaSources = ["'self'", ...cdns].join(' ')
   const firebase = firebaseSources(ctx.config.auth)
+  // the media CDNs of the platforms reached for real (sandbox media come from our origin)
+  const real = CONNECTABLE.filter((p) => ctx.modes[p.info.id] === 'real')
+  const cdns = real.flatMap((p) => p.mediaOrigins)
+  // the players of the platforms reached for real (YouTube's privacy-enhanced one); a sandbox
+  // shows the poster and a link instead
+  const players = real.flatMap((p) => (p.embed === undefined ? [] : [` ${p.embed.origin}`]))
+  const frameSources = `${firebase.frame}${players.join('')}`
+  const mediaSources = ["'self'", ...cdns].join(' ')
   const csp = [
     "default-src 'self'",
     `script-src 'self'${firebase.script}`,
@@ -157,15 +164,19 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     `img-src ${mediaSources}`,
     `media-src ${mediaSources}`,
     `connect-src 'self'${firebase.connect}`,
-    ...(firebase.frame === '' ? [] : [`frame-src${firebase.frame}`]),
+    ...(frameSources === '' ? [] : [`frame-src${frameSources}`]),
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ')
-  const banner = Object.values(ctx.modes).includes('sandbox')
-    ? `<div id="banner" class="sandbox" role="note"><strong>Sandbox. </strong>${escapeHtml(SANDBOX_NOTICE.replace(/^Sandbox: /, ''))}</div>`
-    : '<div id="banner" class="sandbox" role="note" hidden></div>'
+  const sandboxed = CONNECTABLE.filter((p) => ctx.modes[p.info.id] === 'sandbox').map(
+    (p) => p.info.label,
+  )
+  const banner =
+    sandboxed.length > 0
+      ? `<div id="banner" class="sandbox" role="note"><strong>Sandbox. </strong>${escapeHtml(sandboxNotice(sandboxed).replace(/^Sandbox: /, ''))}</div>`
+      : '<div id="banner" class="sandbox" role="note" hidden></div>'
 
   /**
    * COOP: the gallery opens the OAuth popup and must keep a handle on it

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { GalleryError } from '../../errors.ts'
 import { STATE_TTL_MS } from '../../socials/oauth-service.ts'
-import { SANDBOX_NOTICE } from '../../socials/messages.ts'
+import { sandboxNotice } from '../../socials/messages.ts'
 import type { AppContext } from '../context.ts'
 import { PageCache } from '../page-cache.ts'
 import type { MediaType } from '../../store/types.ts'
@@ -72,7 +72,7 @@ export function socialsRoutes(ctx: AppContext) {
   return async function register(app: FastifyInstance): Promise<void> {
     // what the page shows: a Connect button per connectable platform (with its mode), and every
     // platform's name, icon and post-link label (profile links exist for all of them)
-    const connectable = CONNECTABLE.map(({ info, connectPath }) => {
+    const connectable = CONNECTABLE.map(({ info, connectPath, embed }) => {
       const mode = ctx.modes[info.id] ?? 'unconfigured'
       return {
         platform: info.id,
@@ -81,9 +81,11 @@ export function socialsRoutes(ctx: AppContext) {
         mode,
         connectable: mode !== 'unconfigured',
         sandbox: mode === 'sandbox',
+        // the player the page may frame: only the real platform's (the CSP admits it then)
+        embed_url: mode === 'real' && embed !== undefined ? embed.urlTemplate : null,
         notice:
           mode === 'sandbox'
-            ? SANDBOX_NOTICE
+            ? sandboxNotice([info.label])
             : mode === 'unconfigured'
               ? `${info.label} OAuth not configured`
               : null,
@@ -98,9 +100,10 @@ export function socialsRoutes(ctx: AppContext) {
     app.get('/api/socials/providers', async () => ({ providers: connectable, platforms }))
 
     /** The connectable platform a route names; any other name is a 404. */
-    const connectablePlatform = (name: string): string => {
-      if (!CONNECTABLE.some(({ info }) => info.id === name)) throw notFound()
-      return name
+    const connectablePlatform = (name: string): ProviderId => {
+      const found = CONNECTABLE.find(({ info }) => info.id === name)
+      if (found === undefined) throw notFound()
+      return found.info.id
     }
 
     app.post<{ Params: { platform: string }; Body: { mode?: 'popup' | 'redirect' } | undefined }>(
@@ -131,7 +134,7 @@ export function socialsRoutes(ctx: AppContext) {
           authorization_url: authorizationUrl,
           expires_in: STATE_TTL_MS / 1000,
           sandbox,
-          ...(sandbox ? { notice: SANDBOX_NOTICE } : {}),
+          ...(sandbox ? { notice: sandboxNotice([PLATFORMS[platform].label]) } : {}),
         })
       },
     )
@@ -275,7 +278,13 @@ export function socialsRoutes(ctx: AppContext) {
     )
 
     app.get<{
-      Querystring: { account_id?: string; media_type?: MediaType; limit?: number; cursor?: string }
+      Querystring: {
+        account_id?: string
+        platform?: ProviderId
+        media_type?: MediaType
+        limit?: number
+        cursor?: string
+      }
     }>(
       '/api/socials/media',
       {
@@ -285,6 +294,7 @@ export function socialsRoutes(ctx: AppContext) {
             additionalProperties: false,
             properties: {
               account_id: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+              platform: { type: 'string', enum: Object.keys(PLATFORMS) },
               media_type: { type: 'string', enum: ['IMAGE', 'VIDEO', 'CAROUSEL_ALBUM'] },
               limit: { type: 'integer', minimum: 1, maximum: 100 },
               cursor: { type: 'string', maxLength: 200 },
@@ -294,7 +304,7 @@ export function socialsRoutes(ctx: AppContext) {
       },
       async (request, reply) => {
         const principal = await ctx.requireUser(request)
-        const { account_id, media_type, cursor } = request.query
+        const { account_id, platform, media_type, cursor } = request.query
         const limit = request.query.limit ?? 24
         let after
         if (cursor !== undefined) {
@@ -307,7 +317,7 @@ export function socialsRoutes(ctx: AppContext) {
         // read before the media: a page rendered from newer data is then only filed under an
         // older version, never the reverse
         const version = await ctx.store.getGalleryVersion(principal.userId)
-        const key = `${principal.userId}\n${account_id ?? ''}\n${media_type ?? ''}\n${limit}\n${cursor ?? ''}`
+        const key = `${principal.userId}\n${account_id ?? ''}\n${platform ?? ''}\n${media_type ?? ''}\n${limit}\n${cursor ?? ''}`
         const send = (body: string) =>
           reply
             .type('application/json; charset=utf-8')
@@ -324,6 +334,7 @@ export function socialsRoutes(ctx: AppContext) {
           user_id: principal.userId,
           limit: limit + 1,
           ...(account_id === undefined ? {} : { account_id }),
+          ...(platform === undefined ? {} : { platform }),
           ...(media_type === undefined ? {} : { media_type }),
           ...(after === undefined ? {} : { after }),
         })

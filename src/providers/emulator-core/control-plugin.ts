@@ -15,7 +15,7 @@
  * Errors answer `{error: {code, message}}`; a `ControlError` thrown by a route answers its status.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ControlError, parseJsonBody } from './control-input.ts'
 
 export const CONTROL_PREFIX = '/_control'
@@ -128,4 +128,15 @@ export function gatedControlPlugin(
 
     options.routes(app)
   }
+}
+
+/** A path parameter naming an index (a user, an account); anything but plain digits names none. */
+export function indexParam(request: FastifyRequest): number {
+  const raw = (request.params as { index?: string }).index ?? ''
+  return /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN
+}
+
+/** The `:id` path parameter. */
+export function idParam(request: FastifyRequest): string {
+  return (request.params as { id?: string }).id ?? ''
 }

@@ -10,6 +10,21 @@
 import { GalleryError } from '../../errors.ts'
 import type { FetchLike } from '../types.ts'
 
+/**
+ * The usage a platform reports with its answers, as the rate governor reads it (Meta's usage
+ * headers; Google reports none: all `null`).
+ */
+export interface PlatformUsage {
+  /** The app's usage percentage. */
+  readonly appPercent: number | null
+  /** The calling account's usage percentage (Meta's business use case). */
+  readonly businessPercent: number | null
+  /** Minutes until access is regained, when the platform says so, at most 24 hours. */
+  readonly regainMinutes: number | null
+  /** What the platform said when it was more than that (`regainMinutes` holds the bound). */
+  readonly regainMinutesClampedFrom: number | null
+}
+
 /** How a platform reads answers. `U` is what it reads from usage headers. */
 export interface AnswerReader<U> {
   /** The platform's name, for messages ("Could not reach Instagram …"). */
@@ -40,6 +55,11 @@ export interface CallReport<U> {
   readonly errorCode: number | null
   /** The platform's classification of a throttling answer (`AnswerReader.throttled`). */
   readonly throttled: 'app' | 'account' | null
+  /**
+   * How long the failure's classification asks to wait (`GalleryError.retryAfterSeconds`; a
+   * spent daily quota: until it resets), `null` for answers that succeeded or say nothing.
+   */
+  readonly retryAfterSeconds: number | null
 }
 
 export interface SenderOptions<U> {
@@ -53,17 +73,30 @@ export interface SenderOptions<U> {
 }
 
 /** Sends one request and returns its parsed body; @throws GalleryError on any failure. */
-export type Sender = (endpoint: string, url: string, init?: RequestInit) => Promise<unknown>
+export type Sender = ((endpoint: string, url: string, init?: RequestInit) => Promise<unknown>) & {
+  /**
+   * Sends one request whose answer is its status alone (a `HEAD` probe): a redirect is an answer
+   * here, never followed (`redirect: 'manual'`), and the body is not read. Counted and reported
+   * like every call. @throws GalleryError when no answer arrives.
+   */
+  readonly status: (endpoint: string, url: string, init?: RequestInit) => Promise<number>
+}
 
 export function createSender<U>(options: SenderOptions<U>): Sender {
   const { reader } = options
-  return async function send(endpoint, url, init = {}) {
+
+  /** Asks the budget, then fetches; a call that got no answer is reported and thrown. */
+  async function answer(
+    endpoint: string,
+    url: string,
+    init: RequestInit,
+    redirect: 'error' | 'manual',
+  ): Promise<Response> {
     await options.beforeCall?.(endpoint)
-    let response: Response
     try {
-      response = await options.fetch(url, {
+      return await options.fetch(url, {
         ...init,
-        redirect: 'error',
+        redirect,
         signal: AbortSignal.timeout(options.timeoutMs),
       })
     } catch (error) {
@@ -75,6 +108,7 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
         usage: reader.noUsage,
         errorCode: null,
         throttled: null,
+        retryAfterSeconds: null,
       })
       // the cause's message may hold the URL: no detail from it
       throw new GalleryError(
@@ -83,6 +117,10 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
         { retryAfterSeconds: 60 },
       )
     }
+  }
+
+  async function send(endpoint: string, url: string, init: RequestInit = {}): Promise<unknown> {
+    const response = await answer(endpoint, url, init, 'error')
     const usage = reader.readUsage(response.headers)
     const text = await response.text()
     let body: unknown = null
@@ -91,14 +129,16 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
     } catch {
       body = null
     }
+    const failure = response.ok ? null : reader.classify(response.status, body, usage, endpoint)
     await options.onCall?.({
       endpoint,
       status: response.status,
       usage,
       errorCode: response.ok ? null : reader.errorCode(body),
       throttled: response.ok ? null : reader.throttled(response.status, body),
+      retryAfterSeconds: failure?.retryAfterSeconds ?? null,
     })
-    if (!response.ok) throw reader.classify(response.status, body, usage, endpoint)
+    if (failure !== null) throw failure
     if (body === null)
       throw new GalleryError(
         'ERR_PROVIDER_RESPONSE',
@@ -106,4 +146,21 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
       )
     return body
   }
+
+  async function status(endpoint: string, url: string, init: RequestInit = {}): Promise<number> {
+    const response = await answer(endpoint, url, init, 'manual')
+    // nothing to read: let the connection go
+    await response.body?.cancel().catch(() => undefined)
+    await options.onCall?.({
+      endpoint,
+      status: response.status,
+      usage: reader.readUsage(response.headers),
+      errorCode: null,
+      throttled: null,
+      retryAfterSeconds: null,
+    })
+    return response.status
+  }
+
+  return Object.assign(send, { status })
 }

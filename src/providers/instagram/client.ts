@@ -35,7 +35,11 @@ import {
   type UrlPolicy,
   type UsageReport,
 } from './parse.ts'
-import { MAX_PLATFORM_BACKOFF_MINUTES } from '../../socials/platform-backoff.ts'
+import {
+  DEFAULT_REGAIN_MINUTES,
+  MAX_PLATFORM_BACKOFF_MINUTES,
+} from '../../socials/platform-backoff.ts'
+import { accessTokenCredentials } from '../../socials/credentials.ts'
 
 /** Throttling codes (instagram-api.md §3): app 4, user 17, page 32, custom 613, Instagram BUC 80002. */
 export const THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 32, 613, 80002])
@@ -43,9 +47,6 @@ export const THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 32, 613, 8000
 export const PROFILE_FIELDS = 'id,user_id,username,account_type,profile_picture_url,media_count'
 const CHILD_FIELDS = 'id,media_type,media_url,thumbnail_url,timestamp'
 export const MEDIA_FIELDS = `id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp,children{${CHILD_FIELDS}}`
-
-/** When Meta throttles without saying for how long (X-App-Usage has no regain time). */
-export const DEFAULT_REGAIN_MINUTES = 15
 
 /** Account types Instagram Login serves; anything else is a personal account. */
 export const PROFESSIONAL_ACCOUNT_TYPES: ReadonlySet<string> = new Set([
@@ -314,7 +315,7 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
   }
   /** A page as the contract's: the next one is asked for by a token-free cursor. */
   function contractPage(page: MediaPage): ProviderMediaPage {
-    if (page.next === null) return { items: page.items, nextCursor: null }
+    if (page.next === null) return { items: page.items, nextCursor: null, skippedStored: 0 }
     if (page.after === null)
       throw new GalleryError(
         'ERR_PROVIDER_RESPONSE',
@@ -325,6 +326,7 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     const node = segments[segments.length - 2] ?? 'me'
     return {
       items: page.items,
+      skippedStored: 0,
       nextCursor: encodeMediaCursor(/^\d{1,30}$/.test(node) ? node : 'me', page.after),
     }
   }
@@ -332,15 +334,12 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
   /** Lifetimes count from the answer: `expires_in` seconds after it arrived. */
   const credentials = (token: LongLivedToken): Credentials => {
     const issuedAt = options.now()
-    return {
-      accessToken: token.accessToken,
-      accessTokenExpiresAt: issuedAt + token.expiresInSeconds * 1000,
-      // Instagram's long-lived token is extended, never refreshed with another token
-      refreshToken: null,
-      refreshTokenExpiresAt: null,
-      scopes: null,
+    // Instagram's long-lived token is extended, never refreshed with another token
+    return accessTokenCredentials(
+      token.accessToken,
+      issuedAt + token.expiresInSeconds * 1000,
       issuedAt,
-    }
+    )
   }
 
   return {
@@ -353,8 +352,10 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     async renew(current) {
       return credentials(await graph.refreshLongLived(current.accessToken))
     },
+    // Instagram Login reports no granted scopes with the token: a refused one fails the calls
+    checkGrant: () => ({ ok: true }),
     async fetchIdentity(current) {
-      return identityOf(await graph.fetchProfile(current.accessToken))
+      return { ok: true, identity: identityOf(await graph.fetchProfile(current.accessToken)) }
     },
     checkEligible(identity) {
       return PROFESSIONAL_ACCOUNT_TYPES.has(identity.attributes.account_type ?? '')

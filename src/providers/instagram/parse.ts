@@ -4,6 +4,7 @@
  *
  * @see shared/reference/instagram-api.md §2.3-§2.6, §3, §4
  */
+import type { PlatformUsage } from '../http/send.ts'
 import { GalleryError } from '../../errors.ts'
 import type { MediaInput, MediaType } from '../../store/types.ts'
 import { MAX_PLATFORM_BACKOFF_MINUTES } from '../../socials/platform-backoff.ts'
@@ -178,6 +179,9 @@ function parseMediaItem(
     permalink: platformUrl(value.permalink, urls),
     caption: optStr(value, 'caption'),
     timestamp: ts,
+    // Instagram's API gives no video length; every post it lists is public
+    duration_seconds: null,
+    visibility: 'public',
     rawChildren: value.children,
   }
 }
@@ -251,19 +255,8 @@ export function parseErrorBody(body: unknown): GraphErrorInfo | null {
   return null
 }
 
-export interface UsageReport {
-  /** Highest percentage in `X-App-Usage`. */
-  readonly appPercent: number | null
-  /** Highest percentage in `X-Business-Use-Case-Usage`. */
-  readonly businessPercent: number | null
-  /**
-   * Minutes until access is regained, when Meta says so, at most `MAX_PLATFORM_BACKOFF_MINUTES`
-   * (24 hours: red team F4).
-   */
-  readonly regainMinutes: number | null
-  /** What Meta said when it was more than that (`regainMinutes` then holds the bound), else null. */
-  readonly regainMinutesClampedFrom: number | null
-}
+/** Meta's usage headers, as the governor reads them (`regainMinutes` bounded: red team F4). */
+export type UsageReport = PlatformUsage
 
 function maxPercent(obj: Json): number | null {
   const values = ['call_count', 'total_cputime', 'total_time']

@@ -7,6 +7,7 @@ import type { ConnectablePlatform, PlatformInfo } from '../types.ts'
 import { readInstagramConfig, type InstagramConfig } from './config.ts'
 import { INSTAGRAM_INBOUND_ROUTES } from './inbound.ts'
 import { NOT_CONFIGURED_MESSAGE } from '../../socials/messages.ts'
+import { wireInstagram } from './wiring.ts'
 
 export const instagramInfo: PlatformInfo = {
   id: 'instagram',
@@ -30,4 +31,5 @@ export const instagramPlatform: ConnectablePlatform<InstagramConfig> = {
   // deauthorize and data-deletion (signed by Meta, CSRF-exempt) and the deletion status page
   inboundRoutes: INSTAGRAM_INBOUND_ROUTES,
   notConfiguredMessage: NOT_CONFIGURED_MESSAGE,
+  wire: wireInstagram,
 }

@@ -13,21 +13,23 @@
  */
 import { createHmac } from 'node:crypto'
 import type { Clock } from '../../clock.ts'
-import type { Config } from '../../config/load-config.ts'
 import type { InstagramConfig } from './config.ts'
 import { createEmulator, type Emulator } from './emulator/index.ts'
 
 export const SANDBOX_PREFIX = '/sandbox/instagram'
 
 export interface SandboxOptions {
-  readonly config: Config
+  /** PUBLIC_URL's origin, where the app mounts the sandbox. */
+  readonly publicUrl: string
+  /** The app's registered callback (`INSTAGRAM_REDIRECT_URI`). */
+  readonly redirectUri: string
   readonly clock: Clock
   /** Keeps emulator tokens valid across restarts; derive it from a persistent secret. */
   readonly seed?: string
 }
 
 export function createSandbox(options: SandboxOptions): Emulator {
-  const base = `${options.config.publicUrl}${SANDBOX_PREFIX}`
+  const base = `${options.publicUrl}${SANDBOX_PREFIX}`
   const derive = (label: string): string | undefined =>
     options.seed === undefined
       ? undefined
@@ -38,17 +40,20 @@ export function createSandbox(options: SandboxOptions): Emulator {
     clock: options.clock,
     baseUrl: () => base,
     clientId: 'sandbox-instagram-app',
-    redirectUris: [options.config.providers.instagram.settings.redirectUri],
+    redirectUris: [options.redirectUri],
     ...(clientSecret === undefined ? {} : { clientSecret }),
     ...(signingSecret === undefined ? {} : { signingSecret }),
   })
 }
 
 /** The Instagram endpoints of a sandbox mounted at PUBLIC_URL + SANDBOX_PREFIX. */
-export function sandboxInstagramConfig(config: Config, emulator: Emulator): InstagramConfig {
+export function sandboxInstagramConfig(
+  settings: InstagramConfig,
+  emulator: Emulator,
+): InstagramConfig {
   const base = emulator.baseUrl()
   return {
-    ...config.providers.instagram.settings,
+    ...settings,
     clientId: emulator.state.settings.clientId,
     clientSecret: emulator.state.settings.clientSecret,
     authorizeUrl: `${base}/oauth/authorize`,

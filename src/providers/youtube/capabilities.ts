@@ -55,6 +55,8 @@ export const YOUTUBE_CAPABILITIES: ProviderCapabilities = {
         window: { kind: 'daily', timeZone: QUOTA_TIME_ZONE },
         // `YOUTUBE_DAILY_QUOTA_UNITS` overrides it (`ProviderPacing.limits`)
         limit: DEFAULT_DAILY_QUOTA_UNITS,
+        // routine syncs never spend the last 20 %: connects and "Sync now" still work (item 6)
+        reserve: 0.2,
       },
     ],
     costs: {
@@ -66,5 +68,8 @@ export const YOUTUBE_CAPABILITIES: ProviderCapabilities = {
       [YOUTUBE_CALLS.shortsProbe]: 0,
     },
     defaultCost: 1,
+    // unchanged: channels + the newest playlist page; full: channels, then per page of 50 the
+    // playlist page and the details of its videos
+    syncCost: { unchanged: 2, fullBase: 1, fullPerPage: 2, pageSize: 50 },
   },
 }

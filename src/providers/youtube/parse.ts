@@ -577,3 +577,13 @@ export function invalidGrantMessage(connectedAt: number, now: number): string {
   }
   return 'Google no longer accepts this YouTube connection (its access was revoked or has expired); reconnect the channel.'
 }
+
+/**
+ * What to tell the person when a YouTube connection has run out by its own clock. Google gives a
+ * refresh token a lifetime (`refresh_token_expires_in`) only for time-limited grants: a project in
+ * "Testing" (7 days) or access the person chose to limit on the consent screen.
+ */
+export const YOUTUBE_EXPIRED_MESSAGE =
+  'This YouTube connection has run out: Google gave it a limited lifetime. A Google Cloud project ' +
+  'in "Testing" mode limits connections to 7 days: publish the app ("In production" on the OAuth ' +
+  'consent screen), then reconnect the channel.'

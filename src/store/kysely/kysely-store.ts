@@ -22,6 +22,7 @@ import { createDeletionRepository } from './repositories/deletions.ts'
 import { createJobRepository } from './repositories/jobs.ts'
 import { createBudgetRepository } from './repositories/budgets.ts'
 import { createOutboxRepository } from './repositories/outbox.ts'
+import { createRevocationRepository } from './repositories/revocations.ts'
 import { createMaintenanceRepository } from './repositories/maintenance.ts'
 
 export type { KyselyStoreOptions } from './options.ts'
@@ -38,6 +39,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     ...createJobRepository(db, options),
     ...createBudgetRepository(db, options),
     ...createOutboxRepository(db, options),
+    ...createRevocationRepository(db, options),
     ...createMaintenanceRepository(db, options),
   }
   return options.isUnavailable === undefined

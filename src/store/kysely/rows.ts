@@ -10,7 +10,7 @@ import type {
   WebhookDeliveryRecord,
   WebhookStatus,
 } from '../types.ts'
-import { ACCOUNT_STATUSES } from '../types.ts'
+import { ACCOUNT_STATUSES, MEDIA_VISIBILITIES } from '../types.ts'
 import type {
   AccountJobColumns,
   AccountJobsTable,
@@ -119,7 +119,13 @@ export const NO_CREDENTIALS = {
 
 export function toMedia(row: Selectable<MediaTable>): MediaRecord {
   const { seen_sync_id: _seen, created_at: _created, ...rest } = row
-  return { ...rest, media_type: MEDIA_TYPES.find((t) => t === row.media_type) ?? 'IMAGE' }
+  return {
+    ...rest,
+    media_type: MEDIA_TYPES.find((t) => t === row.media_type) ?? 'IMAGE',
+    // an unknown value reads as the most restrictive
+    visibility: MEDIA_VISIBILITIES.find((v) => v === row.visibility) ?? 'private',
+    duration_seconds: row.duration_seconds === null ? null : Number(row.duration_seconds),
+  }
 }
 
 export function toWebhook(row: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord {

@@ -105,6 +105,9 @@ export interface MediaTable {
   timestamp: number
   seen_sync_id: string | null
   url_expires_at: number | null
+  duration_seconds: number | null
+  /** `public`, `unlisted` or `private` (migration 0012). */
+  visibility: string
   created_at: number
   updated_at: number
 }
@@ -126,6 +129,19 @@ export interface ApiBudgetsTable {
   window_calls: number
   previous_window_calls: number
   updated_at: number
+}
+/** Revocations to retry (migration 0013). */
+export interface PendingRevocationsTable {
+  id: string
+  platform: string
+  encrypted_credentials: string
+  attempts: number
+  next_attempt_at: number
+  lease_until: number | null
+  lease_owner: string | null
+  last_error: string | null
+  expires_at: number
+  created_at: number
 }
 export interface WebhookDeliveriesTable {
   id: string
@@ -160,4 +176,5 @@ export interface Database {
   /** A view (migration 0011): read-only. */
   social_accounts_with_jobs: SocialAccountsTable & AccountJobColumns
   media: MediaTable
+  pending_revocations: PendingRevocationsTable
 }

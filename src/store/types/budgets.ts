@@ -64,6 +64,9 @@ export interface ApiBudgetRecord {
   readonly usage_percent: number | null
   readonly usage_at: number | null
   readonly blocked_until: number | null
+  /** The counted window's start (a fixed window's `start`) and the units spent in it. */
+  readonly window_start: number
+  readonly window_calls: number
 }
 
 /** API budgets per scope (the app, or one account). */

@@ -48,6 +48,15 @@ export interface RenewalClaim {
   readonly owner?: string
 }
 
+/** What `syncLoad` reports. */
+export interface SyncLoad {
+  readonly accounts: number
+  /** The sum of their `posts_count` (unknown counts as 0). */
+  readonly posts: number
+  /** Of them, due now (or never scheduled). */
+  readonly due: number
+}
+
 export interface SyncClaim {
   readonly now: number
   readonly leaseUntil: number
@@ -122,6 +131,12 @@ export interface JobStore {
    * token present, not revoked or awaiting reconnection, lease free); returns them.
    */
   claimDueSyncs(claim: SyncClaim): Promise<SocialAccountRecord[]>
+  /**
+   * What syncing `platform` weighs at `now`: its OAuth accounts the scheduler syncs (token
+   * present, not revoked or awaiting reconnection, not run out), the posts they count, and how
+   * many of them are due. Plans the intervals of a platform whose calls share a daily quota.
+   */
+  syncLoad(platform: string, now: number): Promise<SyncLoad>
   /**
    * Takes the sync lease of one account for `owner` (default: none) if nobody holds it; `false`
    * when it is held.

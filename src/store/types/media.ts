@@ -16,6 +16,10 @@ export interface MediaPageResult {
 
 export type MediaType = 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
 
+/** Who may see an item on its platform. */
+export type MediaVisibility = 'public' | 'unlisted' | 'private'
+export const MEDIA_VISIBILITIES: readonly MediaVisibility[] = ['public', 'unlisted', 'private']
+
 /** Media as read from the provider, ready to store. */
 export interface MediaInput {
   readonly platform_media_id: string
@@ -28,6 +32,13 @@ export interface MediaInput {
   readonly timestamp: number
   /** When the media URLs stop working, if the provider says (Instagram's `oe` parameter). */
   readonly url_expires_at: number | null
+  /** A video's length in seconds, when its platform says (YouTube); `null` otherwise. */
+  readonly duration_seconds: number | null
+  /**
+   * Who may see it on its platform (YouTube's privacy status; other platforms' media are
+   * `public`). The owner sees all; public surfaces show only `public` items.
+   */
+  readonly visibility: MediaVisibility
   readonly children: readonly Omit<MediaInput, 'children'>[]
 }
 
@@ -54,6 +65,8 @@ export interface MediaCursor {
 export interface MediaQuery {
   readonly user_id: string
   readonly account_id?: string
+  /** Only media of the user's accounts on this platform. */
+  readonly platform?: string
   readonly media_type?: MediaType
   readonly limit: number
   /** Return items strictly after this position in newest-first order. */
@@ -88,6 +101,14 @@ export interface MediaStore {
    */
   removeMediaNotSeen(accountId: string, syncId: string): Promise<number>
   removeMediaNotSeen(accountId: string, syncId: string, leaseOwner: string): Promise<number | null>
+  /**
+   * Which of `platformIds` the account already has stored (top level or album child), with what
+   * a listing may reuse of them (`ProviderClient.listMedia`'s `stored`).
+   */
+  storedMediaHints(
+    accountId: string,
+    platformIds: readonly string[],
+  ): Promise<Map<string, { readonly media_product_type: string | null }>>
   /** How many top-level media the account has and when its earliest media URL expires. */
   summarizeMedia(accountId: string): Promise<{ count: number; urlsExpireAt: number | null }>
   listMedia(query: MediaQuery): Promise<MediaWithChildren[]>

@@ -59,6 +59,8 @@ export function media(id: string, ts: number, extra: Partial<MediaInput> = {}): 
     permalink: `https://www.instagram.com/p/${id}/`,
     caption: `caption ${id}`,
     timestamp: ts,
+    duration_seconds: null,
+    visibility: 'public',
     children: [],
     ...extra,
   }

@@ -19,6 +19,7 @@ import { deletionCases } from './deletions.ts'
 import { jobCases } from './jobs.ts'
 import { budgetCases } from './budgets.ts'
 import { outboxCases } from './outbox.ts'
+import { revocationCases } from './revocations.ts'
 import { maintenanceCases } from './maintenance.ts'
 import { leaseCases } from './leases.ts'
 
@@ -35,6 +36,7 @@ const AGGREGATES: readonly (readonly [string, (c: Conformance) => void])[] = [
   ['jobs', jobCases],
   ['budgets', budgetCases],
   ['outbox', outboxCases],
+  ['revocations', revocationCases],
   ['maintenance', maintenanceCases],
   ['leases', leaseCases],
 ]

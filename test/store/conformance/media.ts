@@ -1,7 +1,7 @@
 /** Conformance: media pages, reconciliation, listing and the gallery version (`MediaStore`). */
 import assert from 'node:assert/strict'
 import type { Conformance } from './harness.ts'
-import { NOW, media } from './harness.ts'
+import { NOW, media, oauthInput } from './harness.ts'
 
 export function mediaCases({ test, harness, user, account }: Conformance): void {
   test('gallery version: moves with every change to the user’s media or accounts, only theirs', async () => {
@@ -181,5 +181,64 @@ export function mediaCases({ test, harness, user, account }: Conformance): void 
       (await h.store.listMedia({ user_id: other, account_id: a1, limit: 100 })).length,
       0,
     )
+  })
+
+  test('media: duration and visibility round-trip, count as edits, and listing filters by platform', async () => {
+    const h = harness()
+    const userId = await user()
+    const other = await user('b@example.com')
+    const ig = await account(userId)
+    const yt = (
+      await h.store.upsertOAuthAccount({
+        ...oauthInput(userId, 'UCdemo'),
+        platform: 'youtube',
+        platform_scoped_id: null,
+        platform_attributes: {},
+      })
+    ).account.id
+    const theirs = (
+      await h.store.upsertOAuthAccount({
+        ...oauthInput(other, 'UCother'),
+        platform: 'youtube',
+        platform_scoped_id: null,
+        platform_attributes: {},
+      })
+    ).account.id
+    const short = media('yt1', NOW, {
+      media_type: 'VIDEO',
+      media_product_type: 'SHORTS',
+      duration_seconds: 42,
+      visibility: 'unlisted',
+    })
+    await h.store.upsertMediaPage({ id: ig, user_id: userId }, 's', [media('ig1', NOW - 1)], NOW)
+    await h.store.upsertMediaPage({ id: yt, user_id: userId }, 's', [short], NOW)
+    await h.store.upsertMediaPage({ id: theirs, user_id: other }, 's', [media('x', NOW)], NOW)
+    const youtube = await h.store.listMedia({ user_id: userId, platform: 'youtube', limit: 10 })
+    assert.deepEqual(
+      youtube.map((m) => [m.platform_media_id, m.duration_seconds, m.visibility]),
+      [['yt1', 42, 'unlisted']],
+    )
+    const instagram = await h.store.listMedia({ user_id: userId, platform: 'instagram', limit: 10 })
+    assert.deepEqual(
+      instagram.map((m) => [m.platform_media_id, m.duration_seconds, m.visibility]),
+      [['ig1', null, 'public']],
+    )
+    assert.equal((await h.store.listMedia({ user_id: userId, platform: 'x', limit: 10 })).length, 0)
+    // a video made private on its platform is an edit, not a refresh
+    const result = await h.store.upsertMediaPage(
+      { id: yt, user_id: userId },
+      's2',
+      [{ ...short, visibility: 'private' }],
+      NOW,
+    )
+    assert.equal(result.updated, 1)
+    const [after] = await h.store.listMedia({ user_id: userId, platform: 'youtube', limit: 10 })
+    assert.equal(after?.visibility, 'private')
+    // what a listing may reuse: only this account's rows, by platform id
+    assert.deepEqual(
+      [...(await h.store.storedMediaHints(yt, ['yt1', 'ig1', 'nope', 'x']))],
+      [['yt1', { media_product_type: 'SHORTS' }]],
+    )
+    assert.equal((await h.store.storedMediaHints(yt, [])).size, 0)
   })
 }

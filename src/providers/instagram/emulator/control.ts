@@ -20,12 +20,14 @@
  * `POST /users/:index/invalidate`, `POST /faults`, `DELETE /faults`, `POST /clock`,
  * `POST /settings`, `POST /reset`. Errors answer `{error: {code, message}}`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { field, inputObject } from './bounds.ts'
 import type { Emulator } from './index.ts'
 import {
   CONTROL_PREFIX,
   gatedControlPlugin,
+  idParam,
+  indexParam,
   type ControlPluginOptions,
 } from '../../emulator-core/control-plugin.ts'
 
@@ -35,16 +37,6 @@ export {
   createControlToken,
   type ControlPluginOptions,
 } from '../../emulator-core/control-plugin.ts'
-
-/** A path parameter that names a user index; anything but plain digits names no user. */
-function indexParam(request: FastifyRequest): number {
-  const raw = (request.params as { index?: string }).index ?? ''
-  return /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN
-}
-
-function idParam(request: FastifyRequest): string {
-  return (request.params as { id?: string }).id ?? ''
-}
 
 /** The gated control routes; register with `{ prefix: CONTROL_PREFIX }`. */
 export function controlPlugin(

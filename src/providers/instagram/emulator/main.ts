@@ -17,39 +17,30 @@
  * The server itself (listen, banner, signals) is the shared runner of `emulator-core/server.ts`.
  */
 import { createManualClock } from '../../../clock.ts'
-import {
-  CONTROL_PREFIX,
-  MIN_CONTROL_TOKEN_LENGTH,
-  createControlToken,
-  standaloneEmulator,
-} from './control.ts'
+import { standaloneEmulator } from './control.ts'
 import { createEmulator } from './index.ts'
-import { fail, runEmulatorServer } from '../../emulator-core/server.ts'
+import {
+  controlBanner,
+  fail,
+  runEmulatorServer,
+  standaloneSettings,
+} from '../../emulator-core/server.ts'
 
 const env = process.env
-const port = Number(env.EMULATOR_PORT ?? 8081)
-const host = env.EMULATOR_HOST ?? '127.0.0.1'
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail('EMULATOR_PORT must be a port number')
+const settings = standaloneSettings(env, {
+  port: 8081,
+  clientId: 'emulator-instagram-app',
+  clientSecret: 'emulator-client-secret',
+  redirectUri: 'http://localhost:8080/api/socials/oauth/instagram/callback',
+})
 const latency = Number(env.EMULATOR_LATENCY_MS ?? 0)
 if (!Number.isFinite(latency) || latency < 0)
   fail('EMULATOR_LATENCY_MS must be a number of milliseconds')
 const shape = env.EMULATOR_TOKEN_SHAPE ?? 'flat'
 if (shape !== 'flat' && shape !== 'wrapped') fail('EMULATOR_TOKEN_SHAPE must be flat or wrapped')
+const { clientId, clientSecret, redirectUris } = settings
 
-const clientId = env.EMULATOR_CLIENT_ID ?? 'emulator-instagram-app'
-// The emulator's default secret is public on purpose: it guards nothing but demo data.
-const clientSecret = env.EMULATOR_CLIENT_SECRET ?? 'emulator-client-secret'
-const redirectUris = (
-  env.EMULATOR_REDIRECT_URIS ?? 'http://localhost:8080/api/socials/oauth/instagram/callback'
-)
-  .split(',')
-  .map((u) => u.trim())
-  .filter((u) => u !== '')
-const controlToken = env.EMULATOR_CONTROL_TOKEN ?? createControlToken()
-if (controlToken.length < MIN_CONTROL_TOKEN_LENGTH || /\s/.test(controlToken))
-  fail(`EMULATOR_CONTROL_TOKEN must be at least ${MIN_CONTROL_TOKEN_LENGTH} characters, no spaces`)
-
-let base = `http://${host}:${port}`
+let base = `http://${settings.host}:${settings.port}`
 const emulator = createEmulator({
   clock: createManualClock(),
   baseUrl: () => base,
@@ -60,28 +51,24 @@ const emulator = createEmulator({
   latencyMs: latency,
 })
 await runEmulatorServer({
-  port,
-  host,
+  port: settings.port,
+  host: settings.host,
   logLevel: env.LOG_LEVEL ?? 'info',
-  plugin: standaloneEmulator(emulator, { token: controlToken }),
+  plugin: standaloneEmulator(emulator, { token: settings.controlToken }),
   onListening: (address) => {
     base = address
     return [
       `Instagram emulator listening on ${base}`,
       'Point the app at it with:',
       `  INSTAGRAM_CLIENT_ID=${clientId}`,
-      env.EMULATOR_CLIENT_SECRET === undefined
+      settings.defaultSecret
         ? `  INSTAGRAM_CLIENT_SECRET=${clientSecret}`
         : '  INSTAGRAM_CLIENT_SECRET=<your EMULATOR_CLIENT_SECRET>',
       `  INSTAGRAM_AUTHORIZE_URL=${base}/oauth/authorize`,
       `  INSTAGRAM_TOKEN_URL=${base}/oauth/access_token`,
       `  INSTAGRAM_GRAPH_URL=${base}/graph`,
       `  (registered redirect URIs: ${redirectUris.join(', ')})`,
-      `Control API at ${base}${CONTROL_PREFIX} (loopback Host only, JSON only), with Authorization: Bearer <token>:`,
-      env.EMULATOR_CONTROL_TOKEN === undefined
-        ? `  EMULATOR_CONTROL_TOKEN=${controlToken}`
-        : '  EMULATOR_CONTROL_TOKEN=<your EMULATOR_CONTROL_TOKEN>',
-      '',
+      ...controlBanner(base, settings),
     ]
   },
 })

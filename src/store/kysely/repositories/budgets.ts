@@ -119,11 +119,24 @@ export function createBudgetRepository(
     },
     async getApiBudgets(scopes) {
       if (scopes.length === 0) return []
-      return db
+      const rows = await db
         .selectFrom('api_budgets')
-        .select(['scope', 'usage_percent', 'usage_at', 'blocked_until'])
+        .select([
+          'scope',
+          'usage_percent',
+          'usage_at',
+          'blocked_until',
+          'window_start',
+          'window_calls',
+        ])
         .where('scope', 'in', [...scopes])
         .execute()
+      // PostgreSQL's BIGINT columns arrive as strings
+      return rows.map((row) => ({
+        ...row,
+        window_start: Number(row.window_start),
+        window_calls: Number(row.window_calls),
+      }))
     },
   }
 }

@@ -264,6 +264,45 @@ export function createJobRepository(
       return Number(result.numUpdatedRows)
     },
 
+    async syncLoad(platform, now) {
+      const row = await db
+        .selectFrom('account_jobs')
+        .innerJoin('user_social_accounts', 'user_social_accounts.id', 'account_jobs.account_id')
+        .select((eb) => [
+          eb.fn.countAll<number | string | bigint>().as('accounts'),
+          eb.fn
+            .sum<number | string | bigint | null>(
+              eb.fn.coalesce('user_social_accounts.posts_count', sql.lit(0)),
+            )
+            .as('posts'),
+          eb.fn
+            .countAll<number | string | bigint>()
+            .filterWhere((w) =>
+              w.or([
+                w('account_jobs.next_run_at', 'is', null),
+                w('account_jobs.next_run_at', '<=', now),
+              ]),
+            )
+            .as('due'),
+        ])
+        .where('account_jobs.kind', '=', sql.lit('sync'))
+        .where('user_social_accounts.platform', '=', platform)
+        .where('user_social_accounts.account_type', '=', 'oauth')
+        .where('user_social_accounts.encrypted_credentials', 'is not', null)
+        .where('user_social_accounts.status', 'not in', ['revoked', 'reauth_required'])
+        .where((eb) =>
+          eb.or([
+            eb('user_social_accounts.credentials_expire_at', 'is', null),
+            eb('user_social_accounts.credentials_expire_at', '>', now),
+          ]),
+        )
+        .executeTakeFirst()
+      return {
+        accounts: Number(row?.accounts ?? 0),
+        posts: Number(row?.posts ?? 0),
+        due: Number(row?.due ?? 0),
+      }
+    },
     async claimDueSyncs(claim) {
       return leaseAccounts('sync', claim, (due) =>
         due

@@ -203,6 +203,20 @@ export function createMediaRepository(
         urlsExpireAt: expires === null || expires === undefined ? null : Number(expires),
       }
     },
+    async storedMediaHints(accountId, platformIds) {
+      const found = new Map<string, { media_product_type: string | null }>()
+      for (let i = 0; i < platformIds.length; i += CHUNK) {
+        const rows = await db
+          .selectFrom('media')
+          .select(['platform_media_id', 'media_product_type'])
+          .where('account_id', '=', accountId)
+          .where('platform_media_id', 'in', platformIds.slice(i, i + CHUNK))
+          .execute()
+        for (const row of rows)
+          found.set(row.platform_media_id, { media_product_type: row.media_product_type })
+      }
+      return found
+    },
     async listMedia(query: MediaQuery): Promise<MediaWithChildren[]> {
       let q = db
         .selectFrom('media')
@@ -210,6 +224,15 @@ export function createMediaRepository(
         .where('user_id', '=', query.user_id)
         .where('parent_id', 'is', null)
       if (query.account_id !== undefined) q = q.where('account_id', '=', query.account_id)
+      const platform = query.platform
+      if (platform !== undefined)
+        q = q.where('account_id', 'in', (eb) =>
+          eb
+            .selectFrom('user_social_accounts')
+            .select('id')
+            .where('user_id', '=', query.user_id)
+            .where('platform', '=', platform),
+        )
       if (query.media_type !== undefined) q = q.where('media_type', '=', query.media_type)
       const after = query.after
       if (after !== undefined) {
