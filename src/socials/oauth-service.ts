@@ -84,6 +84,11 @@ export interface OAuthService {
    * an account that is not the user's.
    */
   disconnect(userId: string, accountId: string): Promise<boolean>
+  /**
+   * Gives every grant of the user back to its platform before "delete all my data" deletes them
+   * (a revocation the platform cannot take now is queued).
+   */
+  revokeAll(userId: string): Promise<void>
 }
 
 export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
@@ -257,6 +262,25 @@ export function createOAuthService(deps: OAuthServiceDeps): OAuthService {
       if (account === null) return false
       // revoked at the platform first; a revocation it cannot take now is queued with the delete
       return revocations.disconnect(account, credentialsToRevoke(deps, account))
+    },
+    async revokeAll(userId) {
+      const accounts: SocialAccountRecord[] = []
+      for (let guard = 0; guard < 1000; guard++) {
+        const last = accounts[accounts.length - 1]
+        const page = await store.listAccounts(userId, {
+          limit: 100,
+          ...(last === undefined
+            ? {}
+            : { after: { connected_at: last.connected_at, id: last.id } }),
+        })
+        accounts.push(...page)
+        if (page.length < 100) break
+      }
+      await revocations.revokeBeforeDeleting(
+        accounts
+          .filter((account) => account.account_type === 'oauth')
+          .map((account) => ({ account, credentials: credentialsToRevoke(deps, account) })),
+      )
     },
   }
 }

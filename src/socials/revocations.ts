@@ -19,7 +19,7 @@ import type { FernetKeyRing } from '../crypto/fernet.ts'
 import { isGalleryError, type GalleryError } from '../errors.ts'
 import type { Credentials, ProviderClient } from '../providers/types.ts'
 import { leaseOwner, newInstanceId } from '../store/leases.ts'
-import type { SocialAccountRecord, Store } from '../store/types.ts'
+import type { PendingRevocationInput, SocialAccountRecord, Store } from '../store/types.ts'
 import type { Connections } from './connections.ts'
 import { parseSealed } from './credentials.ts'
 import { drainClaims } from './claim-pool.ts'
@@ -52,6 +52,13 @@ export interface Revocations {
    * could not take back now is queued with the deletion. `false`: no such account of the user.
    */
   disconnect(account: SocialAccountRecord, credentials: Credentials | null): Promise<boolean>
+  /**
+   * Revokes the grants of accounts about to be deleted together ("delete all my data"); those the
+   * platform cannot take now are queued. Deletes nothing itself.
+   */
+  revokeBeforeDeleting(
+    accounts: readonly { account: SocialAccountRecord; credentials: Credentials | null }[],
+  ): Promise<void>
   /** Retries the queued revocations that are due (one job-runner pass). */
   runDue(): Promise<RevocationReport>
 }
@@ -78,42 +85,65 @@ export function createRevocations(deps: RevocationDeps): Revocations {
       : null
   }
 
+  /**
+   * Asks the platform to revoke the account's grant. `null`: done (revoked, moot, or nothing to
+   * revoke); else the revocation to queue (the platform could not take it now).
+   */
+  async function attempt(
+    account: SocialAccountRecord,
+    credentials: Credentials | null,
+  ): Promise<PendingRevocationInput | null> {
+    const client = account.account_type === 'oauth' ? revoker(account.platform) : null
+    if (client === null || credentials === null || client.revoke === undefined) return null
+    try {
+      await client.revoke(credentials)
+      return null
+    } catch (error) {
+      const code = isGalleryError(error) ? error.code : 'unknown'
+      deps.logger?.warn({ accountId: account.id, code }, 'revocation at the platform failed')
+      // only sealed credentials (format 2) are queued: they are what the platform can revoke
+      if (
+        !transient(error) ||
+        account.encrypted_credentials === null ||
+        account.credentials_format !== 2
+      )
+        return null
+      const now = clock.now()
+      const ends = account.credentials_expire_at ?? Number.POSITIVE_INFINITY
+      return {
+        id: randomUUID(),
+        platform: account.platform,
+        encrypted_credentials: account.encrypted_credentials,
+        next_attempt_at: now + (REVOCATION_RETRY_MINUTES[0] ?? 1) * MINUTE,
+        expires_at: Math.min(ends, now + REVOCATION_MAX_AGE_MS),
+        last_error: code,
+        now,
+      }
+    }
+  }
+
+  const logQueued = (account: SocialAccountRecord): void =>
+    deps.logger?.info(
+      { accountId: account.id, platform: account.platform },
+      'revocation queued for a retry',
+    )
+
   return {
     async disconnect(account, credentials) {
-      const client = account.account_type === 'oauth' ? revoker(account.platform) : null
-      if (client === null || credentials === null || client.revoke === undefined)
-        return store.deleteAccount(account.user_id, account.id)
-      try {
-        await client.revoke(credentials)
-      } catch (error) {
-        const code = isGalleryError(error) ? error.code : 'unknown'
-        deps.logger?.warn({ accountId: account.id, code }, 'revocation at the platform failed')
-        // only sealed credentials (format 2) are queued: they are what the platform can revoke
-        if (
-          transient(error) &&
-          account.encrypted_credentials !== null &&
-          account.credentials_format === 2
-        ) {
-          const now = clock.now()
-          const ends = account.credentials_expire_at ?? Number.POSITIVE_INFINITY
-          const queued = await store.deleteAccountRevokingLater(account.user_id, account.id, {
-            id: randomUUID(),
-            platform: account.platform,
-            encrypted_credentials: account.encrypted_credentials,
-            next_attempt_at: now + (REVOCATION_RETRY_MINUTES[0] ?? 1) * MINUTE,
-            expires_at: Math.min(ends, now + REVOCATION_MAX_AGE_MS),
-            last_error: code,
-            now,
-          })
-          if (queued)
-            deps.logger?.info(
-              { accountId: account.id, platform: account.platform },
-              'revocation queued for a retry',
-            )
-          return queued
-        }
+      const queued = await attempt(account, credentials)
+      if (queued === null) return store.deleteAccount(account.user_id, account.id)
+      const deleted = await store.deleteAccountRevokingLater(account.user_id, account.id, queued)
+      if (deleted) logQueued(account)
+      return deleted
+    },
+
+    async revokeBeforeDeleting(accounts) {
+      for (const { account, credentials } of accounts) {
+        const queued = await attempt(account, credentials)
+        if (queued === null) continue
+        await store.queueRevocation(queued)
+        logQueued(account)
       }
-      return store.deleteAccount(account.user_id, account.id)
     },
 
     async runDue() {

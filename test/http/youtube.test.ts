@@ -376,3 +376,35 @@ test('a revocation Google refuses for good (the grant is already gone) is not qu
   assert.equal(await count(app, 'user_social_accounts'), 0)
   assert.equal(await count(app, 'pending_revocations'), 0)
 })
+
+test('"delete all my data" gives every YouTube grant back to Google first; one Google cannot take now is queued', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  await connectYoutube(app, browser)
+  await connectYoutube(app, browser, 3)
+  await connectAccount(app, browser)
+  const tokens = (
+    await app.raw(
+      "SELECT encrypted_credentials FROM user_social_accounts WHERE platform = 'youtube'",
+    )
+  ).map(
+    (row) => parseSealed(app.vault.decrypt(String(row.encrypted_credentials)))?.refreshToken ?? '',
+  )
+  assert.equal(tokens.length, 2)
+  app.youtube.control.addFault({ kind: 'http_5xx', count: 1, path: '/revoke' })
+  const answer = await browser.fetch('DELETE', '/api/socials/data')
+  assert.equal(answer.statusCode, 200, answer.body)
+  assert.equal(answer.json<{ deleted_accounts: number }>().deleted_accounts, 3)
+  assert.equal(await count(app, 'user_social_accounts'), 0)
+  const revokes = app.youtube.control.calls().filter((c) => c.path.endsWith('/revoke'))
+  assert.deepEqual(
+    revokes.map((c) => c.status).sort(),
+    [200, 503],
+    'one revoked, one refused by an outage',
+  )
+  assert.equal(await count(app, 'pending_revocations'), 1, 'the refused one waits for a retry')
+  app.clock.advance(61_000)
+  assert.equal((await app.app.jobs.runner.runDue()).revocations.revoked, 1)
+  assert.equal(await count(app, 'pending_revocations'), 0)
+})

@@ -171,9 +171,33 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
 
     check(
       'refresh-rotation',
-      'two workers refreshing at once leave the account healthy',
-      async () => {
-        assert.fail('a platform with rotating refresh tokens must implement this check')
+      'a refresh rotates the refresh token; the spent one is refused as a reconnect, without secrets',
+      async (t) => {
+        const { h, credentials } = await connected(t)
+        const renewal = h.client.capabilities.renewal
+        assert.ok(
+          renewal.kind === 'refresh_token' && renewal.rotating,
+          'only platforms whose refresh tokens rotate run this check',
+        )
+        assert.ok(credentials.refreshToken !== null, 'a rotating platform issues a refresh token')
+        h.advance(60_000)
+        const renewed = await h.client.renew(credentials)
+        assert.ok(renewed.refreshToken !== null)
+        assert.notEqual(renewed.refreshToken, credentials.refreshToken, 'a new refresh token')
+        // the refresher's single flight relies on this: a spent token is a clear reconnect
+        // (re-read first: another worker may hold newer credentials), never a silent success
+        await assert.rejects(h.client.renew(credentials), (error: unknown) => {
+          assert.ok(isGalleryError(error), String(error))
+          assert.equal(error.code, 'ERR_REAUTH_REQUIRED')
+          for (const secret of h.issuedSecrets())
+            assert.ok(!error.message.includes(secret), 'a secret in the message')
+          return true
+        })
+        // the new one works, and rotates again
+        const again = await h.client.renew(renewed)
+        assert.notEqual(again.refreshToken, renewed.refreshToken)
+        const lookup = await h.client.fetchIdentity(again)
+        assert.ok(lookup.ok)
       },
     )
 

@@ -10,6 +10,8 @@ export function socialDataRoutes(ctx: AppContext) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.delete('/api/socials/data', async (request, reply) => {
       const principal = await ctx.requireUser(request)
+      // the grants go back to their platforms first (Google's revoke; queued when unreachable)
+      await ctx.oauth.revokeAll(principal.userId)
       // the deletion and its `data.deleted` event: one transaction
       const deleted = await ctx.store.deleteUserSocialData(
         principal.userId,

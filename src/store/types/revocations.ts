@@ -41,6 +41,8 @@ export interface RevocationStore {
     accountId: string,
     revocation: PendingRevocationInput,
   ): Promise<boolean>
+  /** Queues a revocation on its own (the account is deleted by a later statement). */
+  queueRevocation(revocation: PendingRevocationInput): Promise<void>
   /**
    * Leases up to `limit` due revocations (not expired) to `claim.owner`; concurrent claims never
    * return the same one (PostgreSQL: `FOR UPDATE SKIP LOCKED`).

@@ -36,6 +36,18 @@ export function revocationCases({ test, harness, user, account }: Conformance): 
       false,
     )
     assert.equal((await h.raw('SELECT * FROM pending_revocations')).length, 1)
+    // queued on its own ("delete all my data" deletes the accounts afterwards)
+    await h.store.queueRevocation({ ...input, id: 'rev-3' })
+    assert.deepEqual(
+      (await h.raw('SELECT id, attempts FROM pending_revocations ORDER BY id')).map((r) => [
+        r.id,
+        Number(r.attempts),
+      ]),
+      [
+        ['rev-1', 1],
+        ['rev-3', 1],
+      ],
+    )
   })
 
   test('revocations: leased once when due, retried later, finished by their owner only, purged when expired', async () => {

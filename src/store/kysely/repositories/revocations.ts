@@ -2,8 +2,12 @@
  * @module store/kysely/repositories/revocations — `RevocationStore`: grants to revoke at the
  * platform later, queued with the deletion of their account, leased one attempt at a time.
  */
-import type { Kysely, Selectable } from 'kysely'
-import type { PendingRevocationRecord, RevocationStore } from '../../types.ts'
+import type { Insertable, Kysely, Selectable } from 'kysely'
+import type {
+  PendingRevocationInput,
+  PendingRevocationRecord,
+  RevocationStore,
+} from '../../types.ts'
 import type { Database, PendingRevocationsTable } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
 import { leaseOwner } from '../../leases.ts'
@@ -19,11 +23,30 @@ function toRevocation(row: Selectable<PendingRevocationsTable>): PendingRevocati
   }
 }
 
+/** The row of a revocation queued after the disconnect's own (first) attempt. */
+function queuedRow(revocation: PendingRevocationInput): Insertable<PendingRevocationsTable> {
+  return {
+    id: revocation.id,
+    platform: revocation.platform,
+    encrypted_credentials: revocation.encrypted_credentials,
+    attempts: 1,
+    next_attempt_at: revocation.next_attempt_at,
+    lease_until: null,
+    lease_owner: null,
+    last_error: revocation.last_error,
+    expires_at: revocation.expires_at,
+    created_at: revocation.now,
+  }
+}
+
 export function createRevocationRepository(
   db: Kysely<Database>,
   options: Pick<KyselyStoreOptions, 'lockRows'>,
 ): RevocationStore {
   return {
+    async queueRevocation(revocation) {
+      await db.insertInto('pending_revocations').values(queuedRow(revocation)).execute()
+    },
     async deleteAccountRevokingLater(userId, accountId, revocation) {
       return db.transaction().execute(async (trx) => {
         const deleted = await trx
@@ -32,21 +55,7 @@ export function createRevocationRepository(
           .where('user_id', '=', userId)
           .executeTakeFirst()
         if (Number(deleted.numDeletedRows) !== 1) return false
-        await trx
-          .insertInto('pending_revocations')
-          .values({
-            id: revocation.id,
-            platform: revocation.platform,
-            encrypted_credentials: revocation.encrypted_credentials,
-            attempts: 1,
-            next_attempt_at: revocation.next_attempt_at,
-            lease_until: null,
-            lease_owner: null,
-            last_error: revocation.last_error,
-            expires_at: revocation.expires_at,
-            created_at: revocation.now,
-          })
-          .execute()
+        await trx.insertInto('pending_revocations').values(queuedRow(revocation)).execute()
         return true
       })
     },
