@@ -15,6 +15,7 @@ import { loadOrCreateDevKey } from './crypto/dev-key.ts'
 import { openStore } from './store/open-store.ts'
 import { systemClock } from './clock.ts'
 import { buildApp } from './app.ts'
+import { CONNECTABLE } from './providers/registry.ts'
 
 /** How long in-flight jobs may go on after SIGTERM (Cloud Run allows 10 s in all). */
 const STOP_DEADLINE_MS = 7_000
@@ -100,21 +101,23 @@ async function main(): Promise<void> {
     timer = setTimeout(run, 5_000)
     timer.unref()
   }
-  if (config.providers.instagram.mode === 'sandbox') {
-    logger.warn(
-      'Instagram sandbox: INSTAGRAM_CLIENT_ID/INSTAGRAM_CLIENT_SECRET are not set, so the built-in emulator serves Instagram with demo accounts',
-    )
-  } else if (config.providers.instagram.mode === 'unconfigured') {
-    logger.error(
-      'Instagram OAuth not configured: set INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET and INSTAGRAM_REDIRECT_URI; connecting answers 503 until then',
-    )
+  // each connectable platform says how it is reached (the registry lists them)
+  const modes: Record<string, string> = {}
+  for (const platform of CONNECTABLE) {
+    const { id, label } = platform.info
+    const mode = (config.providers as Readonly<Record<string, { mode: string } | undefined>>)[id]
+      ?.mode
+    if (mode === undefined) continue
+    modes[id] = mode
+    if (mode === 'sandbox')
+      logger.warn(
+        `${label} sandbox: its OAuth credentials are not set, so the built-in emulator serves ${label} with demo accounts`,
+      )
+    else if (mode === 'unconfigured')
+      logger.error(`${platform.notConfiguredMessage}; connecting answers 503 until then`)
   }
   logger.info(
-    {
-      url: config.publicUrl,
-      database: config.database.kind,
-      instagram: config.providers.instagram.mode,
-    },
+    { url: config.publicUrl, database: config.database.kind, ...modes },
     'Phoenix Social Gallery is serving',
   )
 }

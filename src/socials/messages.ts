@@ -123,5 +123,6 @@ export function sandboxNotice(labels: readonly string[]): string {
     labels.length <= 1
       ? (labels[0] ?? 'No platform')
       : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`
-  return `Sandbox: ${names} ${labels.length === 1 ? 'is' : 'are'} served by built-in emulators with demo accounts. Set ${labels.length === 1 ? 'its' : 'their'} OAuth client ID and secret (README: set-up) to use the real ${labels.length === 1 ? 'platform' : 'platforms'}.`
+  const one = labels.length === 1
+  return `Sandbox: ${names} ${one ? 'is served by a built-in emulator' : 'are served by built-in emulators'} with demo accounts. Set ${one ? 'its' : 'their'} OAuth client ID and secret (README: set-up) to use the real ${one ? 'platform' : 'platforms'}.`
 }
