@@ -162,7 +162,9 @@ test('against the standalone emulator as Meta, over real HTTP', { timeout: 90_00
   const client = new Client(base)
   const { state, code, synced } = await runFlow(base, client, emuBase)
   assert.deepEqual(synced, FIRST_SYNC_OF_THE_DEMO_CREATOR)
-  assert.doesNotMatch(server.output(), /sandbox/i, 'real mode, no sandbox')
+  // Instagram is real here (YouTube, without credentials, is the sandbox's)
+  assert.doesNotMatch(server.output(), /Instagram sandbox/i, 'real mode, no sandbox')
+  assert.match(server.output(), /"instagram":"real"/)
   assertNoLeaks(server.output(), [
     state,
     code,

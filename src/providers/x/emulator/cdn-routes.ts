@@ -1,0 +1,80 @@
+/**
+ * @module providers/x/emulator/cdn-routes — the emulator's media CDN (pbs.twimg.com and
+ * video.twimg.com in the real world): `GET /pbs/media/:key.jpg` (a photo),
+ * `GET /pbs/ext_tw_video_thumb/:key.jpg` (a video's or GIF's still),
+ * `GET /pbs/profile_images/:userId/avatar_normal.jpg`, and `GET /video/:key/:variant` (`<bit
+ * rate>.mp4` or `pl.m3u8`). Pictures are generated SVG; videos are a few placeholder bytes of the
+ * right type. URLs are stable, with no signature or expiry, like X's. Anything else is 404. Not
+ * metered, no faults.
+ */
+import type { FastifyInstance } from 'fastify'
+import { renderMediaSvg } from './demo-data.ts'
+import type { XEmulatorState } from './state.ts'
+
+const TEXT = 'text/plain; charset=utf-8'
+const SVG = 'image/svg+xml'
+const CACHE = 'public, max-age=604800'
+const KEY_FILE = /^(\d{1,3}_\d{1,19})\.jpg$/
+
+export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void {
+  return (app) => {
+    app.get('/pbs/media/:file', async (request, reply) => {
+      const { file } = request.params as { file: string }
+      const key = KEY_FILE.exec(file)?.[1]
+      const media = key === undefined ? null : state.findMedia(key)
+      if (media === null || media.type !== 'photo')
+        return reply.code(404).type(TEXT).send('Not Found')
+      return reply
+        .type(SVG)
+        .header('cache-control', CACHE)
+        .send(renderMediaSvg('photo', media.hue, media.width, media.height))
+    })
+
+    app.get('/pbs/ext_tw_video_thumb/:file', async (request, reply) => {
+      const { file } = request.params as { file: string }
+      const key = KEY_FILE.exec(file)?.[1]
+      const media = key === undefined ? null : state.findMedia(key)
+      if (media === null || media.type === 'photo')
+        return reply.code(404).type(TEXT).send('Not Found')
+      return reply
+        .type(SVG)
+        .header('cache-control', CACHE)
+        .send(
+          renderMediaSvg(
+            media.type === 'video' ? 'video' : 'GIF',
+            media.hue,
+            media.width,
+            media.height,
+          ),
+        )
+    })
+
+    app.get('/pbs/profile_images/:userId/:file', async (request, reply) => {
+      const { userId, file } = request.params as { userId: string; file: string }
+      const account = state.accountById(userId)
+      if (account === undefined || file !== 'avatar_normal.jpg')
+        return reply.code(404).type(TEXT).send('Not Found')
+      return reply
+        .type(SVG)
+        .header('cache-control', CACHE)
+        .send(renderMediaSvg(account.username.slice(0, 1).toUpperCase(), account.hue, 48, 48))
+    })
+
+    app.get('/video/:key/:variant', async (request, reply) => {
+      const { key, variant } = request.params as { key: string; variant: string }
+      const media = /^\d{1,3}_\d{1,19}$/.test(key) ? state.findMedia(key) : null
+      if (media === null || media.type === 'photo' || !/^(?:\d{1,9}\.mp4|pl\.m3u8)$/.test(variant))
+        return reply.code(404).type(TEXT).send('Not Found')
+      if (variant === 'pl.m3u8')
+        return reply
+          .type('application/x-mpegURL')
+          .header('cache-control', CACHE)
+          .send('#EXTM3U\n#EXT-X-ENDLIST\n')
+      // an empty ISO BMFF `ftyp` box: enough for a content type, not a playable video
+      const ftyp = Buffer.from([
+        0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 0, 1,
+      ])
+      return reply.type('video/mp4').header('cache-control', CACHE).send(ftyp)
+    })
+  }
+}
