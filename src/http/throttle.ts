@@ -48,6 +48,7 @@ export const THROTTLE_RULES = {
   connect: { limit: 20, windowMs: 10 * MINUTE, what: 'connection attempts' },
   oauthCallback: { limit: 60, windowMs: 10 * MINUTE, what: 'OAuth callbacks from this address' },
   metaCallback: { limit: 120, windowMs: MINUTE, what: 'Meta callbacks from this address' },
+  tiktokWebhook: { limit: 120, windowMs: MINUTE, what: 'TikTok webhooks from this address' },
   syncNow: { limit: 10, windowMs: 10 * MINUTE, what: '"Sync now" requests for this account' },
   profileLink: { limit: 60, windowMs: 60 * MINUTE, what: 'profile links added' },
 } as const satisfies Record<string, ThrottleRule>

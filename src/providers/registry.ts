@@ -13,8 +13,8 @@ import type {
   ProviderId,
 } from './types.ts'
 import { instagramInfo, instagramPlatform } from './instagram/platform.ts'
-import { tiktokInfo } from './tiktok/platform.ts'
-import { xInfo } from './x/platform.ts'
+import { tiktokInfo, tiktokPlatform } from './tiktok/platform.ts'
+import { xInfo, xPlatform } from './x/platform.ts'
 import { youtubeInfo, youtubePlatform } from './youtube/platform.ts'
 
 /** Every platform, in the order the page lists them. */
@@ -29,6 +29,8 @@ export const PLATFORMS = {
 const CONNECTABLE_BY_ID = {
   instagram: instagramPlatform,
   youtube: youtubePlatform,
+  tiktok: tiktokPlatform,
+  x: xPlatform,
 } as const satisfies Partial<Record<ProviderId, ConnectablePlatform>>
 
 /** The ids of the platforms people can connect through OAuth. */

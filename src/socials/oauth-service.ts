@@ -22,8 +22,8 @@ import type { FastifyBaseLogger } from 'fastify'
 
 export const STATE_TTL_MS = 5 * 60_000
 const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/
-// Google's codes carry a slash (`4/0A…`); Meta's may end in `#_`
-const CODE_PATTERN = /^[A-Za-z0-9_\-.#/]{1,2048}$/
+// Google's codes carry a slash (`4/0A…`), TikTok's `*` and `!`; Meta's may end in `#_`
+const CODE_PATTERN = /^[A-Za-z0-9_\-.#/*!]{1,2048}$/
 const BINDING_PATTERN = /^[pr]\.[A-Za-z0-9_-]{43}$/
 
 export type CallbackResult =

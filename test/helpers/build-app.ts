@@ -18,6 +18,10 @@ import { createSandbox } from '../../src/providers/instagram/sandbox.ts'
 import type { Emulator } from '../../src/providers/instagram/emulator/index.ts'
 import type { YoutubeEmulator } from '../../src/providers/youtube/emulator/index.ts'
 import { createYoutubeSandbox } from '../../src/providers/youtube/sandbox.ts'
+import type { TiktokEmulator } from '../../src/providers/tiktok/emulator/index.ts'
+import { createTiktokSandbox } from '../../src/providers/tiktok/sandbox.ts'
+import type { XEmulator } from '../../src/providers/x/emulator/index.ts'
+import { createXSandbox } from '../../src/providers/x/sandbox.ts'
 import type { Fault } from '../../src/providers/instagram/emulator/state.ts'
 import type { FetchLike } from '../../src/providers/types.ts'
 import { tempDir } from './temp.ts'
@@ -98,6 +102,10 @@ export interface TestApp {
   readonly emulator: Emulator
   /** The YouTube sandbox emulator (Google's consent page, token endpoint and Data API). */
   readonly youtube: YoutubeEmulator
+  /** The TikTok sandbox emulator (Login Kit and the Display API). */
+  readonly tiktok: TiktokEmulator
+  /** The X sandbox emulator (OAuth 2.0 with PKCE and the API v2 read side). */
+  readonly x: XEmulator
   readonly vault: FernetKeyRing
   readonly encryptionKey: string
   /** Every log line written so far. */
@@ -195,6 +203,20 @@ export async function buildTestApp(
       redirectUri: config.providers.instagram.settings.redirectUri,
       clock,
     })
+  const tiktok =
+    shared?.tiktok ??
+    createTiktokSandbox({
+      publicUrl: config.publicUrl,
+      redirectUri: config.providers.tiktok.settings.redirectUri,
+      clock,
+    })
+  const x =
+    shared?.x ??
+    createXSandbox({
+      publicUrl: config.publicUrl,
+      redirectUri: config.providers.x.settings.redirectUri,
+      clock,
+    })
   const youtube =
     shared?.youtube ??
     createYoutubeSandbox({
@@ -209,7 +231,7 @@ export async function buildTestApp(
     vault,
     logger,
     clock,
-    sandboxes: { instagram: emulator, youtube },
+    sandboxes: { instagram: emulator, youtube, tiktok, x },
     passwordCost: 10,
     sleep: async (ms) => {
       pauses.push(ms)
@@ -233,6 +255,8 @@ export async function buildTestApp(
     clock,
     emulator,
     youtube,
+    tiktok,
+    x,
     vault,
     encryptionKey,
     logs,
@@ -342,14 +366,32 @@ export async function consentYoutube(
   authorizeUrl: URL,
   options: { decision?: 'allow' | 'cancel'; account?: number; granted?: readonly string[] } = {},
 ): Promise<string> {
+  return consentAt(t, authorizeUrl, options)
+}
+
+/** Connect YouTube → Allow on Google's page as `account` → callback. Returns the account id. */
+export async function connectYoutube(t: TestApp, browser: Browser, account = 1): Promise<string> {
+  return connectOn(t, browser, 'youtube', account)
+}
+
+/**
+ * Answers the consent page of a sandbox emulator whose form posts back to its own path (YouTube's,
+ * TikTok's and X's) as demo account `account`, ticking `granted` (default: every scope asked).
+ * Returns the callback's path and query.
+ */
+export async function consentAt(
+  t: TestApp,
+  authorizeUrl: URL,
+  options: { decision?: 'allow' | 'cancel'; account?: number; granted?: readonly string[] } = {},
+): Promise<string> {
   const form = new URLSearchParams(authorizeUrl.searchParams)
   form.set('decision', options.decision ?? 'allow')
   form.set('account', String(options.account ?? 1))
-  for (const scope of options.granted ?? (authorizeUrl.searchParams.get('scope') ?? '').split(' '))
-    form.append('granted_scope', scope)
+  const asked = (authorizeUrl.searchParams.get('scope') ?? '').split(/[ ,]/)
+  for (const scope of options.granted ?? asked) form.append('granted_scope', scope)
   const response = await t.app.inject({
     method: 'POST',
-    url: '/sandbox/youtube/o/oauth2/v2/auth',
+    url: authorizeUrl.pathname,
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
     payload: form.toString(),
   })
@@ -359,11 +401,15 @@ export async function consentYoutube(
   return `${location.pathname}${location.search}`
 }
 
-/** Connect YouTube → Allow on Google's page as `account` → callback. Returns the account id. */
-export async function connectYoutube(t: TestApp, browser: Browser, account = 1): Promise<string> {
-  const { url } = await startConnect(browser, 'redirect', 'youtube')
-  const callback = await consentYoutube(t, url, { account })
-  const response = await browser.fetch('GET', callback)
+/** Connect `platform` → Allow as demo account `account` → callback. Returns the account id. */
+export async function connectOn(
+  t: TestApp,
+  browser: Browser,
+  platform: string,
+  account = 1,
+): Promise<string> {
+  const { url } = await startConnect(browser, 'redirect', platform)
+  const response = await browser.fetch('GET', await consentAt(t, url, { account }))
   const location = String(response.headers.location)
   const id = new URL(location, ORIGIN).searchParams.get('account')
   if (response.statusCode !== 303 || id === null) throw new Error(`callback failed: ${location}`)

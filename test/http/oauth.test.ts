@@ -460,7 +460,7 @@ test('connect and callback routes exist for connectable platforms only: any othe
   const app = await buildTestApp(t)
   const browser = new Browser(app)
   await browser.register()
-  for (const name of ['myspace', 'tiktok', 'INSTAGRAM', 'YouTube', '%2e%2e']) {
+  for (const name of ['myspace', 'facebook', 'INSTAGRAM', 'YouTube', '%2e%2e']) {
     const connect = await browser.fetch('POST', `/api/socials/connect/${name}`, { body: {} })
     assert.equal(connect.statusCode, 404, name)
     assert.equal(connect.json<{ error: { code: string } }>().error.code, 'ERR_NOT_FOUND')
@@ -472,7 +472,7 @@ test('connect and callback routes exist for connectable platforms only: any othe
   }
   assert.equal((await app.raw('SELECT * FROM oauth_states')).length, 0)
   // the connectable ones still work
-  for (const name of ['instagram', 'youtube']) {
+  for (const name of ['instagram', 'youtube', 'tiktok', 'x']) {
     const ok = await browser.fetch('POST', `/api/socials/connect/${name}`, { body: {} })
     assert.equal(ok.statusCode, 200, name)
   }

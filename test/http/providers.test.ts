@@ -45,6 +45,10 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
         INSTAGRAM_CLIENT_SECRET: 'secret',
         YOUTUBE_CLIENT_ID: 'id.apps.googleusercontent.com',
         YOUTUBE_CLIENT_SECRET: 'GOCSPX-secret',
+        TIKTOK_CLIENT_KEY: 'awkey',
+        TIKTOK_CLIENT_SECRET: 'tiktok-secret',
+        X_CLIENT_ID: 'x-client-id',
+        X_CLIENT_SECRET: 'x-client-secret',
       },
       'real',
     ],
@@ -67,6 +71,8 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
           // the player only when YouTube is real: the sandbox has no videos to play
           mode === 'real' ? 'https://www.youtube-nocookie.com/embed/{id}' : null,
         ],
+        ['tiktok', 'TikTok', '/api/socials/connect/tiktok', mode, null],
+        ['x', 'X', '/api/socials/connect/x', mode, null],
       ],
     )
     assert.deepEqual(
@@ -78,6 +84,8 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
     const csp = String(page.headers['content-security-policy'])
     assert.equal(csp.includes('https://*.cdninstagram.com'), mode === 'real', `${mode}: ${csp}`)
     assert.equal(csp.includes('https://i.ytimg.com'), mode === 'real', `${mode}: ${csp}`)
+    assert.equal(csp.includes('https://*.tiktokcdn.com'), mode === 'real', `${mode}: ${csp}`)
+    assert.equal(csp.includes('https://video.twimg.com'), mode === 'real', `${mode}: ${csp}`)
     // the privacy-enhanced player may be framed only when YouTube is real
     assert.equal(
       /frame-src[^;]*https:\/\/www\.youtube-nocookie\.com/.test(csp),

@@ -32,6 +32,7 @@ test('inbound routes: declared once each; only POST callbacks are server-to-serv
   assert.deepEqual([...serverToServerRoutes()].sort(), [
     'POST /api/socials/oauth/instagram/data-deletion',
     'POST /api/socials/oauth/instagram/deauthorize',
+    'POST /api/socials/oauth/tiktok/webhook',
   ])
 })
 

@@ -9,6 +9,7 @@
  * Raw requests (`raw`) go through `node:http` so that malformed paths, headers and bodies reach the
  * server exactly as written; everything else uses `fetch` without following redirects.
  */
+import { serverToServerRoutes } from '../../src/providers/registry.ts'
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
@@ -326,10 +327,12 @@ function routes(app: ServedApp): { method: string; path: string }[] {
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-/** Meta's callbacks are server-to-server (signed_request is their proof); the jobs route wants a bearer secret. */
+/**
+ * The platforms' callbacks are server-to-server (Meta's signed_request, TikTok's signature are
+ * their proof: the registry lists them); the jobs route wants a bearer secret.
+ */
 const NOT_COOKIE_AUTHENTICATED = new Set([
-  '/api/socials/oauth/instagram/deauthorize',
-  '/api/socials/oauth/instagram/data-deletion',
+  ...[...serverToServerRoutes()].map((route) => route.replace(/^POST /, '')),
   '/internal/jobs/run-due',
 ])
 

@@ -129,16 +129,22 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
     } catch {
       body = null
     }
-    const failure = response.ok ? null : reader.classify(response.status, body, usage, endpoint)
+    // some platforms answer a throttle with HTTP 200 and an error body (TikTok): the body decides
+    const throttled = reader.throttled(response.status, body)
+    const failure =
+      !response.ok || throttled !== null
+        ? reader.classify(response.status, body, usage, endpoint)
+        : null
     await options.onCall?.({
       endpoint,
       status: response.status,
       usage,
-      errorCode: response.ok ? null : reader.errorCode(body),
-      throttled: response.ok ? null : reader.throttled(response.status, body),
+      errorCode: failure === null ? null : reader.errorCode(body),
+      throttled,
       retryAfterSeconds: failure?.retryAfterSeconds ?? null,
     })
-    if (failure !== null) throw failure
+    // a 2xx answer's error body is the platform parser's to throw (it knows the envelope)
+    if (!response.ok && failure !== null) throw failure
     if (body === null)
       throw new GalleryError(
         'ERR_PROVIDER_RESPONSE',

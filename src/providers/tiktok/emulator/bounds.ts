@@ -128,7 +128,7 @@ export function parseVideoFields(
   return out
 }
 
-const FAULT_KINDS = 'http_5xx|rate_limit|invalid_token|latency|drop'
+const FAULT_KINDS = 'http_5xx|rate_limit|invalid_token|invalid_params|latency|drop'
 
 /** A fault: `kind`, a positive `count`, an optional `path`, and the fields of its kind. */
 export function parseFault(value: unknown, limits: TiktokEmulatorLimits): Fault {
@@ -145,6 +145,7 @@ export function parseFault(value: unknown, limits: TiktokEmulatorLimits): Fault 
     }
     case 'rate_limit':
     case 'invalid_token':
+    case 'invalid_params':
     case 'drop':
       return { kind, count, ...path }
     case 'latency':

@@ -105,6 +105,8 @@ export type Fault =
   | { kind: 'rate_limit'; count: number; path?: string }
   /** 401 `access_token_invalid`. */
   | { kind: 'invalid_token'; count: number; path?: string }
+  /** 400 `invalid_params`: a permanent refusal of the request. */
+  | { kind: 'invalid_params'; count: number; path?: string }
   | { kind: 'latency'; ms: number; count: number; path?: string }
   | { kind: 'drop'; count: number; path?: string }
 
@@ -235,12 +237,20 @@ export class TiktokEmulatorState {
 
   issueToken(kind: 'a' | 'r', grantId: string, grant: Grant): string {
     const now = this.clock.now()
+    // the expiry and revocation marks are "issued before now + 1 ms": a token issued in the
+    // same millisecond, after a mark was set, is dated at the mark so that it is not caught by it
+    // (a mark further ahead, after the clock moved back, leaves the date alone)
+    const marks = [
+      kind === 'a' ? this.accessExpiredBefore : this.refreshExpiredBefore,
+      this.accountRevokedBefore.get(grant.accountIndex) ?? 0,
+    ]
+    const issuedAt = marks.some((mark) => mark === now + 1) ? now + 1 : now
     const claims: TokenClaims = {
       a: grant.accountIndex,
       g: grantId,
       c: this.settings.clientKey,
       k: kind,
-      i: now,
+      i: issuedAt,
       e: kind === 'a' ? now + LIFETIMES[this.settings.lifetimes].accessMs : grant.refreshExpiresAt,
       p: grant.scopes,
       r: kind === 'r' ? grant.generation : 0,

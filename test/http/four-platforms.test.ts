@@ -1,0 +1,126 @@
+/**
+ * The sandbox with all four platforms: a new user connects one account of each (Instagram,
+ * YouTube, TikTok, X) through its emulator's consent page, syncs each, and sees one gallery
+ * holding every platform's media (each reachable by the platform filter). TikTok's signed
+ * `authorization.removed` webhook revokes the matching connection; a forged one changes nothing.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Browser, buildTestApp, connectAccount, connectOn } from '../helpers/build-app.ts'
+import { tiktokSignature } from '../../src/providers/tiktok/emulator/webhook.ts'
+import { TIKTOK_WEBHOOK_PATH } from '../../src/providers/tiktok/inbound.ts'
+
+interface MediaPage {
+  items: { account_id: string; platform_media_id: string }[]
+  next_cursor: string | null
+}
+
+async function mediaOf(browser: Browser, query: string): Promise<MediaPage['items']> {
+  const items: MediaPage['items'] = []
+  let cursor: string | null = null
+  for (let guard = 0; guard < 50; guard++) {
+    const answer = await browser.fetch(
+      'GET',
+      `/api/socials/media?limit=100${query}${cursor === null ? '' : `&cursor=${cursor}`}`,
+    )
+    assert.equal(answer.statusCode, 200, answer.body)
+    const page = answer.json<MediaPage>()
+    items.push(...page.items)
+    cursor = page.next_cursor
+    if (cursor === null) break
+  }
+  return items
+}
+
+test('one account of each of the four platforms, one gallery', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  const providers = (await browser.fetch('GET', '/api/socials/providers')).json<{
+    providers: { platform: string; mode: string }[]
+  }>().providers
+  assert.deepEqual(
+    providers.map((p) => [p.platform, p.mode]),
+    [
+      ['instagram', 'sandbox'],
+      ['youtube', 'sandbox'],
+      ['tiktok', 'sandbox'],
+      ['x', 'sandbox'],
+    ],
+  )
+  const ids: Record<string, string> = {
+    instagram: await connectAccount(app, browser),
+    youtube: await connectOn(app, browser, 'youtube'),
+    tiktok: await connectOn(app, browser, 'tiktok'),
+    x: await connectOn(app, browser, 'x'),
+  }
+  for (const [platform, id] of Object.entries(ids)) {
+    const sync = await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)
+    assert.equal(sync.statusCode, 200, `${platform}: ${sync.body}`)
+  }
+  const all = await mediaOf(browser, '')
+  for (const [platform, id] of Object.entries(ids)) {
+    const own = await mediaOf(browser, `&platform=${platform}`)
+    assert.ok(own.length > 0, `${platform} has media`)
+    assert.ok(
+      own.every((m) => m.account_id === id),
+      `${platform}: only its own`,
+    )
+    assert.equal(
+      all.filter((m) => m.account_id === id).length,
+      own.length,
+      `${platform} in one gallery`,
+    )
+  }
+})
+
+test('TikTok’s signed authorization.removed revokes the connection; a forged or stale one changes nothing', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectOn(app, browser, 'tiktok')
+  const [row] = await app.raw('SELECT platform_user_id FROM user_social_accounts')
+  const openId = String(row?.platform_user_id)
+  const secret = app.config.providers.tiktok.mode === 'sandbox' ? sandboxSecret(app) : ''
+  const body = JSON.stringify({
+    client_key: 'sandbox',
+    event: 'authorization.removed',
+    create_time: Math.floor(app.clock.now() / 1000),
+    user_openid: openId,
+    content: JSON.stringify({ reason: 1 }),
+  })
+  const send = (signature: string, payload = body) =>
+    app.app.inject({
+      method: 'POST',
+      url: TIKTOK_WEBHOOK_PATH,
+      headers: { 'content-type': 'application/json', 'tiktok-signature': signature },
+      payload,
+    })
+  const seconds = Math.floor(app.clock.now() / 1000)
+  const forged = await send(tiktokSignature('not-the-secret', seconds, body))
+  assert.equal(forged.statusCode, 401)
+  const stale = await send(tiktokSignature(secret, seconds - 3600, body))
+  assert.equal(stale.statusCode, 401)
+  const tampered = await send(tiktokSignature(secret, seconds, body), body.replace(openId, 'x'))
+  assert.equal(tampered.statusCode, 401)
+  const status = async () => {
+    const list = (await browser.fetch('GET', '/api/socials/accounts')).json<{
+      accounts: { id: string; status: string }[]
+    }>().accounts
+    return list.find((a) => a.id === id)?.status
+  }
+  assert.equal(await status(), 'active')
+  const genuine = await send(tiktokSignature(secret, seconds, body))
+  assert.equal(genuine.statusCode, 200, genuine.body)
+  assert.deepEqual(genuine.json(), { revoked: 1 })
+  assert.equal(await status(), 'revoked')
+  // other events are acknowledged and ignored
+  const other = JSON.stringify({ event: 'video.publish.completed', user_openid: openId })
+  const ignored = await send(tiktokSignature(secret, seconds, other), other)
+  assert.deepEqual(ignored.json(), { ignored: true })
+})
+
+/** The client secret of the test app's TikTok sandbox (what TikTok signs its webhooks with). */
+function sandboxSecret(app: Awaited<ReturnType<typeof buildTestApp>>): string {
+  return app.tiktok.state.settings.clientSecret
+}
