@@ -33,7 +33,7 @@ import { pagesRoutes } from './http/routes/pages.ts'
 import { socialDataRoutes } from './http/routes/social-data.ts'
 import { JOBS_ROUTE, jobsRoutes } from './http/routes/jobs.ts'
 import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
-import { createRateGovernor } from './socials/rate-governor.ts'
+import { createRateGovernor, type QuotaStatus } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
 import type { ProviderClientFactory } from './socials/client-factory.ts'
 import type { Connections, PlatformConnection } from './socials/connections.ts'
@@ -247,6 +247,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ])
   }
   const connections: Connections = new Map(connectionList)
+  /** Every configured platform's capped quotas over fixed windows, as the operator sees them. */
+  const allQuotas = async (): Promise<QuotaStatus[]> =>
+    (await Promise.all([...connections.values()].map((c) => c.governor.quotas()))).flat()
   /** What a connect or sync of an unconfigured platform answers: its variables, by the registry. */
   const notConfiguredMessage = (platform: string): string =>
     CONNECTABLE.find(({ info }) => info.id === platform)?.notConfiguredMessage ??
@@ -332,11 +335,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/readyz', async (_request, reply) => {
     try {
       await store.ping()
-      // serving works; what the schedule cannot keep is said here (and logged when planned)
+      // serving works; what the schedule cannot keep is said here (and logged when planned),
+      // with the app's quotas over fixed windows (YouTube's day, X's monthly post reads)
       const warnings = ctx.sync.scheduleWarnings()
-      return warnings.length === 0
-        ? { status: 'ok', database: 'ok' }
-        : { status: 'ok', database: 'ok', warnings }
+      const quotas = await allQuotas()
+      return {
+        status: 'ok',
+        database: 'ok',
+        ...(quotas.length === 0 ? {} : { quotas }),
+        ...(warnings.length === 0 ? {} : { warnings }),
+      }
     } catch (error) {
       _request.log.error({ err: error }, 'database not ready')
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable' })
@@ -379,6 +387,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sync: ctx.sync,
     webhooks,
     revocations,
+    quotas: allQuotas,
     concurrency: config.jobs.syncConcurrency,
     syncEnabled: config.jobs.syncIntervalMinutes > 0 && connections.size > 0,
     revokedRetentionMs: config.jobs.revokedRetentionDays * 86_400_000,

@@ -209,6 +209,11 @@ export interface ListOptions {
     platformIds: readonly string[],
   ) => Promise<ReadonlyMap<string, StoredMediaHint>>
   readonly skipStored?: boolean
+  /**
+   * The platform id of the newest post stored (top level), for a routine run that asks the
+   * platform only for what is newer (X's `since_id`: X bills every post it returns).
+   */
+  readonly newestStored?: () => Promise<string | null>
 }
 
 /** Platform facts the services act on: they read these, never a platform's id. */

@@ -30,6 +30,7 @@ import { drainClaims } from './claim-pool.ts'
 import { STOPPING_MESSAGE, SYNC_LEASE_MS, type SyncMode, type SyncService } from './sync-service.ts'
 import { MAX_SYNC_DELAY_MS, logTime } from './platform-backoff.ts'
 import type { RevocationReport, Revocations } from './revocations.ts'
+import type { QuotaStatus } from './rate-governor.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -48,6 +49,8 @@ export interface JobsReport {
   readonly syncs: SyncBatchReport
   readonly webhooks: DeliveryReport
   readonly revocations: RevocationReport
+  /** The app's quotas over fixed windows after the pass (YouTube's day, X's month of reads). */
+  readonly quotas: readonly QuotaStatus[]
   readonly purged: PurgeReport & {
     readonly sessions: number
     readonly oauth_states: number
@@ -64,6 +67,8 @@ export interface JobRunnerDeps {
   readonly webhooks: WebhookNotifier
   /** Queued revocations of disconnected grants (none when not given). */
   readonly revocations?: Revocations
+  /** The app's quotas over fixed windows, for the report (none when not given). */
+  readonly quotas?: () => Promise<readonly QuotaStatus[]>
   /** Accounts synced at the same time. */
   readonly concurrency: number
   /**
@@ -189,8 +194,9 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       ? { revoked: 0, retried: 0, dropped: 0 }
       : ((await deps.revocations?.runDue()) ?? { revoked: 0, retried: 0, dropped: 0 })
     const purged = await purge()
-    deps.logger.debug({ renewals, syncs, webhooks, revocations, purged }, 'due jobs ran')
-    return { renewals, syncs, webhooks, revocations, purged }
+    const quotas = (await deps.quotas?.()) ?? []
+    deps.logger.debug({ renewals, syncs, webhooks, revocations, purged, quotas }, 'due jobs ran')
+    return { renewals, syncs, webhooks, revocations, quotas, purged }
   }
 
   return {

@@ -140,6 +140,23 @@ export interface RateGovernor {
    * less the reserve; a monthly one by 30); `null` when the platform has none.
    */
   routineUnitsPerDay(): number | null
+  /**
+   * The app's capped quotas over fixed windows (YouTube's day, X's monthly post reads): what was
+   * spent in the current window, the limit, routine work's share of it, and when it resets.
+   */
+  quotas(): Promise<QuotaStatus[]>
+}
+
+/** One quota as the operator sees it (`/readyz`, the jobs report). */
+export interface QuotaStatus {
+  readonly platform: string
+  readonly name: string
+  readonly window: 'daily' | 'monthly'
+  readonly spent: number
+  readonly limit: number
+  /** What scheduled syncs may spend of it (the limit less its reserve). */
+  readonly routine_limit: number
+  readonly resets_at: string
 }
 
 export interface Pressure {
@@ -484,6 +501,32 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
         perDay = perDay === null ? daily : Math.min(perDay, daily)
       }
       return perDay
+    },
+
+    async quotas() {
+      const now = clock.now()
+      const fixed = appBudgets.filter(
+        (budget) => budget.window.kind !== 'rolling' && budget.cap !== null,
+      )
+      if (fixed.length === 0) return []
+      const rows = await store.getApiBudgets(fixed.map((budget) => appKey + budget.suffix))
+      return fixed.flatMap((budget): QuotaStatus[] => {
+        const window = reservationWindow(budget, now)
+        if (window.kind !== 'fixed' || budget.cap === null || budget.window.kind === 'rolling')
+          return []
+        const row = rows.find((r) => r.scope === appKey + budget.suffix)
+        return [
+          {
+            platform: options.platform,
+            name: budget.spec?.name ?? 'app',
+            window: budget.window.kind,
+            spent: row !== undefined && row.window_start === window.start ? row.window_calls : 0,
+            limit: budget.cap,
+            routine_limit: routineCap(budget) ?? budget.cap,
+            resets_at: new Date(window.end).toISOString(),
+          },
+        ]
+      })
     },
 
     async pressure(accountId) {

@@ -452,6 +452,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       const listOptions: ListOptions = {
         stored: (ids) => store.storedMediaHints(account.id, ids),
         skipStored: !fullRun,
+        ...(fullRun ? {} : { newestStored: () => store.newestMediaId(account.id) }),
       }
       let page: ProviderMediaPage = await authorized((current) =>
         client.listMedia(current, mode === 'resume' ? account.sync_cursor : null, listOptions),

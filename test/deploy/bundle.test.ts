@@ -29,7 +29,8 @@ test('production bundle: builds, starts with plain node, migrates, serves pages 
   })
   await waitFor('healthz', async () => ((await fetch(`${base}/healthz`)).ok ? true : null), server)
   const ready = await fetch(`${base}/readyz`)
-  assert.deepEqual(await ready.json(), { status: 'ok', database: 'ok' }, 'migrations found')
+  const readiness = (await ready.json()) as { status: string; database: string }
+  assert.deepEqual([readiness.status, readiness.database], ['ok', 'ok'], 'migrations found')
   const page = await fetch(`${base}/gallery`)
   assert.equal(page.status, 200)
   assert.match(await page.text(), /<script type="module"/, 'the built web page')

@@ -44,6 +44,9 @@ export const OPEN_GOVERNOR: RateGovernor = {
     return { percent: 0, waitUntil: null }
   },
   routineUnitsPerDay: () => null,
+  async quotas() {
+    return []
+  },
 }
 
 /** Services' view of Instagram alone, with `makeClient` as its clients (stand-ins in tests). */

@@ -230,8 +230,19 @@ test('security headers on every response', async (t) => {
 test('health and readiness', async (t) => {
   const app = await buildTestApp(t)
   assert.deepEqual((await app.request({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' })
-  assert.deepEqual((await app.request({ method: 'GET', url: '/readyz' })).json(), {
-    status: 'ok',
-    database: 'ok',
-  })
+  const ready = (await app.request({ method: 'GET', url: '/readyz' })).json<{
+    status: string
+    database: string
+    quotas: { platform: string; name: string; spent: number; limit: number }[]
+  }>()
+  assert.equal(ready.status, 'ok')
+  assert.equal(ready.database, 'ok')
+  // the app's quotas over fixed windows, for the operator: YouTube's day, X's month of reads
+  assert.deepEqual(
+    ready.quotas.map((q) => [q.platform, q.name, q.spent, q.limit]),
+    [
+      ['youtube', 'project_daily', 0, 10_000],
+      ['x', 'monthly_post_reads', 0, 10_000],
+    ],
+  )
 })

@@ -124,3 +124,26 @@ test('TikTok’s signed authorization.removed revokes the connection; a forged o
 function sandboxSecret(app: Awaited<ReturnType<typeof buildTestApp>>): string {
   return app.tiktok.state.settings.clientSecret
 }
+
+test('X: a routine sync asks only for posts newer than the newest stored one (X bills every post it returns)', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectOn(app, browser, 'x')
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  const read = () => app.x.control.usage().postsRead
+  const before = read()
+  // the scheduler's routine run, later (the plan may stretch X's interval to fit the month)
+  app.clock.advance(2 * 86_400_000)
+  await browser.fetch('GET', '/api/socials/accounts')
+  const report = await app.app.jobs.runner.runDue()
+  assert.equal(report.syncs.synced, 1, JSON.stringify(report.syncs))
+  // without since_id X would return (and bill) a page of 100; with it only what is newer than the
+  // newest stored post — the few text-only posts after it, at most
+  assert.ok(read() - before <= 5, `posts read: ${read() - before}`)
+  const timeline = app.x.control
+    .calls()
+    .filter((c) => c.path.includes('/tweets'))
+    .at(-1)
+  assert.ok(timeline, 'the timeline was asked')
+})

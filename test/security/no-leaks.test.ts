@@ -8,6 +8,7 @@ import {
   Browser,
   buildTestApp,
   consent,
+  consentAt,
   consentYoutube,
   ORIGIN,
   startConnect,
@@ -180,3 +181,61 @@ test('YouTube: no token, code, state, PKCE verifier or secret in logs or respons
   assert.doesNotMatch(responseText, /ya29\.[A-Za-z0-9_-]{10}/)
   assert.doesNotMatch(logText, /1\/\/[A-Za-z0-9_-]{10}/)
 })
+
+for (const platform of ['tiktok', 'x'] as const) {
+  test(`${platform}: no token, code, state, PKCE verifier or secret in logs or responses`, async (t) => {
+    const app = await buildTestApp(t)
+    const emulator = platform === 'tiktok' ? app.tiktok : app.x
+    const secrets = new Set<string>([
+      emulator.state.settings.clientSecret,
+      emulator.state.settings.signingSecret,
+    ])
+    const browser = new Browser(app)
+    await browser.register(`leak-${platform}@example.com`, 'correct horse battery')
+    const stored = async (): Promise<void> => {
+      for (const row of await app.raw(
+        'SELECT encrypted_credentials AS t FROM user_social_accounts',
+      )) {
+        const sealed = String(row.t)
+        secrets.add(sealed)
+        const credentials = parseSealed(app.vault.decrypt(sealed))
+        if (credentials !== null) secrets.add(credentials.accessToken)
+        if (credentials?.refreshToken) secrets.add(credentials.refreshToken)
+      }
+    }
+    const { url, state } = await startConnect(browser, 'redirect', platform)
+    secrets.add(state)
+    for (const row of await app.raw('SELECT encrypted_code_verifier AS v FROM oauth_states'))
+      if (typeof row.v === 'string') secrets.add(app.vault.decrypt(row.v))
+    const callback = await consentAt(app, url)
+    secrets.add(new URL(callback, ORIGIN).searchParams.get('code') ?? 'missing-code')
+    const landing = await browser.fetch('GET', callback)
+    await browser.fetch('GET', String(landing.headers.location))
+    await stored()
+    const accountId =
+      (await browser.fetch('GET', '/api/socials/accounts')).json<{ accounts: { id: string }[] }>()
+        .accounts[0]?.id ?? ''
+    assert.equal(
+      (await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)).statusCode,
+      200,
+    )
+    // an expired access token: refreshed (rotated) once, then a replayed callback
+    emulator.control.expireAccessTokens()
+    await browser.fetch('POST', `/api/socials/accounts/${accountId}/sync`)
+    await stored()
+    await browser.fetch('GET', callback)
+    await browser.fetch('DELETE', `/api/socials/accounts/${accountId}`)
+
+    const logText = app.logs.join('\n')
+    assert.ok(secrets.size >= 8, `secrets collected: ${secrets.size}`)
+    for (const secret of secrets) {
+      assert.ok(secret.length >= 10, 'a meaningful secret')
+      assert.equal(logText.includes(secret), false, `in the logs: ${secret.slice(0, 6)}…`)
+      const inResponses = app.responses.filter((r) => r.includes(secret))
+      assert.ok(
+        inResponses.every((r) => r.includes('authorization_url')),
+        `in an API response: ${secret.slice(0, 6)}…`,
+      )
+    }
+  })
+}

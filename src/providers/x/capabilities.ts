@@ -109,10 +109,10 @@ export const X_CAPABILITIES: ProviderCapabilities = {
     ],
     costs: X_COSTS,
     defaultCost: 1,
-    // unchanged: the newest page (`since_id`, charged a full page); full: the identity, then one
-    // page per 100 posts
+    // unchanged: the identity and the newest page (`since_id`; charged a full page up front);
+    // full: the identity, then one page per 100 posts
     syncCost: {
-      unchanged: X_PAGE_SIZE,
+      unchanged: X_PAGE_SIZE + X_COSTS[X_CALLS.me],
       fullBase: X_COSTS[X_CALLS.me],
       fullPerPage: X_PAGE_SIZE,
       pageSize: X_PAGE_SIZE,

@@ -22,8 +22,8 @@
  *   media are items (`xPostToMedia`). The user id comes from the identity this client last read
  *   (the sync reads it first), else from `/2/users/me`. The cursor holds the user id and X's
  *   `next_token`, never a token. Every page is charged in full (`skippedStored` is always 0:
- *   leaving stored posts out would save nothing). `since_id` is not sent: the contract gives the
- *   listing no newest stored id, and a routine sync stops at the first page holding stored posts.
+ *   leaving stored posts out would save nothing). A routine run sends `since_id` (the newest
+ *   stored post, `ListOptions.newestStored`): only newer posts come back.
  * - Usage: X's `x-rate-limit-*` headers (`xUsage`), except on billing failures (usage cap, credits
  *   spent): their pause is the classification's (until the month resets, or a day), and must not
  *   be shortened by the rate-limit window of the same answer — the rate governor prefers
@@ -351,9 +351,15 @@ export function createXClient(options: XClientOptions): ProviderClient {
     },
     // every X account can be shown: X has no account type to refuse
     checkEligible: () => ({ ok: true }),
-    async listMedia(credentials, cursor): Promise<ProviderMediaPage> {
+    async listMedia(credentials, cursor, listOptions = {}): Promise<ProviderMediaPage> {
       let account: XUser
       let pageToken: string | null = null
+      // a routine run asks only for what is newer than the newest stored post: X bills every
+      // post it returns, and an unchanged account then costs none
+      const newest =
+        cursor === null && listOptions.skipStored === true
+          ? ((await listOptions.newestStored?.()) ?? null)
+          : null
       if (cursor === null) {
         account = user ?? (await me(credentials))
       } else {
@@ -373,6 +379,7 @@ export function createXClient(options: XClientOptions): ProviderClient {
       url.searchParams.set('media.fields', X_MEDIA_FIELDS)
       url.searchParams.set('tweet.fields', X_TWEET_FIELDS)
       if (pageToken !== null) url.searchParams.set('pagination_token', pageToken)
+      if (newest !== null && /^\d{1,20}$/.test(newest)) url.searchParams.set('since_id', newest)
       const page = parseXTimeline(
         await call(X_CALLS.timeline, url.toString(), { headers: bearer(credentials) }),
         urls,

@@ -109,6 +109,8 @@ export interface MediaStore {
     accountId: string,
     platformIds: readonly string[],
   ): Promise<Map<string, { readonly media_product_type: string | null }>>
+  /** The platform id of the account's newest top-level media; `null` when it has none. */
+  newestMediaId(accountId: string): Promise<string | null>
   /** How many top-level media the account has and when its earliest media URL expires. */
   summarizeMedia(accountId: string): Promise<{ count: number; urlsExpireAt: number | null }>
   listMedia(query: MediaQuery): Promise<MediaWithChildren[]>

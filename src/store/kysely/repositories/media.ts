@@ -203,6 +203,18 @@ export function createMediaRepository(
         urlsExpireAt: expires === null || expires === undefined ? null : Number(expires),
       }
     },
+    async newestMediaId(accountId) {
+      const row = await db
+        .selectFrom('media')
+        .select('platform_media_id')
+        .where('account_id', '=', accountId)
+        .where('parent_id', 'is', null)
+        .orderBy('timestamp', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return row?.platform_media_id ?? null
+    },
     async storedMediaHints(accountId, platformIds) {
       const found = new Map<string, { media_product_type: string | null }>()
       for (let i = 0; i < platformIds.length; i += CHUNK) {
