@@ -211,8 +211,19 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     if (manual || account.last_full_sync === null) return 'full'
     if (now - account.last_full_sync >= plan.fullIntervalMs) return 'full'
     const urls = account.media_urls_expire_at
-    if (urls !== null && urls - now <= schedule.urlRefreshMarginMs) return 'full'
+    // the earliest URLs were fetched by the last full run (which re-reads every post)
+    if (urls !== null && urls - now <= urlMargin(urls, account.last_full_sync ?? now))
+      return 'full'
     return 'incremental'
+  }
+
+  /**
+   * How long before signed media URLs expire they are refreshed: the configured margin, or a
+   * third of their lifetime when they live shorter (TikTok's covers last about 6 hours,
+   * Instagram's days): short-lived URLs are not refreshed at every run.
+   */
+  function urlMargin(expiresAt: number, fetchedAt: number): number {
+    return Math.min(schedule.urlRefreshMarginMs, Math.max(0, (expiresAt - fetchedAt) / 3))
   }
 
   /**
@@ -220,11 +231,16 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
    * but never sooner than a quarter of the interval, even if a provider's URLs live shorter than
    * the refresh margin (the page still swaps an expired image for a placeholder and a refresh).
    */
-  function nextSyncAt(now: number, urlsExpireAt: number | null, plan: SyncPlan): number {
+  function nextSyncAt(
+    now: number,
+    urlsExpireAt: number | null,
+    plan: SyncPlan,
+    urlsFetchedAt: number,
+  ): number {
     // a stretched plan runs close to the quota: a wide jitter would bunch some accounts up
     const routine = now + withJitter(plan.intervalMs, plan.stretched ? 0.01 : 0.1, random)
     if (urlsExpireAt === null) return routine
-    const beforeExpiry = urlsExpireAt - schedule.urlRefreshMarginMs
+    const beforeExpiry = urlsExpireAt - urlMargin(urlsExpireAt, urlsFetchedAt)
     return Math.max(now + plan.intervalMs / 4, Math.min(routine, beforeExpiry))
   }
 
@@ -516,7 +532,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
         last_full_sync: lastFullSync,
         posts_count: identity.mediaCount ?? summary.count,
         media_urls_expire_at: summary.urlsExpireAt,
-        next_sync_at: nextSyncAt(now, summary.urlsExpireAt, plan),
+        next_sync_at: nextSyncAt(now, summary.urlsExpireAt, plan, lastFullSync ?? now),
         sync_failures: 0,
         sync_run_id: null,
         sync_cursor: null,

@@ -147,3 +147,22 @@ test('X: a routine sync asks only for posts newer than the newest stored one (X 
     .at(-1)
   assert.ok(timeline, 'the timeline was asked')
 })
+
+test('TikTok: signed covers (about 6 h) are re-listed before they expire, without a full listing at every run', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectOn(app, browser, 'tiktok')
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  let full = 0
+  for (let quarter = 0; quarter < 4 * 12; quarter++) {
+    app.clock.advance(15 * 60_000)
+    if (quarter % 16 === 0) await browser.fetch('GET', '/api/socials/accounts')
+    const report = await app.app.jobs.runner.runDue()
+    full += report.syncs.modes.full
+    const [row] = await app.raw('SELECT MIN(url_expires_at) AS t FROM media')
+    assert.ok(Number(row?.t) > app.clock.now() + 30 * 60_000, `${quarter / 4} h: covers stay valid`)
+  }
+  // a full listing about every 4 hours (a third of the covers' life before they expire)
+  assert.ok(full >= 2 && full <= 4, `full listings in 12 h: ${full}`)
+})
