@@ -25,7 +25,7 @@ export function storedAccount(vault: FernetKeyRing, row: Record<string, unknown>
     id: String(row.id),
     platform: String(row.platform),
     status: String(row.status),
-    message: row.status_message === null ? null : String(row.status_message),
+    message: typeof row.status_message === 'string' ? row.status_message : null,
     version: Number(row.credentials_version),
     credentials: typeof sealed === 'string' ? parseSealed(vault.decrypt(sealed)) : null,
   }
