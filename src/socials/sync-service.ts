@@ -212,8 +212,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     if (now - account.last_full_sync >= plan.fullIntervalMs) return 'full'
     const urls = account.media_urls_expire_at
     // the earliest URLs were fetched by the last full run (which re-reads every post)
-    if (urls !== null && urls - now <= urlMargin(urls, account.last_full_sync ?? now))
-      return 'full'
+    if (urls !== null && urls - now <= urlMargin(urls, account.last_full_sync ?? now)) return 'full'
     return 'incremental'
   }
 

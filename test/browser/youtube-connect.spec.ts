@@ -351,8 +351,11 @@ describe('connecting YouTube in Chromium (sandbox Google, real server)', () => {
         'Active',
         'a freshly connected, refreshable YouTube account',
       )
-      // both platforms run on their emulators: the sandbox banner names both
-      assert.match((await page.locator('#banner').textContent()) ?? '', /Instagram and YouTube/)
+      // every platform runs on its emulator: the sandbox banner names them all
+      assert.match(
+        (await page.locator('#banner').textContent()) ?? '',
+        /Instagram, YouTube, TikTok and X are served by built-in emulators/,
+      )
     })
   })
 })

@@ -131,6 +131,7 @@ function providers(real: boolean): Provider[] {
       sandbox: true,
       notice: 'Sandbox: the built-in emulator stands in for Instagram.',
       embed_url: null,
+      has_player: false,
     },
     {
       ...base,
@@ -140,6 +141,7 @@ function providers(real: boolean): Provider[] {
       mode: real ? 'real' : 'sandbox',
       sandbox: !real,
       embed_url: real ? EMBED_TEMPLATE : null,
+      has_player: true,
     },
   ]
 }

@@ -15,6 +15,7 @@ interface ProvidersAnswer {
     connect_path: string
     mode: string
     embed_url: string | null
+    has_player: boolean
   }[]
   platforms: { platform: string; label: string; view_label: string; icon_path: string }[]
 }
@@ -74,6 +75,16 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
         ['tiktok', 'TikTok', '/api/socials/connect/tiktok', mode, null],
         ['x', 'X', '/api/socials/connect/x', mode, null],
       ],
+    )
+    assert.deepEqual(
+      answer.providers.map((p) => [p.platform, p.has_player]),
+      [
+        ['instagram', false],
+        ['youtube', true],
+        ['tiktok', false],
+        ['x', false],
+      ],
+      'whether a player exists at all, whatever the mode',
     )
     assert.deepEqual(
       answer.platforms.map((p) => [p.platform, p.label, p.view_label]),

@@ -89,6 +89,8 @@ export interface Provider {
    * only when that platform is reached for real; `null` in the sandbox (the CSP then admits no frame).
    */
   embed_url: string | null
+  /** Whether the platform has a player the page embeds when it is reached for real. */
+  has_player: boolean
 }
 /** What the page shows of any platform (icons, names, post links). */
 export interface PlatformJson {

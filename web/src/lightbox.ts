@@ -13,7 +13,7 @@ import {
   spokenDuration,
   type RefreshRequest,
 } from './media.ts'
-import { hasPlayer, isSandboxed, viewLabel } from './platforms.ts'
+import { viewLabel } from './platforms.ts'
 
 export interface LightboxSource {
   readonly count: () => number
@@ -26,18 +26,20 @@ export interface LightboxSource {
   readonly platformOf: (item: MediaJson) => string
 }
 
-/** What kind of post it is: "Photo", "Album of 3", "Video", "Reel", "Short", "Live replay". */
+/** What kind of post it is: "Photo", "Album of 3", "Video", "GIF", "Reel", "Short", "Live replay". */
 export function kindOf(item: MediaJson): string {
   if (item.media_type === 'CAROUSEL_ALBUM') return `Album of ${item.children.length}`
   if (item.media_type !== 'VIDEO') return 'Photo'
   const product = item.media_product_type
-  return product === 'SHORTS'
-    ? 'Short'
-    : product === 'LIVE'
-      ? 'Live replay'
-      : product === 'REELS'
-        ? 'Reel'
-        : 'Video'
+  return product === 'ANIMATED_GIF'
+    ? 'GIF'
+    : product === 'SHORTS'
+      ? 'Short'
+      : product === 'LIVE'
+        ? 'Live replay'
+        : product === 'REELS'
+          ? 'Reel'
+          : 'Video'
 }
 
 /** The kind, with privacy and length when known: "Private short, 42 seconds". */
@@ -181,11 +183,9 @@ export class Lightbox {
     const shown = item.media_type === 'CAROUSEL_ALBUM' && child !== undefined ? child : item
     const alt = item.caption ? item.caption.slice(0, 120) : describe(item)
     const platform = this.#source.platformOf(item)
+    // a video with no file of its own (YouTube's, TikTok's) never becomes an empty <video>
     this.#stage.replaceChildren(
-      shown === item &&
-        item.media_type === 'VIDEO' &&
-        item.media_url === null &&
-        (hasPlayer(platform) || isSandboxed(platform))
+      shown === item && item.media_type === 'VIDEO' && item.media_url === null
         ? playerView(item, platform, alt, this.#source.onExpired)
         : fullView(shown, alt, item.account_id, this.#source.onExpired),
     )

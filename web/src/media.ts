@@ -3,11 +3,18 @@
  * "URL signature expired") become a placeholder at once, never a broken-image icon, and ask the
  * server to refresh that account's media, at most once a minute per account. Also what a tile
  * says about a video (length, Shorts, Live, who may watch it) and the platform's own player for
- * videos that have no file of their own (YouTube).
+ * videos that have no file of their own (YouTube; TikTok: its cover and a link).
  */
 import type { MediaChildJson, MediaJson } from './api.ts'
 import { h } from './dom.ts'
-import { hasPlayer, platformLabel, playerUrl, viewLabel } from './platforms.ts'
+import {
+  hasPlayer,
+  isSandboxed,
+  platformLabel,
+  playerUrl,
+  playsHereForReal,
+  viewLabel,
+} from './platforms.ts'
 
 export type RefreshRequest = (accountId: string) => void
 
@@ -58,7 +65,15 @@ export function picture(
   return img
 }
 
-/** The full view of one media (or album child) inside the lightbox. */
+/** An animated GIF (X's `animated_gif`: a short silent MP4 that loops). */
+export function isGif(media: MediaJson | MediaChildJson): boolean {
+  return 'media_product_type' in media && media.media_product_type === 'ANIMATED_GIF'
+}
+
+/**
+ * The full view of one media (or album child) inside the lightbox. A video plays its own file
+ * with the poster; a GIF loops muted on its own, with no controls, as on its platform.
+ */
 export function fullView(
   media: MediaJson | MediaChildJson,
   alt: string,
@@ -66,13 +81,15 @@ export function fullView(
   onExpired: RefreshRequest,
 ): HTMLElement {
   if (media.media_type === 'VIDEO') {
+    const gif = isGif(media)
     const video = h('video', {
-      controls: true,
-      preload: 'none',
+      ...(gif ? { autoplay: true, loop: true, muted: true } : { controls: true, preload: 'none' }),
       playsinline: true,
       ...(media.thumbnail_url ? { poster: media.thumbnail_url } : {}),
       'aria-label': alt,
     })
+    // the attribute alone does not mute an element made by script (autoplay needs it muted)
+    video.muted = gif
     if (media.media_url) video.src = media.media_url
     return video
   }
@@ -133,8 +150,9 @@ export function restrictionNote(item: MediaJson, platform: string): string | nul
  */
 export function tileBadges(item: MediaJson, platform: string): HTMLElement[] {
   const badges: HTMLElement[] = []
+  const gif = isGif(item)
   if (item.media_type === 'VIDEO')
-    badges.push(h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, '▶'))
+    badges.push(h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, gif ? 'GIF' : '▶'))
   else if (item.media_type === 'CAROUSEL_ALBUM')
     badges.push(
       h('span', { class: 'tile-badge', 'aria-hidden': 'true' }, `❐ ${item.children.length}`),
@@ -161,7 +179,7 @@ export function tileBadges(item: MediaJson, platform: string): HTMLElement[] {
   if (flags.length > 0)
     badges.push(h('span', { class: 'tile-flags', 'aria-hidden': 'true' }, ...flags))
   const seconds = durationOf(item)
-  if (item.media_type === 'VIDEO' && seconds !== null)
+  if (item.media_type === 'VIDEO' && !gif && seconds !== null)
     badges.push(
       h('span', { class: 'tile-duration', 'aria-hidden': 'true' }, formatDuration(seconds)),
     )
@@ -169,9 +187,10 @@ export function tileBadges(item: MediaJson, platform: string): HTMLElement[] {
 }
 
 /**
- * A video with no file of its own (YouTube's), in the lightbox: the platform's player in a frame
- * when the server gave its address (real mode), else the poster and why it does not play here.
- * The frame goes when the lightbox closes or moves on, which stops playback.
+ * A video with no file of its own (YouTube's, TikTok's), in the lightbox: the platform's player in
+ * a frame when the server gave its address (real mode), else the poster (a placeholder when it
+ * fails: TikTok's covers are signed and expire) and why it does not play here. The frame goes when
+ * the lightbox closes or moves on, which stops playback.
  */
 export function playerView(
   item: MediaJson,
@@ -194,7 +213,11 @@ export function playerView(
     })
   const why = hasPlayer(platform)
     ? 'This video cannot be played here.'
-    : `Playback needs real ${label}; this is the sandbox.`
+    : isSandboxed(platform) && playsHereForReal(platform)
+      ? `Playback needs real ${label}; this is the sandbox.`
+      : label
+        ? `${label} videos play on ${label}.`
+        : 'This video plays on its platform.'
   return h(
     'figure',
     { class: 'player-off' },

@@ -33,8 +33,10 @@ export function iconPath(id: string): string {
 export function setPlayers(providers: readonly Provider[]): void {
   players.clear()
   sandboxed.clear()
+  realPlayers.clear()
   for (const provider of providers) {
     if (typeof provider.embed_url === 'string') players.set(provider.platform, provider.embed_url)
+    if (provider.has_player) realPlayers.add(provider.platform)
     if (provider.sandbox) sandboxed.add(provider.platform)
   }
 }
@@ -42,6 +44,17 @@ export function setPlayers(providers: readonly Provider[]): void {
 /** Whether the platform's videos can be played here (its player is known). */
 export function hasPlayer(platform: string): boolean {
   return players.has(platform)
+}
+
+/**
+ * The platforms whose player the page embeds when they are reached for real (YouTube's), as the
+ * registry says (`has_player`): in the sandbox the page then explains why a video does not play.
+ */
+const realPlayers = new Set<string>()
+
+/** Whether the platform's videos would play here if it were reached for real. */
+export function playsHereForReal(platform: string): boolean {
+  return players.has(platform) || realPlayers.has(platform)
 }
 
 /** Whether the platform is the built-in emulator here (its videos have no player). */

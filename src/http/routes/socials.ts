@@ -81,8 +81,10 @@ export function socialsRoutes(ctx: AppContext) {
         mode,
         connectable: mode !== 'unconfigured',
         sandbox: mode === 'sandbox',
-        // the player the page may frame: only the real platform's (the CSP admits it then)
+        // the player the page may frame: only the real platform's (the CSP admits it then);
+        // `has_player` says whether the platform has one at all (the sandbox says why it is off)
         embed_url: mode === 'real' && embed !== undefined ? embed.urlTemplate : null,
+        has_player: embed !== undefined,
         notice:
           mode === 'sandbox'
             ? sandboxNotice([info.label])
