@@ -6,7 +6,7 @@
  * It also serves the control API under `/_control` (see `control.ts`), gated. The token is random
  * per process unless EMULATOR_CONTROL_TOKEN sets it. The app's mounted sandbox has no control API.
  *
- * Environment (all optional): EMULATOR_PORT (8083), EMULATOR_HOST (127.0.0.1),
+ * Environment (all optional): EMULATOR_PORT (8084), EMULATOR_HOST (127.0.0.1),
  * EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_REDIRECT_URIS (comma-separated),
  * EMULATOR_CLIENT_TYPE (confidential | public), EMULATOR_MONTHLY_POST_CAP (3000000),
  * EMULATOR_CONTROL_TOKEN (at least 32 characters).
@@ -24,7 +24,7 @@ import { DEFAULT_CLIENT_ID, createXEmulator } from './index.ts'
 
 const env = process.env
 const settings = standaloneSettings(env, {
-  port: 8083,
+  port: 8084,
   clientId: DEFAULT_CLIENT_ID,
   clientSecret: 'x-emulator-client-secret',
   redirectUri: 'http://localhost:8080/api/socials/oauth/x/callback',
