@@ -268,6 +268,11 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   const accountBudgets = countedBudgets(options, 'account')
   /** The app's budgets an account's call also spends (none on Instagram). */
   const appBudgetsOfEveryCall = appBudgets.filter((budget) => budget.spec?.counts === 'every_call')
+  /** The capped fixed windows (a day, a month) whose spent share `pressure` reads. */
+  const isCappedFixed = (budget: CountedBudget): boolean =>
+    budget.window.kind !== 'rolling' && budget.cap !== null
+  const fixedEveryCall = appBudgetsOfEveryCall.filter(isCappedFixed)
+  const fixedPerAccount = accountBudgets.filter(isCappedFixed)
   const { costs, defaultCost } = options.budgets
   const unit =
     defaultCost === 1 && Object.values(costs).every((cost) => cost === 1) ? 'calls' : 'units'
@@ -505,9 +510,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
 
     async quotas() {
       const now = clock.now()
-      const fixed = appBudgets.filter(
-        (budget) => budget.window.kind !== 'rolling' && budget.cap !== null,
-      )
+      const fixed = appBudgets.filter(isCappedFixed)
       if (fixed.length === 0) return []
       const rows = await store.getApiBudgets(fixed.map((budget) => appKey + budget.suffix))
       return fixed.flatMap((budget): QuotaStatus[] => {
@@ -532,12 +535,12 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
     async pressure(accountId) {
       const now = clock.now()
       const fixed = [
-        ...appBudgetsOfEveryCall.map((budget) => ({ budget, scope: appKey + budget.suffix })),
-        ...accountBudgets.map((budget) => ({
+        ...fixedEveryCall.map((budget) => ({ budget, scope: appKey + budget.suffix })),
+        ...fixedPerAccount.map((budget) => ({
           budget,
           scope: accountOf(accountId) + budget.suffix,
         })),
-      ].filter(({ budget }) => budget.window.kind !== 'rolling' && budget.cap !== null)
+      ]
       const scopes = [...new Set([appKey, accountOf(accountId), ...fixed.map((f) => f.scope)])]
       const budgets = await store.getApiBudgets(scopes)
       let percent = 0

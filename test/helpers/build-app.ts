@@ -320,6 +320,27 @@ export class Browser {
   }
 }
 
+/** Every media item of the signed-in person, page after page (`query`: `&platform=…` and such). */
+export async function allMedia<T = { account_id: string; platform_media_id: string }>(
+  browser: Browser,
+  query = '',
+): Promise<T[]> {
+  const items: T[] = []
+  let cursor: string | null = null
+  for (let guard = 0; guard < 50; guard++) {
+    const answer = await browser.fetch(
+      'GET',
+      `/api/socials/media?limit=100${query}${cursor === null ? '' : `&cursor=${cursor}`}`,
+    )
+    if (answer.statusCode !== 200) throw new Error(`media failed: ${answer.body}`)
+    const page = answer.json<{ items: T[]; next_cursor: string | null }>()
+    items.push(...page.items)
+    cursor = page.next_cursor
+    if (cursor === null) break
+  }
+  return items
+}
+
 /** Starts a connection and returns the state value and the authorize URL's query. */
 export async function startConnect(
   browser: Browser,

@@ -6,31 +6,9 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, buildTestApp, connectAccount, connectOn } from '../helpers/build-app.ts'
+import { Browser, allMedia, buildTestApp, connectAccount, connectOn } from '../helpers/build-app.ts'
 import { tiktokSignature } from '../../src/providers/tiktok/emulator/webhook.ts'
 import { TIKTOK_WEBHOOK_PATH } from '../../src/providers/tiktok/inbound.ts'
-
-interface MediaPage {
-  items: { account_id: string; platform_media_id: string }[]
-  next_cursor: string | null
-}
-
-async function mediaOf(browser: Browser, query: string): Promise<MediaPage['items']> {
-  const items: MediaPage['items'] = []
-  let cursor: string | null = null
-  for (let guard = 0; guard < 50; guard++) {
-    const answer = await browser.fetch(
-      'GET',
-      `/api/socials/media?limit=100${query}${cursor === null ? '' : `&cursor=${cursor}`}`,
-    )
-    assert.equal(answer.statusCode, 200, answer.body)
-    const page = answer.json<MediaPage>()
-    items.push(...page.items)
-    cursor = page.next_cursor
-    if (cursor === null) break
-  }
-  return items
-}
 
 test('one account of each of the four platforms, one gallery', async (t) => {
   const app = await buildTestApp(t)
@@ -58,9 +36,9 @@ test('one account of each of the four platforms, one gallery', async (t) => {
     const sync = await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)
     assert.equal(sync.statusCode, 200, `${platform}: ${sync.body}`)
   }
-  const all = await mediaOf(browser, '')
+  const all = await allMedia(browser, '')
   for (const [platform, id] of Object.entries(ids)) {
-    const own = await mediaOf(browser, `&platform=${platform}`)
+    const own = await allMedia(browser, `&platform=${platform}`)
     assert.ok(own.length > 0, `${platform} has media`)
     assert.ok(
       own.every((m) => m.account_id === id),

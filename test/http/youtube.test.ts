@@ -10,6 +10,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   Browser,
+  allMedia,
   buildTestApp,
   connectAccount,
   connectYoutube,
@@ -31,23 +32,6 @@ interface MediaItem {
   duration_seconds: number | null
   permalink: string | null
   account_id: string
-}
-
-async function allMedia(browser: Browser, query = ''): Promise<MediaItem[]> {
-  const items: MediaItem[] = []
-  let cursor: string | null = null
-  for (let guard = 0; guard < 20; guard++) {
-    const answer = await browser.fetch(
-      'GET',
-      `/api/socials/media?limit=100${query}${cursor === null ? '' : `&cursor=${cursor}`}`,
-    )
-    assert.equal(answer.statusCode, 200, answer.body)
-    const body = answer.json<{ items: MediaItem[]; next_cursor: string | null }>()
-    items.push(...body.items)
-    cursor = body.next_cursor
-    if (cursor === null) break
-  }
-  return items
 }
 
 async function account(browser: Browser, id: string) {
@@ -109,7 +93,7 @@ test('a new user connects the demo channel: PKCE, offline consent, sealed refres
   const instagramId = await connectAccount(app, browser)
   await browser.fetch('POST', `/api/socials/accounts/${instagramId}/sync`)
 
-  const videos = await allMedia(browser, '&platform=youtube')
+  const videos = await allMedia<MediaItem>(browser, '&platform=youtube')
   assert.equal(videos.length, channel.videos.length, 'every upload, private and unlisted too')
   const byId = new Map(videos.map((v) => [v.platform_media_id, v]))
   for (const video of channel.videos) {
@@ -123,13 +107,13 @@ test('a new user connects the demo channel: PKCE, offline consent, sealed refres
     )
   }
   assert.ok(videos.some((v) => v.media_product_type === 'SHORTS'))
-  const everything = await allMedia(browser)
+  const everything = await allMedia<MediaItem>(browser)
   assert.ok(
     everything.some((m) => m.account_id === instagramId),
     'one gallery',
   )
   assert.equal(everything.filter((m) => m.account_id === youtubeId).length, videos.length)
-  const instagramOnly = await allMedia(browser, '&platform=instagram')
+  const instagramOnly = await allMedia<MediaItem>(browser, '&platform=instagram')
   assert.ok(instagramOnly.every((m) => m.account_id === instagramId))
 
   // deleted on YouTube, made private there: the next full reconciliation follows
@@ -140,7 +124,7 @@ test('a new user connects the demo channel: PKCE, offline consent, sealed refres
   const again = await browser.fetch('POST', `/api/socials/accounts/${youtubeId}/sync`)
   assert.equal(again.json<{ removed: number }>().removed, 1, again.body)
   const after = new Map(
-    (await allMedia(browser, '&platform=youtube')).map((v) => [v.platform_media_id, v]),
+    (await allMedia<MediaItem>(browser, '&platform=youtube')).map((v) => [v.platform_media_id, v]),
   )
   assert.equal(after.has(gone.id), false)
   assert.equal(after.get(hidden.id)?.visibility, 'private')
@@ -164,7 +148,7 @@ test('an unchanged channel costs 2 quota units per routine sync; a new upload is
   const again = used()
   await app.app.jobs.runner.runDue()
   assert.equal(used() - again, 3, 'and the details of the one new video')
-  const titles = await allMedia(browser, '&platform=youtube')
+  const titles = await allMedia<MediaItem>(browser, '&platform=youtube')
   assert.equal(titles.length, (app.youtube.state.accountByIndex(1)?.channel?.videos ?? []).length)
 })
 

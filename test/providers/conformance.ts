@@ -64,6 +64,16 @@ export interface ProviderConformanceOptions {
 
 const DAY = 86_400_000
 
+/**
+ * Adds every access and refresh token an emulator's answer hands out to `issued` (a harness's
+ * `issuedSecrets`), reading a copy of the answer so the caller still reads it whole.
+ */
+export async function recordIssuedTokens(response: Response, issued: Set<string>): Promise<void> {
+  const text = await response.clone().text()
+  for (const match of text.matchAll(/"(?:access|refresh)_token"\s*:\s*"([^"]+)"/g))
+    if (match[1] !== undefined) issued.add(match[1])
+}
+
 export function runProviderConformance(options: ProviderConformanceOptions): void {
   const check = (name: ConformanceCheck, title: string, fn: (t: TestContext) => Promise<void>) => {
     const reason = options.skip?.[name]

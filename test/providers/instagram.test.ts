@@ -10,7 +10,11 @@ import { createInjectFetch } from '../../src/providers/emulator-core/inject-fetc
 import { createInstagramClient } from '../../src/providers/instagram/client.ts'
 import type { FetchLike } from '../../src/providers/types.ts'
 import type { InstagramConfig } from '../../src/providers/instagram/config.ts'
-import { runProviderConformance, type ConformanceHarness } from './conformance.ts'
+import {
+  recordIssuedTokens,
+  runProviderConformance,
+  type ConformanceHarness,
+} from './conformance.ts'
 
 const BASE = 'https://instagram.emulator.test'
 const REDIRECT_URI = 'https://gallery.example/api/socials/oauth/instagram/callback'
@@ -32,9 +36,7 @@ async function harness(t: TestContext): Promise<ConformanceHarness> {
   const issued = new Set<string>()
   const fetch: FetchLike = async (input, init) => {
     const response = await inject(input, init)
-    const text = await response.clone().text()
-    for (const match of text.matchAll(/"access_token"\s*:\s*"([^"]+)"/g))
-      if (match[1] !== undefined) issued.add(match[1])
+    await recordIssuedTokens(response, issued)
     return response
   }
   const config: InstagramConfig = {

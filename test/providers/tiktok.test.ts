@@ -27,7 +27,11 @@ import {
 } from '../../src/providers/tiktok/emulator/index.ts'
 import { TIKTOK_SANDBOX_PREFIX } from '../../src/providers/tiktok/sandbox.ts'
 import { wireTiktok } from '../../src/providers/tiktok/wiring.ts'
-import { runProviderConformance, type ConformanceHarness } from './conformance.ts'
+import {
+  recordIssuedTokens,
+  runProviderConformance,
+  type ConformanceHarness,
+} from './conformance.ts'
 
 const BASE = 'https://tiktok.emulator.test'
 const REDIRECT_URI = 'https://gallery.example/api/socials/oauth/tiktok/callback'
@@ -86,9 +90,7 @@ async function world(
       body: typeof init?.body === 'string' ? init.body : null,
     })
     const response = await inject(input, init)
-    const text = await response.clone().text()
-    for (const match of text.matchAll(/"(?:access|refresh)_token"\s*:\s*"([^"]+)"/g))
-      if (match[1] !== undefined) issued.add(match[1])
+    await recordIssuedTokens(response, issued)
     return response
   }
   const config: TiktokConfig = {

@@ -31,7 +31,11 @@ import type { Credentials, FetchLike } from '../../src/providers/types.ts'
 import { isGalleryError } from '../../src/errors.ts'
 import { wireX } from '../../src/providers/x/wiring.ts'
 import { X_SANDBOX_PREFIX } from '../../src/providers/x/sandbox.ts'
-import { runProviderConformance, type ConformanceHarness } from './conformance.ts'
+import {
+  recordIssuedTokens,
+  runProviderConformance,
+  type ConformanceHarness,
+} from './conformance.ts'
 
 const BASE = 'https://x.emulator.test'
 const REDIRECT_URI = 'https://gallery.example/api/socials/oauth/x/callback'
@@ -106,9 +110,7 @@ async function world(
       status: response.status,
       headers: response.headers,
     })
-    const text = await response.clone().text()
-    for (const match of text.matchAll(/"(?:access|refresh)_token"\s*:\s*"([^"]+)"/g))
-      if (match[1] !== undefined) issued.add(match[1])
+    await recordIssuedTokens(response, issued)
     return response
   }
   const config: XConfig = {

@@ -20,7 +20,11 @@ import { YOUTUBE_READONLY_SCOPE, type YoutubeConfig } from '../../src/providers/
 import { codeChallengeS256, createCodeVerifier } from '../../src/providers/oauth/pkce.ts'
 import type { Credentials, FetchLike, StoredMediaHint } from '../../src/providers/types.ts'
 import { isGalleryError } from '../../src/errors.ts'
-import { runProviderConformance, type ConformanceHarness } from './conformance.ts'
+import {
+  recordIssuedTokens,
+  runProviderConformance,
+  type ConformanceHarness,
+} from './conformance.ts'
 
 const BASE = 'https://youtube.emulator.test'
 const REDIRECT_URI = 'https://gallery.example/api/socials/oauth/youtube/callback'
@@ -46,9 +50,7 @@ async function world(t: TestContext, options: { publishingStatus?: 'testing' } =
   const issued = new Set<string>()
   const fetch: FetchLike = async (input, init) => {
     const response = await inject(input, init)
-    const text = await response.clone().text()
-    for (const match of text.matchAll(/"(?:access|refresh)_token"\s*:\s*"([^"]+)"/g))
-      if (match[1] !== undefined) issued.add(match[1])
+    await recordIssuedTokens(response, issued)
     return response
   }
   const config: YoutubeConfig = {

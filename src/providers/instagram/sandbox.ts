@@ -11,7 +11,7 @@
  * world in-process through `emulator.control`; the HTTP control API exists only in the standalone
  * `npm run emulator`, gated (`emulator/control.ts`).
  */
-import { createHmac } from 'node:crypto'
+import { sandboxSecrets } from '../emulator-core/sandbox-secrets.ts'
 import type { Clock } from '../../clock.ts'
 import type { InstagramConfig } from './config.ts'
 import { createEmulator, type Emulator } from './emulator/index.ts'
@@ -30,19 +30,13 @@ export interface SandboxOptions {
 
 export function createSandbox(options: SandboxOptions): Emulator {
   const base = `${options.publicUrl}${SANDBOX_PREFIX}`
-  const derive = (label: string): string | undefined =>
-    options.seed === undefined
-      ? undefined
-      : createHmac('sha256', options.seed).update(`psg-sandbox:${label}`).digest('base64url')
-  const clientSecret = derive('client-secret')
-  const signingSecret = derive('signing-secret')
+  const secrets = sandboxSecrets(options.seed, 'psg-sandbox')
   return createEmulator({
     clock: options.clock,
     baseUrl: () => base,
     clientId: 'sandbox-instagram-app',
     redirectUris: [options.redirectUri],
-    ...(clientSecret === undefined ? {} : { clientSecret }),
-    ...(signingSecret === undefined ? {} : { signingSecret }),
+    ...secrets,
   })
 }
 

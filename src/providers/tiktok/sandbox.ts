@@ -15,7 +15,7 @@
  * valid across restarts. This module imports nothing from the app or its config: the app merges
  * `sandboxTiktokEndpoints` over its `TiktokConfig`.
  */
-import { createHmac } from 'node:crypto'
+import { sandboxSecrets } from '../emulator-core/sandbox-secrets.ts'
 import type { Clock } from '../../clock.ts'
 import { DEFAULT_CLIENT_KEY, createTiktokEmulator, type TiktokEmulator } from './emulator/index.ts'
 
@@ -33,19 +33,13 @@ export interface TiktokSandboxOptions {
 
 export function createTiktokSandbox(options: TiktokSandboxOptions): TiktokEmulator {
   const base = `${options.publicUrl.replace(/\/+$/, '')}${TIKTOK_SANDBOX_PREFIX}`
-  const derive = (label: string): string | undefined =>
-    options.seed === undefined
-      ? undefined
-      : createHmac('sha256', options.seed).update(`psg-tiktok-sandbox:${label}`).digest('base64url')
-  const clientSecret = derive('client-secret')
-  const signingSecret = derive('signing-secret')
+  const secrets = sandboxSecrets(options.seed, 'psg-tiktok-sandbox')
   return createTiktokEmulator({
     clock: options.clock,
     baseUrl: () => base,
     clientKey: DEFAULT_CLIENT_KEY,
     redirectUris: [options.redirectUri],
-    ...(clientSecret === undefined ? {} : { clientSecret }),
-    ...(signingSecret === undefined ? {} : { signingSecret }),
+    ...secrets,
   })
 }
 

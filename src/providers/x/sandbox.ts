@@ -13,7 +13,7 @@
  * valid across restarts. This module imports nothing from the app or its config: the app merges
  * `sandboxXEndpoints` over its `XConfig`.
  */
-import { createHmac } from 'node:crypto'
+import { sandboxSecrets } from '../emulator-core/sandbox-secrets.ts'
 import type { Clock } from '../../clock.ts'
 import { createXEmulator, type XEmulator } from './emulator/index.ts'
 
@@ -31,20 +31,14 @@ export interface XSandboxOptions {
 
 export function createXSandbox(options: XSandboxOptions): XEmulator {
   const base = `${options.publicUrl.replace(/\/+$/, '')}${X_SANDBOX_PREFIX}`
-  const derive = (label: string): string | undefined =>
-    options.seed === undefined
-      ? undefined
-      : createHmac('sha256', options.seed).update(`psg-x-sandbox:${label}`).digest('base64url')
-  const clientSecret = derive('client-secret')
-  const signingSecret = derive('signing-secret')
+  const secrets = sandboxSecrets(options.seed, 'psg-x-sandbox')
   return createXEmulator({
     clock: options.clock,
     baseUrl: () => base,
     clientId: 'c2FuZGJveC14LWNsaWVudDoxOmNp',
     clientType: 'confidential',
     redirectUris: [options.redirectUri],
-    ...(clientSecret === undefined ? {} : { clientSecret }),
-    ...(signingSecret === undefined ? {} : { signingSecret }),
+    ...secrets,
   })
 }
 

@@ -15,7 +15,7 @@
  * valid across restarts. This module imports nothing from the app or its config: the app merges
  * `sandboxYoutubeEndpoints` over its `YoutubeConfig`.
  */
-import { createHmac } from 'node:crypto'
+import { sandboxSecrets } from '../emulator-core/sandbox-secrets.ts'
 import type { Clock } from '../../clock.ts'
 import { createYoutubeEmulator, type YoutubeEmulator } from './emulator/index.ts'
 
@@ -33,21 +33,17 @@ export interface YoutubeSandboxOptions {
 
 export function createYoutubeSandbox(options: YoutubeSandboxOptions): YoutubeEmulator {
   const base = `${options.publicUrl.replace(/\/+$/, '')}${YOUTUBE_SANDBOX_PREFIX}`
-  const derive = (label: string): string | undefined =>
-    options.seed === undefined
-      ? undefined
-      : createHmac('sha256', options.seed)
-          .update(`psg-youtube-sandbox:${label}`)
-          .digest('base64url')
-  const clientSecret = derive('client-secret')
-  const signingSecret = derive('signing-secret')
+  const secrets = sandboxSecrets(options.seed, 'psg-youtube-sandbox')
   return createYoutubeEmulator({
     clock: options.clock,
     baseUrl: () => base,
     clientId: 'sandbox-youtube-client.apps.googleusercontent.com',
     redirectUris: [options.redirectUri],
-    ...(clientSecret === undefined ? {} : { clientSecret: `GOCSPX-${clientSecret}` }),
-    ...(signingSecret === undefined ? {} : { signingSecret }),
+    ...secrets,
+    // Google's client secrets start with GOCSPX-
+    ...(secrets.clientSecret === undefined
+      ? {}
+      : { clientSecret: `GOCSPX-${secrets.clientSecret}` }),
   })
 }
 
