@@ -144,3 +144,17 @@ test('TikTok: signed covers (about 6 h) are re-listed before they expire, withou
   // a full listing about every 4 hours (a third of the covers' life before they expire)
   assert.ok(full >= 2 && full <= 4, `full listings in 12 h: ${full}`)
 })
+
+test('the platform filter refuses a platform it does not know, in the JSON envelope', async (t) => {
+  const app = await buildTestApp(t)
+  const browser = new Browser(app)
+  await browser.register()
+  for (const platform of ['myspace', 'YouTube', '', 'x'.repeat(300)]) {
+    const answer = await browser.fetch(
+      'GET',
+      `/api/socials/media?platform=${encodeURIComponent(platform)}`,
+    )
+    assert.equal(answer.statusCode, 400, platform)
+    assert.equal(answer.json<{ error: { code: string } }>().error.code, 'ERR_VALIDATION')
+  }
+})
