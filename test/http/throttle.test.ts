@@ -1,6 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Browser, ORIGIN, buildTestApp, connectedApp, type TestApp } from '../helpers/build-app.ts'
+import {
+  Browser,
+  ORIGIN,
+  buildTestApp,
+  connectedApp,
+  testClockStart,
+  type TestApp,
+} from '../helpers/build-app.ts'
 import { signRequest } from '../../src/providers/instagram/signed-request.ts'
 
 const PASSWORD = 'correct horse battery'
@@ -59,7 +66,9 @@ test('sign-in: limited per account and address, and per address — the owner el
 })
 
 test('sign-in: guessing from many addresses is limited per account, but a browser the owner used before still signs in', async (t) => {
-  const app = await buildTestApp(t)
+  // half past an hour: the per-account limit counts a sliding hour over aligned windows, so a
+  // start in an hour's first minute would still count the guesses 61 minutes later
+  const app = await buildTestApp(t, {}, { clockStart: testClockStart() })
   const owner = new Browser(app)
   const { email } = await owner.register(undefined, PASSWORD)
   assert.ok(owner.cookies.has('psg_device'), 'registering marks the browser as known')
