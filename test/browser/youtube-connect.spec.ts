@@ -240,11 +240,19 @@ describe('connecting YouTube in Chromium (sandbox Google, real server)', () => {
       assert.equal(await mediaCount(app), videos.length + instagramCount)
       await page.locator('.account').nth(1).waitFor()
       assert.equal(await page.locator('.account').count(), 2)
-      const sources = await allTileSources(page)
-      assert.match(
-        (await page.locator('.gallery-status').textContent()) ?? '',
-        new RegExp(`^${videos.length + instagramCount} items`),
-      )
+      // the page reloads its grid (from its first page) when the second sync ends, which may
+      // be while the tiles are being read: read them again until the count is the whole
+      const total = new RegExp(`^${videos.length + instagramCount} items`)
+      let sources = await allTileSources(page)
+      for (
+        let i = 0;
+        i < 5 && !total.test((await page.locator('.gallery-status').textContent()) ?? '');
+        i++
+      ) {
+        await page.waitForTimeout(200)
+        sources = await allTileSources(page)
+      }
+      assert.match((await page.locator('.gallery-status').textContent()) ?? '', total)
       assert.equal(sources.size, videos.length + instagramCount, 'every item has a tile')
       const fromYoutube = [...sources.values()].filter((s) => s.includes('/sandbox/youtube/'))
       const fromInstagram = [...sources.values()].filter((s) => s.includes('/sandbox/instagram/'))

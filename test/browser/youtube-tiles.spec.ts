@@ -161,6 +161,8 @@ interface Stub {
   /** Every request to the player's origin. */
   playerRequests: string[]
   accounts: AccountJson[]
+  /** While set, media answers wait for it; a rejection answers 503. */
+  hold: Promise<void> | null
 }
 
 /** The gallery page from the real server, its API answered by the stub above. */
@@ -172,6 +174,7 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
     mediaQueries: [],
     playerRequests: [],
     accounts: [account(IG, 'instagram', 'sunny_shop'), account(YT, 'youtube', 'launch_channel')],
+    hold: null,
   }
   const json = (route: Route, body: unknown): Promise<void> =>
     route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) })
@@ -191,9 +194,18 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
   await page.route(`${app.base}/api/socials/accounts*`, (route) =>
     json(route, { accounts: stub.accounts, next_cursor: null, sandbox: !real }),
   )
-  await page.route(`${app.base}/api/socials/media*`, (route) => {
+  await page.route(`${app.base}/api/socials/media*`, async (route) => {
     const query = new URL(route.request().url()).searchParams
     stub.mediaQueries.push(query)
+    try {
+      await stub.hold
+    } catch {
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'unavailable', message: 'Try again shortly.' } }),
+      })
+    }
     const platformOf = (m: MediaJson): string => (m.account_id === YT ? 'youtube' : 'instagram')
     const items = MEDIA.filter(
       (m) =>
@@ -360,6 +372,46 @@ describe('YouTube media in the gallery (Chromium, stub API)', () => {
       await page.locator('#filter-account').waitFor()
       assert.equal(await page.locator('#filter-platform').isVisible(), false)
       assert.deepEqual(stub.errors, [], 'no console errors, no CSP violations, no failed requests')
+    })
+  })
+
+  test('a slow filter change keeps the tiles (busy), never a false "no media"; a failed one says so', async (t) => {
+    const app = await serveTestApp(t)
+    const stub = await openGallery(t, app, false)
+    const { page } = stub
+    await withScreenshots(t, page.context(), async () => {
+      await page.goto(`${app.base}/gallery`)
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('.tile').length === n,
+        MEDIA.length,
+      )
+      const status = page.locator('.gallery-status')
+
+      // a slow answer: what was shown stays, marked busy, and no "no media" in between
+      let release = (): void => {}
+      stub.hold = new Promise((resolve) => (release = resolve))
+      const before = stub.mediaQueries.length
+      await page.locator('#filter-platform').selectOption('youtube')
+      for (let i = 0; i < 100 && stub.mediaQueries.length === before; i++)
+        await page.waitForTimeout(20)
+      await page.locator('.grid[aria-busy="true"]').waitFor()
+      assert.equal(await page.locator('.tile').count(), MEDIA.length, 'the tiles shown stay')
+      assert.doesNotMatch((await status.textContent()) ?? '', /No media/)
+      release()
+      await page.waitForFunction(() => document.querySelectorAll('.tile').length === 6)
+      await page.waitForFunction(() => !document.querySelector('.grid[aria-busy]'))
+      assert.equal(await status.textContent(), '6 items')
+
+      // a failed one: the tiles of the other filter go, and the status says what happened
+      stub.hold = Promise.reject(new Error('down'))
+      stub.hold.catch(() => {})
+      await page.locator('#filter-type').selectOption('IMAGE')
+      await status.getByText('Could not load media.').waitFor()
+      assert.equal(await page.locator('.tile').count(), 0)
+      await page.getByText('Try again shortly.').first().waitFor()
+      stub.hold = null
+      await page.locator('#filter-type').selectOption('')
+      await page.waitForFunction(() => document.querySelectorAll('.tile').length === 6)
     })
   })
 

@@ -37,6 +37,10 @@ export class Gallery {
   #loading: Promise<boolean> | null = null
   #filter: MediaFilter = {}
   #generation = 0
+  /** A reload is under way: the tiles shown stay until its first page replaces them. */
+  #replacing = false
+  /** A first page is on its way: an empty grid means "loading", not "no media". */
+  #firstPending = false
   #columns = 1
   #tile = MIN_TILE
   /** Mounted tiles, in index order: [first, first + mounted.length). */
@@ -183,11 +187,13 @@ export class Gallery {
       ...(this.#typeFilter.value ? { media_type: this.#typeFilter.value } : {}),
     }
     this.#generation++
-    this.#items = []
+    // the tiles shown stay (busy) until the new first page replaces them: no flash of an
+    // empty gallery, and no false "no media" while a slow answer is on its way
+    this.#replacing = true
+    this.#firstPending = true
     this.#cursor = null
     this.#loading = null
-    this.#unmountAll()
-    this.#measure()
+    this.#update()
     await this.loadMore(true)
   }
 
@@ -196,6 +202,7 @@ export class Gallery {
     if (this.#loading !== null) return this.#loading
     if (!first && this.#cursor === null) return Promise.resolve(false)
     const generation = this.#generation
+    if (first) this.#firstPending = true
     this.#more.disabled = true
     this.#more.textContent = 'Loading…'
     this.#wrap.setAttribute('aria-busy', 'true')
@@ -205,12 +212,21 @@ export class Gallery {
     this.#loading = (primed ?? api.media(this.#filter, this.#cursor, PAGE_SIZE))
       .then((page) => {
         if (generation !== this.#generation) return false
+        if (this.#replacing) this.#clear()
+        this.#firstPending = false
         this.#items.push(...page.items)
         this.#cursor = page.next_cursor
         this.#update()
         return page.items.length > 0
       })
       .catch((error: unknown) => {
+        if (generation === this.#generation) this.#firstPending = false
+        if (generation === this.#generation && this.#replacing) {
+          // what is shown belongs to other filters: say so rather than keep it
+          this.#clear()
+          this.#update()
+          this.#status.textContent = 'Could not load media. Change a filter or reload to try again.'
+        }
         notify(
           'error',
           'Could not load media',
@@ -227,11 +243,19 @@ export class Gallery {
     return this.#loading
   }
 
+  #clear(): void {
+    this.#replacing = false
+    this.#items = []
+    this.#measure() // the layout may have changed since (accounts added above the grid)
+  }
+
   #update(): void {
     const rows = Math.ceil(this.#items.length / this.#columns)
     this.#wrap.style.height = `${Math.max(0, rows * (this.#tile + GAP) - GAP)}px`
     this.#more.hidden = this.#cursor === null
-    if (this.#items.length === 0) {
+    if (this.#items.length === 0 && this.#firstPending) {
+      this.#status.textContent = 'Loading…'
+    } else if (this.#items.length === 0) {
       this.#status.textContent = this.#filtered()
         ? `No media match these filters. Choose ${this.#platformField.hidden ? '' : '“All platforms”, '}“All accounts” and “All media” to see everything.`
         : this.#hasAccounts
