@@ -176,8 +176,9 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         now,
       })
       if (!stored) {
-        // reconnected, revoked or deleted meanwhile (the newer state wins), or this renewal lost
-        // its lease (stalled past it, and another took over)
+        // reconnected, revoked or deleted meanwhile, or another renewal stored first: the newer
+        // state wins (a renewal that merely lost its lease still stores: its tokens may be the
+        // only ones a rotating platform honours)
         deps.logger.info({ accountId: account.id }, 'token renewal superseded')
         return {
           kind: 'superseded',

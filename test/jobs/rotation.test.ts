@@ -335,3 +335,76 @@ test('tiktok: invalid_grant after another instance stored newer credentials: re-
   assert.equal(last?.status, 'active')
   assert.equal(last.version, (newer?.version ?? 0) + 1)
 })
+
+test('tiktok: a refresh that stalled past its lease: the worker that took over is refused and records reauth_required; the stalled answer lands and its rotated tokens heal the account', async (t) => {
+  const { a, persons } = await fleet(t, 1)
+  const person = persons[0]
+  assert.ok(person !== undefined)
+  a.clock.advance(2 * HOUR + 10 * 60_000) // the access token is dead: renewal is due
+  const rows = await a.raw('SELECT user_id FROM user_social_accounts WHERE id = ?', [person.tiktok])
+  const snapshot = await a.store.getAccount(String(rows[0]?.user_id), person.tiktok)
+  assert.ok(snapshot !== null)
+  const config = { ...a.config.providers.tiktok.settings, ...sandboxTiktokEndpoints(a.tiktok) }
+  const client = createTiktokClient({
+    config,
+    fetch: createInjectFetch(a.app, a.tiktok.baseUrl()),
+    now: () => a.clock.now(),
+  })
+  const worker = (instanceId: string) =>
+    createRefresher({
+      store: a.store,
+      vault: a.vault,
+      clock: a.clock,
+      logger: a.app.log,
+      webhooks: a.app.jobs.webhooks,
+      labelOf: () => 'TikTok',
+      instanceId,
+    })
+  // C's renewal: TikTok answers (and rotates), then C stalls before it can commit
+  let answered = (): void => {}
+  const atTikTok = new Promise<void>((resolve) => (answered = resolve))
+  let resume = (): void => {}
+  const stalled = new Promise<void>((resolve) => (resume = resolve))
+  const slow = {
+    ...client,
+    renew: async (credentials: Parameters<typeof client.renew>[0]) => {
+      const renewed = await client.renew(credentials)
+      answered()
+      await stalled
+      return renewed
+    },
+  }
+  const now = a.clock.now()
+  assert.ok(await a.store.acquireAccountLease('renewal', person.tiktok, now, now + 120_000, 'c'))
+  const since = mark(a)
+  const late = worker('instance-c').renewHeld(snapshot, 'c', slow)
+  await atTikTok
+
+  // C's lease lapses; D takes the renewal over with the refresh token it read (now spent)
+  const later = now + 130_000
+  assert.ok(
+    await a.store.acquireAccountLease('renewal', person.tiktok, later, later + 120_000, 'd'),
+    'the lapsed lease is taken over',
+  )
+  const refused = await worker('instance-d').renewHeld(snapshot, 'd', client)
+  assert.equal(refused.kind, 'failed')
+  assert.equal((await accounts(a)).find((s) => s.id === person.tiktok)?.status, 'reauth_required')
+
+  // C's answer lands: its tokens are the only ones TikTok honours, so they are stored
+  resume()
+  const outcome = await late
+  assert.equal(outcome.kind, 'renewed')
+  assert.deepEqual(
+    tokenCalls(a, since).tiktok.map((call) => call.status),
+    [200, 400],
+    "C's refresh rotated, D's retry with the spent token was refused",
+  )
+  const [after] = (await accounts(a)).filter((s) => s.id === person.tiktok)
+  assert.equal(after?.status, 'active', 'healed')
+  assert.equal(after.message, null)
+  assert.equal(after.version, snapshot.credentials_version + 1)
+  assert.equal(tiktokVerdict(a.tiktok.state, after.credentials?.refreshToken ?? ''), 'current')
+  // and it works
+  const again = await person.onA.fetch('POST', `/api/socials/accounts/${person.tiktok}/sync`)
+  assert.equal(again.statusCode, 200, again.body)
+})

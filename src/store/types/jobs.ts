@@ -76,10 +76,12 @@ export interface JobStore {
    */
   claimDueRenewals(claim: RenewalClaim): Promise<SocialAccountRecord[]>
   /**
-   * Stores renewed credentials in one write (with the next version), releasing the lease — only
-   * if the stored credentials are still at `expectedVersion` (compare-and-swap: nothing replaced
-   * them meanwhile, no reconnection, no revocation) and, with `owner`, the renewal lease is still
-   * this owner's.
+   * Stores renewed credentials in one write (with the next version) — only if the stored
+   * credentials are still at `expectedVersion` (compare-and-swap: nothing replaced them meanwhile,
+   * no reconnection, no revocation). The lease is not required: a renewal that stalled past it
+   * holds the only tokens a rotating platform still honours. Heals `refresh_due`, `degraded`, and
+   * a `reauth_required` that a renewal failure set since the last renewal. Frees the renewal
+   * lease when it is `owner`'s, a back-off hold or lapsed; another owner's live lease stays.
    */
   completeRenewal(input: {
     accountId: string

@@ -112,7 +112,7 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
     assert.equal(await h.store.releaseSyncLease(b, { now: NOW + 5 }), false, 'released once')
   })
 
-  test('renewal lease: completion and failure apply only for its owner; the back-off has none', async () => {
+  test('renewal lease: a failure applies only for its owner, a completion for the version it read; the back-off has none', async () => {
     const h = harness()
     const alice = await user()
     const id = await account(alice) // issued NOW, expires NOW + 60 days
@@ -149,7 +149,6 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
       credentials: credentialColumns(now + 60 * DAY, now, 'gAAAAA-new'),
       now,
     }
-    assert.equal(await h.store.completeRenewal({ ...complete, owner: theirs.owner }), false)
     assert.equal(await h.store.failRenewal({ ...fail, owner: mine.owner }), true)
     const [row] = await h.raw(
       'SELECT renew_lease_until, renew_lease_owner, encrypted_credentials FROM social_accounts_with_jobs',
@@ -159,7 +158,6 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
       renew_lease_owner: null,
       encrypted_credentials: TOKEN,
     })
-    assert.equal(await h.store.completeRenewal({ ...complete, owner: mine.owner }), false, 'gone')
     assert.equal((await h.store.releaseOwned('i-a')).renewals, 0, 'the back-off stays')
     const again = await h.store.claimDueRenewals({
       ...claim,
@@ -178,6 +176,103 @@ export function leaseCases({ test, harness, user, account }: Conformance): void 
       encrypted_credentials: 'gAAAAA-new',
       credentials_version: version + 1,
     })
+  })
+
+  test('a renewal that lost its lease still stores its tokens when nothing newer was; another owner’s live lease stays theirs', async () => {
+    const h = harness()
+    const alice = await user()
+    const id = await account(alice) // issued NOW, expires NOW + 60 days
+    const now = NOW + 40 * DAY
+    const claim = {
+      now,
+      dueBefore: now + 30 * DAY,
+      issuedBefore: now - DAY,
+      leaseUntil: now + 120_000,
+      limit: 1,
+      owner: 'i-a:r1',
+    }
+    const [claimed] = await h.store.claimDueRenewals(claim)
+    assert.ok(claimed !== undefined)
+    const version = claimed.credentials_version
+    // r1 stalls past its lease; r2 takes the renewal over, retries with the spent refresh token,
+    // is refused (invalid_grant) and records reauth_required
+    const later = now + 200_000
+    assert.equal(
+      await h.store.acquireAccountLease('renewal', id, later, later + 120_000, 'i-b:r2'),
+      true,
+    )
+    assert.equal(
+      await h.store.failRenewal({
+        accountId: id,
+        owner: 'i-b:r2',
+        expectedVersion: version,
+        status: 'reauth_required',
+        message: 'Reconnect',
+        retryAt: later + 900_000,
+        now: later,
+      }),
+      true,
+    )
+    // r1's answer lands: its rotated tokens are the only ones that work, so they are kept and
+    // the account is healthy again
+    const complete = {
+      accountId: id,
+      owner: 'i-a:r1',
+      expectedVersion: version,
+      credentials: credentialColumns(now + 60 * DAY, later, 'gAAAAA-rotated'),
+      now: later + 1,
+    }
+    assert.equal(await h.store.completeRenewal(complete), true)
+    const [row] = await h.raw(
+      'SELECT status, status_message, encrypted_credentials, credentials_version, renew_lease_until, renew_lease_owner FROM social_accounts_with_jobs',
+    )
+    assert.deepEqual(row, {
+      status: 'active',
+      status_message: null,
+      encrypted_credentials: 'gAAAAA-rotated',
+      credentials_version: version + 1,
+      renew_lease_until: null,
+      renew_lease_owner: null,
+    })
+    // once stored, a second completion at the old version changes nothing
+    assert.equal(await h.store.completeRenewal(complete), false, 'stale version')
+    // another owner's live lease is not freed by a completion that is not theirs
+    const v2 = version + 1
+    const at = later + 10_000
+    assert.equal(await h.store.acquireAccountLease('renewal', id, at, at + 120_000, 'i-c:r3'), true)
+    assert.equal(
+      await h.store.completeRenewal({
+        ...complete,
+        owner: 'i-a:r4',
+        expectedVersion: v2,
+        credentials: credentialColumns(now + 61 * DAY, at, 'gAAAAA-again'),
+        now: at,
+      }),
+      true,
+    )
+    const [kept] = await h.raw(
+      'SELECT renew_lease_owner, credentials_version FROM social_accounts_with_jobs',
+    )
+    assert.deepEqual(kept, { renew_lease_owner: 'i-c:r3', credentials_version: v2 + 1 })
+    // a sync's reauth_required (no renewal failure since the last renewal) is not healed
+    await h.store.updateAccount(id, { status: 'reauth_required', status_message: 'scope', now: at })
+    assert.equal(
+      await h.store.completeRenewal({
+        ...complete,
+        expectedVersion: v2 + 1,
+        credentials: credentialColumns(now + 62 * DAY, at, 'gAAAAA-third'),
+        now: at,
+      }),
+      true,
+    )
+    const [last] = await h.raw('SELECT status, status_message FROM user_social_accounts')
+    assert.deepEqual(last, { status: 'reauth_required', status_message: 'scope' })
+    // a revoked account takes no tokens
+    await h.store.updateAccount(id, { status: 'revoked', now: at })
+    assert.equal(
+      await h.store.completeRenewal({ ...complete, expectedVersion: v2 + 2, now: at }),
+      false,
+    )
   })
 
   test('account lease: acquired only when free (a back-off counts as held), released only by its owner', async () => {

@@ -176,20 +176,30 @@ export function createJobRepository(
     },
     async completeRenewal(input) {
       return db.transaction().execute(async (trx) => {
-        if (!(await holds(trx, 'renewal', input.accountId, input.owner))) return false
+        // the lease is not asked for: a renewal that stalled past its lease still holds the only
+        // tokens a rotating platform will honour (the previous refresh token is spent), so they
+        // are kept whenever nothing newer was stored — the version is the compare-and-swap key
+        if (!(await holds(trx, 'renewal', input.accountId, undefined))) return false
+        // a renewal failure since the last renewal (a competing worker's retry with the spent
+        // token, answered invalid_grant) made the account reauth_required: these tokens heal it
+        const failedRenewal = sql<boolean>`(status = 'reauth_required' and exists (
+          select 1 from account_jobs j
+          where j.account_id = user_social_accounts.id and j.kind = 'renewal' and j.failures > 0))`
+        const healed = sql<boolean>`(status in ('refresh_due', 'degraded') or ${failedRenewal})`
         const result = await trx
           .updateTable('user_social_accounts')
           .set({
             ...input.credentials,
             credentials_version: input.expectedVersion + 1,
             // renewed: no longer due, and a renewal failure no longer stands; other states stay
-            status: sql<string>`case when status in ('refresh_due', 'degraded') then 'active' else status end`,
+            status: sql<string>`case when ${healed} then 'active' else status end`,
             status_message: sql<
               string | null
-            >`case when status in ('refresh_due', 'degraded') then null else status_message end`,
+            >`case when ${healed} then null else status_message end`,
             updated_at: input.now,
           })
           .where('id', '=', input.accountId)
+          .where('status', '!=', 'revoked')
           .where('credentials_version', '=', input.expectedVersion)
           .executeTakeFirst()
         if (Number(result.numUpdatedRows) !== 1) return false
@@ -198,6 +208,17 @@ export function createJobRepository(
           .set({ lease_until: null, lease_owner: null, failures: 0 })
           .where('account_id', '=', input.accountId)
           .where('kind', '=', 'renewal')
+          // this renewal's lease, a failure's back-off hold (no owner), or a lapsed lease: freed;
+          // another worker's live lease stays theirs (its renewal will find these newer tokens)
+          .$if(input.owner !== undefined, (q) =>
+            q.where((eb) =>
+              eb.or([
+                eb('lease_owner', '=', input.owner ?? ''),
+                eb('lease_owner', 'is', null),
+                eb('lease_until', '<=', input.now),
+              ]),
+            ),
+          )
           .execute()
         return true
       })
