@@ -51,6 +51,8 @@ export interface JobsReport {
   readonly revocations: RevocationReport
   /** The app's quotas over fixed windows after the pass (YouTube's day, X's month of reads). */
   readonly quotas: readonly QuotaStatus[]
+  /** What the sync schedule cannot keep (a quota too small: `SyncService.scheduleWarnings`). */
+  readonly warnings: readonly { platform: string; message: string }[]
   readonly purged: PurgeReport & {
     readonly sessions: number
     readonly oauth_states: number
@@ -195,8 +197,9 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       : ((await deps.revocations?.runDue()) ?? { revoked: 0, retried: 0, dropped: 0 })
     const purged = await purge()
     const quotas = (await deps.quotas?.()) ?? []
+    const warnings = deps.sync.scheduleWarnings()
     deps.logger.debug({ renewals, syncs, webhooks, revocations, purged, quotas }, 'due jobs ran')
-    return { renewals, syncs, webhooks, revocations, quotas, purged }
+    return { renewals, syncs, webhooks, revocations, quotas, warnings, purged }
   }
 
   return {

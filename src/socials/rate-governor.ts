@@ -346,6 +346,26 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
     return limit
   }
 
+  /** What a call spends: each budget with its owner, in the order of the reservation's parts. */
+  function spentBy(
+    accountId: string | null,
+  ): { owner: 'app' | 'account'; budget: CountedBudget; scope: string }[] {
+    return accountId === null
+      ? appBudgets.map((budget) => ({ owner: 'app', budget, scope: appKey + budget.suffix }))
+      : [
+          ...accountBudgets.map((budget) => ({
+            owner: 'account' as const,
+            budget,
+            scope: accountOf(accountId) + budget.suffix,
+          })),
+          ...appBudgetsOfEveryCall.map((budget) => ({
+            owner: 'app' as const,
+            budget,
+            scope: appKey + budget.suffix,
+          })),
+        ]
+  }
+
   return {
     async beforeCall(accountId, kind, routine = false) {
       const now = clock.now()
@@ -353,22 +373,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
       // a call the platform does not meter (YouTube's token and revoke endpoints, the Shorts
       // probe) spends nothing and is not held by a spent quota: a refresh still works at 100 %
       if (cost === 0) return
-      /** What this call spends: each budget with its owner, in the order of `parts`. */
-      const spent: { owner: 'app' | 'account'; budget: CountedBudget; scope: string }[] =
-        accountId === null
-          ? appBudgets.map((budget) => ({ owner: 'app', budget, scope: appKey + budget.suffix }))
-          : [
-              ...accountBudgets.map((budget) => ({
-                owner: 'account' as const,
-                budget,
-                scope: accountOf(accountId) + budget.suffix,
-              })),
-              ...appBudgetsOfEveryCall.map((budget) => ({
-                owner: 'app' as const,
-                budget,
-                scope: appKey + budget.suffix,
-              })),
-            ]
+      const spent = spentBy(accountId)
       const verdict = await store.reserveApiCall({
         parts: spent.map(({ budget, scope }) => ({
           scope,
@@ -435,6 +440,17 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
 
     async afterCall(accountId, info) {
       const now = clock.now()
+      // charged up front at its most (X: a full page of posts), the call cost less: give it back
+      const overcharged = info.units === null ? 0 : costOf(info.endpoint) - Math.max(0, info.units)
+      if (overcharged > 0)
+        await store.refundApiCall({
+          parts: spentBy(accountId).map(({ budget, scope }) => ({
+            scope,
+            window: reservationWindow(budget, now),
+            units: overcharged,
+          })),
+          now,
+        })
       const code = info.errorCode
       // the platform classified the answer (its codes stay in its folder)
       const appBlocked = info.throttled === 'app'

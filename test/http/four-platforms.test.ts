@@ -111,8 +111,9 @@ test('X: a routine sync asks only for posts newer than the newest stored one (X 
   assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
   const read = () => app.x.control.usage().postsRead
   const before = read()
-  // the scheduler's routine run, later (the plan may stretch X's interval to fit the month)
-  app.clock.advance(2 * 86_400_000)
+  // the scheduler's routine run, two hours later: incremental (a full reconciliation, which
+  // reads every post to find deletions, comes within a day)
+  app.clock.advance(2 * 3_600_000)
   await browser.fetch('GET', '/api/socials/accounts')
   const report = await app.app.jobs.runner.runDue()
   assert.equal(report.syncs.synced, 1, JSON.stringify(report.syncs))
@@ -157,4 +158,36 @@ test('the platform filter refuses a platform it does not know, in the JSON envel
     assert.equal(answer.statusCode, 400, platform)
     assert.equal(answer.json<{ error: { code: string } }>().error.code, 'ERR_VALIDATION')
   }
+})
+
+test('X: a read limit too small for a daily reconciliation says how late deletions may come, in /readyz and the jobs report', async (t) => {
+  const app = await buildTestApp(t, { X_MONTHLY_POST_READ_LIMIT: '2000' })
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectOn(app, browser, 'x')
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  app.clock.advance(2 * 3_600_000)
+  const report = await app.app.jobs.runner.runDue()
+  const [warning] = report.warnings
+  assert.equal(warning?.platform, 'x')
+  assert.match(
+    warning.message,
+    /posts deleted on X may stay in the gallery up to [\d.]+ (days|hours)/,
+  )
+  assert.match(warning.message, /Raise X_MONTHLY_POST_READ_LIMIT/)
+  const ready = await app.app.inject({ method: 'GET', url: '/readyz' })
+  assert.deepEqual(ready.json<{ warnings: unknown }>().warnings, report.warnings)
+})
+
+test('X: a read limit that allows a daily reconciliation: no warning', async (t) => {
+  const app = await buildTestApp(t, { X_MONTHLY_POST_READ_LIMIT: '200000' })
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectOn(app, browser, 'x')
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  app.clock.advance(2 * 3_600_000)
+  const report = await app.app.jobs.runner.runDue()
+  assert.deepEqual(report.warnings, [])
+  const ready = await app.app.inject({ method: 'GET', url: '/readyz' })
+  assert.equal(ready.json<{ warnings?: unknown }>().warnings, undefined)
 })

@@ -15,6 +15,8 @@ import { createRateGovernor, durationText } from '../../src/socials/rate-governo
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import type { Store } from '../../src/store/types.ts'
 import { tempDir } from '../helpers/temp.ts'
+import { X_CALLS, X_CAPABILITIES } from '../../src/providers/x/capabilities.ts'
+import { xAnswers } from '../../src/providers/x/client.ts'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -230,4 +232,60 @@ test('durations in plain words: minutes under an hour, hours and minutes under a
   assert.equal(durationText(3 * HOUR + 11 * MINUTE + 1, 0), '3 h 12 min')
   assert.equal(durationText(24 * HOUR, 0), '1 day')
   assert.equal(durationText(49 * HOUR + 1, 0), '2 days 2 h')
+})
+
+test('X: a timeline page reserved at its most is settled at what X billed: a short page gives the rest back, an error answer all of it, no answer none', async (t) => {
+  const { store, clock, budgets, spent } = setup(t, X_CAPABILITIES.budgets)
+  const governor = createRateGovernor({
+    store,
+    clock,
+    logger: silent,
+    platform: 'x',
+    budgets,
+    pacing: { limits: {}, slowDownPercent: 80, maxPauseMs: 0 },
+  })
+  const reader = xAnswers(() => clock.now())
+  const report = (status: number, body: unknown, endpoint: string = X_CALLS.timeline) => ({
+    endpoint,
+    status,
+    usage: reader.noUsage,
+    errorCode: null,
+    throttled: null,
+    retryAfterSeconds: null,
+    units: status === 0 ? null : (reader.unitsUsed?.(endpoint, status, body) ?? null),
+  })
+  const t0 = at('2026-03-10T10:00:00Z')
+  clock.set(t0)
+  // the app's first budget is keyed by the app's scope itself
+  const monthly = 'x:app'
+  const account = 'x:account:a1'
+  await governor.beforeCall('a1', X_CALLS.timeline)
+  assert.equal(spent()[monthly], 100, 'reserved at a full page')
+  const three = { data: [{ id: '1' }, { id: '2' }, { id: '3' }], meta: { result_count: 3 } }
+  await governor.afterCall('a1', report(200, three))
+  assert.equal(spent()[monthly], 3, 'a page of 3 posts keeps 3')
+  assert.equal(spent()[account], 3, 'on every part it was charged to')
+  // nothing new since since_id: X bills nothing
+  await governor.beforeCall('a1', X_CALLS.timeline)
+  await governor.afterCall('a1', report(200, { meta: { result_count: 0 } }))
+  assert.equal(spent()[monthly], 3)
+  // an error answer is not billed
+  await governor.beforeCall('a1', X_CALLS.timeline)
+  await governor.afterCall('a1', report(503, { title: 'Service Unavailable' }))
+  assert.equal(spent()[monthly], 3)
+  // no answer: whether X billed it is unknown, the charge stands
+  await governor.beforeCall('a1', X_CALLS.timeline)
+  await governor.afterCall('a1', report(0, null))
+  assert.equal(spent()[monthly], 103)
+  // the identity read is fixed at two: nothing to settle
+  await governor.beforeCall('a1', X_CALLS.me)
+  await governor.afterCall('a1', report(200, { data: { id: '9' } }, X_CALLS.me))
+  assert.equal(spent()[monthly], 105)
+  // a refund never reaches into another month
+  await governor.beforeCall('a1', X_CALLS.timeline)
+  clock.set(at('2026-04-01T00:00:01Z'))
+  await governor.afterCall('a1', report(200, three))
+  assert.equal(spent()[monthly], 205, 'March keeps the charge; April starts at zero')
+  const [quota] = await governor.quotas()
+  assert.equal(quota?.spent, 0)
 })

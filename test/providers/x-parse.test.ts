@@ -21,6 +21,7 @@ import {
   xPostToMedia,
   xThrottledBy,
   xUsage,
+  xCaption,
   type XEndpoint,
   type XTimelinePage,
 } from '../../src/providers/x/parse.ts'
@@ -333,7 +334,7 @@ test('media: several photos are an album whose children are the photos', () => {
   assert.equal(album.media_type, 'CAROUSEL_ALBUM')
   assert.equal(album.platform_media_id, '1880000000000000006')
   assert.equal(album.permalink, 'https://x.com/fixture_person/status/1880000000000000006')
-  assert.equal(album.caption, 'two photos https://t.co/aaa')
+  assert.equal(album.caption, 'two photos', 'the attachment’s t.co link is not part of it')
   assert.equal(album.timestamp, Date.UTC(2026, 4, 6, 10))
   assert.equal(album.visibility, 'public')
   assert.equal(album.url_expires_at, null)
@@ -661,4 +662,17 @@ test('secret shapes: X tokens at every alignment, the emulator tokens; text boun
   )
   assert.equal(safeXText('<b>bold</b>   text'), 'bold text')
   assert.equal(safeXText('x'.repeat(500)).length, MAX_X_TEXT)
+})
+
+test('captions: the trailing t.co link of the attachment goes, X’s HTML escapes are undone once, other links stay', () => {
+  assert.equal(xCaption('Sunset at the pier https://t.co/AbC123'), 'Sunset at the pier')
+  assert.equal(xCaption('Sunset\n\nhttps://t.co/AbC123  '), 'Sunset')
+  assert.equal(
+    xCaption('Read https://t.co/link1 then look https://t.co/pic2'),
+    'Read https://t.co/link1 then look',
+  )
+  assert.equal(xCaption('https://t.co/onlypic'), null)
+  assert.equal(xCaption(''), null)
+  assert.equal(xCaption('Fish &amp; chips &lt;3 &gt;_&lt; &amp;lt;'), 'Fish & chips <3 >_< &lt;')
+  assert.equal(xCaption('see http://t.co/x1'), 'see http://t.co/x1', 'only X’s https links')
 })

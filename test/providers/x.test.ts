@@ -20,6 +20,7 @@ import {
 } from '../../src/providers/x/client.ts'
 import { X_SCOPES, type XConfig } from '../../src/providers/x/config.ts'
 import { X_TIMELINE_WINDOW } from '../../src/providers/x/capabilities.ts'
+import { xCaption } from '../../src/providers/x/parse.ts'
 import {
   X_CREDITS_DEPLETED_MESSAGE,
   X_SECRET_SHAPES,
@@ -512,7 +513,12 @@ test('albums from multi-photo posts; videos carry the best MP4; GIFs loop their 
   const albumItem = byId.get(album.id)
   assert.equal(albumItem?.media_type, 'CAROUSEL_ALBUM')
   assert.equal(albumItem?.permalink, `https://x.com/ada_demo/status/${album.id}`)
-  assert.equal(albumItem?.caption, album.text)
+  assert.equal(
+    albumItem?.caption,
+    xCaption(album.text),
+    'the text without its attachment’s t.co link',
+  )
+  assert.doesNotMatch(albumItem.caption ?? '', /t\.co/)
   assert.deepEqual(
     albumItem?.children.map((c) => [c.platform_media_id, c.media_type, c.media_url]),
     album.media.map((m) => [m.key, 'IMAGE', `${BASE}/pbs/media/${m.key}.jpg`]),

@@ -16,6 +16,7 @@ import {
 } from '../../src/socials/sync-plan.ts'
 import { paceWaitUntil } from '../../src/socials/rate-governor.ts'
 import { YOUTUBE_CAPABILITIES } from '../../src/providers/youtube/capabilities.ts'
+import { X_CAPABILITIES } from '../../src/providers/x/capabilities.ts'
 
 const DAY = 86_400_000
 const HOUR = 3_600_000
@@ -142,4 +143,49 @@ test('the day’s pace: routine work keeps to an even share of its quota, a smal
   assert.equal(paceWaitUntil(day, 8000, 8000, DAY / 2), DAY, 'the share is spent: the next day')
   // a small quota still lets a sync or two through
   assert.equal(paceWaitUntil(day, 8, 0, 0), null)
+})
+
+const X = X_CAPABILITIES.budgets.syncCost as SyncCost
+
+test('X: full reconciliations within a day (deleted posts leave in time) while the read limit allows; beyond it, how late they may come', () => {
+  // the default limit, 10,000 post reads a month, 10 % reserved: 300 a day for routine syncs
+  const routine = (10_000 * 0.9) / 30
+  const small = planSyncs({
+    accounts: 2,
+    posts: 2 * 40,
+    routineUnitsPerDay: routine,
+    cost: X,
+    intervalMs: HOUR,
+    fullIntervalMs: 7 * DAY,
+  })
+  assert.equal(small.warning, null)
+  assert.ok(small.fullIntervalMs <= 22 * HOUR, 'a configured week is bounded by X’s day')
+  assert.ok(small.unitsPerDay <= routine)
+  // one account of 2,000 posts: a daily reconciliation reads 2,000 posts, the month allows 300
+  const big = planSyncs({
+    accounts: 1,
+    posts: 2000,
+    routineUnitsPerDay: routine,
+    cost: X,
+    intervalMs: HOUR,
+    fullIntervalMs: DAY,
+  })
+  // both stretch alike: new posts still come many times a day, deletions within days
+  assert.ok(big.intervalMs >= HOUR && big.intervalMs < 12 * HOUR, `${big.intervalMs / HOUR} h`)
+  assert.ok(big.fullIntervalMs > 22 * HOUR && big.fullIntervalMs < 30 * DAY)
+  assert.ok(big.unitsPerDay <= routine * (1 - PLAN_MARGIN) + 1, `${big.unitsPerDay}`)
+  assert.match(big.warning ?? '', /posts deleted on X may stay in the gallery up to [\d.]+ days/)
+  assert.match(big.warning ?? '', /new ones take up to \d+ (minutes|hours) to arrive/)
+  assert.match(big.warning ?? '', /Raise X_MONTHLY_POST_READ_LIMIT/)
+  // a limit that fits: no warning
+  const raised = planSyncs({
+    accounts: 1,
+    posts: 2000,
+    routineUnitsPerDay: 100_000,
+    cost: X,
+    intervalMs: HOUR,
+    fullIntervalMs: DAY,
+  })
+  assert.equal(raised.warning, null)
+  assert.ok(raised.fullIntervalMs <= 22 * HOUR)
 })

@@ -42,6 +42,12 @@ export interface AnswerReader<U> {
    * this.
    */
   throttled(status: number, body: unknown): 'app' | 'account' | null
+  /**
+   * The units the platform actually charged for this answer, when it charges by what it returns
+   * (X bills each post a page holds): the governor gives back what was reserved beyond it.
+   * Absent or `null`: the reserved cost stands.
+   */
+  unitsUsed?(endpoint: string, status: number, body: unknown): number | null
   /** The error for a failed answer (status not 2xx). */
   classify(status: number, body: unknown, usage: U, endpoint: string): GalleryError
 }
@@ -60,6 +66,8 @@ export interface CallReport<U> {
    * spent daily quota: until it resets), `null` for answers that succeeded or say nothing.
    */
   readonly retryAfterSeconds: number | null
+  /** The units the answer actually cost (`AnswerReader.unitsUsed`); `null`: as reserved. */
+  readonly units: number | null
 }
 
 export interface SenderOptions<U> {
@@ -109,6 +117,8 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
         errorCode: null,
         throttled: null,
         retryAfterSeconds: null,
+        // no answer: whether the platform billed it is unknown, so the charge stands
+        units: null,
       })
       // the cause's message may hold the URL: no detail from it
       throw new GalleryError(
@@ -142,6 +152,7 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
       errorCode: failure === null ? null : reader.errorCode(body),
       throttled,
       retryAfterSeconds: failure?.retryAfterSeconds ?? null,
+      units: reader.unitsUsed?.(endpoint, response.status, body) ?? null,
     })
     // a 2xx answer's error body is the platform parser's to throw (it knows the envelope)
     if (!response.ok && failure !== null) throw failure
@@ -164,6 +175,7 @@ export function createSender<U>(options: SenderOptions<U>): Sender {
       errorCode: null,
       throttled: null,
       retryAfterSeconds: null,
+      units: null,
     })
     return response.status
   }

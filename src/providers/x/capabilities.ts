@@ -21,11 +21,11 @@
  * The unit is therefore one post read (its price, $0.005). What the cost model cannot say: X's
  * charge depends on the answer (a page of 100 posts costs 100, a page of 3 costs 3), while
  * `ProviderBudgets.costs` is fixed per call kind and reserved before the call. The smallest
- * honest model kept here charges a timeline call its most, `X_PAGE_SIZE` (100) posts: the monthly
- * cap is never overshot, and a short page over-counts. `/2/users/me` reads a User ($0.010, two
- * post reads). The client reports what X actually billed (`parse.ts`, `XTimelinePage.postsRead`);
- * settling the difference needs the governor to take a call's actual units after the answer
- * (a `units` field in `CallReport`, refunding `cost - units`): a change to `socials/`, not here.
+ * honest model kept here reserves a timeline call at its most, `X_PAGE_SIZE` (100) posts, so the
+ * monthly cap is never overshot; once the answer is in, the client reports the posts it held
+ * (`AnswerReader.unitsUsed`: `CallReport.units`) and the governor gives back the rest (a page of 3
+ * keeps 3; an error answer, which X does not bill, keeps none). `/2/users/me` reads a User
+ * ($0.010, two post reads).
  *
  * The per-account window is the timeline's 900 calls of up to 100 posts (90,000 units);
  * `/2/users/me`'s tighter 75 calls cannot be expressed in a window every kind shares, and is left
@@ -55,6 +55,12 @@ export const X_PAGE_SIZE = 100
 
 /** The posts X reaches on a user's timeline: the newest 3,200 (providers.md §3.3). */
 export const X_TIMELINE_WINDOW = 3_200
+
+/**
+ * X's Developer Policy asks that content deleted on X be deleted within 24 hours: a full
+ * reconciliation (which finds deletions) at least this often, less a margin for the schedule.
+ */
+export const X_DELETION_WITHIN_MS = 22 * 3_600_000
 
 /** Access tokens are refreshed when they expire within this margin. */
 export const X_REFRESH_MARGIN_MS = 5 * 60_000
@@ -109,13 +115,19 @@ export const X_CAPABILITIES: ProviderCapabilities = {
     ],
     costs: X_COSTS,
     defaultCost: 1,
-    // unchanged: the identity and the newest page (`since_id`; charged a full page up front);
-    // full: the identity, then one page per 100 posts
+    // what X bills once the up-front charge is settled: unchanged, the identity and the newest
+    // page (`since_id`), about one new post; full, the identity and every post
     syncCost: {
-      unchanged: X_PAGE_SIZE + X_COSTS[X_CALLS.me],
+      unchanged: X_COSTS[X_CALLS.me] + 1,
       fullBase: X_COSTS[X_CALLS.me],
       fullPerPage: X_PAGE_SIZE,
       pageSize: X_PAGE_SIZE,
+      // X's Developer Policy: content deleted on X is deleted within 24 hours
+      fullWithin: {
+        ms: X_DELETION_WITHIN_MS,
+        late: 'posts deleted on X',
+        raise: 'X_MONTHLY_POST_READ_LIMIT',
+      },
     },
   },
 }

@@ -114,6 +114,10 @@ export function xAnswers(
     // X's v2 problems carry no numeric code of their own; their `status` is logged
     errorCode: (body) => parseXError(body)?.status ?? null,
     throttled: xThrottledBy,
+    // a timeline page is reserved as a full page of posts; X bills the posts it holds (none for
+    // an error answer, none for an incremental run that found nothing new)
+    unitsUsed: (endpoint, status, body) =>
+      endpoint === X_CALLS.timeline ? postsBilled(status, body) : null,
     classify: (status, body, usage, endpoint) =>
       classifyXFailure(
         status,
@@ -123,6 +127,13 @@ export function xAnswers(
         rates.get(usage) ?? null,
       ),
   }
+}
+
+/** The posts a timeline answer holds: X's charge for it. */
+function postsBilled(status: number, body: unknown): number {
+  if (status < 200 || status >= 300 || typeof body !== 'object' || body === null) return 0
+  const data = (body as { data?: unknown }).data
+  return Array.isArray(data) ? data.length : 0
 }
 
 /**

@@ -385,6 +385,22 @@ function mediaItem(
   }
 }
 
+/** X's HTML escapes in post text (it escapes exactly these three). */
+const X_ESCAPES: Readonly<Record<string, string>> = { '&amp;': '&', '&lt;': '<', '&gt;': '>' }
+
+/**
+ * A media post's text as a caption: X ends it with the t.co link of its own attachment, which is
+ * the picture the gallery already shows, so that last link goes; X's three HTML escapes are
+ * undone (once: `&amp;lt;` is the text `&lt;`). `null` when nothing is left.
+ */
+export function xCaption(text: string): string | null {
+  const caption = text
+    .replace(/\s*https:\/\/t\.co\/[A-Za-z0-9]+\s*$/u, '')
+    .replace(/&(?:amp|lt|gt);/g, (escape) => X_ESCAPES[escape] ?? escape)
+    .trim()
+  return caption === '' ? null : caption
+}
+
 /**
  * A post as the store's `MediaInput`, or `null` for a post without (usable) media: a text-only
  * post is not a gallery item. One photo → `IMAGE`; one video or GIF → `VIDEO` (the MP4 of the
@@ -399,7 +415,7 @@ export function xPostToMedia(
 ): MediaInput | null {
   const base = {
     permalink: xPermalink(username, post.id),
-    caption: post.text === '' ? null : post.text,
+    caption: xCaption(post.text),
     timestamp: post.createdAt,
     url_expires_at: null,
     visibility: 'public' as const,

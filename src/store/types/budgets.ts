@@ -77,6 +77,16 @@ export interface BudgetStore {
    * (on PostgreSQL the parts' rows are locked, so concurrent reservations never over-spend).
    */
   reserveApiCall(reservation: ApiCallReservation): Promise<ApiCallVerdict>
+  /**
+   * Gives back units a call was charged up front beyond what it spent (a page of 3 posts charged
+   * as 100): each part's count drops by its `units`, never below zero, and only while the part's
+   * window is still the one `window` names (a fixed window's `start`, a rolling window's aligned
+   * start at `now`) — a refund never reaches into another window.
+   */
+  refundApiCall(input: {
+    parts: readonly { scope: string; window: ReservationWindow; units: number }[]
+    now: number
+  }): Promise<void>
   /** Records the usage Meta reported for a scope and, when throttled, blocks it until a time. */
   recordApiUsage(input: {
     scope: string

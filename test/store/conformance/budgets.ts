@@ -13,6 +13,61 @@ const HOUR = 3_600_000
 const fixed = (start: number, end: number) => ({ kind: 'fixed', start, end }) as const
 
 export function budgetCases({ test, harness }: Conformance): void {
+  test('API budgets: a refund gives back units on every part, never below zero, never into another window', async () => {
+    const h = harness()
+    const start = Math.ceil(NOW / HOUR) * HOUR
+    const month = fixed(start, start + 30 * DAY)
+    const rolling = { kind: 'rolling', ms: 15 * 60_000 } as const
+    const parts = (cost: number): ApiCallPart[] => [
+      { scope: 'acct', window: rolling, cap: 1000, cost },
+      { scope: 'app', window: month, cap: 1000, cost },
+    ]
+    assert.deepEqual(
+      await h.store.reserveApiCall({ parts: parts(100), blockedBy: [], now: start }),
+      { allowed: true },
+    )
+    const calls = async () =>
+      Object.fromEntries(
+        (await h.store.getApiBudgets(['acct', 'app'])).map((b) => [b.scope, b.window_calls]),
+      )
+    await h.store.refundApiCall({
+      parts: [
+        { scope: 'acct', window: rolling, units: 97 },
+        { scope: 'app', window: month, units: 97 },
+      ],
+      now: start + 1,
+    })
+    assert.deepEqual(await calls(), { acct: 3, app: 3 })
+    await h.store.refundApiCall({
+      parts: [{ scope: 'app', window: month, units: 50 }],
+      now: start + 2,
+    })
+    assert.deepEqual(await calls(), { acct: 3, app: 0 }, 'never below zero')
+    assert.deepEqual(
+      await h.store.reserveApiCall({ parts: parts(100), blockedBy: [], now: start + 3 }),
+      { allowed: true },
+    )
+    // the next month and the next 15 minutes: the windows the call was counted in are gone
+    await h.store.refundApiCall({
+      parts: [
+        { scope: 'acct', window: rolling, units: 100 },
+        { scope: 'app', window: fixed(start + 30 * DAY, start + 60 * DAY), units: 100 },
+      ],
+      now: start + 20 * 60_000,
+    })
+    assert.deepEqual(await calls(), { acct: 103, app: 100 })
+    // an unknown scope or a zero refund changes nothing and creates nothing
+    await h.store.refundApiCall({
+      parts: [
+        { scope: 'nobody', window: month, units: 5 },
+        { scope: 'app', window: month, units: 0 },
+      ],
+      now: start + 4,
+    })
+    assert.deepEqual(await h.store.getApiBudgets(['nobody']), [])
+    assert.deepEqual(await calls(), { acct: 103, app: 100 })
+  })
+
   test('API budgets: sliding-window cap, blocks on the scope and on its blockers', async () => {
     const h = harness()
     const HOUR = 3_600_000

@@ -2,7 +2,7 @@
  * @module store/kysely/repositories/budgets — `BudgetStore`: reservations against rolling and fixed
  * windows (several at once, all or none), usage and blocks.
  */
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { ApiCallVerdict, BudgetStore } from '../../types.ts'
 import type { Database } from '../schema.ts'
 import type { KyselyStoreOptions } from '../options.ts'
@@ -92,6 +92,26 @@ export function createBudgetRepository(
             .execute()
         }
         return { allowed: true }
+      })
+    },
+    async refundApiCall(input) {
+      await db.transaction().execute(async (trx) => {
+        for (const part of input.parts) {
+          if (!(part.units > 0)) continue
+          const start =
+            part.window.kind === 'fixed'
+              ? part.window.start
+              : Math.floor(input.now / part.window.ms) * part.window.ms
+          await trx
+            .updateTable('api_budgets')
+            .set({
+              window_calls: sql<number>`case when window_calls > ${part.units} then window_calls - ${part.units} else 0 end`,
+              updated_at: input.now,
+            })
+            .where('scope', '=', part.scope)
+            .where('window_start', '=', start)
+            .execute()
+        }
       })
     },
     async recordApiUsage(input) {
