@@ -73,14 +73,32 @@ export interface ConnectablePlatform<S = unknown> {
   /**
    * The platform's privacy-friendly video player, when it has one the page may frame: its origin
    * (admitted by the page's CSP `frame-src` only when the platform is reached for real) and the
-   * player URL of a post, `{id}` standing for its platform id.
+   * player URL of a post, `{id}` standing for its platform id. `idPattern` is the whole shape of
+   * an id the player takes (no other id reaches a frame; without it the page's default, YouTube's
+   * 11 base64url characters); `frame` says how the page frames it when not as YouTube's (16:9,
+   * or 9:16 for a Short, no `sandbox`).
    */
-  readonly embed?: { readonly origin: string; readonly urlTemplate: string }
+  readonly embed?: {
+    readonly origin: string
+    readonly urlTemplate: string
+    readonly idPattern?: RegExp
+    readonly frame?: EmbedFrame
+  }
   /**
    * Wires the configured platform into the app, once, at start: in sandbox mode mounts its
    * emulator on `env.app` and reaches it in-process; returns how to make its clients.
    */
   wire(env: WiringEnv<S>): Promise<PlatformWiring>
+}
+
+/** How the page frames a platform's player (`ConnectablePlatform.embed.frame`). */
+export interface EmbedFrame {
+  /** A 9:16 frame whatever the post (TikTok's player is portrait). */
+  readonly portrait: boolean
+  /** The iframe's `allow` (permissions policy) tokens. */
+  readonly allow: string
+  /** The iframe's `sandbox` tokens. */
+  readonly sandbox: string
 }
 
 /** What `buildApp` lends a configured platform to wire itself in (`ConnectablePlatform.wire`). */

@@ -4,11 +4,13 @@
  * Playwright's `page.route` (one account per platform: Instagram, YouTube, TikTok, X). TikTok
  * videos have no file of their own (a signed cover, one of which has expired and answers 403); X
  * has a photo, an album of three (photo, video, photo), a video with its MP4 and poster, and a GIF.
- * Nothing leaves the machine.
+ * With TikTok reached for real (the server configured so, its own CSP and its own registry entry
+ * for TikTok), TikTok videos play in TikTok's embed player, whose origin is stubbed too: nothing
+ * leaves the machine.
  */
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Page, Route } from 'playwright-core'
+import type { Page, Response, Route } from 'playwright-core'
 import type { AccountJson, MediaJson, PlatformJson, Provider } from '../../web/src/api.ts'
 import {
   openContext,
@@ -150,6 +152,20 @@ const X_GIF = media(XX, 'Seagull loop', {
   permalink: 'https://x.com/pier_fan/status/1880000000000000009',
 })
 const MEDIA = [IG_PHOTO, YT_VIDEO, TT_VIDEO, TT_EXPIRED, X_PHOTO, X_ALBUM, X_VIDEO, X_GIF]
+/** A TikTok video whose id is not digits only: it must never reach a player's address. */
+const TT_BAD_ID = media(TT, 'Odd one', {
+  platform_media_id: '730000000000000001/../../@x?autoplay=1',
+  media_type: 'VIDEO',
+  media_product_type: 'VIDEO',
+  thumbnail_url: '/stub-media/portrait.svg?x-expires=1796000000&x-signature=odd',
+  permalink: 'https://www.tiktok.com/@dancer/video/7300000000000000010',
+  duration_seconds: 20,
+})
+
+/** TikTok's embed player (stubbed) and the server configured to reach TikTok for real. */
+const TT_PLAYER_ORIGIN = 'https://www.tiktok.com'
+const TT_PLAYER = (id: string) => `${TT_PLAYER_ORIGIN}/player/v1/${id}?controls=1&rel=0`
+const TIKTOK_REAL_ENV = { TIKTOK_CLIENT_KEY: 'awkey', TIKTOK_CLIENT_SECRET: 'tiktok-secret' }
 
 const ICON = 'M4 4h16v16H4z'
 const PLATFORMS: PlatformJson[] = [
@@ -164,7 +180,10 @@ const PLATFORMS: PlatformJson[] = [
   icon_path: ICON,
 }))
 
-/** Every platform in the sandbox, or (real) TikTok and X reached for real; neither has a player. */
+/**
+ * Every platform in the sandbox, or (real) TikTok and X reached for real, TikTok without a player
+ * (`embed_url` null; the server's own TikTok entry replaces it when the test wants its player).
+ */
 function providers(real: boolean): Provider[] {
   return PLATFORMS.map(({ platform, label }) => {
     const isReal = real && (platform === 'tiktok' || platform === 'x')
@@ -177,8 +196,8 @@ function providers(real: boolean): Provider[] {
       sandbox: !isReal,
       notice: isReal ? null : `Sandbox: the built-in emulator stands in for ${label}.`,
       embed_url: null,
-      // YouTube's player is embedded when it is real; TikTok and X have none here
-      has_player: platform === 'youtube',
+      // YouTube's and TikTok's players are embedded when they are real; X has none
+      has_player: platform === 'youtube' || platform === 'tiktok',
     }
   })
 }
@@ -198,15 +217,39 @@ interface Stub {
   syncs: string[]
   /** Every request for a video file. */
   videoRequests: string[]
+  /** Every request to TikTok's player origin. */
+  playerRequests: string[]
+  /** What the media API answers. */
+  media: MediaJson[]
+}
+
+interface GalleryOptions {
+  /** TikTok's entry of the providers answer comes from the server itself (configured for real). */
+  serverTiktok?: boolean
+  /** More media after the usual ones. */
+  extraMedia?: MediaJson[]
 }
 
 /** The 403 of the expired cover is expected (once per <img> that tries it), nothing else. */
 const EXPIRED_HTTP = 'HTTP 403 GET /stub-media/expired.svg'
 const EXPIRED_CONSOLE = 'Failed to load resource: the server responded with a status of 403'
 
-async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promise<Stub> {
-  const { page, errors } = await openContext(t, browser())
-  const stub: Stub = { page, errors, mediaQueries: [], syncs: [], videoRequests: [] }
+async function openGallery(
+  t: TestContext,
+  app: ServedApp,
+  real: boolean,
+  options: GalleryOptions = {},
+): Promise<Stub> {
+  const { context, page, errors } = await openContext(t, browser())
+  const stub: Stub = {
+    page,
+    errors,
+    mediaQueries: [],
+    syncs: [],
+    videoRequests: [],
+    playerRequests: [],
+    media: [...MEDIA, ...(options.extraMedia ?? [])],
+  }
   const json = (route: Route, body: unknown): Promise<void> =>
     route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) })
   const accounts = [
@@ -218,9 +261,17 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
   await page.route(`${app.base}/api/auth/me`, (route) =>
     json(route, { user: { id: 'u1', email: 'owner@example.com' }, sandbox: !real }),
   )
-  await page.route(`${app.base}/api/socials/providers`, (route) =>
-    json(route, { providers: providers(real), platforms: PLATFORMS }),
-  )
+  await page.route(`${app.base}/api/socials/providers`, async (route) => {
+    let list = providers(real)
+    if (options.serverTiktok === true) {
+      // the server's own word on TikTok: its player's template, id shape and frame
+      const answer = (await (await route.fetch()).json()) as { providers: Provider[] }
+      const tiktok = answer.providers.find((p) => p.platform === 'tiktok')
+      assert.ok(tiktok, 'the server lists TikTok')
+      list = list.map((p) => (p.platform === 'tiktok' ? tiktok : p))
+    }
+    return json(route, { providers: list, platforms: PLATFORMS })
+  })
   await page.route(`${app.base}/api/socials/accounts*`, (route) =>
     json(route, { accounts, next_cursor: null, sandbox: !real }),
   )
@@ -231,7 +282,7 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
   await page.route(`${app.base}/api/socials/media*`, (route) => {
     const query = new URL(route.request().url()).searchParams
     stub.mediaQueries.push(query)
-    const items = MEDIA.filter(
+    const items = stub.media.filter(
       (m) =>
         (!query.get('platform') || PLATFORM_OF[m.account_id] === query.get('platform')) &&
         (!query.get('account_id') || m.account_id === query.get('account_id')) &&
@@ -255,6 +306,14 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
     const name = path.includes('portrait') ? 'portrait' : 'landscape'
     return route.fulfill({ status: 200, contentType: 'image/svg+xml', body: SVG[name] })
   })
+  await context.route(`${TT_PLAYER_ORIGIN}/**`, (route) => {
+    stub.playerRequests.push(route.request().url())
+    return route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: '<!doctype html><title>stub TikTok player</title><p>player</p>',
+    })
+  })
   return stub
 }
 
@@ -266,9 +325,9 @@ const tile = (page: Page, caption: string) =>
  * Opens the gallery and waits until it has settled: the expired cover asked for its account's
  * refresh (a sync), after which the grid reloads once and shows every tile again.
  */
-async function settled(stub: Stub, base: string): Promise<void> {
+async function settled(stub: Stub, base: string): Promise<Response | null> {
   const { page } = stub
-  await page.goto(`${base}/gallery`)
+  const response = await page.goto(`${base}/gallery`)
   for (let i = 0; i < 100 && stub.syncs.length === 0; i++) await page.waitForTimeout(50)
   assert.deepEqual(stub.syncs, [TT], 'the expired cover asks for a refresh of its account')
   for (let i = 0; i < 100 && stub.mediaQueries.length < 2; i++) await page.waitForTimeout(50)
@@ -277,8 +336,9 @@ async function settled(stub: Stub, base: string): Promise<void> {
     (n) =>
       document.querySelectorAll('.tile').length === n &&
       !document.querySelector('.grid[aria-busy]'),
-    MEDIA.length,
+    stub.media.length,
   )
+  return response
 }
 
 /** The errors other than the expired cover's: its 403 answers, and as many console lines. */
@@ -478,17 +538,17 @@ describe('TikTok and X media in the gallery (Chromium, stub API)', () => {
       await page.keyboard.press('Escape')
       await dialog.waitFor({ state: 'hidden' })
 
-      // a TikTok video: the cover, why it does not play here, the link; no frame, no <video>
+      // a TikTok video in the sandbox (its emulator has no player): the cover, why it does not
+      // play here, the link; no frame, no <video>
       await tile(page, 'Dance break').click()
       await dialog.waitFor()
-      await dialog.getByText('TikTok videos play on TikTok').waitFor()
+      await dialog.getByText('Playback needs real TikTok; this is the sandbox.').waitFor()
       assert.equal(
         await stage.locator('.player-off img').getAttribute('src'),
         TT_VIDEO.thumbnail_url,
       )
       assert.equal(await page.locator('iframe').count(), 0)
       assert.equal(await dialog.locator('video').count(), 0)
-      assert.equal(await dialog.getByText('this is the sandbox').count(), 0)
       const ttLink = dialog.getByRole('link', { name: 'View on TikTok' })
       assert.equal(await ttLink.getAttribute('href'), TT_VIDEO.permalink)
       assert.equal(await ttLink.getAttribute('target'), '_blank')
@@ -501,24 +561,25 @@ describe('TikTok and X media in the gallery (Chromium, stub API)', () => {
       await dialog.waitFor()
       await stage.locator('.placeholder').waitFor()
       assert.equal(await stage.locator('img, video, iframe').count(), 0)
-      await dialog.getByText('TikTok videos play on TikTok').waitFor()
+      await dialog.getByText('Playback needs real TikTok; this is the sandbox.').waitFor()
       assert.equal(
         await dialog.getByRole('link', { name: 'View on TikTok' }).getAttribute('href'),
         TT_EXPIRED.permalink,
       )
       await page.keyboard.press('Escape')
 
-      // the sandbox wording stays YouTube's (a platform that would play here for real)
+      // YouTube's likewise (a platform that would play here for real)
       await tile(page, 'Launch trailer').click()
       await dialog.getByText('Playback needs real YouTube; this is the sandbox.').waitFor()
       assert.equal(await dialog.locator('video').count(), 0)
       await page.keyboard.press('Escape')
 
+      assert.deepEqual(stub.playerRequests, [], 'the sandbox never reaches TikTok’s player')
       assert.deepEqual(unexpected(stub.errors), [], 'no other console error or failed request')
     })
   })
 
-  test('TikTok reached for real (no embed_url): still the cover and the link, never an empty <video>', async (t) => {
+  test('TikTok reached for real but no player given (no embed_url): still the cover and the link, never an empty <video>', async (t) => {
     const app = await serveTestApp(t)
     const stub = await openGallery(t, app, true)
     const { page } = stub
@@ -538,6 +599,91 @@ describe('TikTok and X media in the gallery (Chromium, stub API)', () => {
       )
       await page.keyboard.press('Escape')
       assert.deepEqual(unexpected(stub.errors), [], 'no other console error or failed request')
+    })
+  })
+
+  test('real TikTok: the lightbox plays in TikTok’s sandboxed portrait player, admitted by the server’s CSP; closing removes it; a bad id gets none', async (t) => {
+    // the server itself reaches TikTok for real: its CSP and its registry entry for TikTok
+    const app = await serveTestApp(t, TIKTOK_REAL_ENV)
+    const stub = await openGallery(t, app, true, { serverTiktok: true, extraMedia: [TT_BAD_ID] })
+    const { page } = stub
+    await withScreenshots(t, page.context(), async () => {
+      const response = await settled(stub, app.base)
+      const csp = (await response?.allHeaders())?.['content-security-policy'] ?? ''
+      assert.match(csp, /(^|; )frame-src https:\/\/www\.tiktok\.com(;|$)/, csp)
+
+      const dialog = page.getByRole('dialog', { name: 'Media viewer' })
+      await tile(page, 'Dance break').click()
+      await dialog.waitFor()
+      const frame = dialog.locator('iframe')
+      await frame.waitFor()
+      assert.equal(await frame.getAttribute('src'), TT_PLAYER(TT_VIDEO.platform_media_id))
+      assert.equal(
+        await frame.getAttribute('sandbox'),
+        'allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox',
+      )
+      assert.equal(await frame.getAttribute('allow'), 'fullscreen')
+      assert.equal(await frame.getAttribute('referrerpolicy'), 'strict-origin-when-cross-origin')
+      assert.equal(await frame.getAttribute('loading'), 'lazy')
+      assert.match((await frame.getAttribute('title')) ?? '', /^TikTok video: Dance break/)
+      const box = await frame.boundingBox()
+      assert.ok(box && Math.abs(box.width / box.height - 9 / 16) < 0.02, 'a 9:16 player')
+      assert.equal(await dialog.locator('video, .player-off').count(), 0)
+      // the frame really loads: the page's CSP admits TikTok's player
+      for (let i = 0; i < 50 && stub.playerRequests.length === 0; i++)
+        await page.waitForTimeout(100)
+      assert.deepEqual(stub.playerRequests, [TT_PLAYER(TT_VIDEO.platform_media_id)])
+      const ttLink = dialog.getByRole('link', { name: 'View on TikTok' })
+      assert.equal(await ttLink.getAttribute('href'), TT_VIDEO.permalink)
+
+      // the next post is TikTok's too: one player at a time, on the new id
+      await page.keyboard.press('ArrowRight')
+      await page.waitForFunction(
+        (src) => document.querySelector('dialog iframe')?.getAttribute('src') === src,
+        TT_PLAYER(TT_EXPIRED.platform_media_id),
+      )
+      assert.equal(await page.locator('iframe').count(), 1, 'one player at a time')
+
+      // closing (Esc) stops playback: the frame is gone from the page
+      await page.keyboard.press('Escape')
+      await dialog.waitFor({ state: 'hidden' })
+      assert.equal(await page.locator('iframe').count(), 0)
+      // and so does the close button
+      await tile(page, 'Dance break').click()
+      await dialog.locator('iframe').waitFor()
+      await dialog.getByRole('button', { name: 'Close viewer' }).click()
+      await dialog.waitFor({ state: 'hidden' })
+      assert.equal(await page.locator('iframe').count(), 0)
+
+      // an id that is not digits only never reaches a player's address
+      await tile(page, 'Odd one').click()
+      await dialog.waitFor()
+      await dialog.getByText('This video cannot be played here.').waitFor()
+      assert.equal(await page.locator('iframe').count(), 0)
+      assert.equal(
+        await dialog.locator('.player-off img').getAttribute('src'),
+        TT_BAD_ID.thumbnail_url,
+      )
+      assert.equal(
+        await dialog.getByRole('link', { name: 'View on TikTok' }).getAttribute('href'),
+        TT_BAD_ID.permalink,
+      )
+      await page.keyboard.press('Escape')
+      await dialog.waitFor({ state: 'hidden' })
+
+      // X stays as it was: its MP4 in a <video>, no frame
+      await tile(page, 'Waves at noon').click()
+      await dialog.locator('video').waitFor()
+      assert.equal(await dialog.locator('iframe').count(), 0)
+      await page.keyboard.press('Escape')
+
+      const valid = [TT_VIDEO, TT_EXPIRED, TT_VIDEO].map((m) => TT_PLAYER(m.platform_media_id))
+      assert.deepEqual(stub.playerRequests, valid, 'only the valid ids were loaded')
+      assert.deepEqual(
+        unexpected(stub.errors),
+        [],
+        'no CSP violation, console error or failed request',
+      )
     })
   })
 })

@@ -15,6 +15,8 @@ interface ProvidersAnswer {
     connect_path: string
     mode: string
     embed_url: string | null
+    embed_id_pattern: string | null
+    embed_frame: { portrait: boolean; allow: string; sandbox: string } | null
     has_player: boolean
   }[]
   platforms: { platform: string; label: string; view_label: string; icon_path: string }[]
@@ -72,7 +74,14 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
           // the player only when YouTube is real: the sandbox has no videos to play
           mode === 'real' ? 'https://www.youtube-nocookie.com/embed/{id}' : null,
         ],
-        ['tiktok', 'TikTok', '/api/socials/connect/tiktok', mode, null],
+        [
+          'tiktok',
+          'TikTok',
+          '/api/socials/connect/tiktok',
+          mode,
+          // TikTok's embed player, likewise only when TikTok is real (its emulator has none)
+          mode === 'real' ? 'https://www.tiktok.com/player/v1/{id}?controls=1&rel=0' : null,
+        ],
         ['x', 'X', '/api/socials/connect/x', mode, null],
       ],
     )
@@ -81,10 +90,31 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
       [
         ['instagram', false],
         ['youtube', true],
-        ['tiktok', false],
+        ['tiktok', true],
         ['x', false],
       ],
       'whether a player exists at all, whatever the mode',
+    )
+    // how the page takes TikTok's player: digits-only ids, a portrait sandboxed frame (real only)
+    assert.deepEqual(
+      answer.providers.map((p) => [p.platform, p.embed_id_pattern, p.embed_frame]),
+      [
+        ['instagram', null, null],
+        ['youtube', null, null],
+        [
+          'tiktok',
+          mode === 'real' ? '^\\d{1,32}$' : null,
+          mode === 'real'
+            ? {
+                portrait: true,
+                allow: 'fullscreen',
+                sandbox:
+                  'allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox',
+              }
+            : null,
+        ],
+        ['x', null, null],
+      ],
     )
     assert.deepEqual(
       answer.platforms.map((p) => [p.platform, p.label, p.view_label]),
@@ -104,7 +134,38 @@ test('GET /api/socials/providers: Connect buttons with their mode, and every pla
       `${mode}: ${csp}`,
     )
     assert.doesNotMatch(csp, /frame-src[^;]*https:\/\/www\.youtube\.com/)
+    // TikTok's player likewise only when TikTok is real: never in the sandbox
+    assert.equal(
+      /frame-src[^;]*https:\/\/www\.tiktok\.com(\s|;|$)/.test(csp),
+      mode === 'real',
+      `${mode}: ${csp}`,
+    )
   }
+})
+
+test('the CSP frames TikTok’s player exactly when TikTok itself is real, whatever the others', async (t) => {
+  const frameSrc = async (env: Record<string, string>): Promise<string> => {
+    const app = await buildTestApp(t, env)
+    const page = await app.request({ method: 'GET', url: '/gallery' })
+    const csp = String(page.headers['content-security-policy'])
+    return /(?:^|; )frame-src([^;]*)/.exec(csp)?.[1]?.trim() ?? ''
+  }
+  const tiktok = { TIKTOK_CLIENT_KEY: 'awkey', TIKTOK_CLIENT_SECRET: 'tiktok-secret' }
+  const youtube = {
+    YOUTUBE_CLIENT_ID: 'id.apps.googleusercontent.com',
+    YOUTUBE_CLIENT_SECRET: 'GOCSPX-secret',
+  }
+  // real TikTok, the rest in the sandbox: TikTok's player alone
+  assert.equal(await frameSrc(tiktok), 'https://www.tiktok.com')
+  // real YouTube, TikTok in the sandbox (its emulator has no player): YouTube's alone
+  assert.equal(await frameSrc(youtube), 'https://www.youtube-nocookie.com')
+  // both real: both players
+  assert.deepEqual((await frameSrc({ ...tiktok, ...youtube })).split(' ').sort(), [
+    'https://www.tiktok.com',
+    'https://www.youtube-nocookie.com',
+  ])
+  // everything in the sandbox: no frame at all
+  assert.equal(await frameSrc({}), '')
 })
 
 test('profile links are built by each platform’s folder', async (t) => {

@@ -89,8 +89,24 @@ export interface Provider {
    * only when that platform is reached for real; `null` in the sandbox (the CSP then admits no frame).
    */
   embed_url: string | null
+  /**
+   * The whole shape of an id that player takes (a regular expression's source, `^\d{1,32}$` for
+   * TikTok), with `embed_url`; absent or `null`: YouTube's 11 base64url characters.
+   */
+  embed_id_pattern?: string | null
+  /** How to frame that player, with `embed_url`; absent or `null`: as YouTube's. */
+  embed_frame?: PlayerFrame | null
   /** Whether the platform has a player the page embeds when it is reached for real. */
   has_player: boolean
+}
+/** How the page frames a platform's player (TikTok's: portrait, sandboxed). */
+export interface PlayerFrame {
+  /** A 9:16 frame whatever the post. */
+  portrait: boolean
+  /** The iframe's `allow` tokens. */
+  allow: string
+  /** The iframe's `sandbox` tokens. */
+  sandbox: string
 }
 /** What the page shows of any platform (icons, names, post links). */
 export interface PlatformJson {

@@ -3,7 +3,8 @@
  * "URL signature expired") become a placeholder at once, never a broken-image icon, and ask the
  * server to refresh that account's media, at most once a minute per account. Also what a tile
  * says about a video (length, Shorts, Live, who may watch it) and the platform's own player for
- * videos that have no file of their own (YouTube; TikTok: its cover and a link).
+ * videos that have no file of their own (YouTube's and TikTok's, when reached for real; else the
+ * cover and a link).
  */
 import type { MediaChildJson, MediaJson } from './api.ts'
 import { h } from './dom.ts'
@@ -11,6 +12,7 @@ import {
   hasPlayer,
   isSandboxed,
   platformLabel,
+  playerFrame,
   playerUrl,
   playsHereForReal,
   viewLabel,
@@ -198,19 +200,25 @@ export function playerView(
   alt: string,
   onExpired: RefreshRequest,
 ): HTMLElement {
-  const portrait = item.media_product_type === 'SHORTS'
   const src = playerUrl(platform, item.platform_media_id)
   const label = platformLabel(platform)
-  if (src !== null)
+  if (src !== null) {
+    // YouTube's player as it is; another platform's (TikTok's) as its registry entry says:
+    // portrait whatever the post, its own `allow` tokens, sandboxed
+    const frame = playerFrame(platform)
+    const portrait = frame?.portrait ?? item.media_product_type === 'SHORTS'
     return h('iframe', {
       class: portrait ? 'player portrait' : 'player',
+      // the sandbox before the address (it applies from the frame's first navigation)
+      ...(frame === null ? {} : { sandbox: frame.sandbox }),
       src,
       title: `${label} video: ${alt.split('\n')[0]?.slice(0, 100) ?? ''}`,
-      allow: 'autoplay; encrypted-media; picture-in-picture; fullscreen',
+      allow: frame?.allow ?? 'autoplay; encrypted-media; picture-in-picture; fullscreen',
       allowfullscreen: true,
       referrerpolicy: 'strict-origin-when-cross-origin',
       loading: 'lazy',
     })
+  }
   const why = hasPlayer(platform)
     ? 'This video cannot be played here.'
     : isSandboxed(platform) && playsHereForReal(platform)

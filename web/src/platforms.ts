@@ -2,11 +2,22 @@
  * @module web/platforms — each platform's name, icon and post-link label, as the server's registry
  * describes them (`GET /api/socials/providers`), so the page never spells a platform out itself.
  */
-import type { PlatformJson, Provider } from './api.ts'
+import type { PlatformJson, PlayerFrame, Provider } from './api.ts'
 
 const known = new Map<string, PlatformJson>()
-/** Platform → its player's URL template (`…/embed/{id}`), for the platforms reached for real. */
-const players = new Map<string, string>()
+
+/** A platform's player as the registry describes it (real mode only). */
+interface Player {
+  /** Its URL template (`…/embed/{id}`, `…/player/v1/{id}?…`). */
+  readonly template: string
+  /** The whole shape of an id it takes; `null` when the registry's pattern did not compile. */
+  readonly id: RegExp | null
+  /** How to frame it; `null`: as YouTube's. */
+  readonly frame: PlayerFrame | null
+}
+
+/** Platform → its player, for the platforms reached for real. */
+const players = new Map<string, Player>()
 /** Platforms reached through the built-in emulator. */
 const sandboxed = new Set<string>()
 
@@ -35,7 +46,12 @@ export function setPlayers(providers: readonly Provider[]): void {
   sandboxed.clear()
   realPlayers.clear()
   for (const provider of providers) {
-    if (typeof provider.embed_url === 'string') players.set(provider.platform, provider.embed_url)
+    if (typeof provider.embed_url === 'string')
+      players.set(provider.platform, {
+        template: provider.embed_url,
+        id: idShape(provider.embed_id_pattern),
+        frame: provider.embed_frame ?? null,
+      })
     if (provider.has_player) realPlayers.add(provider.platform)
     if (provider.sandbox) sandboxed.add(provider.platform)
   }
@@ -62,21 +78,40 @@ export function isSandboxed(platform: string): boolean {
   return sandboxed.has(platform)
 }
 
-/** A video id as YouTube spells them: 11 characters of base64url. Anything else gets no frame. */
+/**
+ * A video id as YouTube spells them: 11 characters of base64url, the shape when the registry
+ * gives none. Anything else gets no frame.
+ */
 const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/
+
+/** The registry's id pattern, anchored whole (`null`: YouTube's); a broken one admits nothing. */
+function idShape(pattern: string | null | undefined): RegExp | null {
+  if (pattern === null || pattern === undefined) return VIDEO_ID
+  try {
+    return new RegExp(`^(?:${pattern})$`)
+  } catch {
+    return null
+  }
+}
 
 /**
  * The https address of the platform's player for one video, or `null`: no player known (the
- * sandbox, or the providers have not answered yet), an id of the wrong shape, or a template that
- * is not an https URL with `{id}` in it.
+ * sandbox, or the providers have not answered yet), an id of the wrong shape (TikTok's: digits
+ * only), or a template that is not an https URL with `{id}` in it.
  */
 export function playerUrl(platform: string, id: string): string | null {
-  const template = players.get(platform)
-  if (template === undefined || !template.includes('{id}') || !VIDEO_ID.test(id)) return null
+  const player = players.get(platform)
+  if (player === undefined || !player.template.includes('{id}')) return null
+  if (player.id === null || !player.id.test(id)) return null
   try {
-    const url = new URL(template.replace('{id}', encodeURIComponent(id)))
+    const url = new URL(player.template.replace('{id}', encodeURIComponent(id)))
     return url.protocol === 'https:' ? url.href : null
   } catch {
     return null
   }
+}
+
+/** How the platform's player is framed (TikTok's: portrait and sandboxed); `null`: as YouTube's. */
+export function playerFrame(platform: string): PlayerFrame | null {
+  return players.get(platform)?.frame ?? null
 }

@@ -84,6 +84,9 @@ export function socialsRoutes(ctx: AppContext) {
         // the player the page may frame: only the real platform's (the CSP admits it then);
         // `has_player` says whether the platform has one at all (the sandbox says why it is off)
         embed_url: mode === 'real' && embed !== undefined ? embed.urlTemplate : null,
+        // the whole shape of an id that player takes, and how to frame it, when not YouTube's
+        embed_id_pattern: mode === 'real' ? (embed?.idPattern?.source ?? null) : null,
+        embed_frame: mode === 'real' ? (embed?.frame ?? null) : null,
         has_player: embed !== undefined,
         notice:
           mode === 'sandbox'

@@ -306,7 +306,7 @@ export function coverExpiresAt(url: string | null, fetchedAt: number): number | 
 }
 
 /** TikTok's video ids: decimal digits (19 in practice), sent as strings. */
-const VIDEO_ID = /^\d{1,32}$/
+export const TIKTOK_VIDEO_ID = /^\d{1,32}$/
 
 export interface TiktokVideo {
   readonly id: string
@@ -333,7 +333,7 @@ function parseVideo(
 ): TiktokVideo {
   if (!isObject(value)) throw unexpected(endpoint, `${where} is not an object`)
   const id = str(value, 'id', endpoint, where)
-  if (!VIDEO_ID.test(id)) throw unexpected(endpoint, `${where}.id is not a TikTok video id`)
+  if (!TIKTOK_VIDEO_ID.test(id)) throw unexpected(endpoint, `${where}.id is not a TikTok video id`)
   const created = value.create_time
   if (typeof created !== 'number' || !Number.isSafeInteger(created) || created <= 0)
     throw unexpected(endpoint, `${where}.create_time is missing or not epoch seconds`)

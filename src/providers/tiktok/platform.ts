@@ -1,8 +1,10 @@
 /**
  * @module providers/tiktok/platform — TikTok as the registry describes it: name, links, icon, the
- * CDN of its signed covers, its configuration reader, its wiring and the webhook TikTok calls.
+ * CDN of its signed covers, its embed player, its configuration reader, its wiring and the
+ * webhook TikTok calls.
  */
 import type { ConnectablePlatform, PlatformInfo } from '../types.ts'
+import { TIKTOK_EMBED } from './embed.ts'
 import { TIKTOK_NOT_CONFIGURED_MESSAGE, readTiktokConfig, type TiktokConfig } from './config.ts'
 import { TIKTOK_INBOUND_ROUTES } from './inbound.ts'
 import { TIKTOK_SECRET_SHAPES } from './parse.ts'
@@ -27,5 +29,7 @@ export const tiktokPlatform: ConnectablePlatform<TiktokConfig> = {
   // the signed `authorization.removed` webhook (CSRF-exempt: its signature is its proof)
   inboundRoutes: TIKTOK_INBOUND_ROUTES,
   notConfiguredMessage: TIKTOK_NOT_CONFIGURED_MESSAGE,
+  // TikTok's embed player (www.tiktok.com/player/v1/{id}), framed only when TikTok is real
+  embed: TIKTOK_EMBED,
   wire: wireTiktok,
 }
