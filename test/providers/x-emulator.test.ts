@@ -288,7 +288,7 @@ test('code exchange (Basic): a bearer token for 2 hours, a refresh token with of
   assert.ok(user.avatarUrl?.startsWith(`${BASE}/pbs/profile_images/`))
   const avatar = await w.fetch(user.avatarUrl ?? '')
   assert.equal(avatar.status, 200)
-  assert.match(avatar.headers.get('content-type') ?? '', /image\/svg\+xml/)
+  assert.match(avatar.headers.get('content-type') ?? '', /^image\/jpeg/)
   // without offline.access: no refresh token
   const online = await connect(w, 2, { scope: 'tweet.read users.read' })
   assert.equal(online.refreshToken, null)

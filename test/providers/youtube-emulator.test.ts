@@ -4,6 +4,7 @@
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import sharp from 'sharp'
 import { createHash, randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createManualClock, systemClock, type ManualClock } from '../../src/clock.ts'
@@ -920,7 +921,7 @@ test('HEAD /web/shorts: 200 for a Short, 303 to the watch page otherwise; watch 
   assert.equal(emu.control.quota().used, 0)
 })
 
-test('thumbnails and avatars are served as stable SVG; missing sizes are 404', async (t) => {
+test('thumbnails and avatars are served as stable JPEGs; missing sizes are 404', async (t) => {
   const { fetch, emu } = await world(t)
   const videos = emu.state.accounts[0]?.channel?.videos ?? []
   const hd = videos.find((v) => v.hd && !v.short)
@@ -928,19 +929,23 @@ test('thumbnails and avatars are served as stable SVG; missing sizes are 404', a
   assert.ok(hd && sd)
   const picture = await fetch(`${BASE}/vi/${hd.id}/maxresdefault.jpg`)
   assert.equal(picture.status, 200)
-  assert.equal(picture.headers.get('content-type'), 'image/svg+xml')
-  const svg = await picture.text()
-  assert.match(svg, /^<svg /)
-  assert.ok(svg.includes(hd.title.slice(0, 20)))
+  assert.equal(picture.headers.get('content-type'), 'image/jpeg')
+  const jpeg = Buffer.from(await picture.arrayBuffer())
+  assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a real JPEG')
+  assert.deepEqual(
+    Buffer.from(await (await fetch(`${BASE}/vi/${hd.id}/maxresdefault.jpg`)).arrayBuffer()),
+    jpeg,
+    'the same bytes every time',
+  )
   assert.equal((await fetch(`${BASE}/vi/${sd.id}/maxresdefault.jpg`)).status, 404)
   assert.equal((await fetch(`${BASE}/vi/${sd.id}/hqdefault.jpg`)).status, 200)
   assert.equal((await fetch(`${BASE}/vi/unknown0000/default.jpg`)).status, 404)
   assert.equal((await fetch(`${BASE}/vi/${hd.id}/other.jpg`)).status, 404)
   const short = videos.find((v) => v.short)
-  assert.match(
-    await (await fetch(`${BASE}/vi/${short?.id ?? ''}/hqdefault.jpg`)).text(),
-    /width="720" height="1280"/,
-  )
+  const portrait = await sharp(
+    Buffer.from(await (await fetch(`${BASE}/vi/${short?.id ?? ''}/hqdefault.jpg`)).arrayBuffer()),
+  ).metadata()
+  assert.deepEqual([portrait.width, portrait.height], [720, 1280], 'a Short: portrait')
   const channelId = emu.state.accounts[0]?.channel?.id ?? ''
   assert.equal((await fetch(`${BASE}/avatars/${channelId}/s88-c-k`)).status, 200)
   assert.equal((await fetch(`${BASE}/avatars/${channelId}/s99-c-k`)).status, 404)

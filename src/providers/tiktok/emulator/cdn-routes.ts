@@ -1,8 +1,8 @@
 /**
  * @module providers/tiktok/emulator/cdn-routes — the emulator's picture CDN (TikTok's
  * `p16-sign.tiktokcdn-us.com` in the real world) and the few web pages a link leads to:
- * - `GET /cdn/cover/:videoId?x-expires=&x-signature=` — a video's cover (SVG);
- * - `GET /cdn/avatar/:openId?x-expires=&x-signature=` — an account's avatar (SVG);
+ * - `GET /cdn/cover/:videoId?x-expires=&x-signature=` — a video's cover (a JPEG);
+ * - `GET /cdn/avatar/:openId?x-expires=&x-signature=` — an account's avatar (a JPEG);
  * - `GET /web/@:username/video/:id`, `GET /web/player/v1/:id` — share and embed links.
  *
  * Cover and avatar URLs are signed like TikTok's: `x-expires` is UTC epoch seconds (the start of
@@ -12,6 +12,7 @@
  */
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { rasterize } from '../../emulator-core/raster.ts'
 import { escapeHtml } from '../../../html.ts'
 import { sameSignature } from '../../emulator-core/signing.ts'
 import { one } from '../../emulator-core/query.ts'
@@ -19,7 +20,7 @@ import { renderAvatarSvg, renderCoverSvg } from './demo-data.ts'
 import { COVER_TTL_MS, type TiktokEmulatorState } from './state.ts'
 
 const TEXT = 'text/plain; charset=utf-8'
-const SVG = 'image/svg+xml'
+const JPEG = 'image/jpeg'
 const HOUR_MS = 3_600_000
 
 /** The `x-expires` of a URL signed at `now`: epoch seconds, 5 to 6 hours ahead. */
@@ -71,9 +72,9 @@ export function cdnRoutes(state: TiktokEmulatorState): (app: FastifyInstance) =>
       const found = /^\d{1,32}$/.test(videoId) ? state.findVideo(videoId) : null
       if (found === null) return reply.code(404).type(TEXT).send('Not Found')
       return reply
-        .type(SVG)
+        .type(JPEG)
         .header('cache-control', 'public, max-age=3600')
-        .send(renderCoverSvg(found.video, found.account.username))
+        .send(await rasterize(renderCoverSvg(found.video, found.account.username)))
     })
 
     app.get('/cdn/avatar/:openId', async (request, reply) => {
@@ -87,9 +88,9 @@ export function cdnRoutes(state: TiktokEmulatorState): (app: FastifyInstance) =>
       const account = state.accountByOpenId(openId)
       if (account === undefined) return reply.code(404).type(TEXT).send('Not Found')
       return reply
-        .type(SVG)
+        .type(JPEG)
         .header('cache-control', 'public, max-age=3600')
-        .send(renderAvatarSvg(account, 168))
+        .send(await rasterize(renderAvatarSvg(account, 168)))
     })
 
     const videoPage = async (id: string, reply: FastifyReply) => {

@@ -3,16 +3,17 @@
  * video.twimg.com in the real world): `GET /pbs/media/:key.jpg` (a photo),
  * `GET /pbs/ext_tw_video_thumb/:key.jpg` (a video's or GIF's still),
  * `GET /pbs/profile_images/:userId/avatar_normal.jpg`, and `GET /video/:key/:variant` (`<bit
- * rate>.mp4` or `pl.m3u8`). Pictures are generated SVG; videos are a few placeholder bytes of the
+ * rate>.mp4` or `pl.m3u8`). Pictures are generated (SVG rendered to JPEG); videos are a few placeholder bytes of the
  * right type. URLs are stable, with no signature or expiry, like X's. Anything else is 404. Not
  * metered, no faults.
  */
 import type { FastifyInstance } from 'fastify'
+import { rasterize } from '../../emulator-core/raster.ts'
 import { renderMediaSvg } from './demo-data.ts'
 import type { XEmulatorState } from './state.ts'
 
 const TEXT = 'text/plain; charset=utf-8'
-const SVG = 'image/svg+xml'
+const JPEG = 'image/jpeg'
 const CACHE = 'public, max-age=604800'
 const KEY_FILE = /^(\d{1,3}_\d{1,19})\.jpg$/
 
@@ -25,9 +26,9 @@ export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void
       if (media === null || media.type !== 'photo')
         return reply.code(404).type(TEXT).send('Not Found')
       return reply
-        .type(SVG)
+        .type(JPEG)
         .header('cache-control', CACHE)
-        .send(renderMediaSvg('photo', media.hue, media.width, media.height))
+        .send(await rasterize(renderMediaSvg('photo', media.hue, media.width, media.height)))
     })
 
     app.get('/pbs/ext_tw_video_thumb/:file', async (request, reply) => {
@@ -37,14 +38,16 @@ export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void
       if (media === null || media.type === 'photo')
         return reply.code(404).type(TEXT).send('Not Found')
       return reply
-        .type(SVG)
+        .type(JPEG)
         .header('cache-control', CACHE)
         .send(
-          renderMediaSvg(
-            media.type === 'video' ? 'video' : 'GIF',
-            media.hue,
-            media.width,
-            media.height,
+          await rasterize(
+            renderMediaSvg(
+              media.type === 'video' ? 'video' : 'GIF',
+              media.hue,
+              media.width,
+              media.height,
+            ),
           ),
         )
     })
@@ -55,9 +58,13 @@ export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void
       if (account === undefined || file !== 'avatar_normal.jpg')
         return reply.code(404).type(TEXT).send('Not Found')
       return reply
-        .type(SVG)
+        .type(JPEG)
         .header('cache-control', CACHE)
-        .send(renderMediaSvg(account.username.slice(0, 1).toUpperCase(), account.hue, 48, 48))
+        .send(
+          await rasterize(
+            renderMediaSvg(account.username.slice(0, 1).toUpperCase(), account.hue, 48, 48),
+          ),
+        )
     })
 
     app.get('/video/:key/:variant', async (request, reply) => {

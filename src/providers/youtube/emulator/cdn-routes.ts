@@ -3,17 +3,18 @@
  * yt3.ggpht.com in the real world): `GET /vi/:videoId/:file` (`default.jpg`, `mqdefault.jpg`,
  * `hqdefault.jpg`, and `sddefault.jpg` / `maxresdefault.jpg` for HD videos; `*_live.jpg` for a
  * broadcast live or upcoming) and `GET /avatars/:channelId/:size` (`s88-c-k`, `s240-c-k`,
- * `s800-c-k`). The pictures are generated SVG (`renderVideoSvg`, `renderAvatarSvg`). URLs are
+ * `s800-c-k`). The pictures are generated JPEGs (drawn as SVG by `renderVideoSvg`, `renderAvatarSvg`). URLs are
  * stable, with no signature or expiry: YouTube's thumbnails do not expire. Anything else is 404.
  * Not metered, no faults.
  */
 import type { FastifyInstance } from 'fastify'
+import { rasterize } from '../../emulator-core/raster.ts'
 import { renderAvatarSvg, renderVideoSvg } from './demo-data.ts'
 import { AVATAR_SIZES, thumbnailFiles } from './render.ts'
 import type { YoutubeEmulatorState } from './state.ts'
 
 const TEXT = 'text/plain; charset=utf-8'
-const SVG = 'image/svg+xml'
+const JPEG = 'image/jpeg'
 const CACHE = 'public, max-age=7200'
 
 export function cdnRoutes(state: YoutubeEmulatorState): (app: FastifyInstance) => void {
@@ -28,9 +29,9 @@ export function cdnRoutes(state: YoutubeEmulatorState): (app: FastifyInstance) =
       )
         return reply.code(404).type(TEXT).send('Not Found')
       return reply
-        .type(SVG)
+        .type(JPEG)
         .header('cache-control', CACHE)
-        .send(renderVideoSvg(found.video, found.account.channel.title))
+        .send(await rasterize(renderVideoSvg(found.video, found.account.channel.title)))
     })
 
     app.get('/avatars/:channelId/:size', async (request, reply) => {
@@ -40,7 +41,10 @@ export function cdnRoutes(state: YoutubeEmulatorState): (app: FastifyInstance) =
         ? AVATAR_SIZES[size as keyof typeof AVATAR_SIZES]
         : undefined
       if (channel == null || px === undefined) return reply.code(404).type(TEXT).send('Not Found')
-      return reply.type(SVG).header('cache-control', CACHE).send(renderAvatarSvg(channel, px))
+      return reply
+        .type(JPEG)
+        .header('cache-control', CACHE)
+        .send(await rasterize(renderAvatarSvg(channel, px)))
     })
   }
 }
