@@ -3,16 +3,30 @@
  * video.twimg.com in the real world): `GET /pbs/media/:key.jpg` (a photo),
  * `GET /pbs/ext_tw_video_thumb/:key.jpg` (a video's or GIF's still),
  * `GET /pbs/profile_images/:userId/avatar_normal.jpg`, and `GET /video/:key/:variant` (`<bit
- * rate>.mp4` or `pl.m3u8`). Pictures are generated (SVG rendered to JPEG); videos are a few placeholder bytes of the
- * right type. URLs are stable, with no signature or expiry, like X's. Anything else is 404. Not
- * metered, no faults.
+ * rate>.mp4` or `pl.m3u8`). Pictures are generated (SVG rendered to JPEG); videos are one real
+ * 3-second H.264 clip made by ffmpeg. URLs are stable, with no signature or expiry, like X's.
+ * Anything else is 404. Not metered, no faults.
  */
+import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { demoVideo } from '../../../archive/images/demo-pictures.ts'
 import { rasterize } from '../../emulator-core/raster.ts'
 import { renderMediaSvg } from './demo-data.ts'
 import type { XEmulatorState } from './state.ts'
 
 const TEXT = 'text/plain; charset=utf-8'
+
+/** The one demo clip every sandbox video plays: 3 s, 360 × 640, deterministic. */
+let clip: ReturnType<typeof demoVideo> | null = null
+function sandboxClip(): ReturnType<typeof demoVideo> {
+  clip ??= demoVideo('x-sandbox', 3, 360, 640, join(tmpdir(), 'psg-demo-video'))
+  clip.catch(() => {
+    clip = null
+  })
+  return clip
+}
 const JPEG = 'image/jpeg'
 const CACHE = 'public, max-age=604800'
 const KEY_FILE = /^(\d{1,3}_\d{1,19})\.jpg$/
@@ -77,11 +91,11 @@ export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void
           .type('application/x-mpegURL')
           .header('cache-control', CACHE)
           .send('#EXTM3U\n#EXT-X-ENDLIST\n')
-      // an empty ISO BMFF `ftyp` box: enough for a content type, not a playable video
-      const ftyp = Buffer.from([
-        0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 0, 1,
-      ])
-      return reply.type('video/mp4').header('cache-control', CACHE).send(ftyp)
+      // a real short H.264 clip (made once by ffmpeg, then read from the temp directory)
+      return reply
+        .type('video/mp4')
+        .header('cache-control', CACHE)
+        .send(await readFile((await sandboxClip()).path))
     })
   }
 }
