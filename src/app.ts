@@ -35,6 +35,11 @@ import { JOBS_ROUTE, jobsRoutes } from './http/routes/jobs.ts'
 import { createRenewalService, type RenewalService } from './socials/renewal-service.ts'
 import { createRateGovernor, type QuotaStatus } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
+import type { BlobStore } from './archive/blobs/types.ts'
+import { createArchiver } from './archive/archiver.ts'
+import type { DeriveOptions } from './archive/images/derive.ts'
+import type { DownloadSource } from './archive/download.ts'
+import { mediaFileRoutes } from './http/routes/media-files.ts'
 import type { ProviderClientFactory } from './socials/client-factory.ts'
 import type { Connections, PlatformConnection } from './socials/connections.ts'
 import { createWebhookNotifier, type WebhookNotifier } from './webhooks/webhooks.ts'
@@ -67,6 +72,13 @@ export interface AppDeps {
   readonly sandboxes?: Partial<Record<ProviderId, unknown>>
   /** A persistent secret the sandboxes derive theirs from (their tokens survive restarts). */
   readonly sandboxSeed?: string
+  /**
+   * The media archive's blob store (`MEDIA_STORE_URL`, opened by main.ts); without one nothing is
+   * archived and `/media/…` is not served.
+   */
+  readonly blobs?: BlobStore
+  /** The archive's picture conversion (default: 320, 640, 1080 in AVIF, WebP, JPEG); tests shrink it. */
+  readonly archiveDerive?: DeriveOptions
   /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
   readonly passwordCost?: number
   /**
@@ -196,6 +208,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const modes: Record<string, ProviderMode> = {}
   const clientSecrets: Partial<Record<ProviderId, string>> = {}
   const connectionList: [string, PlatformConnection][] = []
+  /** Where the archive downloads each platform's media from. */
+  const mediaSources = new Map<string, DownloadSource>()
   for (const platform of CONNECTABLE) {
     const id = platform.info.id
     const section = (config.providers as Readonly<Record<string, ProviderConfig<unknown>>>)[id]
@@ -212,6 +226,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.sandboxSeed === undefined ? {} : { sandboxSeed: deps.sandboxSeed }),
     })
     clientSecrets[id] = wiring.clientSecret
+    mediaSources.set(id, {
+      fetch: wiring.media.fetch,
+      // real mode reaches only the platform's media servers; the sandbox only its emulator
+      origins: section.mode === 'real' ? platform.mediaOrigins : [],
+      ...(wiring.media.sandboxBase === undefined ? {} : { sandboxBase: wiring.media.sandboxBase }),
+      label: platform.info.label,
+    })
     const governor = createRateGovernor({
       store,
       clock,
@@ -379,8 +400,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     concurrency: config.jobs.renewalConcurrency,
     instanceId,
   })
+  // the media archive: served from our origin, filled by the job runner (with a blob store)
+  const archiver =
+    deps.blobs === undefined
+      ? undefined
+      : createArchiver({
+          store,
+          blobs: deps.blobs,
+          clock,
+          logger: deps.logger,
+          sources: mediaSources,
+          instanceId,
+          maxVideoBytes: config.archive.maxVideoBytes,
+          ...(deps.archiveDerive === undefined ? {} : { derive: deps.archiveDerive }),
+        })
+  if (deps.blobs !== undefined) await app.register(mediaFileRoutes({ store, blobs: deps.blobs }))
   const runner = createJobRunner({
     store,
+    ...(archiver === undefined ? {} : { archiver }),
     clock,
     logger: deps.logger,
     renewal,

@@ -15,6 +15,7 @@ import { loadOrCreateDevKey } from './crypto/dev-key.ts'
 import { openStore } from './store/open-store.ts'
 import { systemClock } from './clock.ts'
 import { buildApp } from './app.ts'
+import { openBlobStore } from './archive/blobs/open-blob-store.ts'
 import { CONNECTABLE } from './providers/registry.ts'
 
 /** How long in-flight jobs may go on after SIGTERM (Cloud Run allows 10 s in all). */
@@ -44,9 +45,15 @@ async function main(): Promise<void> {
   const store = await openStore(config.database)
   const clock = systemClock
   const firstKey = keys[0]
+  // the media archive: a directory by default, S3-compatible storage with MEDIA_STORE_URL=s3://…
+  const blobs = await openBlobStore(
+    config.archive.store,
+    config.archive.s3PathStyle ? { forcePathStyle: true } : {},
+  )
   const app = await buildApp({
     config,
     store,
+    blobs,
     vault,
     logger,
     clock,
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
       )
       .then(() => app.close())
       .then(() => store.close())
+      .then(() => blobs.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed')

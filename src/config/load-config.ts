@@ -12,6 +12,7 @@ import { GOOGLE_SECURETOKEN_JWKS } from '../identity/firebase.ts'
 import { checkWebhookSecrets } from '../webhooks/secrets.ts'
 import { readProvidersConfig, type ProvidersConfig } from '../providers/registry.ts'
 import type { ConfigReader } from '../providers/types.ts'
+import { parseMediaStoreUrl, type MediaStoreLocation } from '../archive/blobs/open-blob-store.ts'
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -95,6 +96,17 @@ export interface Config {
    * on spaces, each a valid `whsec_<base64>` (24–64 bytes) or plain (≥ 32 characters) secret.
    */
   readonly webhook: { readonly url: string; readonly secrets: readonly string[] } | null
+  /** The media archive (issue 16). */
+  readonly archive: {
+    /** `MEDIA_STORE_URL`: a directory (default `<DATA_DIR>/media`) or `s3://bucket/prefix`. */
+    readonly store: MediaStoreLocation
+    /** `MEDIA_STORE_S3_PATH_STYLE`: path-style S3 URLs (MinIO, some S3-compatible servers). */
+    readonly s3PathStyle: boolean
+    /** `ARCHIVE_MAX_VIDEO_MB` in bytes; 0 turns video archiving off. */
+    readonly maxVideoBytes: number
+    /** `ARCHIVE_MAX_MB_PER_USER` in bytes. */
+    readonly maxBytesPerUser: number
+  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -382,6 +394,27 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       },
     )
   }
+  let mediaStore: MediaStoreLocation = { kind: 'local', path: resolve(dataDir, 'media') }
+  const mediaStoreUrl = read('MEDIA_STORE_URL')
+  if (mediaStoreUrl !== undefined) {
+    try {
+      const parsed = parseMediaStoreUrl(mediaStoreUrl)
+      mediaStore =
+        parsed.kind === 'local' ? { kind: 'local', path: resolve(cwd, parsed.path) } : parsed
+    } catch (error) {
+      problems.push(`MEDIA_STORE_URL: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  const pathStyle = read('MEDIA_STORE_S3_PATH_STYLE')
+  if (pathStyle !== undefined && !['true', 'false'].includes(pathStyle))
+    problems.push('MEDIA_STORE_S3_PATH_STYLE must be true or false')
+  const archive = {
+    store: mediaStore,
+    s3PathStyle: pathStyle === 'true',
+    maxVideoBytes: integer('ARCHIVE_MAX_VIDEO_MB', 100, 0, 10_000) * 1024 * 1024,
+    maxBytesPerUser: integer('ARCHIVE_MAX_MB_PER_USER', 2048, 1, 10_000_000) * 1024 * 1024,
+  }
+
   return deepFreeze({
     nodeEnv,
     port,
@@ -397,5 +430,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     allowedHosts,
     auth,
     webhook,
+    archive,
   })
 }

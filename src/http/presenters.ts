@@ -3,11 +3,14 @@
  * snake_case fields, minus the token; times are ISO 8601 strings.
  */
 import type {
+  ArchiveRecord,
   MediaRecord,
   MediaVisibility,
   MediaWithChildren,
   SocialAccountRecord,
+  VideoArchiveState,
 } from '../store/types.ts'
+import { originalUrl, variantUrl } from '../archive/keys.ts'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -40,12 +43,87 @@ export interface AccountJson {
   profile_picture_url: string | null
 }
 
+/** One derived size of an archived picture, served from our origin. */
+export interface ArchiveSizeJson {
+  width: number
+  height: number
+  format: 'avif' | 'webp' | 'jpeg'
+  url: string
+}
+
+/** An item's copy in the media archive (issue 16). */
+export interface ArchiveJson {
+  /** `pending` until archived (also before the archive saw the item), `failed` with a reason. */
+  state: 'pending' | 'stored' | 'failed'
+  reason: string | null
+  width: number | null
+  height: number | null
+  /** ThumbHash (base64): a placeholder to paint before any byte of the picture arrives. */
+  placeholder: string | null
+  /** Dominant colour, `#rrggbb`. */
+  color: string | null
+  /** The original picture. */
+  original_url: string | null
+  sizes: ArchiveSizeJson[]
+  /** A video's own copy; `null` for pictures. */
+  video: { state: VideoArchiveState; url: string | null; reason: string | null } | null
+}
+
 export interface MediaChildJson {
   id: string
   platform_media_id: string
   media_type: string
   media_url: string | null
   thumbnail_url: string | null
+  archive: ArchiveJson
+}
+
+/** The archive of each media item by id (`ArchiveStore.getArchives`). */
+export type ArchiveIndex = ReadonlyMap<string, ArchiveRecord>
+
+export function presentArchive(record: ArchiveRecord | undefined, isVideo: boolean): ArchiveJson {
+  if (record === undefined)
+    return {
+      state: 'pending',
+      reason: null,
+      width: null,
+      height: null,
+      placeholder: null,
+      color: null,
+      original_url: null,
+      sizes: [],
+      video: isVideo ? { state: 'pending', url: null, reason: null } : null,
+    }
+  const sha = record.state === 'stored' ? record.sha256 : null
+  return {
+    state: record.state,
+    reason: record.reason,
+    width: record.width,
+    height: record.height,
+    placeholder: record.thumbhash,
+    color: record.color,
+    original_url: sha === null ? null : originalUrl(sha),
+    sizes:
+      sha === null
+        ? []
+        : record.variants.map((v) => ({
+            width: v.width,
+            height: v.height,
+            format: v.format,
+            url: variantUrl(sha, v.width, v.format),
+          })),
+    video:
+      record.video_state === 'none' && !isVideo
+        ? null
+        : {
+            state: record.video_state,
+            url:
+              record.video_state === 'stored' && record.video_sha256 !== null
+                ? originalUrl(record.video_sha256)
+                : null,
+            reason: record.video_reason,
+          },
+  }
 }
 
 export interface MediaJson extends MediaChildJson {
@@ -91,17 +169,21 @@ export function presentAccount(account: SocialAccountRecord, now: number): Accou
   }
 }
 
-function presentChild(media: MediaRecord): MediaChildJson {
+function presentChild(media: MediaRecord, archives: ArchiveIndex): MediaChildJson {
   return {
     id: media.id,
     platform_media_id: media.platform_media_id,
     media_type: media.media_type,
     media_url: media.media_url,
     thumbnail_url: media.thumbnail_url,
+    archive: presentArchive(archives.get(media.id), media.media_type === 'VIDEO'),
   }
 }
 
-export function presentMedia(media: MediaWithChildren): MediaJson {
+export function presentMedia(
+  media: MediaWithChildren,
+  archives: ArchiveIndex = new Map(),
+): MediaJson {
   return {
     id: media.id,
     account_id: media.account_id,
@@ -115,7 +197,8 @@ export function presentMedia(media: MediaWithChildren): MediaJson {
     timestamp: new Date(media.timestamp).toISOString(),
     duration_seconds: media.duration_seconds,
     visibility: media.visibility,
-    children: media.children.map(presentChild),
+    archive: presentArchive(archives.get(media.id), media.media_type === 'VIDEO'),
+    children: media.children.map((child) => presentChild(child, archives)),
   }
 }
 

@@ -132,6 +132,11 @@ export interface PlatformWiring {
   readonly capabilities: ProviderCapabilities
   /** The app's client secret in this mode (the sandbox's in sandbox mode): signed callbacks. */
   readonly clientSecret: string
+  /**
+   * How the archive downloads this platform's media: the app's `fetch` (real mode, where only
+   * the platform's `mediaOrigins` are reached) or the sandbox emulator's, under `sandboxBase`.
+   */
+  readonly media: { readonly fetch: FetchLike; readonly sandboxBase?: string }
 }
 
 /**

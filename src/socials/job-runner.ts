@@ -21,6 +21,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
 import { KNOWN_DEVICE_LIFETIME_MS } from '../http/session.ts'
+import type { Archiver, ArchiveReport } from '../archive/archiver.ts'
 import type { PurgeReport, Store } from '../store/types.ts'
 import { leaseOwner, newInstanceId } from '../store/leases.ts'
 import { GalleryError } from '../errors.ts'
@@ -53,6 +54,8 @@ export interface JobsReport {
   readonly quotas: readonly QuotaStatus[]
   /** What the sync schedule cannot keep (a quota too small: `SyncService.scheduleWarnings`). */
   readonly warnings: readonly { platform: string; message: string }[]
+  /** The archive's pass (absent without a blob store). */
+  readonly archive?: ArchiveReport
   readonly purged: PurgeReport & {
     readonly sessions: number
     readonly oauth_states: number
@@ -71,6 +74,8 @@ export interface JobRunnerDeps {
   readonly revocations?: Revocations
   /** The app's quotas over fixed windows, for the report (none when not given). */
   readonly quotas?: () => Promise<readonly QuotaStatus[]>
+  /** The media archive (none without a blob store). */
+  readonly archiver?: Archiver
   /** Accounts synced at the same time. */
   readonly concurrency: number
   /**
@@ -195,11 +200,21 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     const revocations = stopping
       ? { revoked: 0, retried: 0, dropped: 0 }
       : ((await deps.revocations?.runDue()) ?? { revoked: 0, retried: 0, dropped: 0 })
+    const archive = stopping ? undefined : await deps.archiver?.runDue()
     const purged = await purge()
     const quotas = (await deps.quotas?.()) ?? []
     const warnings = deps.sync.scheduleWarnings()
     deps.logger.debug({ renewals, syncs, webhooks, revocations, purged, quotas }, 'due jobs ran')
-    return { renewals, syncs, webhooks, revocations, quotas, warnings, purged }
+    return {
+      renewals,
+      syncs,
+      webhooks,
+      revocations,
+      quotas,
+      warnings,
+      ...(archive === undefined ? {} : { archive }),
+      purged,
+    }
   }
 
   return {

@@ -25,6 +25,7 @@ import type { BudgetStore } from './types/budgets.ts'
 import type { OutboxStore } from './types/outbox.ts'
 import type { RevocationStore } from './types/revocations.ts'
 import type { MaintenanceStore } from './types/maintenance.ts'
+import type { ArchiveLinkStore, ArchiveStore } from './types/archive.ts'
 
 export * from './types/users.ts'
 export * from './types/sessions.ts'
@@ -38,6 +39,7 @@ export * from './types/budgets.ts'
 export * from './types/outbox.ts'
 export * from './types/revocations.ts'
 export * from './types/maintenance.ts'
+export * from './types/archive.ts'
 
 export type Store = UserStore &
   SessionStore &
@@ -50,4 +52,6 @@ export type Store = UserStore &
   BudgetStore &
   OutboxStore &
   RevocationStore &
-  MaintenanceStore
+  MaintenanceStore &
+  ArchiveStore &
+  ArchiveLinkStore

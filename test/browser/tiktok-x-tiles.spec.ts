@@ -12,6 +12,7 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Page, Response, Route } from 'playwright-core'
 import type { AccountJson, MediaJson, PlatformJson, Provider } from '../../web/src/api.ts'
+import { presentArchive } from '../../src/http/presenters.ts'
 import {
   openContext,
   serveTestApp,
@@ -66,6 +67,7 @@ function media(accountId: string, caption: string, fields: Partial<MediaJson>): 
   serial++
   return {
     id: `00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`,
+    archive: presentArchive(undefined, false),
     account_id: accountId,
     platform_media_id: `${7300000000000000000 + serial}`,
     media_type: 'IMAGE',
@@ -88,6 +90,7 @@ const child = (n: number, fields: Partial<MediaJson>) => ({
   media_type: 'IMAGE',
   media_url: null,
   thumbnail_url: null,
+  archive: presentArchive(undefined, false),
   ...fields,
 })
 

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import type { Page, Route } from 'playwright-core'
 import type { AccountJson, MediaJson, PlatformJson, Provider } from '../../web/src/api.ts'
+import { presentArchive } from '../../src/http/presenters.ts'
 import {
   openContext,
   serveTestApp,
@@ -66,6 +67,7 @@ function video(
   serial++
   return {
     id: `00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`,
+    archive: presentArchive(undefined, false),
     account_id: YT,
     platform_media_id: id,
     media_type: 'VIDEO',
@@ -89,6 +91,7 @@ const PRIVATE = video('private_v01', 'Family clip', 'VIDEO', 600, 'private')
 const BAD_ID = video('bad"id/../x', 'Odd id', 'VIDEO', 30)
 const PHOTO: MediaJson = {
   id: '00000000-0000-4000-8000-000000000099',
+  archive: presentArchive(undefined, false),
   account_id: IG,
   platform_media_id: '17900000000000001',
   media_type: 'IMAGE',

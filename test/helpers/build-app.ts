@@ -2,6 +2,8 @@
  * Builds the app for a test on a real SQLite file in a temp folder, with the sandbox emulator on
  * a movable clock, logs captured in memory, and closes everything when the test ends.
  */
+import type { BlobStore } from '../../src/archive/blobs/types.ts'
+import { openLocalBlobStore } from '../../src/archive/blobs/local/local-blob-store.ts'
 import type { TestContext } from 'node:test'
 import { Writable } from 'node:stream'
 import { join } from 'node:path'
@@ -97,6 +99,8 @@ export async function writeRaw(
 export interface TestApp {
   readonly app: FastifyInstance
   readonly store: Store
+  /** The media archive's blob store (`TestAppOptions.blobs`), or `null`. */
+  readonly blobs: BlobStore | null
   readonly config: Config
   readonly clock: ManualClock
   readonly emulator: Emulator
@@ -136,6 +140,13 @@ export interface TestAppOptions {
   readonly postgresUrl?: string
   /** Where the clock starts (default: now). See `testClockStart`. */
   readonly clockStart?: number
+  /**
+   * The media archive's blob store: `'local'` for a directory in the app's data dir, or a store
+   * of the test's own (an S3 one); default: none (no archiving, which costs every job pass time).
+   */
+  readonly blobs?: 'local' | BlobStore
+  /** The archive's picture widths (default 48 and 96: small, so tests stay fast). */
+  readonly archiveWidths?: readonly number[]
 }
 
 /**
@@ -225,7 +236,14 @@ export async function buildTestApp(
       clock,
     })
   const pauses: number[] = []
+  const blobs =
+    options.blobs === 'local'
+      ? await openLocalBlobStore({ path: join(dataDir, 'media') })
+      : options.blobs
   const app = await buildApp({
+    ...(blobs === undefined ? {} : { blobs }),
+    // AVIF at 1080 px takes about a second a picture here: tests archive small sizes
+    archiveDerive: { widths: options.archiveWidths ?? [48, 96] },
     config,
     store,
     vault,
@@ -246,11 +264,13 @@ export async function buildTestApp(
     const force = setTimeout(() => app.server.closeAllConnections(), 2_000)
     await app.close().finally(() => clearTimeout(force))
     await database?.dispose()
+    if (options.blobs === 'local') await blobs?.close()
     dir?.cleanup()
   })
   return {
     app,
     store,
+    blobs: blobs ?? null,
     config,
     clock,
     emulator,

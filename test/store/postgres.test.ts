@@ -23,7 +23,7 @@ test('postgres migrations: recorded once, and two instances starting together do
       .rows
     assert.deepEqual(
       rows.map((r: { version: number }) => r.version),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
     )
     assert.deepEqual(await migratePostgres(pool), [], 'nothing left to apply')
     const bigint = (await pool.query('SELECT 1750000000000::bigint AS t')).rows[0] as { t: unknown }

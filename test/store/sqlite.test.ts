@@ -48,6 +48,7 @@ test('sqlite migrations are recorded and applied once', () => {
       '0011_account_jobs.sql',
       '0012_media_duration_visibility.sql',
       '0013_pending_revocations.sql',
+      '0014_media_archive.sql',
     ])
     assert.deepEqual(migrateSqlite(db), [])
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
@@ -64,6 +65,7 @@ test('sqlite migrations are recorded and applied once', () => {
       { version: 11, name: '0011_account_jobs.sql' },
       { version: 12, name: '0012_media_duration_visibility.sql' },
       { version: 13, name: '0013_pending_revocations.sql' },
+      { version: 14, name: '0014_media_archive.sql' },
     ])
     db.close()
   } finally {

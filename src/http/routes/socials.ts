@@ -345,8 +345,13 @@ export function socialsRoutes(ctx: AppContext) {
         })
         const page = rows.slice(0, limit)
         const last = page[page.length - 1]
+        // each item's (and album child's) copy in the archive: one query for the page
+        const ids = page.flatMap((m) => [m.id, ...m.children.map((c) => c.id)])
+        const archives = new Map(
+          (ids.length === 0 ? [] : await ctx.store.getArchives(ids)).map((a) => [a.media_id, a]),
+        )
         const body = JSON.stringify({
-          items: page.map(presentMedia),
+          items: page.map((m) => presentMedia(m, archives)),
           next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
         })
         pages.set(key, version, body)

@@ -13,6 +13,7 @@ import { SANDBOX_PREFIX, createSandbox, sandboxInstagramConfig } from './sandbox
 export async function wireInstagram(env: WiringEnv<InstagramConfig>): Promise<PlatformWiring> {
   let settings = env.config.settings
   let fetch = env.fetch
+  let sandboxBase: string | undefined
   if (env.config.mode === 'sandbox') {
     const sandbox =
       (env.sandbox as Emulator | undefined) ??
@@ -25,11 +26,13 @@ export async function wireInstagram(env: WiringEnv<InstagramConfig>): Promise<Pl
     await env.app.register(sandbox.plugin, { prefix: SANDBOX_PREFIX })
     settings = sandboxInstagramConfig(settings, sandbox)
     fetch = createInjectFetch(env.app, sandbox.baseUrl())
+    sandboxBase = sandbox.baseUrl()
   }
   const config = settings
   return {
     capabilities: INSTAGRAM_CAPABILITIES,
     clientSecret: config.clientSecret,
+    media: { fetch, ...(sandboxBase === undefined ? {} : { sandboxBase }) },
     createClient: (hooks) => createInstagramClient({ config, fetch, ...hooks }),
   }
 }

@@ -14,6 +14,7 @@ import { TIKTOK_SANDBOX_PREFIX, createTiktokSandbox, sandboxTiktokEndpoints } fr
 export async function wireTiktok(env: WiringEnv<TiktokConfig>): Promise<PlatformWiring> {
   let settings = env.config.settings
   let fetch = env.fetch
+  let sandboxBase: string | undefined
   if (env.config.mode === 'sandbox') {
     const sandbox =
       (env.sandbox as TiktokEmulator | undefined) ??
@@ -26,11 +27,13 @@ export async function wireTiktok(env: WiringEnv<TiktokConfig>): Promise<Platform
     await env.app.register(sandbox.plugin, { prefix: TIKTOK_SANDBOX_PREFIX })
     settings = { ...settings, ...sandboxTiktokEndpoints(sandbox) }
     fetch = createInjectFetch(env.app, sandbox.baseUrl())
+    sandboxBase = sandbox.baseUrl()
   }
   const config = settings
   return {
     capabilities: TIKTOK_CAPABILITIES,
     clientSecret: config.clientSecret,
+    media: { fetch, ...(sandboxBase === undefined ? {} : { sandboxBase }) },
     createClient: (hooks) => createTiktokClient({ config, fetch, ...hooks }),
   }
 }

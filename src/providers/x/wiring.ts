@@ -14,6 +14,7 @@ import { X_SANDBOX_PREFIX, createXSandbox, sandboxXEndpoints } from './sandbox.t
 export async function wireX(env: WiringEnv<XConfig>): Promise<PlatformWiring> {
   let settings = env.config.settings
   let fetch = env.fetch
+  let sandboxBase: string | undefined
   if (env.config.mode === 'sandbox') {
     const sandbox =
       (env.sandbox as XEmulator | undefined) ??
@@ -26,11 +27,13 @@ export async function wireX(env: WiringEnv<XConfig>): Promise<PlatformWiring> {
     await env.app.register(sandbox.plugin, { prefix: X_SANDBOX_PREFIX })
     settings = { ...settings, ...sandboxXEndpoints(sandbox) }
     fetch = createInjectFetch(env.app, sandbox.baseUrl())
+    sandboxBase = sandbox.baseUrl()
   }
   const config = settings
   return {
     capabilities: X_CAPABILITIES,
     clientSecret: config.clientSecret,
+    media: { fetch, ...(sandboxBase === undefined ? {} : { sandboxBase }) },
     createClient: (hooks) => createXClient({ config, fetch, ...hooks }),
   }
 }

@@ -15,6 +15,7 @@ import { YOUTUBE_SANDBOX_PREFIX, createYoutubeSandbox, sandboxYoutubeEndpoints }
 export async function wireYoutube(env: WiringEnv<YoutubeConfig>): Promise<PlatformWiring> {
   let settings = env.config.settings
   let fetch = env.fetch
+  let sandboxBase: string | undefined
   if (env.config.mode === 'sandbox') {
     const sandbox =
       (env.sandbox as YoutubeEmulator | undefined) ??
@@ -27,12 +28,14 @@ export async function wireYoutube(env: WiringEnv<YoutubeConfig>): Promise<Platfo
     await env.app.register(sandbox.plugin, { prefix: YOUTUBE_SANDBOX_PREFIX })
     settings = { ...settings, ...sandboxYoutubeEndpoints(sandbox) }
     fetch = createInjectFetch(env.app, sandbox.baseUrl())
+    sandboxBase = sandbox.baseUrl()
   }
   const config = settings
   const shorts = new ShortsVerdicts()
   return {
     capabilities: YOUTUBE_CAPABILITIES,
     clientSecret: config.clientSecret,
+    media: { fetch, ...(sandboxBase === undefined ? {} : { sandboxBase }) },
     createClient: (hooks) => createYoutubeClient({ config, fetch, shorts, ...hooks }),
   }
 }

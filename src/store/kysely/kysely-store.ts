@@ -24,6 +24,8 @@ import { createBudgetRepository } from './repositories/budgets.ts'
 import { createOutboxRepository } from './repositories/outbox.ts'
 import { createRevocationRepository } from './repositories/revocations.ts'
 import { createMaintenanceRepository } from './repositories/maintenance.ts'
+import { createArchiveRepository, toArchive } from './repositories/archive.ts'
+import { createArchiveLinkRepository } from './repositories/archive-links.ts'
 
 export type { KyselyStoreOptions } from './options.ts'
 
@@ -41,6 +43,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     ...createOutboxRepository(db, options),
     ...createRevocationRepository(db, options),
     ...createMaintenanceRepository(db, options),
+    ...createArchiveRepository(db, options),
+    ...createArchiveLinkRepository(db, options, toArchive),
   }
   return options.isUnavailable === undefined
     ? store

@@ -163,6 +163,42 @@ export interface KnownDevicesTable {
   created_at: number
   last_seen_at: number
 }
+/** One media item's archive state (migration 0014); deleted with its media. */
+export interface MediaArchiveTable {
+  media_id: string
+  user_id: string
+  account_id: string
+  platform: string
+  state: 'pending' | 'stored' | 'failed'
+  reason: string | null
+  source: string | null
+  attempts: number
+  next_attempt_at: number
+  lease_until: number | null
+  lease_owner: string | null
+  sha256: string | null
+  width: number | null
+  height: number | null
+  thumbhash: string | null
+  color: string | null
+  /** JSON text: an array of `ArchiveVariant`. */
+  variants: string
+  video_state: 'none' | 'pending' | 'stored' | 'failed' | 'skipped'
+  video_sha256: string | null
+  video_reason: string | null
+  bytes: number
+  created_at: number
+  updated_at: number
+}
+/** One stored blob, by the SHA-256 of its original bytes (migration 0014). */
+export interface ArchiveBlobsTable {
+  sha256: string
+  kind: 'picture' | 'video'
+  bytes: number
+  state: 'stored' | 'deleting'
+  created_at: number
+  updated_at: number
+}
 export interface Database {
   known_devices: KnownDevicesTable
   api_budgets: ApiBudgetsTable
@@ -177,4 +213,6 @@ export interface Database {
   social_accounts_with_jobs: SocialAccountsTable & AccountJobColumns
   media: MediaTable
   pending_revocations: PendingRevocationsTable
+  media_archive: MediaArchiveTable
+  archive_blobs: ArchiveBlobsTable
 }

@@ -22,6 +22,7 @@ import { outboxCases } from './outbox.ts'
 import { revocationCases } from './revocations.ts'
 import { maintenanceCases } from './maintenance.ts'
 import { leaseCases } from './leases.ts'
+import { archiveCases } from './archive.ts'
 
 export type { ConformanceOptions, StoreHarness } from './harness.ts'
 
@@ -39,6 +40,7 @@ const AGGREGATES: readonly (readonly [string, (c: Conformance) => void])[] = [
   ['revocations', revocationCases],
   ['maintenance', maintenanceCases],
   ['leases', leaseCases],
+  ['archive', archiveCases],
 ]
 
 export function runStoreConformance({ name, create, skip = {} }: ConformanceOptions): void {

@@ -1,0 +1,356 @@
+/**
+ * @module archive/archiver — keeps a copy of every synced picture and video, in the sizes the
+ * gallery serves, in the blob store. Runs in the job runner's pass, on any number of instances:
+ *
+ * 1. `enqueueArchiving` gives every new media item (and one whose picture changed) a `pending`
+ *    archive row.
+ * 2. Per platform, up to `batch` due rows are leased (the engine's leases: a crashed instance's
+ *    rows come back when the lease lapses) and worked on `concurrency` at a time.
+ * 3. Each: the picture is downloaded from the platform's media servers (bounded), hashed, and —
+ *    unless that content is stored already — its blob is reserved (a row garbage collection
+ *    leaves alone for an hour), the original and its sizes are written, and the row records the
+ *    result in one transaction. A video's MP4 (up to `maxVideoBytes`, streamed, never whole in
+ *    memory) goes the same way. Failures retry with backoff; a picture that cannot be converted
+ *    fails for good with its reason.
+ * 4. Garbage: blobs no row references (media deleted, accounts disconnected) lose their objects,
+ *    then their row (`claimGarbage` → delete → `forgetBlob`: a crash in between repeats the
+ *    deletes, never leaves an object without a row to find it by). Temporary keys a crash left
+ *    are dropped after a day.
+ */
+import { createHash } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Clock } from '../clock.ts'
+import type { ArchiveRecord, ArchiveVariant, Store } from '../store/types.ts'
+import type { BlobStore } from './blobs/types.ts'
+import { BlobTooLargeError } from './blobs/types.ts'
+import { derivePicture, type DeriveOptions } from './images/derive.ts'
+import { contentTypeOf } from './images/formats.ts'
+import { isPictureError } from './images/errors.ts'
+import { download, DownloadError, readBounded, type DownloadSource } from './download.ts'
+import {
+  TEMP_PREFIX,
+  originalKey,
+  tempKey,
+  tempKeyTime,
+  variantKey,
+  variantPrefix,
+} from './keys.ts'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+/** Tries before an item is `failed` for good, and the waits between them. */
+const BACKOFF_MS = [MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 12 * HOUR] as const
+/** A reserved blob is safe from garbage collection this long (its writes must end sooner). */
+export const BLOB_GRACE_MS = HOUR
+/** The lease on an item being archived (renewed while a large video streams). */
+const LEASE_MS = 10 * MINUTE
+
+export interface ArchiverOptions {
+  readonly store: Store
+  readonly blobs: BlobStore
+  readonly clock: Clock
+  readonly logger: FastifyBaseLogger
+  /** Each connectable platform's media source (fetch, allowed origins, label). */
+  readonly sources: ReadonlyMap<string, DownloadSource>
+  readonly instanceId: string
+  /** Videos above this many bytes are not archived; 0: no video archiving. */
+  readonly maxVideoBytes: number
+  /** Pictures above this many bytes are refused. */
+  readonly maxPictureBytes?: number
+  /** Items per platform per pass, and how many at once. */
+  readonly batch?: number
+  readonly concurrency?: number
+  readonly timeoutMs?: number
+  /** The picture conversion's options (sizes, formats, limits). */
+  readonly derive?: DeriveOptions
+}
+
+export interface ArchiveReport {
+  readonly queued: number
+  readonly stored: number
+  readonly retried: number
+  readonly failed: number
+  readonly deleted_blobs: number
+}
+
+export interface Archiver {
+  runDue(): Promise<ArchiveReport>
+}
+
+interface Outcome {
+  readonly kind: 'stored' | 'retried' | 'failed' | 'lost'
+}
+
+export function createArchiver(options: ArchiverOptions): Archiver {
+  const { store, blobs, clock, logger } = options
+  const batch = options.batch ?? 20
+  const concurrency = Math.max(1, options.concurrency ?? 3)
+  const timeoutMs = options.timeoutMs ?? 60_000
+  const maxPictureBytes = options.maxPictureBytes ?? 64 * 1024 * 1024
+  let run = 0
+
+  async function fail(
+    record: ArchiveRecord,
+    owner: string,
+    reason: string,
+    retryable: boolean,
+  ): Promise<Outcome> {
+    const now = clock.now()
+    const wait = BACKOFF_MS[record.attempts]
+    const retryAt = retryable && wait !== undefined ? now + wait : null
+    await store.failArchiving({ mediaId: record.media_id, owner, reason, retryAt, now })
+    logger.info(
+      { mediaId: record.media_id, platform: record.platform, retry: retryAt !== null },
+      `archiving failed: ${reason}`,
+    )
+    return { kind: retryAt === null ? 'failed' : 'retried' }
+  }
+
+  /** Writes the original and every size of a picture not stored yet. */
+  async function storePicture(sha256: string, bytes: Buffer, contentType: string) {
+    const derived = await derivePicture(bytes, options.derive)
+    const variants: ArchiveVariant[] = []
+    let total = bytes.length
+    await blobs.write(originalKey(sha256), bytes, { contentType })
+    for (const variant of derived.variants) {
+      await blobs.write(variantKey(sha256, variant.width, variant.format), variant.bytes, {
+        contentType: contentTypeOf(variant.format),
+      })
+      total += variant.bytes.length
+      variants.push({
+        width: variant.width,
+        height: variant.height,
+        format: variant.format,
+        bytes: variant.bytes.length,
+      })
+    }
+    return { derived, variants, total }
+  }
+
+  /** The picture's archive, from the stored blob when this content is known already. */
+  async function picture(source: DownloadSource, url: string) {
+    const got = await download(source, url, timeoutMs)
+    const bytes = await readBounded(got.body, maxPictureBytes)
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    const known = await store.getArchiveByBlob(sha256)
+    if (known !== null && known.sha256 === sha256 && known.width !== null) {
+      // the same picture under another item: reuse what was made of it
+      return {
+        sha256,
+        width: known.width,
+        height: known.height ?? 0,
+        thumbhash: known.thumbhash ?? '',
+        color: known.color ?? '#808080',
+        variants: known.variants,
+        bytes: 0,
+        blobBytes: null,
+      }
+    }
+    if ((await store.reserveBlob({ sha256, kind: 'picture', now: clock.now() })) === 'deleting')
+      throw new DownloadError(
+        'The picture is being removed from the archive; trying again',
+        0,
+        true,
+      )
+    const contentType = got.contentType.startsWith('image/') ? got.contentType : 'image/jpeg'
+    const { derived, variants, total } = await storePicture(sha256, bytes, contentType)
+    return {
+      sha256,
+      width: derived.width,
+      height: derived.height,
+      thumbhash: derived.thumbhash,
+      color: derived.color,
+      variants,
+      bytes: total,
+      blobBytes: total,
+    }
+  }
+
+  /** The video's MP4, streamed to a temporary key, then moved under its hash. */
+  async function video(
+    source: DownloadSource,
+    url: string,
+    renew: () => Promise<void>,
+  ): Promise<{ sha256: string; bytes: number } | { skipped: string }> {
+    const got = await download(source, url, timeoutMs * 10)
+    if (!got.contentType.startsWith('video/')) {
+      got.body.destroy()
+      return { skipped: `${source.label} did not serve a video file for this item` }
+    }
+    if (got.length !== null && got.length > options.maxVideoBytes) {
+      got.body.destroy()
+      return {
+        skipped: `The video is larger than the archive's limit (${mb(options.maxVideoBytes)})`,
+      }
+    }
+    const temp = tempKey(clock.now())
+    const beat = setInterval(() => void renew().catch(() => undefined), LEASE_MS / 3)
+    try {
+      const written = await blobs.write(temp, got.body, {
+        contentType: 'video/mp4',
+        maxBytes: options.maxVideoBytes,
+      })
+      const reserved = await store.reserveBlob({
+        sha256: written.sha256,
+        kind: 'video',
+        now: clock.now(),
+      })
+      if (reserved === 'deleting') {
+        await blobs.delete(temp)
+        throw new DownloadError(
+          'The video is being removed from the archive; trying again',
+          0,
+          true,
+        )
+      }
+      if ((await blobs.head(originalKey(written.sha256))) === null)
+        await blobs.move(temp, originalKey(written.sha256))
+      else await blobs.delete(temp)
+      return { sha256: written.sha256, bytes: written.size }
+    } catch (error) {
+      if (error instanceof BlobTooLargeError)
+        return {
+          skipped: `The video is larger than the archive's limit (${mb(options.maxVideoBytes)})`,
+        }
+      throw error
+    } finally {
+      clearInterval(beat)
+    }
+  }
+
+  async function archiveOne(record: ArchiveRecord, owner: string): Promise<Outcome> {
+    const source = options.sources.get(record.platform)
+    if (source === undefined)
+      return fail(record, owner, `${record.platform} is not configured here`, true)
+    const [media] = await store.archiveSources([record.media_id])
+    if (media === undefined) return { kind: 'lost' } // deleted meanwhile: the row went with it
+    if (media.picture_url === null)
+      return fail(record, owner, `${source.label} gave no picture for this item`, false)
+    try {
+      const pic = await picture(source, media.picture_url)
+      let videoPart: {
+        video_state: ArchiveRecord['video_state']
+        video_sha256: string | null
+        video_reason: string | null
+        bytes: number
+      } = { video_state: 'none', video_sha256: null, video_reason: null, bytes: 0 }
+      if (media.video_url !== null) {
+        if (options.maxVideoBytes <= 0) {
+          videoPart = {
+            video_state: 'skipped',
+            video_sha256: null,
+            video_reason: 'Video archiving is off (ARCHIVE_MAX_VIDEO_MB=0)',
+            bytes: 0,
+          }
+        } else {
+          const got = await video(source, media.video_url, async () => {
+            await store.renewArchiveLease(record.media_id, owner, clock.now() + LEASE_MS)
+          })
+          videoPart =
+            'skipped' in got
+              ? { video_state: 'skipped', video_sha256: null, video_reason: got.skipped, bytes: 0 }
+              : {
+                  video_state: 'stored',
+                  video_sha256: got.sha256,
+                  video_reason: null,
+                  bytes: got.bytes,
+                }
+        }
+      }
+      // a picture reused from another item is listed too: linking checks it is not being deleted
+      const blobsUsed = [
+        { sha256: pic.sha256, kind: 'picture' as const, bytes: pic.blobBytes ?? 0 },
+        ...(videoPart.video_sha256 === null
+          ? []
+          : [{ sha256: videoPart.video_sha256, kind: 'video' as const, bytes: videoPart.bytes }]),
+      ]
+      const done = await store.completeArchiving({
+        mediaId: record.media_id,
+        owner,
+        result: {
+          sha256: pic.sha256,
+          width: pic.width,
+          height: pic.height,
+          thumbhash: pic.thumbhash,
+          color: pic.color,
+          variants: pic.variants,
+          video_state: videoPart.video_state,
+          video_sha256: videoPart.video_sha256,
+          video_reason: videoPart.video_reason,
+          bytes: pic.bytes + videoPart.bytes,
+        },
+        blobs: blobsUsed,
+        now: clock.now(),
+      })
+      if (done === 'blob_deleting')
+        return fail(record, owner, 'The archive was removing this content; trying again', true)
+      return { kind: done === 'stored' ? 'stored' : 'lost' }
+    } catch (error) {
+      if (isPictureError(error)) return fail(record, owner, error.message, false)
+      if (error instanceof DownloadError) return fail(record, owner, error.message, error.retryable)
+      logger.warn({ mediaId: record.media_id, err: error }, 'archiving failed unexpectedly')
+      return fail(record, owner, 'The archive could not store this item; trying again', true)
+    }
+  }
+
+  async function archivePlatform(platform: string): Promise<Outcome[]> {
+    const owner = `${options.instanceId}:archive-${++run}`
+    const now = clock.now()
+    const claimed = await store.claimArchiving(platform, {
+      now,
+      leaseUntil: now + LEASE_MS,
+      limit: batch,
+      owner,
+    })
+    const outcomes: Outcome[] = []
+    let next = 0
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const record = claimed[next++]
+        if (record === undefined) return
+        outcomes.push(await archiveOne(record, owner))
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, worker))
+    return outcomes
+  }
+
+  /** Deletes the objects of unreferenced blobs, then their rows; and stale temporary keys. */
+  async function collectGarbage(): Promise<number> {
+    const now = clock.now()
+    const garbage = await store.claimGarbage(now - BLOB_GRACE_MS, 100, now)
+    for (const blob of garbage) {
+      for await (const entry of blobs.list(variantPrefix(blob.sha256)))
+        await blobs.delete(entry.key)
+      await blobs.delete(originalKey(blob.sha256))
+      await store.forgetBlob(blob.sha256)
+    }
+    for await (const entry of blobs.list(TEMP_PREFIX)) {
+      const made = tempKeyTime(entry.key)
+      if (made !== null && made < now - DAY) await blobs.delete(entry.key)
+    }
+    return garbage.length
+  }
+
+  return {
+    async runDue() {
+      const queued = await store.enqueueArchiving(clock.now(), 1000)
+      const outcomes = (
+        await Promise.all([...options.sources.keys()].map((platform) => archivePlatform(platform)))
+      ).flat()
+      const count = (kind: Outcome['kind']) => outcomes.filter((o) => o.kind === kind).length
+      const deleted = await collectGarbage()
+      return {
+        queued,
+        stored: count('stored'),
+        retried: count('retried'),
+        failed: count('failed'),
+        deleted_blobs: deleted,
+      }
+    },
+  }
+}
+
+const mb = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`
