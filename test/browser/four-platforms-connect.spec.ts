@@ -11,12 +11,12 @@
  * failed request, no request leaving loopback, and no token, code or state value in the page's
  * text or in the server's logs.
  */
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import {
   connectThroughPopup,
-  newContextAndPage,
+  guardedContext,
   serveTestApp,
   signUpInPage,
   useChromium,
@@ -26,61 +26,8 @@ import {
 import { parseSealed } from '../../src/socials/credentials.ts'
 
 const PASSWORD = 'correct horse battery'
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
 const browser = useChromium()
-
-interface Watched {
-  context: BrowserContext
-  page: Page
-  /** Console errors, page errors, CSP violations and HTTP answers ≥ 400, in every tab. */
-  errors: string[]
-  /** Every request that tried to leave loopback (refused). */
-  offLoopback: string[]
-  /** Every URL requested, redirects included, in every tab (for their state and code values). */
-  requested: string[]
-}
-
-/** A fresh context whose requests may only go to loopback, every tab watched for errors. */
-async function guardedContext(t: TestContext): Promise<Watched> {
-  const { context, page } = await newContextAndPage(t, browser(), {
-    viewport: { width: 1280, height: 1000 },
-  })
-  t.after(() => context.close())
-  context.setDefaultTimeout(15_000)
-  const errors: string[] = []
-  const offLoopback: string[] = []
-  const requested: string[] = []
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url())
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && !LOOPBACK.has(url.hostname)) {
-      offLoopback.push(url.href)
-      return route.abort('blockedbyclient')
-    }
-    return route.continue()
-  })
-  // (the request event, not the route: a redirect, such as the one to the callback, is no route)
-  context.on('request', (r) => requested.push(r.url()))
-  // a CSP violation is a console error in Chromium; this says so in words of its own too
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`)
-    })
-  })
-  const watch = (p: Page): void => {
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
-    })
-    p.on('pageerror', (e) => errors.push(`pageerror: ${String(e)}`))
-    p.on('response', (r) => {
-      if (r.status() >= 400)
-        errors.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`)
-    })
-  }
-  context.on('page', watch)
-  watch(page)
-  return { context, page, errors, offLoopback, requested }
-}
 
 /** The platforms whose consent page is a form of demo accounts with Authorize / Cancel. */
 type FormPlatform = 'youtube' | 'tiktok' | 'x'
@@ -228,7 +175,7 @@ describe('four platforms in Chromium (sandbox emulators, real server)', () => {
     assert.ok(tiktokPublic.length > 20 && xAccount.posts.length > 100)
     const total = Object.values(expected).reduce((a, b) => a + b, 0)
 
-    const { context, page, errors, offLoopback, requested } = await guardedContext(t)
+    const { context, page, errors, offLoopback, requested } = await guardedContext(t, browser())
     await withScreenshots(t, context, async () => {
       await signUpInPage(page, app.base, PASSWORD)
       // signed out, the page's first look-ups answer 401: that is how it learns to show sign-up

@@ -72,7 +72,7 @@ async function runFlow(
   assert.ok(media.next_cursor)
   const image = await fetch(media.items[0]?.media_url ?? '')
   assert.equal(image.status, 200)
-  assert.match(image.headers.get('content-type') ?? '', /image\/svg\+xml/)
+  assert.match(image.headers.get('content-type') ?? '', /^image\/jpeg/)
   return { state, code, synced }
 }
 

@@ -177,3 +177,60 @@ export async function signUpInPage(
   await page.getByRole('button', { name: 'Create account' }).click()
   await page.getByRole('button', { name: 'Connect Instagram' }).waitFor()
 }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
+
+export interface WatchedContext {
+  context: BrowserContext
+  page: Page
+  /** Console errors, page errors, CSP violations and HTTP answers ≥ 400, in every tab. */
+  errors: string[]
+  /** Every request that tried to leave loopback (refused). */
+  offLoopback: string[]
+  /** Every URL requested, redirects included, in every tab (for their state and code values). */
+  requested: string[]
+}
+
+/** A fresh context whose requests may only go to loopback, every tab watched for errors. */
+export async function guardedContext(t: TestContext, browser: Browser): Promise<WatchedContext> {
+  const { context, page } = await newContextAndPage(t, browser, {
+    viewport: { width: 1280, height: 1000 },
+  })
+  t.after(() => context.close())
+  context.setDefaultTimeout(15_000)
+  const errors: string[] = []
+  const offLoopback: string[] = []
+  const requested: string[] = []
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url())
+    if (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !LOOPBACK_HOSTS.has(url.hostname)
+    ) {
+      offLoopback.push(url.href)
+      return route.abort('blockedbyclient')
+    }
+    return route.continue()
+  })
+  // (the request event, not the route: a redirect, such as the one to the callback, is no route)
+  context.on('request', (r) => requested.push(r.url()))
+  // a CSP violation is a console error in Chromium; this says so in words of its own too
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`)
+    })
+  })
+  const watch = (p: Page): void => {
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+    })
+    p.on('pageerror', (e) => errors.push(`pageerror: ${String(e)}`))
+    p.on('response', (r) => {
+      if (r.status() >= 400)
+        errors.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`)
+    })
+  }
+  context.on('page', watch)
+  watch(page)
+  return { context, page, errors, offLoopback, requested }
+}

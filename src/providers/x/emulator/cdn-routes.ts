@@ -92,10 +92,14 @@ export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void
           .header('cache-control', CACHE)
           .send('#EXTM3U\n#EXT-X-ENDLIST\n')
       // a real short H.264 clip (made once by ffmpeg, then read from the temp directory)
-      return reply
-        .type('video/mp4')
-        .header('cache-control', CACHE)
-        .send(await readFile((await sandboxClip()).path))
+      let bytes: Buffer
+      try {
+        bytes = await readFile((await sandboxClip()).path)
+      } catch {
+        // ffmpeg is a development dependency: an install without it has no demo clip
+        return reply.code(503).type(TEXT).send('The demo video needs ffmpeg (npm install)')
+      }
+      return reply.type('video/mp4').header('cache-control', CACHE).send(bytes)
     })
   }
 }
