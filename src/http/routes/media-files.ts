@@ -64,6 +64,16 @@ export function mediaFileRoutes(deps: { store: Store; blobs: BlobStore }) {
       .header('accept-ranges', 'bytes')
     if (headers.ifNoneMatch !== undefined && headers.ifNoneMatch.split(/\s*,\s*/).includes(etag))
       return reply.code(304).send()
+    if (!head && headers.range === undefined) {
+      // the common case (every tile): one read gives the body, its size and its type
+      const whole = await blobs.read(key)
+      if (whole === null) throw new GalleryError('ERR_NOT_FOUND', 'No such media')
+      return reply
+        .header('content-type', whole.contentType)
+        .header('content-length', String(whole.size))
+        .send(whole.body)
+    }
+    // a range (or HEAD) needs the size first: to resolve a suffix range, or to answer 416
     const meta = await blobs.head(key)
     if (meta === null) throw new GalleryError('ERR_NOT_FOUND', 'No such media')
     const range = parseRange(headers.range, meta.size)
