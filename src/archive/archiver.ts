@@ -135,7 +135,7 @@ export function createArchiver(options: ArchiverOptions): Archiver {
     const bytes = await readBounded(got.body, maxPictureBytes)
     const sha256 = createHash('sha256').update(bytes).digest('hex')
     const known = await store.getArchiveByBlob(sha256)
-    if (known !== null && known.sha256 === sha256 && known.width !== null) {
+    if (known !== null && known.width !== null) {
       // the same picture under another item: reuse what was made of it
       return {
         sha256,
@@ -168,6 +168,11 @@ export function createArchiver(options: ArchiverOptions): Archiver {
     }
   }
 
+  /** A video over `ARCHIVE_MAX_VIDEO_MB`, known from its announced length or while streaming. */
+  const tooLarge = () => ({
+    skipped: `The video is larger than the archive's limit (${mb(options.maxVideoBytes)})`,
+  })
+
   /** The video's MP4, streamed to a temporary key, then moved under its hash. */
   async function video(
     source: DownloadSource,
@@ -181,9 +186,7 @@ export function createArchiver(options: ArchiverOptions): Archiver {
     }
     if (got.length !== null && got.length > options.maxVideoBytes) {
       got.body.destroy()
-      return {
-        skipped: `The video is larger than the archive's limit (${mb(options.maxVideoBytes)})`,
-      }
+      return tooLarge()
     }
     const temp = tempKey(clock.now())
     const beat = setInterval(() => void renew().catch(() => undefined), LEASE_MS / 3)
@@ -210,10 +213,7 @@ export function createArchiver(options: ArchiverOptions): Archiver {
       else await blobs.delete(temp)
       return { sha256: written.sha256, bytes: written.size }
     } catch (error) {
-      if (error instanceof BlobTooLargeError)
-        return {
-          skipped: `The video is larger than the archive's limit (${mb(options.maxVideoBytes)})`,
-        }
+      if (error instanceof BlobTooLargeError) return tooLarge()
       throw error
     } finally {
       clearInterval(beat)
