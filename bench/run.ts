@@ -11,6 +11,8 @@ import { QUICK, buildBenchBundles, line, machine } from './lib.ts'
 import { readPathBenchmark } from './read-path.ts'
 import { renewalBenchmark } from './renewal.ts'
 import { startupBenchmark } from './startup.ts'
+import { archiveBackfillBenchmark } from './archive-backfill.ts'
+import { firstTilesBenchmark } from './first-tiles.ts'
 import { syncBenchmark } from './sync.ts'
 import { vaultBenchmark } from './vault.ts'
 import { youtubeQuotaBenchmark } from './youtube-quota.ts'
@@ -47,6 +49,10 @@ try {
   await timed('vault', vaultBenchmark)
   await timed('sync', syncBenchmark)
   await timed('youtube quota', youtubeQuotaBenchmark)
+  // issue 16: peak memory of a backfill (300 items quick, 5,000 full), first tiles of 1,000
+  // archived items in a new Chromium context (builds the web pages first)
+  await timed('archive backfill', archiveBackfillBenchmark)
+  await timed('first tiles', () => firstTilesBenchmark())
   const { bundleRssMB } = await timed('start-up', startupBenchmark)
   let peak = bundleRssMB
   for (const backend of ['sqlite', 'postgres'] as const) {

@@ -54,6 +54,8 @@ const STORAGE_DIRS = [
   // the archive through the whole app, on both databases (the blob stores' and the picture
   // pipeline's own tests need none)
   'test/archive/archiver.test.ts',
+  'test/archive/deletion.test.ts',
+  'test/archive/quota.test.ts',
 ]
 const postgresFiles = files.filter((f) => STORAGE_DIRS.some((dir) => f.startsWith(dir)))
 const needsPostgres = postgresFiles.length > 0 || files.some((f) => f.includes('postgres'))

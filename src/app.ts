@@ -36,7 +36,8 @@ import { createRenewalService, type RenewalService } from './socials/renewal-ser
 import { createRateGovernor, type QuotaStatus } from './socials/rate-governor.ts'
 import { createJobRunner, type JobRunner } from './socials/job-runner.ts'
 import type { BlobStore } from './archive/blobs/types.ts'
-import { createArchiver } from './archive/archiver.ts'
+import { archiveSource, assembleArchiver } from './archive/assemble.ts'
+import { archiveSoon, type ArchiveSoon } from './archive/soon.ts'
 import type { DeriveOptions } from './archive/images/derive.ts'
 import type { DownloadSource } from './archive/download.ts'
 import { mediaFileRoutes } from './http/routes/media-files.ts'
@@ -79,6 +80,11 @@ export interface AppDeps {
   readonly blobs?: BlobStore
   /** The archive's picture conversion (default: 320, 640, 1080 in AVIF, WebP, JPEG); tests shrink it. */
   readonly archiveDerive?: DeriveOptions
+  /**
+   * Archive right after "Sync now" (default), not only at the scheduler's passes; tests that
+   * count what each pass archives turn it off.
+   */
+  readonly archiveOnSync?: boolean
   /** log2 of scrypt's N for password hashes (default 15); tests lower it. */
   readonly passwordCost?: number
   /**
@@ -226,13 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.sandboxSeed === undefined ? {} : { sandboxSeed: deps.sandboxSeed }),
     })
     clientSecrets[id] = wiring.clientSecret
-    mediaSources.set(id, {
-      fetch: wiring.media.fetch,
-      // real mode reaches only the platform's media servers; the sandbox only its emulator
-      origins: section.mode === 'real' ? platform.mediaOrigins : [],
-      ...(wiring.media.sandboxBase === undefined ? {} : { sandboxBase: wiring.media.sandboxBase }),
-      label: platform.info.label,
-    })
+    mediaSources.set(id, archiveSource(platform, section.mode, wiring.media))
     const governor = createRateGovernor({
       store,
       clock,
@@ -310,12 +310,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           store,
         })
       : sessions.identity
+  // set once the archiver exists (below): archiving right after a sync the person watches
+  let soon: ArchiveSoon | undefined
   const ctx: AppContext = {
     config,
     store,
     clock,
     sessions,
     modes,
+    archiveSoon: () => soon?.request(),
     passwordCost: deps.passwordCost ?? 15,
     oauth: createOAuthService({
       store,
@@ -404,16 +407,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const archiver =
     deps.blobs === undefined
       ? undefined
-      : createArchiver({
+      : assembleArchiver({
+          config,
           store,
           blobs: deps.blobs,
           clock,
           logger: deps.logger,
           sources: mediaSources,
           instanceId,
-          maxVideoBytes: config.archive.maxVideoBytes,
+          // an expired signed URL is read again from the platform by id (one call per account)
+          urlRefresher: ctx.sync,
           ...(deps.archiveDerive === undefined ? {} : { derive: deps.archiveDerive }),
         })
+  if (archiver !== undefined && deps.archiveOnSync !== false) {
+    const after = archiveSoon(archiver, deps.logger)
+    soon = after
+    // an archiving loop under way ends (at its pass's end) before the store closes
+    app.addHook('onClose', async () => after.close())
+  }
   if (deps.blobs !== undefined) await app.register(mediaFileRoutes({ store, blobs: deps.blobs }))
   const runner = createJobRunner({
     store,
@@ -436,7 +447,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks,
     instanceId,
     async stop(deadlineMs) {
+      // no more archiving after syncs; the pass under way has the same deadline as the runner's
+      const archiving = soon?.close() ?? Promise.resolve()
       const finishedInTime = await runner.stop(deadlineMs)
+      await Promise.race([archiving, new Promise((resolve) => setTimeout(resolve, 0).unref())])
       // what is still running past the deadline loses its leases here; its writes are
       // conditional on them, so it stops at its next step without writing more
       const released = await store.releaseOwned(instanceId)

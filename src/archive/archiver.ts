@@ -12,6 +12,12 @@
  *    result in one transaction. A video's MP4 (up to `maxVideoBytes`, streamed, never whole in
  *    memory) goes the same way. Failures retry with backoff; a picture that cannot be converted
  *    fails for good with its reason.
+ *    A platform whose media URLs are signed (Instagram's `oe`, TikTok's covers): an item whose
+ *    stored URL has expired, or whose download the media server refuses (403/404/410), is read
+ *    again from the platform by id (`urlRefresher`: one re-read per account per batch, for all
+ *    its items at once), then downloaded from the fresh URL in the same attempt. When the re-read
+ *    cannot be made (the account needs a reconnect, the call budget is spent) the item retries
+ *    with backoff, with a reason that says so.
  * 4. Garbage: blobs no row references (media deleted, accounts disconnected) lose their objects,
  *    then their row (`claimGarbage` → delete → `forgetBlob`: a crash in between repeats the
  *    deletes, never leaves an object without a row to find it by). Temporary keys a crash left
@@ -20,10 +26,12 @@
 import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.ts'
-import type { ArchiveRecord, ArchiveVariant, Store } from '../store/types.ts'
+import { isGalleryError } from '../errors.ts'
+import type { ArchiveRecord, ArchiveVariant, BlobRecord, Store } from '../store/types.ts'
 import type { BlobStore } from './blobs/types.ts'
 import { BlobTooLargeError } from './blobs/types.ts'
 import { derivePicture, type DeriveOptions } from './images/derive.ts'
+import { archiveQuota } from './quota.ts'
 import { contentTypeOf } from './images/formats.ts'
 import { isPictureError } from './images/errors.ts'
 import { download, DownloadError, readBounded, type DownloadSource } from './download.ts'
@@ -44,6 +52,8 @@ const DAY = 24 * HOUR
 const BACKOFF_MS = [MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 12 * HOUR] as const
 /** A reserved blob is safe from garbage collection this long (its writes must end sooner). */
 export const BLOB_GRACE_MS = HOUR
+/** A temporary key (a download a crash left) is dropped once this old. */
+export const TEMP_KEY_MAX_AGE_MS = DAY
 /** The lease on an item being archived (renewed while a large video streams). */
 const LEASE_MS = 10 * MINUTE
 
@@ -65,6 +75,29 @@ export interface ArchiverOptions {
   readonly timeoutMs?: number
   /** The picture conversion's options (sizes, formats, limits). */
   readonly derive?: DeriveOptions
+  /** `ARCHIVE_MAX_MB_PER_USER` in bytes: beyond it the newest media are kept (`quota.ts`). */
+  readonly maxBytesPerUser?: number
+  /**
+   * Reads items again from their platform for fresh URLs (the sync service); absent: an expired
+   * URL waits for the next sync.
+   */
+  readonly urlRefresher?: MediaUrlRefresher
+}
+
+/** How the archiver gets fresh media URLs (`SyncService` is one). */
+export interface MediaUrlRefresher {
+  /** Whether `platform`'s media URLs are signed (they expire) and can be read again by id. */
+  signsMediaUrls(platform: string): boolean
+  /**
+   * Reads these media items (our ids) of one account again and stores their current URLs;
+   * `missing`: the ids the platform no longer has. @throws GalleryError when it cannot
+   * (`ERR_REAUTH_REQUIRED` with "<Platform> needs you to reconnect @name", `ERR_RATE_LIMITED`).
+   */
+  refreshMediaUrls(
+    userId: string,
+    accountId: string,
+    mediaIds: readonly string[],
+  ): Promise<{ readonly refreshed: number; readonly missing: readonly string[] }>
 }
 
 export interface ArchiveReport {
@@ -72,6 +105,8 @@ export interface ArchiveReport {
   readonly stored: number
   readonly retried: number
   readonly failed: number
+  /** Copies not kept because their owner's archive was over its quota. */
+  readonly evicted: number
   readonly deleted_blobs: number
 }
 
@@ -90,6 +125,12 @@ export function createArchiver(options: ArchiverOptions): Archiver {
   const timeoutMs = options.timeoutMs ?? 60_000
   const maxPictureBytes = options.maxPictureBytes ?? 64 * 1024 * 1024
   let run = 0
+  const quota =
+    options.maxBytesPerUser === undefined
+      ? undefined
+      : archiveQuota({ store, clock, logger, limitBytes: options.maxBytesPerUser })
+  /** People whose archive grew since the quota last looked. */
+  const grown = new Set<string>()
 
   async function fail(
     record: ArchiveRecord,
@@ -134,6 +175,15 @@ export function createArchiver(options: ArchiverOptions): Archiver {
     const got = await download(source, url, timeoutMs)
     const bytes = await readBounded(got.body, maxPictureBytes)
     const sha256 = createHash('sha256').update(bytes).digest('hex')
+    // reserved first, whether the content is known or not: from here garbage collection leaves
+    // the blob alone for its grace time, so what a known item made of it cannot be deleted
+    // under us while this item is still being archived (its video may take minutes)
+    if ((await store.reserveBlob({ sha256, kind: 'picture', now: clock.now() })) === 'deleting')
+      throw new DownloadError(
+        'The picture is being removed from the archive; trying again',
+        0,
+        true,
+      )
     const known = await store.getArchiveByBlob(sha256)
     if (known !== null && known.width !== null) {
       // the same picture under another item: reuse what was made of it
@@ -148,12 +198,6 @@ export function createArchiver(options: ArchiverOptions): Archiver {
         blobBytes: null,
       }
     }
-    if ((await store.reserveBlob({ sha256, kind: 'picture', now: clock.now() })) === 'deleting')
-      throw new DownloadError(
-        'The picture is being removed from the archive; trying again',
-        0,
-        true,
-      )
     const contentType = got.contentType.startsWith('image/') ? got.contentType : 'image/jpeg'
     const { derived, variants, total } = await storePicture(sha256, bytes, contentType)
     return {
@@ -220,7 +264,15 @@ export function createArchiver(options: ArchiverOptions): Archiver {
     }
   }
 
-  async function archiveOne(record: ArchiveRecord, owner: string): Promise<Outcome> {
+  /**
+   * One item. With `deferExpired`, a download the media server refuses as expired is not
+   * recorded: `'expired'` tells the caller to read the item again first.
+   */
+  async function archiveOne(
+    record: ArchiveRecord,
+    owner: string,
+    deferExpired = false,
+  ): Promise<Outcome | 'expired'> {
     const source = options.sources.get(record.platform)
     if (source === undefined)
       return fail(record, owner, `${record.platform} is not configured here`, true)
@@ -286,9 +338,11 @@ export function createArchiver(options: ArchiverOptions): Archiver {
       })
       if (done === 'blob_deleting')
         return fail(record, owner, 'The archive was removing this content; trying again', true)
+      if (done === 'stored') grown.add(record.user_id)
       return { kind: done === 'stored' ? 'stored' : 'lost' }
     } catch (error) {
       if (isPictureError(error)) return fail(record, owner, error.message, false)
+      if (error instanceof DownloadError && deferExpired && error.expired) return 'expired'
       if (error instanceof DownloadError) return fail(record, owner, error.message, error.retryable)
       logger.warn({ mediaId: record.media_id, err: error }, 'archiving failed unexpectedly')
       return fail(record, owner, 'The archive could not store this item; trying again', true)
@@ -304,34 +358,79 @@ export function createArchiver(options: ArchiverOptions): Archiver {
       limit: batch,
       owner,
     })
-    const outcomes: Outcome[] = []
-    let next = 0
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        const record = claimed[next++]
-        if (record === undefined) return
-        outcomes.push(await archiveOne(record, owner))
-      }
+    const refresher =
+      options.urlRefresher?.signsMediaUrls(platform) === true ? options.urlRefresher : null
+    // signed URLs already past their expiry are read again before any download
+    const expiredBefore = new Set<string>()
+    if (refresher !== null && claimed.length > 0) {
+      for (const state of await store.mediaUrlStates(claimed.map((r) => r.media_id)))
+        if (state.url_expires_at !== null && state.url_expires_at <= now)
+          expiredBefore.add(state.id)
     }
-    await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, worker))
+    const outcomes: Outcome[] = []
+    const deferred: ArchiveRecord[] = []
+    await inPool(claimed, async (record) => {
+      if (expiredBefore.has(record.media_id)) {
+        deferred.push(record)
+        return
+      }
+      const outcome = await archiveOne(record, owner, refresher !== null)
+      if (outcome === 'expired') deferred.push(record)
+      else outcomes.push(outcome)
+    })
+    if (refresher === null || deferred.length === 0) return outcomes
+    // one re-read per account for all its expired items, then their downloads
+    const byAccount = new Map<string, ArchiveRecord[]>()
+    for (const record of deferred)
+      byAccount.set(record.account_id, [...(byAccount.get(record.account_id) ?? []), record])
+    const label = options.sources.get(platform)?.label ?? platform
+    for (const [accountId, records] of byAccount) {
+      const userId = records[0]?.user_id ?? ''
+      let missing: ReadonlySet<string>
+      try {
+        const read = await refresher.refreshMediaUrls(
+          userId,
+          accountId,
+          records.map((r) => r.media_id),
+        )
+        missing = new Set(read.missing)
+      } catch (error) {
+        const reason = refreshFailure(error, label)
+        if (!isGalleryError(error))
+          logger.warn({ accountId, err: error }, 'reading media again failed unexpectedly')
+        for (const record of records) outcomes.push(await fail(record, owner, reason, true))
+        continue
+      }
+      await inPool(records, async (record) => {
+        if (missing.has(record.media_id)) {
+          outcomes.push(
+            await fail(
+              record,
+              owner,
+              `${label} no longer has this post; the next full sync removes it from the gallery`,
+              true,
+            ),
+          )
+          return
+        }
+        const outcome = await archiveOne(record, owner)
+        outcomes.push(outcome === 'expired' ? { kind: 'retried' } : outcome)
+      })
+    }
     return outcomes
   }
 
-  /** Deletes the objects of unreferenced blobs, then their rows; and stale temporary keys. */
-  async function collectGarbage(): Promise<number> {
-    const now = clock.now()
-    const garbage = await store.claimGarbage(now - BLOB_GRACE_MS, 100, now)
-    for (const blob of garbage) {
-      for await (const entry of blobs.list(variantPrefix(blob.sha256)))
-        await blobs.delete(entry.key)
-      await blobs.delete(originalKey(blob.sha256))
-      await store.forgetBlob(blob.sha256)
+  /** Runs `fn` over `items`, `concurrency` at a time. */
+  async function inPool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+    let next = 0
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const item = items[next++]
+        if (item === undefined) return
+        await fn(item)
+      }
     }
-    for await (const entry of blobs.list(TEMP_PREFIX)) {
-      const made = tempKeyTime(entry.key)
-      if (made !== null && made < now - DAY) await blobs.delete(entry.key)
-    }
-    return garbage.length
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker))
   }
 
   return {
@@ -341,16 +440,72 @@ export function createArchiver(options: ArchiverOptions): Archiver {
         await Promise.all([...options.sources.keys()].map((platform) => archivePlatform(platform)))
       ).flat()
       const count = (kind: Outcome['kind']) => outcomes.filter((o) => o.kind === kind).length
-      const deleted = await collectGarbage()
+      // the quota before collection: what it evicts is collected after its grace time
+      const users = [...grown]
+      grown.clear()
+      const evicted = quota === undefined ? 0 : await quota.enforce(users)
+      const readmitted = quota === undefined ? 0 : await quota.readmit()
+      const deleted = (await collectGarbage(store, blobs, clock.now())).blobs.length
       return {
-        queued,
+        queued: queued + readmitted,
         stored: count('stored'),
         retried: count('retried'),
         failed: count('failed'),
+        evicted,
         deleted_blobs: deleted,
       }
     },
   }
+}
+
+/** Why an item whose URL expired waits: the re-read could not be made, in plain words. */
+function refreshFailure(error: unknown, label: string): string {
+  if (!isGalleryError(error))
+    return `The address ${label} gave for this picture expired and a fresh one could not be read; trying again later`
+  switch (error.code) {
+    case 'ERR_REAUTH_REQUIRED':
+      // "Instagram needs you to reconnect @name"
+      return `${error.message} before this picture can be archived`
+    case 'ERR_RATE_LIMITED':
+      return `The address ${label} gave for this picture expired, and ${label}'s call allowance is spent for now; trying again later`
+    default:
+      return `The address ${label} gave for this picture expired and a fresh one could not be read (${error.message}); trying again later`
+  }
+}
+
+/** What one garbage collection removed. */
+export interface GarbageReport {
+  /** The blobs whose objects and rows were deleted. */
+  readonly blobs: readonly BlobRecord[]
+  /** Temporary keys older than `TEMP_KEY_MAX_AGE_MS` that were dropped. */
+  readonly tempKeys: number
+}
+
+/**
+ * Deletes the objects of up to `limit` unreferenced blobs last touched `graceMs` before `now`,
+ * then their rows; and temporary keys older than `TEMP_KEY_MAX_AGE_MS`. The archiver's pass runs
+ * it with the defaults; `npm run archive -- gc` too.
+ */
+export async function collectGarbage(
+  store: Store,
+  blobs: BlobStore,
+  now: number,
+  graceMs: number = BLOB_GRACE_MS,
+  limit = 100,
+): Promise<GarbageReport> {
+  const garbage = await store.claimGarbage(now - graceMs, limit, now)
+  for (const blob of garbage) {
+    for await (const entry of blobs.list(variantPrefix(blob.sha256))) await blobs.delete(entry.key)
+    await blobs.delete(originalKey(blob.sha256))
+    await store.forgetBlob(blob.sha256)
+  }
+  let tempKeys = 0
+  for await (const entry of blobs.list(TEMP_PREFIX)) {
+    const made = tempKeyTime(entry.key)
+    if (made !== null && made < now - TEMP_KEY_MAX_AGE_MS && (await blobs.delete(entry.key)))
+      tempKeys++
+  }
+  return { blobs: garbage, tempKeys }
 }
 
 const mb = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`

@@ -21,6 +21,15 @@ export class DownloadError extends Error {
     this.status = status
     this.retryable = retryable
   }
+
+  /**
+   * The media server refused the address itself (403, 404, 410): a signed URL past its expiry,
+   * or media gone. A platform whose URLs are signed may give a fresh one when the item is read
+   * again by id.
+   */
+  get expired(): boolean {
+    return this.status === 403 || this.status === 404 || this.status === 410
+  }
 }
 
 /** Whether `url` is under one of `origins` (`https://host` or `https://*.domain`). */

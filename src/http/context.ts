@@ -23,6 +23,11 @@ export interface AppContext {
   readonly throttle: Throttle
   /** Each connectable platform's mode (real, sandbox or unconfigured), from `Config.providers`. */
   readonly modes: Readonly<Record<string, ProviderMode>>
+  /**
+   * Archives what a sync the person is watching brought, soon (`archive/soon.ts`); absent
+   * without an archive.
+   */
+  readonly archiveSoon?: () => void
   /** log2 of scrypt's N for new password hashes. */
   readonly passwordCost: number
   /** @throws ERR_UNAUTHENTICATED when nobody is signed in. */

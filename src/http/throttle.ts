@@ -10,7 +10,9 @@
  * Sign-in from a browser the account has not signed in from before is limited per IP, per account
  * and IP, and per account: that last one slows password guessing spread over many addresses. A
  * browser the owner signed in from before (a device cookie, `SessionManager.knownDevice`) skips
- * those and has its own limit, so someone hammering the account cannot lock its owner out.
+ * those and has its own limit, so someone hammering the account cannot lock its owner out of
+ * browsers the owner has used; in a browser the owner has not used, the per-account limit can
+ * (README, SECURITY.md "Not done").
  */
 import { createHash } from 'node:crypto'
 import { GalleryError } from '../errors.ts'

@@ -45,8 +45,9 @@ export interface PlatformInfo {
 export interface ConnectablePlatform<S = unknown> {
   readonly info: PlatformInfo
   /**
-   * Origins the page's Content-Security-Policy admits for `img-src` and `media-src` when the
-   * platform is reached for real (its media CDNs); in sandbox mode media come from our origin.
+   * The platform's media servers (its CDNs): the only origins the archive downloads its media
+   * from when the platform is reached for real (the sandbox: only its emulator). The page never
+   * reaches them: it shows the archive's copies, from our origin.
    */
   readonly mediaOrigins: readonly string[]
   /** `POST` here starts a connection; the callback is `/api/socials/oauth/<id>/callback`. */
@@ -315,10 +316,26 @@ export interface ProviderClient {
     options?: ListOptions,
   ): Promise<ProviderMediaPage>
   /**
+   * Reads posts again by their platform ids (top-level posts or album children), for their
+   * current media URLs when stored signed ones expired (`capabilities.mediaUrls` is `signed`).
+   * Items have the shape `listMedia` pages carry (children included); ids the platform no longer
+   * has (deleted, made private, not the account's own) are reported in `missingIds`, never
+   * thrown. A platform whose URLs are stable need not implement it.
+   */
+  readMedia?(credentials: Credentials, platformMediaIds: readonly string[]): Promise<MediaRead>
+  /**
    * Asks the platform to revoke the grant (`capabilities.revocation` is `endpoint`); a platform
    * without revocation does not implement it.
    */
   revoke?(credentials: Credentials): Promise<void>
+}
+
+/** What `ProviderClient.readMedia` found. */
+export interface MediaRead {
+  /** The posts the platform still has, as a listing carries them (fresh URLs). */
+  readonly items: readonly MediaInput[]
+  /** Requested ids the platform no longer has for this account. */
+  readonly missingIds: readonly string[]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import type {
   Store,
 } from '../store/types.ts'
 import { leaseOwner, newInstanceId, startHeartbeat, type Heartbeat } from '../store/leases.ts'
-import type { Credentials, ListOptions, ProviderMediaPage } from '../providers/types.ts'
+import type { Credentials, ListOptions, MediaRead, ProviderMediaPage } from '../providers/types.ts'
 import type { WebhookNotifier } from '../webhooks/webhooks.ts'
 import type { Connections } from './connections.ts'
 import { createRefresher } from './refresher.ts'
@@ -60,6 +60,18 @@ export interface SyncResult {
   readonly refreshed: number
   readonly removed: number
   readonly pages: number
+  readonly api_calls: number
+}
+
+/** What `refreshMediaUrls` did. */
+export interface MediaUrlRefresh {
+  /** Media rows whose URLs changed. */
+  readonly refreshed: number
+  /**
+   * Which of the media ids asked for the platform no longer has: left for the next full
+   * reconciliation, which removes them (nothing is deleted here).
+   */
+  readonly missing: readonly string[]
   readonly api_calls: number
 }
 
@@ -137,6 +149,24 @@ export interface SyncService {
    * Resolves to `null` when the sync was postponed (Instagram usage above the slow-down mark).
    */
   syncClaimed(account: SocialAccountRecord, onCall?: () => void): Promise<SyncResult | null>
+  /**
+   * Reads these media items (our ids, top level or album children, of `accountId`) again from
+   * their platform by id and stores their current URLs (`media_url`, `thumbnail_url`,
+   * children's), so a signed URL that expired works again without a whole sync. Under a sync's
+   * rules: the credentials come through the refresher (renewed first when due), every call asks
+   * the rate governor's budget (as routine work), and an account that needs a reconnect
+   * (`reauth_required`, `revoked`) is not called. Ids of other accounts are ignored.
+   * @throws ERR_REAUTH_REQUIRED ("<Platform> needs you to reconnect @name"), ERR_RATE_LIMITED
+   *   (the budget is spent), ERR_NOT_CONFIGURED (the platform is not configured here, or cannot
+   *   read posts by id), ERR_NOT_FOUND, or the platform's failure.
+   */
+  refreshMediaUrls(
+    userId: string,
+    accountId: string,
+    mediaIds: readonly string[],
+  ): Promise<MediaUrlRefresh>
+  /** Whether `platform`'s media URLs are signed (they expire) and can be read again by id. */
+  signsMediaUrls(platform: string): boolean
   /**
    * Graceful stop: new runs are refused (ERR_STORE, 503), running ones stop before their next
    * page, release their lease and keep their progress for the next run to resume.
@@ -595,7 +625,101 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     return promise
   }
 
+  async function refreshMediaUrls(
+    userId: string,
+    accountId: string,
+    mediaIds: readonly string[],
+  ): Promise<MediaUrlRefresh> {
+    if (stopping) throw stoppingError()
+    const account = await store.getAccount(userId, accountId)
+    if (account === null) throw new GalleryError('ERR_NOT_FOUND', 'Account not found')
+    const connection = deps.connections.get(account.platform)
+    if (connection === undefined)
+      throw new GalleryError('ERR_NOT_CONFIGURED', deps.notConfiguredMessage(account.platform))
+    const { label } = connection
+    const reconnect = (cause?: unknown) =>
+      new GalleryError(
+        'ERR_REAUTH_REQUIRED',
+        `${label} needs you to reconnect @${account.username}`,
+        cause === undefined ? {} : { cause },
+      )
+    if (account.account_type === 'public')
+      throw new GalleryError(
+        'ERR_VALIDATION',
+        `@${account.username} is a public profile link: its media are not read from ${label}`,
+      )
+    if (account.status === 'revoked' || account.status === 'reauth_required') throw reconnect()
+    const states = (await store.mediaUrlStates(mediaIds)).filter((m) => m.account_id === account.id)
+    if (states.length === 0) return { refreshed: 0, missing: [], api_calls: 0 }
+    let calls = 0
+    const client = connection.makeClient({
+      accountId: account.id,
+      routine: true,
+      onCall: () => {
+        calls++
+      },
+    })
+    if (client.readMedia === undefined)
+      throw new GalleryError('ERR_NOT_CONFIGURED', `${label} cannot read posts again by id`)
+    const platformIds = [...new Set(states.map((m) => m.platform_media_id))]
+    const read = async (current: Credentials): Promise<MediaRead> => {
+      const found = await client.readMedia?.(current, platformIds)
+      if (found === undefined) throw new Error('readMedia vanished from the client')
+      return found
+    }
+    let credentials: Credentials
+    try {
+      credentials = await refresher.credentialsFor(account, client)
+    } catch (error) {
+      if (isGalleryError(error) && error.code === 'ERR_REAUTH_REQUIRED') throw reconnect(error)
+      throw error
+    }
+    let found: MediaRead
+    try {
+      found = await read(credentials)
+    } catch (error) {
+      if (!isGalleryError(error) || error.code !== 'ERR_REAUTH_REQUIRED') throw error
+      // as a sync does: refused before its time on a refresh-token platform, refreshed once
+      if (client.capabilities.renewal.kind !== 'refresh_token') throw reconnect(error)
+      let fresh: Credentials
+      try {
+        fresh = await refresher.credentialsFor(account, client, credentials)
+      } catch (again) {
+        throw isGalleryError(again) && again.code === 'ERR_REAUTH_REQUIRED'
+          ? reconnect(again)
+          : again
+      }
+      if (fresh.accessToken === credentials.accessToken) throw reconnect(error)
+      try {
+        found = await read(fresh)
+      } catch (again) {
+        throw isGalleryError(again) && again.code === 'ERR_REAUTH_REQUIRED'
+          ? reconnect(again)
+          : again
+      }
+    }
+    const refreshed = await store.refreshMediaUrls(account.id, found.items, clock.now())
+    const gone = new Set(found.missingIds)
+    const missing = states.filter((m) => gone.has(m.platform_media_id)).map((m) => m.id)
+    deps.logger.info(
+      {
+        accountId: account.id,
+        asked: platformIds.length,
+        refreshed,
+        missing: missing.length,
+        api_calls: calls,
+      },
+      'media URLs read again',
+    )
+    return { refreshed, missing, api_calls: calls }
+  }
+
   return {
+    refreshMediaUrls,
+    signsMediaUrls(platform) {
+      const connection = deps.connections.get(platform)
+      return connection?.capabilities.mediaUrls === 'signed'
+    },
     async syncAccount(userId, accountId) {
       const account = await store.getAccount(userId, accountId)
       if (account === null) throw new GalleryError('ERR_NOT_FOUND', 'Account not found')

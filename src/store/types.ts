@@ -26,6 +26,7 @@ import type { OutboxStore } from './types/outbox.ts'
 import type { RevocationStore } from './types/revocations.ts'
 import type { MaintenanceStore } from './types/maintenance.ts'
 import type { ArchiveLinkStore, ArchiveStore } from './types/archive.ts'
+import type { ArchiveQuotaStore } from './types/archive-quota.ts'
 
 export * from './types/users.ts'
 export * from './types/sessions.ts'
@@ -40,6 +41,7 @@ export * from './types/outbox.ts'
 export * from './types/revocations.ts'
 export * from './types/maintenance.ts'
 export * from './types/archive.ts'
+export * from './types/archive-quota.ts'
 
 export type Store = UserStore &
   SessionStore &
@@ -54,4 +56,5 @@ export type Store = UserStore &
   RevocationStore &
   MaintenanceStore &
   ArchiveStore &
-  ArchiveLinkStore
+  ArchiveLinkStore &
+  ArchiveQuotaStore

@@ -129,7 +129,10 @@ test('synced media are archived in every size; the API names them and our origin
   // the same picture under two items is stored once
   const keys = await blobKeys(app)
   const originals = keys.filter((k) => k.startsWith('o/'))
-  const hashes = new Set(all.map((m) => m.archive.original_url))
+  // (pictures and the videos' own files: Reels are archived too)
+  const hashes = new Set(
+    all.flatMap((m) => [m.archive.original_url, m.archive.video?.url ?? null]).filter(Boolean),
+  )
   assert.equal(originals.length, hashes.size)
 
   // a disconnect: the URLs die at once, the blobs go after the grace time, nothing is left
@@ -144,7 +147,7 @@ test('synced media are archived in every size; the API names them and our origin
   assert.deepEqual(await blobKeys(app), [], 'no blob left behind')
 })
 
-test('a picture the platform no longer serves: pending with the reason, retried with backoff, then failed; a fresh URL from a sync heals it', async (t) => {
+test('a picture a platform with stable URLs no longer serves: pending with the reason, retried with backoff, then failed; a fresh URL from a sync heals it', async (t) => {
   // no scheduled syncs: the broken URL stays until "Sync now"
   const app = await buildTestApp(
     t,
@@ -153,11 +156,16 @@ test('a picture the platform no longer serves: pending with the reason, retried 
   )
   const browser = new Browser(app)
   await browser.register()
-  const id = await connectAccount(app, browser)
+  // X's media URLs do not expire: a refused one is not read again, the next sync brings it
+  // (a platform with signed URLs reads the item again at once: the tests below)
+  const id = await connectOn(app, browser, 'x')
   assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
-  const [victim] = await allMedia<MediaJson>(browser)
+  const victim = (await allMedia<MediaJson>(browser)).find(
+    (m) => m.media_type === 'IMAGE' && m.media_url !== null,
+  )
   assert.ok(victim !== undefined && victim.media_url !== null)
-  const broken = victim.media_url.replace(/\/cdn\/v\/[^?]+/, '/cdn/v/99999999999.svg')
+  const broken = victim.media_url.replace(/\/pbs\/media\/[^/?]+\.jpg/, '/pbs/media/NOSUCHMEDIA.jpg')
+  assert.notEqual(broken, victim.media_url)
   await writeRaw(app, 'UPDATE media SET media_url = ? WHERE id = ?', [broken, victim.id])
   await archiveAll(app)
   const stateOf = async () =>
@@ -256,4 +264,128 @@ test('downloads reach only the platform’s media servers, also across redirects
     DownloadError,
   )
   assert.equal(asked.length, 1, 'a foreign host is never asked')
+})
+
+/** The Graph calls the Instagram emulator recorded since `from` (an index in its call log). */
+function graphCallsSince(app: TestApp, from: number) {
+  return app.emulator.control.calls().slice(from)
+}
+
+test('Instagram: a picture whose stored URL expired is read again by id and archived in the same pass, one Graph read, no sync', async (t) => {
+  // no scheduled syncs: only the archive's re-read can bring a fresh URL (pictures only)
+  const app = await buildTestApp(
+    t,
+    { SYNC_INTERVAL_MINUTES: '0', ARCHIVE_MAX_VIDEO_MB: '0' },
+    { blobs: 'local', clockStart: testClockStart() },
+  )
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectAccount(app, browser)
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  await archiveAll(app)
+  // a new post, synced, not archived yet
+  const { id: postId } = app.emulator.control.publish(1)
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  const post = (await allMedia<MediaJson>(browser)).find((m) => m.platform_media_id === postId)
+  assert.ok(post !== undefined && post.media_url !== null)
+  assert.equal(post.archive.state, 'pending')
+  const oe = new URL(post.media_url).searchParams.get('oe') ?? ''
+  // past the URL's `oe` on the emulator's clock, without a sync
+  app.clock.advance(4 * 24 * HOUR)
+  assert.ok(parseInt(oe, 16) * 1000 < app.clock.now(), 'the stored URL has expired')
+  const from = app.emulator.control.calls().length
+  const report = await app.app.jobs.runner.runDue()
+  assert.equal(report.archive?.stored, 1, JSON.stringify(report.archive))
+  assert.equal(report.archive?.retried, 0)
+  const calls = graphCallsSince(app, from)
+  const nodeReads = calls.filter((c) => /\/graph\/(v\d+\.\d\/)?\d+$/.test(c.path))
+  assert.deepEqual(
+    nodeReads.map((c) => [c.path.split('/').pop(), c.status]),
+    [[postId, 200]],
+    'exactly one Graph read, of the expired item',
+  )
+  assert.equal(
+    calls.filter((c) => c.path.endsWith('/media') || c.path.endsWith('/me')).length,
+    0,
+    'no listing and no profile read: not a sync',
+  )
+  const after = (await allMedia<MediaJson>(browser)).find((m) => m.platform_media_id === postId)
+  assert.equal(after?.archive.state, 'stored', JSON.stringify(after?.archive))
+  assert.notEqual(after.media_url, post.media_url, 'the stored URL was refreshed')
+  const fresh = new URL(after.media_url ?? '').searchParams.get('oe') ?? ''
+  assert.ok(parseInt(fresh, 16) * 1000 > app.clock.now(), 'a URL that works now')
+  // the next pass has nothing to do and calls nobody
+  const settled = app.emulator.control.calls().length
+  const later = await app.app.jobs.runner.runDue()
+  assert.equal(later.archive?.stored, 0)
+  assert.equal(app.emulator.control.calls().length, settled)
+})
+
+test('Instagram: an expired picture of an account that needs a reconnect waits with the reason, and Instagram is not called', async (t) => {
+  const app = await buildTestApp(
+    t,
+    { SYNC_INTERVAL_MINUTES: '0' },
+    { blobs: 'local', clockStart: testClockStart() },
+  )
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectAccount(app, browser)
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  const [account] = await app.raw('SELECT username FROM user_social_accounts WHERE id = ?', [id])
+  const username = String(account?.username)
+  await writeRaw(app, "UPDATE user_social_accounts SET status = 'reauth_required' WHERE id = ?", [
+    id,
+  ])
+  app.clock.advance(4 * 24 * HOUR)
+  const from = app.emulator.control.calls().length
+  const report = await app.app.jobs.runner.runDue()
+  assert.equal(report.archive?.stored, 0)
+  assert.ok((report.archive?.retried ?? 0) > 0, JSON.stringify(report.archive))
+  assert.equal(report.archive?.failed, 0, 'retried, not failed')
+  assert.deepEqual(graphCallsSince(app, from), [], 'no call for an account that needs a reconnect')
+  const attempted = (await allMedia<MediaJson>(browser))
+    .flatMap((m) => [m, ...m.children])
+    .filter((m) => m.archive.reason !== null)
+  assert.equal(attempted.length, report.archive?.retried)
+  for (const item of attempted) {
+    assert.equal(item.archive.state, 'pending')
+    assert.equal(
+      item.archive.reason,
+      `Instagram needs you to reconnect @${username} before this picture can be archived`,
+    )
+  }
+})
+
+test('TikTok: covers past their expiry are read again with one video query per account per pass', async (t) => {
+  const app = await buildTestApp(
+    t,
+    { SYNC_INTERVAL_MINUTES: '0' },
+    { blobs: 'local', clockStart: testClockStart() },
+  )
+  const browser = new Browser(app)
+  await browser.register()
+  const id = await connectOn(app, browser, 'tiktok')
+  assert.equal((await browser.fetch('POST', `/api/socials/accounts/${id}/sync`)).statusCode, 200)
+  const before = await allMedia<MediaJson>(browser)
+  assert.ok(before.length > 0)
+  // covers live about 6 hours
+  app.clock.advance(7 * HOUR)
+  let calls = app.tiktok.control.calls().length
+  for (let pass = 0; pass < 10; pass++) {
+    const report = await app.app.jobs.runner.runDue()
+    const made = app.tiktok.control.calls().slice(calls)
+    calls += made.length
+    const queries = made.filter((c) => c.path.endsWith('/v2/video/query/'))
+    assert.ok(queries.length <= 1, `pass ${pass}: ${queries.length} video queries`)
+    assert.equal(made.filter((c) => c.path.endsWith('/v2/video/list/')).length, 0, 'not a sync')
+    assert.equal(report.archive?.retried, 0, JSON.stringify(report.archive))
+    if (report.archive?.stored === 0) break
+    assert.equal(queries.length, 1, 'the pass that archived read the covers again')
+  }
+  const after = await allMedia<MediaJson>(browser)
+  assert.ok(
+    after.every((m) => m.archive.state === 'stored'),
+    JSON.stringify(after.map((m) => m.archive)),
+  )
+  assert.notEqual(after[0]?.thumbnail_url, before[0]?.thumbnail_url, 'fresh covers stored')
 })

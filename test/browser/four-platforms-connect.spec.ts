@@ -5,8 +5,8 @@
  * consent page in the popup (a demo account, Allow); each connection says so and syncs. Then one
  * gallery: four accounts listed, four platforms in the filter, every item of the four accounts
  * once (checked against the emulators' demo data and the database), TikTok and X each alone under
- * their filter, an X video playing its MP4 in the lightbox and a TikTok video showing its cover
- * and the link. Then the ways a TikTok or X connection ends without an account: Cancel on the
+ * their filter, every picture from our archive, an X video playing its archived MP4 in the lightbox
+ * and a TikTok video showing its archived cover and the link. Then the ways a TikTok or X connection ends without an account: Cancel on the
  * consent page, or the popup closed unanswered. Throughout: no console error, no CSP violation, no
  * failed request, no request leaving loopback, and no token, code or state value in the page's
  * text or in the server's logs.
@@ -19,7 +19,11 @@ import {
   guardedContext,
   serveTestApp,
   signUpInPage,
+  tilesByIndex,
   useChromium,
+  ARCHIVE_ORIGINAL,
+  ARCHIVE_PICTURE,
+  type TileSource,
   withScreenshots,
   type ServedApp,
 } from '../helpers/browser.ts'
@@ -77,55 +81,25 @@ async function connectInPopup(
   )
 }
 
-/** Where each platform's pictures come from (the emulators mounted under /sandbox/<platform>/). */
-const SOURCE: Record<string, RegExp> = {
-  instagram: /\/sandbox\/instagram\//,
-  youtube: /\/sandbox\/youtube\//,
-  tiktok: /\/sandbox\/tiktok\//,
-  x: /\/sandbox\/x\//,
-}
-
-/** The image source of every tile by index, scrolling the windowed grid from top to bottom. */
-async function allTileSources(page: Page): Promise<Map<number, string>> {
-  const seen = new Map<number, string>()
-  await page.evaluate(() => window.scrollTo(0, 0))
-  for (let i = 0; i < 80; i++) {
-    const batch = await page
-      .locator('.tile')
-      .evaluateAll((tiles) =>
-        tiles.map((t) => [
-          Number((t as HTMLElement).dataset.index),
-          t.querySelector('img')?.getAttribute('src') ?? '',
-        ]),
-      )
-    for (const [index, src] of batch as [number, string][]) seen.set(index, src)
-    const atEnd = await page.evaluate(
-      () => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2,
-    )
-    if (atEnd && !/\+ items/.test((await page.locator('.gallery-status').textContent()) ?? ''))
-      break
-    await page.mouse.wheel(0, 1000)
-    await page.waitForTimeout(60)
-  }
-  await page.evaluate(() => window.scrollTo(0, 0))
-  return seen
-}
+/** The path of an archive URL the page holds (relative or absolute). */
+const pathOf = (url: string): string => new URL(url || 'x:', 'http://127.0.0.1').pathname
 
 /**
  * Every tile, read again while the count is not whole: the grid reloads from its first page
  * when a sync ends, which may be while the tiles are being read.
  */
-async function wholeGallery(page: Page, expected: number): Promise<Map<number, string>> {
+async function wholeGallery(page: Page, expected: number): Promise<Map<number, TileSource>> {
   const status = page.locator('.gallery-status')
   const total = new RegExp(`^${expected} items`)
-  let sources = await allTileSources(page)
+  // (the archive works through the four accounts' media after their syncs: about a minute here)
+  let sources = await tilesByIndex(page, { archiveTimeoutMs: 150_000 })
   for (
     let i = 0;
     i < 8 && !(total.test((await status.textContent()) ?? '') && sources.size === expected);
     i++
   ) {
     await page.waitForTimeout(200)
-    sources = await allTileSources(page)
+    sources = await tilesByIndex(page)
   }
   assert.match((await status.textContent()) ?? '', total, 'the gallery status counts every item')
   return sources
@@ -238,18 +212,29 @@ describe('four platforms in Chromium (sandbox emulators, real server)', () => {
         'tiles 0 … n-1, none missing',
       )
       const values = [...sources.values()]
-      assert.equal(new Set(values).size, total, 'no item shown twice')
-      for (const [name, source] of Object.entries(SOURCE))
-        assert.equal(values.filter((s) => source.test(s)).length, expected[name], `${name} tiles`)
+      for (const name of Object.keys(expected))
+        assert.equal(
+          values.filter((s) => s.platform === name).length,
+          expected[name],
+          `${name} tiles`,
+        )
+      // archived right after each sync (the page swapped them in): every picture from us
+      assert.deepEqual(
+        values.filter((s) => !ARCHIVE_PICTURE.test(pathOf(s.src))),
+        [],
+        'every tile shows an archived picture',
+      )
 
       // 3. TikTok alone: its covers only, all of them
       await platform.selectOption('tiktok')
       const onlyTiktok = await wholeGallery(page, tiktokPublic.length)
       assert.equal(onlyTiktok.size, tiktokPublic.length)
       assert.deepEqual(
-        [...onlyTiktok.values()].filter((s) => !/\/sandbox\/tiktok\/cdn\/cover\//.test(s)),
+        [...onlyTiktok.values()].filter(
+          (s) => s.platform !== 'tiktok' || !ARCHIVE_PICTURE.test(pathOf(s.src)),
+        ),
         [],
-        'only TikTok covers under the TikTok filter',
+        'only TikTok tiles, their archived covers, under the TikTok filter',
       )
       // a TikTok video in the lightbox: its cover, why it does not play here, the link
       const dialog = page.getByRole('dialog', { name: 'Media viewer' })
@@ -257,9 +242,18 @@ describe('four platforms in Chromium (sandbox emulators, real server)', () => {
       await dialog.waitFor()
       const cover = dialog.locator('.player-off img')
       await cover.waitFor()
-      const coverSrc = (await cover.getAttribute('src')) ?? ''
-      const coverId = /\/sandbox\/tiktok\/cdn\/cover\/(\d{19})/.exec(coverSrc)?.[1]
+      const coverSrc = pathOf((await cover.getAttribute('src')) ?? '')
+      assert.match(coverSrc, ARCHIVE_PICTURE, `an archived TikTok cover: ${coverSrc}`)
+      // which video's: the archive's record of that picture, and the cover it was made from
+      const [coverRow] = await app.raw(
+        `SELECT m.platform_media_id AS id, m.thumbnail_url AS cover FROM media m
+           JOIN media_archive a ON a.media_id = m.id
+          WHERE a.sha256 = ? AND a.platform = 'tiktok'`,
+        [coverSrc.split('/')[2]],
+      )
+      const coverId = coverRow === undefined ? undefined : String(coverRow.id)
       assert.ok(coverId !== undefined, `a TikTok cover: ${coverSrc}`)
+      assert.match(String(coverRow?.cover), /\/sandbox\/tiktok\/cdn\/cover\/\d{19}/)
       assert.ok(
         tiktokPublic.some((v) => v.id === coverId),
         'the cover is one of the public videos',
@@ -294,9 +288,11 @@ describe('four platforms in Chromium (sandbox emulators, real server)', () => {
       const onlyX = await wholeGallery(page, xWithMedia.length)
       assert.equal(onlyX.size, xWithMedia.length)
       assert.deepEqual(
-        [...onlyX.values()].filter((s) => !SOURCE.x?.test(s)),
+        [...onlyX.values()].filter(
+          (s) => s.platform !== 'x' || !ARCHIVE_PICTURE.test(pathOf(s.src)),
+        ),
         [],
-        'only X pictures under the X filter',
+        'only X tiles, their archived pictures, under the X filter',
       )
       // an X video (not a GIF) in the lightbox: a <video> with its MP4 and its poster
       const videoTile = page.locator('.tile', {
@@ -311,14 +307,26 @@ describe('four platforms in Chromium (sandbox emulators, real server)', () => {
         poster: v.getAttribute('poster') ?? '',
         controls: v.controls,
       }))
-      assert.match(played.src, /\/sandbox\/x\/video\/7_\d+\//, `the MP4 variant: ${played.src}`)
-      assert.match(played.poster, /\/sandbox\/x\//, `its poster: ${played.poster}`)
+      // the archive's copy of the video, and its archived poster
+      const videoSha = ARCHIVE_ORIGINAL.exec(pathOf(played.src))?.[1]
+      assert.ok(videoSha !== undefined, `the archived video: ${played.src}`)
+      assert.match(pathOf(played.poster), ARCHIVE_PICTURE, `its poster: ${played.poster}`)
       assert.equal(played.controls, true)
+      // the MP4 variant was picked (the media row names it), and its archived copy is what plays
+      const posterSha = pathOf(played.poster).split('/')[2]
       const [xStored] = await app.raw(
-        `SELECT media_url FROM media WHERE media_type = 'VIDEO' AND media_url LIKE ?`,
-        [`%${new URL(played.src, app.base).pathname}%`],
+        `SELECT m.media_url AS url FROM media m
+           JOIN media_archive a ON a.media_id = m.id
+          WHERE m.media_type = 'VIDEO' AND a.platform = 'x' AND a.video_state = 'stored'
+            AND a.video_sha256 = ? AND a.sha256 = ?`,
+        [videoSha, posterSha],
       )
-      assert.ok(xStored, 'the video file is the stored one')
+      assert.ok(xStored, 'the video and its poster are the archive of one stored X video')
+      assert.match(
+        String(xStored.url),
+        /\/sandbox\/x\/video\/7_\d+\//,
+        `the MP4 variant: ${String(xStored.url)}`,
+      )
       assert.match(
         (await dialog.getByRole('link', { name: 'View on X' }).getAttribute('href')) ?? '',
         new RegExp(`/${xAccount.username}/status/\\d+$`),

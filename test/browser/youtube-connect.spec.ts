@@ -15,7 +15,9 @@ import {
   guardedContext,
   serveTestApp,
   signUpInPage,
+  tilesByIndex,
   useChromium,
+  ARCHIVE_PICTURE,
   withScreenshots,
   type ServedApp,
 } from '../helpers/browser.ts'
@@ -76,32 +78,6 @@ function clock(seconds: number): string {
 /** The tile of the video titled `title` (its accessible name ends with the caption). */
 const tileOf = (page: Page, title: string) =>
   page.locator(`.tile[aria-label*=${JSON.stringify(`: ${title}`)}]`)
-
-/** The image sources of every tile, scrolling the windowed grid from top to bottom. */
-async function allTileSources(page: Page): Promise<Map<number, string>> {
-  const seen = new Map<number, string>()
-  await page.evaluate(() => window.scrollTo(0, 0))
-  for (let i = 0; i < 40; i++) {
-    const batch = await page
-      .locator('.tile')
-      .evaluateAll((tiles) =>
-        tiles.map((t) => [
-          Number((t as HTMLElement).dataset.index),
-          t.querySelector('img')?.getAttribute('src') ?? '',
-        ]),
-      )
-    for (const [index, src] of batch as [number, string][]) seen.set(index, src)
-    const atEnd = await page.evaluate(
-      () => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2,
-    )
-    if (atEnd && !/\+ items/.test((await page.locator('.gallery-status').textContent()) ?? ''))
-      break
-    await page.mouse.wheel(0, 800)
-    await page.waitForTimeout(80)
-  }
-  await page.evaluate(() => window.scrollTo(0, 0))
-  return seen
-}
 
 async function accountCount(app: ServedApp): Promise<number> {
   return Number((await app.raw('SELECT COUNT(*) AS n FROM user_social_accounts'))[0]?.n ?? -1)
@@ -195,21 +171,28 @@ describe('connecting YouTube in Chromium (sandbox Google, real server)', () => {
       // the page reloads its grid (from its first page) when the second sync ends, which may
       // be while the tiles are being read: read them again until the count is the whole
       const total = new RegExp(`^${videos.length + instagramCount} items`)
-      let sources = await allTileSources(page)
+      let sources = await tilesByIndex(page, { step: 800, maxSteps: 40 })
       for (
         let i = 0;
         i < 5 && !total.test((await page.locator('.gallery-status').textContent()) ?? '');
         i++
       ) {
         await page.waitForTimeout(200)
-        sources = await allTileSources(page)
+        sources = await tilesByIndex(page, { step: 800, maxSteps: 40 })
       }
       assert.match((await page.locator('.gallery-status').textContent()) ?? '', total)
       assert.equal(sources.size, videos.length + instagramCount, 'every item has a tile')
-      const fromYoutube = [...sources.values()].filter((s) => s.includes('/sandbox/youtube/'))
-      const fromInstagram = [...sources.values()].filter((s) => s.includes('/sandbox/instagram/'))
+      const tiles = [...sources.values()]
+      const fromYoutube = tiles.filter((s) => s.platform === 'youtube')
+      const fromInstagram = tiles.filter((s) => s.platform === 'instagram')
       assert.equal(fromYoutube.length, videos.length, `YouTube tiles: ${fromYoutube.length}`)
       assert.equal(fromInstagram.length, instagramCount, `Instagram tiles: ${fromInstagram.length}`)
+      // archived (right after each sync; the page swapped them in): every picture from us
+      assert.deepEqual(
+        tiles.filter((s) => !ARCHIVE_PICTURE.test(new URL(s.src || 'x:', app.base).pathname)),
+        [],
+        'every tile shows an archived picture',
+      )
 
       // the platform filter (two platforms now) narrows to YouTube
       const platform = page.locator('#filter-platform')
@@ -219,12 +202,15 @@ describe('connecting YouTube in Chromium (sandbox Google, real server)', () => {
       assert.deepEqual(options.slice(1).sort(), ['Instagram', 'YouTube'])
       await platform.selectOption('youtube')
       await page.locator('.gallery-status', { hasText: `${videos.length} items` }).waitFor()
-      const onlyYoutube = await allTileSources(page)
+      const onlyYoutube = await tilesByIndex(page, { step: 800, maxSteps: 40 })
       assert.equal(onlyYoutube.size, videos.length)
       assert.deepEqual(
-        [...onlyYoutube.values()].filter((s) => !s.includes('/sandbox/youtube/vi/')),
+        [...onlyYoutube.values()].filter(
+          (s) =>
+            s.platform !== 'youtube' || !ARCHIVE_PICTURE.test(new URL(s.src, app.base).pathname),
+        ),
         [],
-        'only YouTube thumbnails under the YouTube filter',
+        'only YouTube tiles, their archived thumbnails, under the YouTube filter',
       )
 
       // 2. the badges
@@ -265,11 +251,17 @@ describe('connecting YouTube in Chromium (sandbox Google, real server)', () => {
       await dialog.waitFor()
       await dialog.getByText('Playback needs real YouTube; this is the sandbox.').waitFor()
       assert.equal(await page.locator('iframe').count(), 0, 'no player frame in the sandbox')
+      // the archived poster: the video's thumbnail, as the archive stored it for this item
       const poster = dialog.locator('.player-off img')
-      assert.match(
-        (await poster.getAttribute('src')) ?? '',
-        new RegExp(`/sandbox/youtube/vi/${plain.id}/`),
+      const posterPath = new URL((await poster.getAttribute('src')) ?? '', app.base).pathname
+      assert.match(posterPath, ARCHIVE_PICTURE, `an archived poster: ${posterPath}`)
+      const [plainArchive] = await app.raw(
+        `SELECT a.sha256 AS sha FROM media m JOIN media_archive a ON a.media_id = m.id
+          WHERE m.platform_media_id = ? AND a.state = 'stored'`,
+        [plain.id],
       )
+      assert.ok(plainArchive, 'the video’s thumbnail is archived')
+      assert.ok(posterPath.startsWith(`/media/${String(plainArchive.sha)}/`), 'its own poster')
       await page.waitForFunction(() => {
         const img = document.querySelector<HTMLImageElement>('dialog .player-off img')
         return img !== null && img.complete && img.naturalWidth > 0

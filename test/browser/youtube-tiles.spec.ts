@@ -9,9 +9,8 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import type { Page, Route } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import type { AccountJson, MediaJson, PlatformJson, Provider } from '../../web/src/api.ts'
-import { presentArchive } from '../../src/http/presenters.ts'
 import {
   openContext,
   serveTestApp,
@@ -19,6 +18,18 @@ import {
   withScreenshots,
   type ServedApp,
 } from '../helpers/browser.ts'
+import {
+  failedArchive,
+  json,
+  pendingArchive,
+  platformsJson,
+  routeArchivePoll,
+  routeStubMedia,
+  storedArchive,
+  stubAccount,
+  stubJpegUrl,
+  type ArchiveJson,
+} from '../helpers/stub-gallery.ts'
 
 const require = createRequire(import.meta.url)
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
@@ -29,33 +40,6 @@ const EMBED_TEMPLATE = `${EMBED_ORIGIN}/embed/{id}`
 const IG = '00000000-0000-4000-8000-0000000000a1'
 const YT = '00000000-0000-4000-8000-0000000000b2'
 
-function account(id: string, platform: string, username: string): AccountJson {
-  return {
-    id,
-    user_id: 'u1',
-    platform,
-    account_type: 'oauth',
-    username,
-    display_name: username,
-    platform_user_id: `${platform}-1`,
-    instagram_user_id: platform === 'instagram' ? `${platform}-1` : null,
-    instagram_account_type: platform === 'instagram' ? 'MEDIA_CREATOR' : null,
-    token_expires_at: null,
-    is_active: true,
-    connected_at: '2026-11-30T10:00:00.000Z',
-    last_sync: '2026-12-01T10:00:00.000Z',
-    posts_count: 3,
-    status: 'active',
-    status_message: null,
-    needs_reconnect: false,
-    sync_in_progress: false,
-    next_sync_at: '2026-12-02T10:00:00.000Z',
-    last_full_sync: '2026-12-01T10:00:00.000Z',
-    profile_url: `https://example.com/${username}`,
-    profile_picture_url: null,
-  }
-}
-
 let serial = 0
 function video(
   id: string,
@@ -63,11 +47,12 @@ function video(
   product: 'VIDEO' | 'SHORTS' | 'LIVE',
   seconds: number,
   visibility: MediaJson['visibility'] = 'public',
+  archive: ArchiveJson = storedArchive(product === 'SHORTS' ? 'portrait' : 'landscape', id, 'none'),
 ): MediaJson {
   serial++
   return {
     id: `00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`,
-    archive: presentArchive(undefined, false),
+    archive,
     account_id: YT,
     platform_media_id: id,
     media_type: 'VIDEO',
@@ -86,12 +71,22 @@ function video(
 const TRAILER = video('dQw4w9WgXcQ', 'Launch trailer', 'VIDEO', 212)
 const SHORT = video('abcdefghijk', 'Quick tip', 'SHORTS', 42)
 const LIVE = video('LIVEreplay1', 'Launch stream', 'LIVE', 3725)
-const UNLISTED = video('unlisted-01', 'Draft cut', 'VIDEO', 75, 'unlisted')
-const PRIVATE = video('private_v01', 'Family clip', 'VIDEO', 600, 'private')
+/** Not archived yet: its tile says "Archiving…". */
+const UNLISTED = video('unlisted-01', 'Draft cut', 'VIDEO', 75, 'unlisted', pendingArchive(true))
+/** The archive gave up on its thumbnail: "Not archived", the reason as its title. */
+const PRIVATE_REASON = 'The thumbnail answered HTTP 404.'
+const PRIVATE = video(
+  'private_v01',
+  'Family clip',
+  'VIDEO',
+  600,
+  'private',
+  failedArchive(PRIVATE_REASON, true),
+)
 const BAD_ID = video('bad"id/../x', 'Odd id', 'VIDEO', 30)
 const PHOTO: MediaJson = {
   id: '00000000-0000-4000-8000-000000000099',
-  archive: presentArchive(undefined, false),
+  archive: storedArchive('landscape', 'photo'),
   account_id: IG,
   platform_media_id: '17900000000000001',
   media_type: 'IMAGE',
@@ -107,20 +102,10 @@ const PHOTO: MediaJson = {
 }
 const MEDIA = [TRAILER, SHORT, LIVE, UNLISTED, PRIVATE, BAD_ID, PHOTO]
 
-const PLATFORMS: PlatformJson[] = [
-  {
-    platform: 'instagram',
-    label: 'Instagram',
-    view_label: 'View on Instagram',
-    icon_path: 'M4 4h16v16H4z',
-  },
-  {
-    platform: 'youtube',
-    label: 'YouTube',
-    view_label: 'View on YouTube',
-    icon_path: 'M4 4h16v16H4z',
-  },
-]
+const PLATFORMS: PlatformJson[] = platformsJson([
+  ['instagram', 'Instagram'],
+  ['youtube', 'YouTube'],
+])
 
 function providers(real: boolean): Provider[] {
   const base = { connectable: true, notice: null }
@@ -149,13 +134,6 @@ function providers(real: boolean): Provider[] {
   ]
 }
 
-const SVG = {
-  landscape:
-    '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="360"><rect width="480" height="360" fill="#f3f3f3"/></svg>',
-  portrait:
-    '<svg xmlns="http://www.w3.org/2000/svg" width="360" height="640"><rect width="360" height="640" fill="#fafafa"/></svg>',
-}
-
 interface Stub {
   page: Page
   errors: string[]
@@ -176,11 +154,12 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
     errors,
     mediaQueries: [],
     playerRequests: [],
-    accounts: [account(IG, 'instagram', 'sunny_shop'), account(YT, 'youtube', 'launch_channel')],
+    accounts: [
+      stubAccount(IG, 'instagram', 'sunny_shop'),
+      stubAccount(YT, 'youtube', 'launch_channel'),
+    ],
     hold: null,
   }
-  const json = (route: Route, body: unknown): Promise<void> =>
-    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) })
   await page.route(`${app.base}/gallery`, async (route) => {
     // what the server will do in real mode: admit the player's origin in frame-src
     const response = await route.fetch()
@@ -218,12 +197,9 @@ async function openGallery(t: TestContext, app: ServedApp, real: boolean): Promi
     )
     return json(route, { items, next_cursor: null })
   })
-  await page.route(`${app.base}/stub-media/*`, (route) => {
-    const name = new URL(route.request().url()).pathname.includes('portrait')
-      ? 'portrait'
-      : 'landscape'
-    return route.fulfill({ status: 200, contentType: 'image/svg+xml', body: SVG[name] })
-  })
+  // the archive's pictures, and its answer to the page's poll for the items still pending
+  await routeStubMedia(page, app.base)
+  await routeArchivePoll(page, app.base, () => MEDIA)
   await context.route(`${EMBED_ORIGIN}/**`, (route) => {
     stub.playerRequests.push(route.request().url())
     return route.fulfill({
@@ -318,6 +294,22 @@ describe('YouTube media in the gallery (Chromium, stub API)', () => {
           (i) => i.complete && i.naturalWidth > 0,
         ),
       )
+      // what the archive has not stored says so, in the grid's neutral look
+      const pending = tile(page, 'Draft cut').locator('.placeholder')
+      assert.equal(await pending.textContent(), 'Archiving…')
+      assert.equal(await tile(page, 'Draft cut').locator('img').count(), 0)
+      const failed = tile(page, 'Family clip').locator('.placeholder')
+      assert.equal(await failed.textContent(), 'Not archived')
+      assert.equal(await failed.getAttribute('title'), PRIVATE_REASON)
+      assert.equal(await tile(page, 'Family clip').locator('img').count(), 0)
+      // the others show the archive's pictures (WebP here: the browser prefers it)
+      assert.match(
+        await tile(page, 'Launch trailer')
+          .locator('img')
+          .evaluate((i) => (i as HTMLImageElement).currentSrc),
+        /\/stub-media\/landscape\.webp\?dQw4w9WgXcQ&w=\d+$/,
+      )
+      await tile(page, 'Quick tip').locator('.pic.loaded').waitFor()
       const fit = await tile(page, 'Quick tip')
         .locator('img')
         .evaluate((img) => getComputedStyle(img).objectFit)
@@ -369,7 +361,7 @@ describe('YouTube media in the gallery (Chromium, stub API)', () => {
       await page.waitForFunction(() => document.querySelectorAll('.tile').length === 7)
 
       // one platform only: no platform filter
-      stub.accounts = [account(IG, 'instagram', 'sunny_shop')]
+      stub.accounts = [stubAccount(IG, 'instagram', 'sunny_shop')]
       await page.reload()
       await page.locator('.tile').first().waitFor()
       await page.locator('#filter-account').waitFor()
@@ -485,7 +477,9 @@ describe('YouTube media in the gallery (Chromium, stub API)', () => {
       await dialog.getByText('Playback needs real YouTube; this is the sandbox.').waitFor()
       assert.equal(await page.locator('iframe').count(), 0)
       const poster = dialog.locator('.player-off img')
-      assert.equal(await poster.getAttribute('src'), TRAILER.thumbnail_url)
+      // the archived poster, not the platform's thumbnail
+      assert.equal(await poster.getAttribute('src'), stubJpegUrl(TRAILER.archive))
+      assert.match((await poster.getAttribute('src')) ?? '', /^\/stub-media\/landscape\.jpeg\?/)
       const link = dialog.getByRole('link', { name: 'View on YouTube' })
       assert.equal(await link.getAttribute('href'), TRAILER.permalink)
       // the private one says who sees it

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { freePort } from './net.ts'
 import { resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { buildTestApp, type TestApp } from './build-app.ts'
+import { buildTestApp, type TestApp, type TestAppOptions } from './build-app.ts'
 import { repoRoot } from './paths.ts'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -57,10 +57,16 @@ export interface ServedApp extends TestApp {
 export async function serveTestApp(
   t: TestContext,
   env: Record<string, string> = {},
+  options: TestAppOptions = {},
 ): Promise<ServedApp> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const app = await buildTestApp(t, { PUBLIC_URL: base, ...env })
+  // as the service runs: with its media archive, filled right after each "Sync now"
+  const app = await buildTestApp(
+    t,
+    { PUBLIC_URL: base, ...env },
+    { blobs: 'local', archiveOnSync: true, ...options },
+  )
   await app.app.listen({ port, host: '127.0.0.1' })
   return Object.assign(app, { base })
 }
@@ -234,3 +240,75 @@ export async function guardedContext(t: TestContext, browser: Browser): Promise<
   watch(page)
   return { context, page, errors, offLoopback, requested }
 }
+
+/** What a gallery tile shows: its platform (`data-platform`) and its picture's URL (`''`: none). */
+export interface TileSource {
+  readonly platform: string
+  /** The `<img src>` (the archive's JPEG fallback), `''` for a placeholder. */
+  readonly src: string
+  /** The placeholder's words ("Archiving…", "Not archived"), `''` for a picture. */
+  readonly placeholder: string
+}
+
+export interface TilesOptions {
+  /** How far each step scrolls (px). */
+  readonly step?: number
+  /** At most this many steps. */
+  readonly maxSteps?: number
+  /**
+   * How long to wait, at each step, for the mounted tiles still "Archiving…" to be swapped in by
+   * the page's own poll (0: read them as they are).
+   */
+  readonly archiveTimeoutMs?: number
+}
+
+/**
+ * Every tile of the windowed grid by index, scrolling it from top to bottom (and back to the
+ * top). At each step it first waits (bounded) until no mounted tile says "Archiving…".
+ */
+export async function tilesByIndex(
+  page: Page,
+  { step = 1000, maxSteps = 80, archiveTimeoutMs = 30_000 }: TilesOptions = {},
+): Promise<Map<number, TileSource>> {
+  const seen = new Map<number, TileSource>()
+  await page.evaluate(() => window.scrollTo(0, 0))
+  for (let i = 0; i < maxSteps; i++) {
+    if (archiveTimeoutMs > 0)
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('.tile .placeholder')].every(
+            (p) => p.textContent !== 'Archiving…',
+          ),
+        null,
+        { timeout: archiveTimeoutMs },
+      )
+    const batch = await page.locator('.tile').evaluateAll((tiles) =>
+      tiles.map((t) => {
+        const tile = t as HTMLElement
+        return [
+          Number(tile.dataset.index),
+          {
+            platform: tile.dataset.platform ?? '',
+            src: tile.querySelector('img')?.getAttribute('src') ?? '',
+            placeholder: tile.querySelector('.placeholder')?.textContent ?? '',
+          },
+        ] as const
+      }),
+    )
+    for (const [index, source] of batch) seen.set(index, source)
+    const atEnd = await page.evaluate(
+      () => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2,
+    )
+    if (atEnd && !/\+ items/.test((await page.locator('.gallery-status').textContent()) ?? ''))
+      break
+    await page.mouse.wheel(0, step)
+    await page.waitForTimeout(60)
+  }
+  await page.evaluate(() => window.scrollTo(0, 0))
+  return seen
+}
+
+/** The archive's picture URLs: `/media/<sha256>/<width>.<format>`. */
+export const ARCHIVE_PICTURE = /^\/media\/[0-9a-f]{64}\/\d+\.(jpeg|webp|avif)$/
+/** An archived original (a video's file, say): `/media/<sha256>`. */
+export const ARCHIVE_ORIGINAL = /^\/media\/([0-9a-f]{64})$/

@@ -147,6 +147,11 @@ export interface TestAppOptions {
   readonly blobs?: 'local' | BlobStore
   /** The archive's picture widths (default 48 and 96: small, so tests stay fast). */
   readonly archiveWidths?: readonly number[]
+  /**
+   * Archive right after "Sync now", in the background, as the service does (default: off, so
+   * that each job pass's report counts what it archived).
+   */
+  readonly archiveOnSync?: boolean
 }
 
 /**
@@ -244,6 +249,7 @@ export async function buildTestApp(
     ...(blobs === undefined ? {} : { blobs }),
     // AVIF at 1080 px takes about a second a picture here: tests archive small sizes
     archiveDerive: { widths: options.archiveWidths ?? [48, 96] },
+    archiveOnSync: options.archiveOnSync ?? false,
     config,
     store,
     vault,

@@ -29,6 +29,7 @@ export type ConformanceCheck =
   | 'pkce'
   | 'refresh-rotation'
   | 'revoke'
+  | 'read-media'
 
 /** Failures an emulator can be made to answer with at the next call. */
 export type InjectedFailure = 'unavailable' | 'timeout' | 'rate_limited' | 'reauth' | 'refused'
@@ -262,6 +263,67 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
       assert.equal(cursor, null, 'the listing ends')
       assert.deepEqual(ids, h.postIds(), 'every post, once, in the platform’s order')
     })
+
+    check(
+      'read-media',
+      'readMedia returns fresh URLs for known ids and reports unknown ids',
+      async (t) => {
+        const { h, credentials } = await connected(t)
+        if (h.client.readMedia === undefined) {
+          // stable URLs never need reading again; signed ones do
+          assert.equal(h.client.capabilities.mediaUrls, 'stable', 'signed URLs need readMedia')
+          return
+        }
+        const listed = (await h.client.listMedia(credentials, null)).items
+        const known = listed.slice(0, 3)
+        assert.ok(known.length > 0, 'the emulator account has posts')
+        const withUrls = known.filter((m) => (m.media_url ?? m.thumbnail_url) !== null)
+        assert.ok(withUrls.length > 0, 'posts with media URLs')
+        // past every signed URL's expiry (Instagram's days, TikTok's hours), without a listing
+        h.advance(4 * DAY)
+        const current =
+          h.client.capabilities.renewal.kind === 'refresh_token'
+            ? await h.client.renew(credentials)
+            : credentials
+        const unknown = '9999999999999999999'
+        const read = await h.client.readMedia(current, [
+          ...known.map((m) => m.platform_media_id),
+          unknown,
+        ])
+        assert.deepEqual(read.missingIds, [unknown], 'the unknown id is reported, not thrown')
+        assert.deepEqual(
+          read.items.map((m) => m.platform_media_id).sort(),
+          known.map((m) => m.platform_media_id).sort(),
+          'every known id read once',
+        )
+        for (const item of read.items) {
+          const before = known.find((m) => m.platform_media_id === item.platform_media_id)
+          assert.ok(before !== undefined)
+          assert.equal(item.media_type, before.media_type, 'the same shape as the listing')
+          assert.equal(item.children.length, before.children.length, 'children included')
+          for (const link of [item.media_url, item.thumbnail_url])
+            if (link !== null) assert.equal(new URL(link).protocol, 'https:', link)
+          if (h.client.capabilities.mediaUrls !== 'signed') continue
+          if ((before.media_url ?? before.thumbnail_url) === null) continue
+          assert.notEqual(
+            item.media_url ?? item.thumbnail_url,
+            before.media_url ?? before.thumbnail_url,
+            'a fresh URL',
+          )
+          assert.ok(
+            item.url_expires_at !== null &&
+              before.url_expires_at !== null &&
+              item.url_expires_at > before.url_expires_at,
+            'expiring later',
+          )
+        }
+        // a read of nothing but gone ids reports them all
+        assert.deepEqual(await h.client.readMedia(current, [unknown]), {
+          items: [],
+          missingIds: [unknown],
+        })
+      },
+    )
 
     check('cursor-has-no-token', 'cursors never carry an issued token or code', async (t) => {
       const { h, credentials } = await connected(t)

@@ -6,6 +6,7 @@ import { createManualClock, type ManualClock } from '../../src/clock.ts'
 import { createEmulator, type Emulator } from '../../src/providers/instagram/emulator/index.ts'
 import { parseFields, serializeFields } from '../../src/providers/instagram/emulator/fields.ts'
 import { ControlError } from '../../src/providers/instagram/emulator/bounds.ts'
+import { sendDemoClip } from '../../src/providers/emulator-core/video-route.ts'
 
 const REDIRECT = 'https://app.example/api/socials/oauth/instagram/callback'
 
@@ -255,6 +256,120 @@ test('signed media URLs expire with 403 "URL signature expired"; tampering is re
   const expired = await app.inject({ method: 'GET', url: mediaUrl.pathname + mediaUrl.search })
   assert.equal(expired.statusCode, 403)
   assert.equal(expired.body, 'URL signature expired')
+})
+
+/** The video track's width and height from an MP4's `tkhd` box (version 0, 16.16 fixed). */
+function trackSize(mp4: Buffer): [number, number] {
+  const at = mp4.indexOf('tkhd', 0, 'latin1')
+  assert.ok(at > 0, 'a tkhd box')
+  return [mp4.readUInt32BE(at + 4 + 76) / 65536, mp4.readUInt32BE(at + 4 + 80) / 65536]
+}
+
+test('a VIDEO’s media_url is a signed MP4 (a real clip, ranges, 403 like pictures); thumbnail_url a JPEG', async (t) => {
+  const { app, clock } = await emulator(t)
+  const token = await longToken(app)
+  type Item = {
+    id: string
+    media_type: string
+    media_product_type?: string
+    media_url: string
+    thumbnail_url?: string
+    children?: { data: Item[] }
+  }
+  const page = (
+    await app.inject({
+      method: 'GET',
+      url: `/graph/me/media?fields=id,media_type,media_product_type,media_url,thumbnail_url,children{id,media_type,media_url,thumbnail_url}&limit=5&access_token=${token}`,
+    })
+  ).json<{ data: Item[] }>()
+  const reel = page.data.find((m) => m.media_type === 'VIDEO')
+  assert.ok(reel !== undefined)
+  assert.equal(reel.media_product_type, 'REELS')
+  assert.match(reel.media_url, /^http:\/\/emu\.test\/cdn\/v\/\d+\.mp4\?oe=[0-9A-F]+&oh=00_/)
+  const image = page.data.find((m) => m.media_type === 'IMAGE')
+  assert.match(image?.media_url ?? '', /\/cdn\/v\/\d+\.svg\?/, 'pictures unchanged')
+  assert.equal(image?.thumbnail_url, undefined)
+  const path = (url: string): string => {
+    const u = new URL(url)
+    return u.pathname + u.search
+  }
+
+  const whole = await app.inject({ method: 'GET', url: path(reel.media_url) })
+  assert.equal(whole.statusCode, 200, whole.body.slice(0, 200))
+  assert.equal(whole.headers['content-type'], 'video/mp4')
+  assert.equal(whole.headers['accept-ranges'], 'bytes')
+  assert.equal(whole.rawPayload.subarray(4, 8).toString('latin1'), 'ftyp')
+  assert.deepEqual(trackSize(whole.rawPayload), [360, 640], 'a Reel is portrait 9:16')
+  const size = whole.rawPayload.length
+  const part = await app.inject({
+    method: 'GET',
+    url: path(reel.media_url),
+    headers: { range: 'bytes=4-7' },
+  })
+  assert.equal(part.statusCode, 206)
+  assert.equal(part.headers['content-range'], `bytes 4-7/${size}`)
+  assert.equal(part.rawPayload.toString('latin1'), 'ftyp')
+  const tail = await app.inject({
+    method: 'GET',
+    url: path(reel.media_url),
+    headers: { range: 'bytes=-10' },
+  })
+  assert.equal(tail.statusCode, 206)
+  assert.deepEqual(tail.rawPayload, whole.rawPayload.subarray(size - 10))
+  const past = await app.inject({
+    method: 'GET',
+    url: path(reel.media_url),
+    headers: { range: `bytes=${size}-` },
+  })
+  assert.equal(past.statusCode, 416)
+  assert.equal(past.headers['content-range'], `bytes */${size}`)
+
+  // the poster is a signed JPEG
+  assert.match(reel.thumbnail_url ?? '', /\/cdn\/v\/t\d+\.svg\?oe=/)
+  const poster = await app.inject({ method: 'GET', url: path(reel.thumbnail_url ?? '') })
+  assert.equal(poster.statusCode, 200)
+  assert.match(String(poster.headers['content-type']), /^image\/jpeg/)
+
+  // a video in an album: a real (square) clip too, the same for every album video
+  const child = page.data
+    .flatMap((m) => m.children?.data ?? [])
+    .find((c) => c.media_type === 'VIDEO')
+  assert.ok(child !== undefined)
+  assert.match(child.media_url, /\/cdn\/v\/\d+\.mp4\?/)
+  assert.match(child.thumbnail_url ?? '', /\/cdn\/v\/t\d+\.svg\?/)
+  const album = await app.inject({ method: 'GET', url: path(child.media_url) })
+  assert.equal(album.statusCode, 200)
+  assert.equal(album.headers['content-type'], 'video/mp4')
+  assert.deepEqual(trackSize(album.rawPayload), [480, 480])
+
+  // signatures: tampered, a picture's signature on the video, and expired
+  const tampered = new URL(reel.media_url)
+  tampered.searchParams.set('oe', 'FFFFFFFF')
+  const bad = await app.inject({ method: 'GET', url: path(tampered.href) })
+  assert.equal(bad.statusCode, 403)
+  assert.equal(bad.body, 'Bad URL hash')
+  const borrowed = new URL(reel.thumbnail_url ?? '')
+  borrowed.pathname = borrowed.pathname.replace(/\/t(\d+)\.svg$/, '/$1.mp4')
+  assert.equal((await app.inject({ method: 'GET', url: path(borrowed.href) })).statusCode, 403)
+  clock.advance(4 * 86_400_000)
+  const expired = await app.inject({ method: 'GET', url: path(reel.media_url) })
+  assert.equal(expired.statusCode, 403)
+  assert.equal(expired.body, 'URL signature expired')
+})
+
+test('without ffmpeg a demo video answers 503 with a plain explanation', async (t) => {
+  const app = Fastify()
+  t.after(() => app.close())
+  app.get('/clip', (request, reply) =>
+    sendDemoClip(request, reply, () => Promise.reject(new Error('spawn ENOENT')), {
+      cacheControl: 'no-store',
+      ranges: true,
+    }),
+  )
+  const answer = await app.inject({ method: 'GET', url: '/clip' })
+  assert.equal(answer.statusCode, 503)
+  assert.match(String(answer.headers['content-type']), /^text\/plain/)
+  assert.equal(answer.body, 'The demo video needs ffmpeg (npm install)')
 })
 
 test('faults and limits: 5xx, throttling with usage headers, invalidated tokens, per-user budget', async (t) => {

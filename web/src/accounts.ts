@@ -74,19 +74,17 @@ export class AccountsPanel {
   }
 
   /** Syncs one account, with visible progress; resolves when done (never rejects). */
-  async sync(account: AccountJson, quiet = false): Promise<SyncResult | null> {
+  async sync(account: AccountJson): Promise<SyncResult | null> {
     if (this.#syncing.has(account.id)) return null
     this.#syncing.add(account.id)
     this.render()
     try {
       const result = await api.sync(account.id)
-      if (!quiet) {
-        notify(
-          'ok',
-          `Synced @${account.username}`,
-          `${result.added} new, ${result.updated} updated, ${result.removed} removed.`,
-        )
-      }
+      notify(
+        'ok',
+        `Synced @${account.username}`,
+        `${result.added} new, ${result.updated} updated, ${result.removed} removed.`,
+      )
       return result
     } catch (error) {
       const message = error instanceof ApiError ? error.message : String(error)

@@ -147,6 +147,13 @@ export interface Api {
   sync(id: string): Promise<SyncResult>
   disconnect(id: string): Promise<undefined>
   media(filter: MediaFilter, cursor: string | null, limit: number): Promise<MediaPage>
+  /** The current archive of these media (items or album children; at most 100 ids). */
+  archives(ids: readonly string[]): Promise<ArchivesAnswer>
+}
+
+/** `GET /api/socials/media/archive`: the archive of each id asked for that has one. */
+export interface ArchivesAnswer {
+  archives: Record<string, MediaJson['archive']>
 }
 
 export const api: Api = {
@@ -188,4 +195,9 @@ export const api: Api = {
     if (cursor !== null) query.set('cursor', cursor)
     return request<MediaPage>('GET', `/api/socials/media?${query.toString()}`)
   },
+  archives: (ids: readonly string[]) =>
+    request<ArchivesAnswer>(
+      'GET',
+      `/api/socials/media/archive?ids=${encodeURIComponent(ids.join(','))}`,
+    ),
 }

@@ -1,21 +1,30 @@
 /**
- * @module web/gallery — the grid: fixed-ratio tiles (no layout shift), lazy images, video and
- * album badges (and a video's length, Shorts / Live, privacy), filters (platform, account, kind),
- * infinite scroll on the keyset cursor with a "Load more" fallback, and
- * windowing: only the rows near the viewport are in the DOM, so it stays small at any size.
- * Arrow keys move between tiles; Enter opens the lightbox.
+ * @module web/gallery — the grid: fixed-ratio tiles (no layout shift), lazy pictures from our own
+ * archive sized for the tile (placeholders first; tiles the archive has not finished are asked
+ * about again, less and less often, and swapped in when ready), video and album badges (and a
+ * video's length, Shorts / Live, privacy), filters (platform, account, kind), infinite scroll on
+ * the keyset cursor with a "Load more" fallback, and windowing: only the rows near the viewport
+ * are in the DOM, so it stays small at any size. Arrow keys move between tiles; Enter opens the
+ * lightbox.
  */
 import { api, type AccountJson, type MediaFilter, type MediaJson, type MediaPage } from './api.ts'
 import { h } from './dom.ts'
 import { describe, Lightbox } from './lightbox.ts'
-import { picture, previewUrl, tileBadges, type RefreshRequest } from './media.ts'
+import { archivedPicture, awaitsArchive, previewArchive, type ArchiveJson } from './archive.ts'
+import { tileBadges } from './media.ts'
 import { notify } from './notices.ts'
+import { QUOTA_REASON } from '../../src/archive/quota.ts'
 import { platformLabel } from './platforms.ts'
 
 export const PAGE_SIZE = 60
 const GAP = 8
 const MIN_TILE = 160
 const BUFFER_ROWS = 3
+/** Asking again about media the archive has not finished: 2 s, then ×1.5 up to a minute. */
+const ARCHIVE_POLL_FIRST_MS = 2_000
+const ARCHIVE_POLL_MAX_MS = 60_000
+/** The server answers for at most this many ids at once. */
+const ARCHIVE_POLL_IDS = 100
 
 export class Gallery {
   readonly element: HTMLElement
@@ -31,7 +40,6 @@ export class Gallery {
   /** Account id → platform, for the viewer's "View on …" link. */
   #platforms = new Map<string, string>()
   #accounts: readonly AccountJson[] = []
-  readonly #onExpired: RefreshRequest
   #items: MediaJson[] = []
   #cursor: string | null = null
   #loading: Promise<boolean> | null = null
@@ -50,9 +58,12 @@ export class Gallery {
   #hasAccounts = false
   /** A first page requested early (at boot, in parallel with the other calls). */
   #primed: Promise<MediaPage> | null = null
+  #archivePoll = 0
+  #archiveDelay = ARCHIVE_POLL_FIRST_MS
+  /** The archive-full notice is given once per page. */
+  #toldFull = false
 
-  constructor(onExpired: RefreshRequest) {
-    this.#onExpired = onExpired
+  constructor() {
     this.#platformFilter = h(
       'select',
       { id: 'filter-platform' },
@@ -108,7 +119,6 @@ export class Gallery {
       item: (i) => this.#items[i],
       more: () => this.loadMore(),
       focusTile: (i) => this.#focusTile(i),
-      onExpired,
       platformOf: (item) => this.#platforms.get(item.account_id) ?? '',
     })
     this.#wrap.addEventListener('keydown', (event) => this.#onKey(event))
@@ -116,6 +126,10 @@ export class Gallery {
     window.addEventListener('resize', () => {
       this.#measure()
       this.#schedule()
+    })
+    // a hidden page asks nothing; shown again, it asks at once
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.#watchArchive(true)
     })
   }
 
@@ -217,6 +231,8 @@ export class Gallery {
         this.#items.push(...page.items)
         this.#cursor = page.next_cursor
         this.#update()
+        this.#watchArchive(true)
+        this.#tellIfFull(page.items)
         return page.items.length > 0
       })
       .catch((error: unknown) => {
@@ -347,14 +363,13 @@ export class Gallery {
         class: 'tile',
         role: 'listitem',
         'data-index': index,
+        'data-platform': platform,
         'aria-label': `Open ${describe(item)}`,
       },
-      picture(
-        previewUrl(item),
+      archivedPicture(
+        previewArchive(item),
         item.caption ? item.caption.slice(0, 120) : describe(item),
-        this.#tile,
-        item.account_id,
-        this.#onExpired,
+        { sizes: `${this.#tile}px`, lazy: true, fit: 'cover' },
       ),
       ...tileBadges(item, platform),
     )
@@ -364,6 +379,108 @@ export class Gallery {
     tile.style.transform = `translate(${x}px, ${y}px)`
     tile.addEventListener('click', () => this.#lightbox.open(index))
     return tile
+  }
+
+  /**
+   * Asks the server about the media the archive has not finished (the tiles on screen first),
+   * after a delay that grows while nothing changes and starts again at 2 s when something did or
+   * new items arrived (`fresh`). Stops when nothing is left to wait for, and while the page is
+   * hidden.
+   */
+  #watchArchive(fresh = false): void {
+    if (fresh) this.#archiveDelay = ARCHIVE_POLL_FIRST_MS
+    if (this.#archivePoll !== 0) {
+      if (!fresh) return
+      window.clearTimeout(this.#archivePoll)
+      this.#archivePoll = 0
+    }
+    if (document.visibilityState === 'hidden' || this.#awaiting().length === 0) return
+    this.#archivePoll = window.setTimeout(() => {
+      this.#archivePoll = 0
+      void this.#pollArchive()
+    }, this.#archiveDelay)
+  }
+
+  /** Once per page: some posts' copies were not kept because the archive is full. */
+  #tellIfFull(items: readonly MediaJson[]): void {
+    if (this.#toldFull || !items.some((m) => m.archive.reason === QUOTA_REASON)) return
+    this.#toldFull = true
+    notify(
+      'error',
+      'Your archive is full',
+      'The newest posts are kept; older ones show “Not archived”. Disconnect an account you no longer need, or ask the operator for more room.',
+    )
+  }
+
+  /** The ids of media still waiting for the archive, those of the mounted tiles first. */
+  #awaiting(): string[] {
+    const order = [
+      ...this.#items.slice(this.#first, this.#first + this.#mounted.length),
+      ...this.#items,
+    ]
+    const ids = new Set<string>()
+    for (const item of order) {
+      if (awaitsArchive(item)) ids.add(item.id)
+      for (const child of item.children) if (awaitsArchive(child)) ids.add(child.id)
+      if (ids.size >= ARCHIVE_POLL_IDS) break
+    }
+    return [...ids].slice(0, ARCHIVE_POLL_IDS)
+  }
+
+  async #pollArchive(): Promise<void> {
+    const generation = this.#generation
+    const ids = this.#awaiting()
+    if (ids.length === 0) return
+    let changed = false
+    try {
+      const { archives } = await api.archives(ids)
+      if (generation !== this.#generation) return
+      changed = this.#applyArchives(archives)
+    } catch {
+      // offline or signed out: ask again later (the page says what is wrong elsewhere)
+    }
+    this.#archiveDelay = changed
+      ? ARCHIVE_POLL_FIRST_MS
+      : Math.min(ARCHIVE_POLL_MAX_MS, Math.round(this.#archiveDelay * 1.5))
+    this.#watchArchive()
+  }
+
+  /** Takes the new archive states in; redraws the tiles (and the viewer) they change. */
+  #applyArchives(archives: Record<string, ArchiveJson>): boolean {
+    const same = (a: ArchiveJson, b: ArchiveJson | undefined): boolean =>
+      b === undefined || (a.state === b.state && a.video?.state === b.video?.state)
+    let changed = false
+    this.#items.forEach((item, index) => {
+      let touched = false
+      const own = archives[item.id]
+      if (!same(item.archive, own) && own !== undefined) {
+        item.archive = own
+        touched = true
+      }
+      for (const child of item.children) {
+        const next = archives[child.id]
+        if (!same(child.archive, next) && next !== undefined) {
+          child.archive = next
+          touched = true
+        }
+      }
+      if (!touched) return
+      changed = true
+      this.#redrawTile(index)
+      this.#lightbox.archived(index)
+    })
+    return changed
+  }
+
+  /** Replaces a mounted tile by a fresh one (keeping the keyboard focus on it). */
+  #redrawTile(index: number): void {
+    const old = this.#mounted[index - this.#first]
+    if (old === undefined) return
+    const focused = document.activeElement === old
+    const tile = this.#tileFor(index)
+    old.replaceWith(tile)
+    this.#mounted[index - this.#first] = tile
+    if (focused) tile.focus()
   }
 
   #focusTile(index: number): void {

@@ -11,7 +11,6 @@ import {
   restriction,
   restrictionNote,
   spokenDuration,
-  type RefreshRequest,
 } from './media.ts'
 import { viewLabel } from './platforms.ts'
 
@@ -21,7 +20,6 @@ export interface LightboxSource {
   /** Loads more items when the viewer reaches the end; resolves false when there are none. */
   readonly more: () => Promise<boolean>
   readonly focusTile: (index: number) => void
-  readonly onExpired: RefreshRequest
   /** The platform the item comes from (for "View on …"). */
   readonly platformOf: (item: MediaJson) => string
 }
@@ -145,6 +143,16 @@ export class Lightbox {
     this.#close.focus()
   }
 
+  /**
+   * The archive finished the item at `index`: what the viewer shows of it is drawn again, unless
+   * it is already playing or showing its archived copy.
+   */
+  archived(index: number): void {
+    if (!this.#dialog.open || index !== this.#index) return
+    if (this.#stage.querySelector('video, iframe, .pic.loaded') !== null) return
+    this.#render()
+  }
+
   close(): void {
     this.#stage.replaceChildren()
     if (this.#dialog.open) this.#dialog.close()
@@ -186,8 +194,8 @@ export class Lightbox {
     // a video with no file of its own (YouTube's, TikTok's) never becomes an empty <video>
     this.#stage.replaceChildren(
       shown === item && item.media_type === 'VIDEO' && item.media_url === null
-        ? playerView(item, platform, alt, this.#source.onExpired)
-        : fullView(shown, alt, item.account_id, this.#source.onExpired),
+        ? playerView(item, platform, alt)
+        : fullView(shown, alt),
     )
     const isAlbum = item.children.length > 0
     this.#prevChild.hidden = !isAlbum

@@ -122,15 +122,7 @@ function signedIn(email: string, prefetched: Prefetched, signedInAs: Identity): 
   })
   who.replaceChildren(h('span', { class: 'who-email' }, email), signOut)
 
-  // Expired media URLs: refresh that account's media, at most once a minute per account.
-  const refreshedAt = new Map<string, number>()
-  const refreshAccount = (accountId: string): void => {
-    if (Date.now() - (refreshedAt.get(accountId) ?? 0) < 60_000) return
-    refreshedAt.set(accountId, Date.now())
-    const account = panel.accounts.find((a) => a.id === accountId)
-    if (account?.account_type === 'oauth') void panel.sync(account, true)
-  }
-  const gallery = new Gallery(refreshAccount)
+  const gallery = new Gallery()
   const panel: AccountsPanel = new AccountsPanel({
     onChanged: () => {
       gallery.setAccounts(panel.accounts)

@@ -1,12 +1,11 @@
 /**
- * @module web/media — pictures that fail (Instagram's signed URLs expire and then answer 403
- * "URL signature expired") become a placeholder at once, never a broken-image icon, and ask the
- * server to refresh that account's media, at most once a minute per account. Also what a tile
- * says about a video (length, Shorts, Live, who may watch it) and the platform's own player for
- * videos that have no file of their own (YouTube's and TikTok's, when reached for real; else the
- * cover and a link).
+ * @module web/media — what a tile says about a video (length, Shorts, Live, who may watch it),
+ * the full view of one media in the viewer (pictures and videos from our own archive:
+ * `web/archive.ts`), and the platform's own player for videos that have no file of their own
+ * (YouTube's and TikTok's, when reached for real; else the archived cover and a link).
  */
 import type { MediaChildJson, MediaJson } from './api.ts'
+import { archivedPicture, posterUrl, videoProblem } from './archive.ts'
 import { h } from './dom.ts'
 import {
   hasPlayer,
@@ -18,54 +17,8 @@ import {
   viewLabel,
 } from './platforms.ts'
 
-export type RefreshRequest = (accountId: string) => void
-
-/** The picture that stands for an item in the grid: a video's thumbnail, an album's first image. */
-export function previewUrl(item: MediaJson): string | null {
-  if (item.media_type === 'VIDEO') return item.thumbnail_url ?? item.media_url
-  if (item.media_type === 'CAROUSEL_ALBUM') {
-    const first = item.children[0]
-    return (
-      item.media_url ??
-      (first ? (first.media_type === 'VIDEO' ? first.thumbnail_url : first.media_url) : null)
-    )
-  }
-  return item.media_url
-}
-
-export function placeholder(text: string): HTMLElement {
-  return h('span', { class: 'placeholder', role: 'img', 'aria-label': text }, text)
-}
-
-/** An <img> that swaps itself for a placeholder on error and asks for a refresh. */
-export function picture(
-  url: string | null,
-  alt: string,
-  size: number,
-  accountId: string,
-  onExpired: RefreshRequest,
-  lazy = true,
-): HTMLElement {
-  if (url === null) return placeholder('No preview')
-  const img = h('img', {
-    src: url,
-    alt,
-    width: size,
-    height: size,
-    decoding: 'async',
-    ...(lazy ? { loading: 'lazy' } : {}),
-    referrerpolicy: 'no-referrer',
-  })
-  img.addEventListener(
-    'error',
-    () => {
-      img.replaceWith(placeholder('Refreshing image…'))
-      onExpired(accountId)
-    },
-    { once: true },
-  )
-  return img
-}
+/** How wide the viewer shows a picture (the archive's 1080 size on most screens). */
+export const VIEWER_SIZES = '(max-width: 1080px) 100vw, 1080px'
 
 /** An animated GIF (X's `animated_gif`: a short silent MP4 that loops). */
 export function isGif(media: MediaJson | MediaChildJson): boolean {
@@ -73,29 +26,35 @@ export function isGif(media: MediaJson | MediaChildJson): boolean {
 }
 
 /**
- * The full view of one media (or album child) inside the lightbox. A video plays its own file
- * with the poster; a GIF loops muted on its own, with no controls, as on its platform.
+ * The full view of one media (or album child) inside the lightbox, from the archive. A video
+ * plays its archived file with the poster; a GIF loops muted on its own, with no controls, as on
+ * its platform; a video the archive does not hold (yet) shows its poster and why.
  */
-export function fullView(
-  media: MediaJson | MediaChildJson,
-  alt: string,
-  accountId: string,
-  onExpired: RefreshRequest,
-): HTMLElement {
+export function fullView(media: MediaJson | MediaChildJson, alt: string): HTMLElement {
+  const archive = media.archive
   if (media.media_type === 'VIDEO') {
+    const problem = videoProblem(archive)
+    if (problem !== null)
+      return h(
+        'figure',
+        { class: 'player-off' },
+        archivedPicture(archive, alt, { sizes: VIEWER_SIZES, lazy: false, fit: 'contain' }),
+        h('figcaption', {}, problem),
+      )
     const gif = isGif(media)
+    const poster = posterUrl(archive)
     const video = h('video', {
       ...(gif ? { autoplay: true, loop: true, muted: true } : { controls: true, preload: 'none' }),
       playsinline: true,
-      ...(media.thumbnail_url ? { poster: media.thumbnail_url } : {}),
+      ...(poster === null ? {} : { poster }),
       'aria-label': alt,
     })
     // the attribute alone does not mute an element made by script (autoplay needs it muted)
     video.muted = gif
-    if (media.media_url) video.src = media.media_url
+    video.src = archive.video?.url ?? ''
     return video
   }
-  return picture(media.media_url, alt, 1080, accountId, onExpired, false)
+  return archivedPicture(archive, alt, { sizes: VIEWER_SIZES, lazy: false, fit: 'contain' })
 }
 
 /** A video's length as players show it: `m:ss`, or `h:mm:ss` from an hour on. */
@@ -190,16 +149,10 @@ export function tileBadges(item: MediaJson, platform: string): HTMLElement[] {
 
 /**
  * A video with no file of its own (YouTube's, TikTok's), in the lightbox: the platform's player in
- * a frame when the server gave its address (real mode), else the poster (a placeholder when it
- * fails: TikTok's covers are signed and expire) and why it does not play here. The frame goes when
- * the lightbox closes or moves on, which stops playback.
+ * a frame when the server gave its address (real mode), else the archived poster and why it does
+ * not play here. The frame goes when the lightbox closes or moves on, which stops playback.
  */
-export function playerView(
-  item: MediaJson,
-  platform: string,
-  alt: string,
-  onExpired: RefreshRequest,
-): HTMLElement {
+export function playerView(item: MediaJson, platform: string, alt: string): HTMLElement {
   const src = playerUrl(platform, item.platform_media_id)
   const label = platformLabel(platform)
   if (src !== null) {
@@ -229,7 +182,7 @@ export function playerView(
   return h(
     'figure',
     { class: 'player-off' },
-    picture(item.thumbnail_url, alt, 1080, item.account_id, onExpired, false),
+    archivedPicture(item.archive, alt, { sizes: VIEWER_SIZES, lazy: false, fit: 'contain' }),
     h('figcaption', {}, `${why} Use “${viewLabel(platform)}” below to watch it.`),
   )
 }

@@ -149,14 +149,14 @@ export function pagesRoutes(ctx: AppContext, webRoot: string = DEFAULT_WEB_ROOT)
     if (type !== undefined) assets.set(name, { body: readFileSync(resolve(assetDir, name)), type })
   }
   const firebase = firebaseSources(ctx.config.auth)
-  // the media CDNs of the platforms reached for real (sandbox media come from our origin)
+  // pictures and videos come only from our own archive (`/media/…`): no platform's media server
+  // is ever reached from the page, so visitors' browsers never talk to Meta's, TikTok's or X's
   const real = CONNECTABLE.filter((p) => ctx.modes[p.info.id] === 'real')
-  const cdns = real.flatMap((p) => p.mediaOrigins)
   // the players of the platforms reached for real (YouTube's privacy-enhanced one); a sandbox
   // shows the poster and a link instead
   const players = real.flatMap((p) => (p.embed === undefined ? [] : [` ${p.embed.origin}`]))
   const frameSources = `${firebase.frame}${players.join('')}`
-  const mediaSources = ["'self'", ...cdns].join(' ')
+  const mediaSources = "'self'"
   const csp = [
     "default-src 'self'",
     `script-src 'self'${firebase.script}`,

@@ -15,11 +15,16 @@ import {
   encodeAccountCursor,
   encodeCursor,
   presentAccount,
+  presentArchive,
   presentMedia,
 } from '../presenters.ts'
 import type { LandingOutcome } from '../landing-outcome.ts'
 import { CONNECTABLE, PLATFORMS } from '../../providers/registry.ts'
 import type { ProviderId } from '../../providers/types.ts'
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+/** Media ids one archive question may carry (the page asks for at most this many). */
+const ARCHIVE_IDS_MAX = 100
 
 const idParams = {
   type: 'object',
@@ -278,7 +283,49 @@ export function socialsRoutes(ctx: AppContext) {
         if ((await ctx.store.getAccount(principal.userId, request.params.id)) === null)
           throw notFound()
         await ctx.throttle.hit('syncNow', principal.userId, request.params.id)
-        return ctx.sync.syncAccount(principal.userId, request.params.id)
+        const result = await ctx.sync.syncAccount(principal.userId, request.params.id)
+        // the person is watching: their new pictures are archived now, not at the next pass
+        ctx.archiveSoon?.()
+        return result
+      },
+    )
+
+    // The archive of media the page shows before it is finished: the gallery asks again (less
+    // and less often) until each is stored or failed. Ids of other people's media, and of media
+    // the archive has not seen yet, are left out of the answer: the page keeps waiting for them.
+    app.get<{ Querystring: { ids: string } }>(
+      '/api/socials/media/archive',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['ids'],
+            properties: {
+              ids: {
+                type: 'string',
+                pattern: `^${UUID}(,${UUID}){0,${ARCHIVE_IDS_MAX - 1}}$`,
+              },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = await ctx.requireUser(request)
+        const ids = [...new Set(request.query.ids.split(','))]
+        const [records, sources] = await Promise.all([
+          ctx.store.getArchives(ids),
+          ctx.store.archiveSources(ids),
+        ])
+        const types = new Map(sources.map((s) => [s.media_id, s.media_type]))
+        const archives: Record<string, ReturnType<typeof presentArchive>> = {}
+        for (const record of records)
+          if (record.user_id === principal.userId)
+            archives[record.media_id] = presentArchive(
+              record,
+              types.get(record.media_id) === 'VIDEO',
+            )
+        return reply.header('cache-control', 'no-store').send({ archives })
       },
     )
 

@@ -12,6 +12,7 @@ import type {
   ConnectedIdentity,
   Credentials,
   FetchLike,
+  MediaRead,
   ProviderCapabilities,
   ProviderClient,
   ProviderMediaPage,
@@ -19,6 +20,7 @@ import type {
 import { instagramInfo } from './platform.ts'
 import { createSender, type AnswerReader, type CallReport } from '../http/send.ts'
 import { GalleryError } from '../../errors.ts'
+import type { MediaInput } from '../../store/types.ts'
 import { ACCOUNT_HOURLY_BUDGET, type InstagramConfig } from './config.ts'
 import {
   parseCodeExchange,
@@ -47,6 +49,19 @@ export const THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 32, 613, 8000
 export const PROFILE_FIELDS = 'id,user_id,username,account_type,profile_picture_url,media_count'
 const CHILD_FIELDS = 'id,media_type,media_url,thumbnail_url,timestamp'
 export const MEDIA_FIELDS = `id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp,children{${CHILD_FIELDS}}`
+
+/**
+ * The most ids one `readMedia` reads. Instagram Login documents no multi-id lookup (only the
+ * media node `GET /{media-id}`, instagram-api.md §2.6): one call per id, so a read is bounded.
+ */
+export const READ_MEDIA_MAX_IDS = 50
+
+/**
+ * Graph's answer for a node it does not have (or not for this token): code 100, subcode 33
+ * ("Unsupported get request. Object with ID … does not exist …"), or 803 on graph.instagram.com
+ * (instagram-api.md §3). A `readMedia` reports those ids as missing instead of failing.
+ */
+export class InstagramObjectMissing extends GalleryError {}
 
 /** Account types Instagram Login serves; anything else is a personal account. */
 export const PROFESSIONAL_ACCOUNT_TYPES: ReadonlySet<string> = new Set([
@@ -153,6 +168,12 @@ export function classifyFailure(
 ): GalleryError {
   const info = parseErrorBody(body)
   const metaMessage = info?.message ?? `HTTP ${status}`
+  if ((info?.code === 100 && info.subcode === 33) || info?.code === 803) {
+    return new InstagramObjectMissing(
+      'ERR_PROVIDER_RESPONSE',
+      `Instagram refused the request (${context}): ${metaMessage}`,
+    )
+  }
   if (info?.code === 190) {
     return new GalleryError(
       'ERR_REAUTH_REQUIRED',
@@ -265,6 +286,14 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
     return url.toString()
   }
 
+  /** A media node with the fields a listing asks for (album children expanded). */
+  function mediaNodeUrl(accessToken: string, id: string): string {
+    const url = new URL(`${graphBase}/${encodeURIComponent(id)}`)
+    url.searchParams.set('fields', MEDIA_FIELDS)
+    url.searchParams.set('access_token', accessToken)
+    return url.toString()
+  }
+
   const graph: InstagramGraph = {
     async exchangeShortLived(code) {
       const form = new URLSearchParams({
@@ -368,6 +397,38 @@ export function createInstagramClient(options: InstagramClientOptions): Instagra
       return contractPage(
         parseMediaPage(await call('media', mediaUrl(current.accessToken, after, node)), urls),
       )
+    },
+    async readMedia(current, platformMediaIds): Promise<MediaRead> {
+      const ids = [...new Set(platformMediaIds)]
+      if (ids.length > READ_MEDIA_MAX_IDS)
+        throw new RangeError(`readMedia reads at most ${READ_MEDIA_MAX_IDS} ids at once`)
+      const items: MediaInput[] = []
+      const missingIds: string[] = []
+      // one node call each (counted as a listing's `media` calls are), one after the other
+      for (const id of ids) {
+        if (!/^\d{1,30}$/.test(id)) {
+          missingIds.push(id)
+          continue
+        }
+        let body: unknown
+        try {
+          body = await call('media', mediaNodeUrl(current.accessToken, id))
+        } catch (error) {
+          if (error instanceof InstagramObjectMissing) {
+            missingIds.push(id)
+            continue
+          }
+          throw error
+        }
+        const [item] = parseMediaPage({ data: [body] }, urls).items
+        if (item === undefined || item.platform_media_id !== id)
+          throw new GalleryError(
+            'ERR_PROVIDER_RESPONSE',
+            'Instagram sent an unexpected response: the media node answered another id',
+          )
+        items.push(item)
+      }
+      return { items, missingIds }
     },
     authorizationUrl(state) {
       const url = new URL(config.authorizeUrl)

@@ -24,6 +24,9 @@
  *   first, 20 a page; the contract's cursor is TikTok's own (a time in ms, no token in it). The
  *   list carries every detail, so nothing is read twice (`skippedStored` is 0). Covers are signed
  *   URLs that expire (about 6 hours): each item carries the expiry in `url_expires_at`.
+ * - Re-read: `POST /v2/video/query/?fields=…` `{filters: {video_ids}}`, 20 ids a call (T15),
+ *   gives fresh covers; an id TikTok no longer returns (deleted, private, not the account's own)
+ *   is reported missing.
  * - Revoke: `POST /v2/oauth/revoke/` with the access token.
  *
  * TikTok reports no usage in headers: the governor paces on its own per-minute budget.
@@ -46,6 +49,7 @@ import type {
   Credentials,
   FetchLike,
   IdentityLookup,
+  MediaRead,
   ProviderClient,
   ProviderMediaPage,
 } from '../types.ts'
@@ -61,7 +65,9 @@ import {
   parseTokenResponse,
   parseUserInfo,
   parseVideoList,
+  parseVideoQuery,
   videoListBody,
+  videoQueryBody,
   videoToMedia,
   type TiktokEndpoint,
   type TiktokToken,
@@ -340,6 +346,27 @@ export function createTiktokClient(options: TiktokClientOptions): ProviderClient
         skippedStored: 0,
         nextCursor: page.cursor === null ? null : encodeCursor(page.cursor),
       }
+    },
+    async readMedia(credentials, platformMediaIds): Promise<MediaRead> {
+      const ids = [...new Set(platformMediaIds)]
+      const items: MediaInput[] = []
+      const missingIds: string[] = []
+      for (let i = 0; i < ids.length; i += PAGE_SIZE) {
+        const chunk = ids.slice(i, i + PAGE_SIZE)
+        const body = await call(
+          TIKTOK_CALLS.videoQuery,
+          apiUrl(TIKTOK_PATHS.videoQuery, VIDEO_FIELDS),
+          {
+            method: 'POST',
+            headers: { ...bearer(credentials), 'content-type': 'application/json' },
+            body: JSON.stringify(videoQueryBody(chunk)),
+          },
+        )
+        const found = parseVideoQuery(body, chunk, options.now(), urls)
+        items.push(...found.videos.map(videoToMedia))
+        missingIds.push(...found.missingIds)
+      }
+      return { items, missingIds }
     },
     async revoke(credentials) {
       const body = await call(

@@ -26,6 +26,7 @@ import { createRevocationRepository } from './repositories/revocations.ts'
 import { createMaintenanceRepository } from './repositories/maintenance.ts'
 import { createArchiveRepository, toArchive } from './repositories/archive.ts'
 import { createArchiveLinkRepository } from './repositories/archive-links.ts'
+import { createArchiveQuotaRepository } from './repositories/archive-quota.ts'
 
 export type { KyselyStoreOptions } from './options.ts'
 
@@ -45,6 +46,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     ...createMaintenanceRepository(db, options),
     ...createArchiveRepository(db, options),
     ...createArchiveLinkRepository(db, options, toArchive),
+    ...createArchiveQuotaRepository(db),
   }
   return options.isUnavailable === undefined
     ? store

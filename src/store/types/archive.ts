@@ -142,6 +142,30 @@ export interface ArchiveStore {
   archiveStatus(): Promise<
     { platform: string; state: ArchiveState; items: number; bytes: number }[]
   >
+  /** Counts by platform and video state of the rows of videos (`video_state` other than `none`). */
+  archiveVideoStatus(): Promise<
+    { platform: string; video_state: VideoArchiveState; items: number }[]
+  >
+  /** Counts and bytes of the blob table by kind and state. */
+  blobTotals(): Promise<
+    { kind: BlobRecord['kind']; state: BlobRecord['state']; blobs: number; bytes: number }[]
+  >
+  /** The `limit` users whose archives hold the most bytes, most first (ties by user id). */
+  topArchiveUsers(
+    limit: number,
+  ): Promise<{ user_id: string; email: string; items: number; bytes: number }[]>
+  /**
+   * Up to `limit` `stored` blobs with a hash after `after` (`null`: from the first), in hash
+   * order: a page of `npm run archive -- verify`.
+   */
+  listBlobs(after: string | null, limit: number): Promise<BlobRecord[]>
+  /**
+   * Sends the archive rows that name one of these blobs (as their picture or their video) back
+   * to `pending`, due at `now`, with no attempts counted, so the archiver downloads them again;
+   * a row leased right now is left alone. The rows keep naming the blobs until they are archived
+   * again (garbage collection leaves them). Returns how many rows changed.
+   */
+  requeueArchives(sha256s: readonly string[], now: number): Promise<number>
 }
 
 /** Where an item's picture and video come from (the media row's current URLs). */

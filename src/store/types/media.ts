@@ -73,6 +73,15 @@ export interface MediaQuery {
   readonly after?: MediaCursor
 }
 
+/** Where a stored item's URLs stand (`MediaStore.mediaUrlStates`). */
+export interface MediaUrlState {
+  readonly id: string
+  readonly account_id: string
+  readonly platform_media_id: string
+  /** When its media URLs stop working, if the platform said. */
+  readonly url_expires_at: number | null
+}
+
 /** Each account's media and the version of each user's gallery. */
 export interface MediaStore {
   /**
@@ -114,6 +123,15 @@ export interface MediaStore {
   /** How many top-level media the account has and when its earliest media URL expires. */
   summarizeMedia(accountId: string): Promise<{ count: number; urlsExpireAt: number | null }>
   listMedia(query: MediaQuery): Promise<MediaWithChildren[]>
+  /** The account, platform id and URL expiry of these media rows (missing ids are left out). */
+  mediaUrlStates(mediaIds: readonly string[]): Promise<MediaUrlState[]>
+  /**
+   * Writes fresh URLs (`media_url`, `thumbnail_url`, `url_expires_at`) onto the account's stored
+   * rows of `items` and of their album children, matched by platform id: nothing else changes,
+   * nothing is added or deleted, and a row whose URLs are the same is not written. Returns how
+   * many rows changed (the gallery version moves with them).
+   */
+  refreshMediaUrls(accountId: string, items: readonly MediaInput[], now: number): Promise<number>
 
   /**
    * A number that changes, in the same transaction, with any change to the user's media or

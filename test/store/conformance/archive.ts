@@ -858,4 +858,169 @@ export function archiveCases({ test, harness, user, account }: Conformance): voi
     await moves('an enqueue with nothing to do', () => h.store.enqueueArchiving(NOW + 3, 10), false)
     await moves('a garbage claim', () => h.store.claimGarbage(NOW + 4, 10, NOW + 5), false)
   })
+
+  test('archive maintenance: video states, blob totals, the largest archives', async () => {
+    const h = harness()
+    const alice = await user()
+    const bob = await user('b@example.com')
+    const ig = await account(alice)
+    const bobIg = await account(bob, '17841400000000009')
+    assert.deepEqual(await h.store.archiveVideoStatus(), [])
+    assert.deepEqual(await h.store.blobTotals(), [])
+    assert.deepEqual(await h.store.topArchiveUsers(5), [])
+    await h.store.upsertMediaPage(
+      { id: ig, user_id: alice },
+      's1',
+      [media('a1', NOW), media('a2', NOW, { media_type: 'VIDEO' })],
+      NOW,
+    )
+    await h.store.upsertMediaPage(
+      { id: bobIg, user_id: bob },
+      's1',
+      [media('b1', NOW, { media_type: 'VIDEO' })],
+      NOW,
+    )
+    const id = await ids(h)
+    await h.store.enqueueArchiving(NOW, 100)
+    await claimAll(h, 'i:a')
+    assert.deepEqual(await h.store.archiveVideoStatus(), [
+      { platform: 'instagram', video_state: 'pending', items: 2 },
+    ])
+    assert.equal(
+      await h.store.completeArchiving({
+        mediaId: id.a2 ?? '',
+        owner: 'i:a',
+        result: result(sha('a'), {
+          video_state: 'stored',
+          video_sha256: sha('b'),
+          bytes: 3_000_000_000,
+        }),
+        blobs: [
+          { sha256: sha('a'), kind: 'picture', bytes: 200_000 },
+          { sha256: sha('b'), kind: 'video', bytes: 2_999_800_000 },
+        ],
+        now: NOW,
+      }),
+      'stored',
+    )
+    assert.equal(
+      await h.store.completeArchiving({
+        mediaId: id.b1 ?? '',
+        owner: 'i:a',
+        result: result(sha('c'), { video_state: 'skipped', video_reason: 'too large', bytes: 9 }),
+        blobs: [{ sha256: sha('c'), kind: 'picture', bytes: 9 }],
+        now: NOW,
+      }),
+      'stored',
+    )
+    assert.deepEqual(await h.store.archiveVideoStatus(), [
+      { platform: 'instagram', video_state: 'skipped', items: 1 },
+      { platform: 'instagram', video_state: 'stored', items: 1 },
+    ])
+    assert.deepEqual(await h.store.blobTotals(), [
+      { kind: 'picture', state: 'stored', blobs: 2, bytes: 200_009 },
+      { kind: 'video', state: 'stored', blobs: 1, bytes: 2_999_800_000 },
+    ])
+    const [aliceRow, bobRow] = await h.store.topArchiveUsers(5)
+    assert.deepEqual(
+      [aliceRow?.user_id, aliceRow?.items, aliceRow?.bytes, bobRow?.user_id, bobRow?.bytes],
+      [alice, 2, 3_000_000_000, bob, 9],
+      'most bytes first, rows of every state counted',
+    )
+    assert.equal(bobRow?.email, 'b@example.com')
+    assert.deepEqual(
+      (await h.store.topArchiveUsers(1)).map((u) => u.user_id),
+      [alice],
+    )
+    assert.deepEqual(await h.store.topArchiveUsers(0), [])
+  })
+
+  test('archive maintenance: stored blobs page by hash; requeueing sends their rows back to pending', async () => {
+    const { h } = await synced([
+      media('p1', NOW),
+      media('p2', NOW + 1),
+      media('v1', NOW + 2, { media_type: 'VIDEO' }),
+      media('p3', NOW + 3),
+    ])
+    const id = await ids(h)
+    await h.store.enqueueArchiving(NOW, 100)
+    await claimAll(h, 'i:a')
+    const complete = (
+      pid: string,
+      result: ArchiveResult,
+      blobs: { sha256: string; kind: 'picture' | 'video'; bytes: number }[],
+    ) =>
+      h.store.completeArchiving({ mediaId: id[pid] ?? '', owner: 'i:a', result, blobs, now: NOW })
+    await complete('p1', result(sha('a')), [{ sha256: sha('a'), kind: 'picture', bytes: 10 }])
+    // the same picture under a second post
+    await complete('p2', result(sha('a')), [{ sha256: sha('a'), kind: 'picture', bytes: 10 }])
+    await complete(
+      'v1',
+      result(sha('c'), { video_state: 'stored', video_sha256: sha('d'), bytes: 30 }),
+      [
+        { sha256: sha('c'), kind: 'picture', bytes: 10 },
+        { sha256: sha('d'), kind: 'video', bytes: 20 },
+      ],
+    )
+    // p3 stays leased (being archived right now)
+    await h.store.reserveBlob({ sha256: sha('e'), kind: 'picture', now: NOW })
+    await h.store.reserveBlob({ sha256: sha('f'), kind: 'picture', now: NOW })
+    assert.equal((await h.store.claimGarbage(NOW + 1, 1, NOW + 1)).length, 1, 'one deleting')
+
+    const all = await h.store.listBlobs(null, 100)
+    assert.deepEqual(
+      all.map((b) => [b.sha256, b.kind, b.bytes]),
+      [
+        [sha('a'), 'picture', 10],
+        [sha('c'), 'picture', 10],
+        [sha('d'), 'video', 20],
+        [sha('f'), 'picture', 0],
+      ],
+      'stored blobs only, in hash order (the deleting one left out)',
+    )
+    const first = await h.store.listBlobs(null, 2)
+    assert.deepEqual(
+      first.map((b) => b.sha256),
+      [sha('a'), sha('c')],
+    )
+    const second = await h.store.listBlobs(first.at(-1)?.sha256 ?? null, 2)
+    assert.deepEqual(
+      second.map((b) => b.sha256),
+      [sha('d'), sha('f')],
+    )
+    assert.deepEqual(await h.store.listBlobs(sha('f'), 2), [])
+    assert.deepEqual(await h.store.listBlobs(null, 0), [])
+
+    assert.equal(await h.store.requeueArchives([], NOW + 10), 0)
+    // the picture shared by two posts and a video: three rows; the leased row and unknown hashes
+    // are left alone
+    assert.equal(
+      await h.store.requeueArchives([sha('a'), sha('d'), sha('a'), sha('9')], NOW + 10),
+      3,
+    )
+    const rows = await h.store.getArchives([id.p1 ?? '', id.p2 ?? '', id.v1 ?? '', id.p3 ?? ''])
+    assert.deepEqual(
+      rows.map((r) => [r.state, r.video_state, r.attempts, r.next_attempt_at, r.sha256]),
+      [
+        ['pending', 'none', 0, NOW + 10, sha('a')],
+        ['pending', 'none', 0, NOW + 10, sha('a')],
+        ['pending', 'pending', 0, NOW + 10, sha('c')],
+        ['pending', 'none', 0, NOW, null],
+      ],
+      'they keep naming their blobs until archived again',
+    )
+    assert.equal(rows[3]?.lease_owner, 'i:a', 'the leased row is untouched')
+    assert.equal(
+      (await h.store.claimGarbage(NOW + HOUR, 10, NOW + HOUR)).some((b) =>
+        [sha('a'), sha('c'), sha('d')].includes(b.sha256),
+      ),
+      false,
+      'requeued blobs are still referenced',
+    )
+    assert.deepEqual(
+      (await claimAll(h, 'i:b', NOW + 10)).sort(),
+      [id.p1, id.p2, id.v1].sort(),
+      'due again',
+    )
+  })
 }

@@ -23,6 +23,7 @@ import { revocationCases } from './revocations.ts'
 import { maintenanceCases } from './maintenance.ts'
 import { leaseCases } from './leases.ts'
 import { archiveCases } from './archive.ts'
+import { archiveQuotaCases } from './archive-quota.ts'
 
 export type { ConformanceOptions, StoreHarness } from './harness.ts'
 
@@ -41,6 +42,7 @@ const AGGREGATES: readonly (readonly [string, (c: Conformance) => void])[] = [
   ['maintenance', maintenanceCases],
   ['leases', leaseCases],
   ['archive', archiveCases],
+  ['archive quota', archiveQuotaCases],
 ]
 
 export function runStoreConformance({ name, create, skip = {} }: ConformanceOptions): void {

@@ -241,4 +241,82 @@ export function mediaCases({ test, harness, user, account }: Conformance): void 
     )
     assert.equal((await h.store.storedMediaHints(yt, [])).size, 0)
   })
+
+  test('media: refreshMediaUrls rewrites only the URLs of stored rows (children too), moving the version', async () => {
+    const h = harness()
+    const userId = await user()
+    const accountId = await account(userId)
+    const other = await account(userId, '17841400000000999')
+    const acc = { id: accountId, user_id: userId }
+    const album = media('400', NOW - 4, {
+      media_type: 'CAROUSEL_ALBUM',
+      url_expires_at: NOW + 1000,
+      children: [media('401', NOW - 4, { url_expires_at: NOW + 1000 })],
+    })
+    await h.store.upsertMediaPage(acc, 'sync1', [media('100', NOW - 1), album], NOW)
+    await h.store.upsertMediaPage({ id: other, user_id: userId }, 'sync1', [media('100', NOW)], NOW)
+    const listed = async (id: string) =>
+      (await h.store.listMedia({ user_id: userId, account_id: id, limit: 10 })).map((m) => ({
+        id: m.platform_media_id,
+        url: m.media_url,
+        caption: m.caption,
+        expires: m.url_expires_at,
+        children: m.children.map((c) => [c.platform_media_id, c.media_url, c.url_expires_at]),
+      }))
+    const before = await listed(accountId)
+    const version = await h.store.getGalleryVersion(userId)
+    const fresh = {
+      ...album,
+      caption: 'not written by a refresh',
+      media_url: 'https://cdn.example/400.jpg?oe=2',
+      url_expires_at: NOW + 5000,
+      children: [
+        media('401', NOW - 4, {
+          media_url: 'https://cdn.example/401.jpg?oe=2',
+          url_expires_at: NOW + 5000,
+        }),
+      ],
+    }
+    // an unknown id and an unchanged row are not written
+    const changed = await h.store.refreshMediaUrls(
+      accountId,
+      [fresh, media('100', NOW - 1), media('999', NOW)],
+      NOW + 10,
+    )
+    assert.equal(changed, 2, 'the album and its child')
+    assert.ok((await h.store.getGalleryVersion(userId)) > version, 'the version moves')
+    const after = await listed(accountId)
+    assert.equal(after.length, 2, 'nothing added or removed')
+    const refreshed = after.find((m) => m.id === '400')
+    assert.deepEqual(refreshed, {
+      id: '400',
+      url: 'https://cdn.example/400.jpg?oe=2',
+      caption: before.find((m) => m.id === '400')?.caption,
+      expires: NOW + 5000,
+      children: [['401', 'https://cdn.example/401.jpg?oe=2', NOW + 5000]],
+    })
+    assert.deepEqual(
+      after.find((m) => m.id === '100'),
+      before.find((m) => m.id === '100'),
+    )
+    // the other account's row of the same platform id is not touched
+    assert.equal((await listed(other))[0]?.url, 'https://cdn.example/100.jpg')
+    // the same URLs again: nothing written, the version stays
+    const settled = await h.store.getGalleryVersion(userId)
+    assert.equal(await h.store.refreshMediaUrls(accountId, [fresh], NOW + 20), 0)
+    assert.equal(await h.store.getGalleryVersion(userId), settled)
+    // where the rows' URLs stand, by our ids
+    const ids = (await h.store.listMedia({ user_id: userId, account_id: accountId, limit: 10 }))
+      .flatMap((m) => [m, ...m.children])
+      .map((m) => m.id)
+    const states = await h.store.mediaUrlStates([...ids, 'no-such-id'])
+    assert.deepEqual(
+      states.map((s) => [s.platform_media_id, s.account_id, s.url_expires_at]).sort(),
+      [
+        ['100', accountId, null],
+        ['400', accountId, NOW + 5000],
+        ['401', accountId, NOW + 5000],
+      ],
+    )
+  })
 }

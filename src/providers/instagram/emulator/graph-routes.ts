@@ -110,7 +110,12 @@ export function graphRoutes(deps: GraphRouteDeps): (app: FastifyInstance) => voi
           out[name] = media[name]
           break
         case 'media_url':
-          out.media_url = state.signCdnUrl(baseUrl(), media.id)
+          // a VIDEO's media_url is its MP4 (Meta: a signed CDN URL); the picture is thumbnail_url
+          out.media_url = state.signCdnUrl(
+            baseUrl(),
+            media.id,
+            media.media_type === 'VIDEO' ? 'mp4' : 'svg',
+          )
           break
         case 'thumbnail_url':
           if (media.media_type === 'VIDEO')

@@ -8,7 +8,9 @@
  * - `GET  /oauth/authorize`, `POST /oauth/authorize` — Meta's consent window (www.instagram.com)
  * - `POST /oauth/access_token` — code exchange (api.instagram.com), flat error shape
  * - `GET  /graph/access_token`, `/graph/refresh_access_token`, `/graph/[vNN.N/]{node}[/{edge}]`
- * - `GET  /cdn/v/{media-id}.svg?oe=&oh=` — signed media URLs (403 "URL signature expired")
+ * - `GET  /cdn/v/{media-id}.svg?oe=&oh=` — signed picture URLs (403 "URL signature expired")
+ * - `GET  /cdn/v/{media-id}.mp4?oe=&oh=` — a VIDEO's signed MP4 (a real clip; ranges; 503
+ *   without ffmpeg)
  *
  * The plugin has no control routes. The world is shaped through `emulator.control` (code, see
  * `controller.ts`); only the standalone `npm run emulator` also serves it over HTTP, gated, as a

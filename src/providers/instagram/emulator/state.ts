@@ -220,10 +220,16 @@ export class EmulatorState {
   }
 
   /** A media URL signed with an `oe` (hex seconds) expiry, stable within a day. */
-  signCdnUrl(baseUrl: string, mediaIdValue: string): string {
+  /**
+   * A signed CDN URL: a picture (`…/{resource}.svg`, served as JPEG) or, with `'mp4'`, a video's
+   * MP4 (`…/{resource}.mp4`; the extension is signed too, so a picture's signature does not
+   * open the video).
+   */
+  signCdnUrl(baseUrl: string, mediaIdValue: string, kind: 'svg' | 'mp4' = 'svg'): string {
+    const resource = kind === 'mp4' ? `${mediaIdValue}.mp4` : mediaIdValue
     const oe = cdnExpiry(this.clock.now(), this.settings.cdnTtlMs)
-    const oh = cdnSignature(this.settings.signingSecret, mediaIdValue, oe, '00_')
-    return `${baseUrl}/cdn/v/${mediaIdValue}.svg?oe=${oe}&oh=${oh}`
+    const oh = cdnSignature(this.settings.signingSecret, resource, oe, '00_')
+    return `${baseUrl}/cdn/v/${mediaIdValue}.${kind}?oe=${oe}&oh=${oh}`
   }
 
   verifyCdnUrl(mediaIdValue: string, oe: string, oh: string): 'ok' | 'expired' | 'bad' {

@@ -7,26 +7,17 @@
  * 3-second H.264 clip made by ffmpeg. URLs are stable, with no signature or expiry, like X's.
  * Anything else is 404. Not metered, no faults.
  */
-import { readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { demoVideo } from '../../../archive/images/demo-pictures.ts'
 import { rasterize } from '../../emulator-core/raster.ts'
+import { demoClips, sendDemoClip } from '../../emulator-core/video-route.ts'
 import { renderMediaSvg } from './demo-data.ts'
 import type { XEmulatorState } from './state.ts'
 
 const TEXT = 'text/plain; charset=utf-8'
 
 /** The one demo clip every sandbox video plays: 3 s, 360 × 640, deterministic. */
-let clip: ReturnType<typeof demoVideo> | null = null
-function sandboxClip(): ReturnType<typeof demoVideo> {
-  clip ??= demoVideo('x-sandbox', 3, 360, 640, join(tmpdir(), 'psg-demo-video'))
-  clip.catch(() => {
-    clip = null
-  })
-  return clip
-}
+const clips = demoClips('x-sandbox', 3)
+const sandboxClip = () => clips(360, 640)
 const JPEG = 'image/jpeg'
 const CACHE = 'public, max-age=604800'
 const KEY_FILE = /^(\d{1,3}_\d{1,19})\.jpg$/
@@ -91,15 +82,8 @@ export function cdnRoutes(state: XEmulatorState): (app: FastifyInstance) => void
           .type('application/x-mpegURL')
           .header('cache-control', CACHE)
           .send('#EXTM3U\n#EXT-X-ENDLIST\n')
-      // a real short H.264 clip (made once by ffmpeg, then read from the temp directory)
-      let bytes: Buffer
-      try {
-        bytes = await readFile((await sandboxClip()).path)
-      } catch {
-        // ffmpeg is a development dependency: an install without it has no demo clip
-        return reply.code(503).type(TEXT).send('The demo video needs ffmpeg (npm install)')
-      }
-      return reply.type('video/mp4').header('cache-control', CACHE).send(bytes)
+      // a real short H.264 clip (made once by ffmpeg; 503 without it); whole, as before
+      return sendDemoClip(request, reply, sandboxClip, { cacheControl: CACHE, ranges: false })
     })
   }
 }

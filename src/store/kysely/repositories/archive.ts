@@ -423,5 +423,100 @@ export function createArchiveRepository(
         bytes: Number(r.bytes ?? 0),
       }))
     },
+
+    async archiveVideoStatus() {
+      const rows = await db
+        .selectFrom('media_archive')
+        .select(['platform', 'video_state', sql<number | string>`COUNT(*)`.as('items')])
+        .where('video_state', '!=', 'none')
+        .groupBy(['platform', 'video_state'])
+        .orderBy('platform')
+        .orderBy('video_state')
+        .execute()
+      return rows.map((r) => ({
+        platform: r.platform,
+        video_state: r.video_state,
+        items: Number(r.items),
+      }))
+    },
+
+    async blobTotals() {
+      const rows = await db
+        .selectFrom('archive_blobs')
+        .select([
+          'kind',
+          'state',
+          sql<number | string>`COUNT(*)`.as('blobs'),
+          sql<number | string | null>`SUM(bytes)`.as('bytes'),
+        ])
+        .groupBy(['kind', 'state'])
+        .orderBy('kind')
+        .orderBy('state')
+        .execute()
+      return rows.map((r) => ({
+        kind: r.kind,
+        state: r.state,
+        blobs: Number(r.blobs),
+        bytes: Number(r.bytes ?? 0),
+      }))
+    },
+
+    async topArchiveUsers(limit) {
+      if (limit <= 0) return []
+      const rows = await db
+        .selectFrom('media_archive as a')
+        .innerJoin('users as u', 'u.id', 'a.user_id')
+        .select([
+          'a.user_id',
+          'u.email',
+          sql<number | string>`COUNT(*)`.as('items'),
+          sql<number | string>`COALESCE(SUM(a.bytes), 0)`.as('bytes'),
+        ])
+        .groupBy(['a.user_id', 'u.email'])
+        .orderBy(sql`COALESCE(SUM(a.bytes), 0)`, 'desc')
+        .orderBy('a.user_id')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => ({
+        user_id: r.user_id,
+        email: r.email,
+        items: Number(r.items),
+        bytes: Number(r.bytes),
+      }))
+    },
+
+    async listBlobs(after, limit) {
+      if (limit <= 0) return []
+      let query = db
+        .selectFrom('archive_blobs')
+        .selectAll()
+        .where('state', '=', 'stored')
+        .orderBy('sha256')
+        .limit(limit)
+      if (after !== null) query = query.where('sha256', '>', after)
+      return (await query.execute()).map(toBlob)
+    },
+
+    async requeueArchives(sha256s, now) {
+      if (sha256s.length === 0) return 0
+      const hashes = [...new Set(sha256s)]
+      const result = await db
+        .updateTable('media_archive')
+        .set({
+          state: 'pending',
+          reason: null,
+          attempts: 0,
+          next_attempt_at: now,
+          video_state: sql<
+            'pending' | 'none'
+          >`(CASE WHEN video_state = 'none' THEN 'none' ELSE 'pending' END)`,
+          video_reason: null,
+          updated_at: now,
+        })
+        .where((eb) => eb.or([eb('sha256', 'in', hashes), eb('video_sha256', 'in', hashes)]))
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows)
+    },
   }
 }

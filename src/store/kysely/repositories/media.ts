@@ -10,6 +10,7 @@ import type {
   MediaQuery,
   MediaRecord,
   MediaStore,
+  MediaUrlState,
   MediaWithChildren,
 } from '../../types.ts'
 import type { Database, MediaTable } from '../schema.ts'
@@ -278,6 +279,59 @@ export function createMediaRepository(
         byParent.set(child.parent_id, list)
       }
       return rows.map((row) => ({ ...toMedia(row), children: byParent.get(row.id) ?? [] }))
+    },
+    async mediaUrlStates(mediaIds): Promise<MediaUrlState[]> {
+      const found: MediaUrlState[] = []
+      for (let i = 0; i < mediaIds.length; i += CHUNK) {
+        const rows = await db
+          .selectFrom('media')
+          .select(['id', 'account_id', 'platform_media_id', 'url_expires_at'])
+          .where('id', 'in', mediaIds.slice(i, i + CHUNK))
+          .execute()
+        for (const row of rows)
+          found.push({
+            id: row.id,
+            account_id: row.account_id,
+            platform_media_id: row.platform_media_id,
+            url_expires_at: row.url_expires_at === null ? null : Number(row.url_expires_at),
+          })
+      }
+      return found
+    },
+    async refreshMediaUrls(accountId, items, now) {
+      const fresh = items.flatMap((item) => [item, ...item.children])
+      if (fresh.length === 0) return 0
+      return db.transaction().execute(async (trx) => {
+        const stored = await storedMedia(
+          trx,
+          accountId,
+          fresh.map((f) => f.platform_media_id),
+        )
+        let changed = 0
+        for (const item of fresh) {
+          const row = stored.get(item.platform_media_id)
+          if (row === undefined) continue
+          const expires = row.url_expires_at === null ? null : Number(row.url_expires_at)
+          if (
+            row.media_url === item.media_url &&
+            row.thumbnail_url === item.thumbnail_url &&
+            expires === item.url_expires_at
+          )
+            continue
+          await trx
+            .updateTable('media')
+            .set({
+              media_url: item.media_url,
+              thumbnail_url: item.thumbnail_url,
+              url_expires_at: item.url_expires_at,
+              updated_at: now,
+            })
+            .where('id', '=', row.id)
+            .execute()
+          changed++
+        }
+        return changed
+      })
     },
     async getGalleryVersion(userId) {
       const row = await db
