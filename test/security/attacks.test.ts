@@ -499,6 +499,10 @@ describe('browser-session attacks', () => {
       'POST /api/socials/accounts/:id/sync',
       'GET /assets/:name',
       'GET /data-deletion/:code',
+      // the archive's capability URLs: by content hash, for whoever has them (an unknown or
+      // unreferenced hash is 404: test/archive/archiver.test.ts, test/archive/deletion.test.ts)
+      'GET /media/:sha',
+      'GET /media/:sha/:file',
       // platform names, not anyone's resources: only connectable ones exist (test/http/oauth.test.ts)
       'POST /api/socials/connect/:platform',
       'GET /api/socials/oauth/:platform/callback',
@@ -508,6 +512,8 @@ describe('browser-session attacks', () => {
       [...covered].sort(),
       'a new :id route must be added to this test',
     )
+    for (const path of [`/media/${'0'.repeat(64)}`, `/media/${'0'.repeat(64)}/320.avif`])
+      assert.equal((await w.bob.send('GET', path)).status, 404, path)
     await unchanged(w, async () => {
       for (const [method, path] of [
         ['DELETE', `/api/socials/accounts/${w.aliceAccount}`],
